@@ -1,0 +1,76 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, resolveCanvas } from './config.js';
+import { isEaselError } from './errors.js';
+
+const emptyDir = () => mkdtempSync(path.join(tmpdir(), 'easel-config-'));
+
+const failure = (fn: () => unknown): Error => {
+  try {
+    fn();
+  } catch (err) {
+    expect(isEaselError(err, 'EASEL_ERR_CONFIG_INVALID')).toBe(true);
+    return err as Error;
+  }
+  throw new Error('expected loadConfig to throw');
+};
+
+describe('loadConfig', () => {
+  it('starts from defaults that stream the bundled assets to two canvases on port 8000', () => {
+    const config = loadConfig({ env: {}, configDir: emptyDir() });
+    expect(config.port).toBe(8000);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.canvases.map((c) => c.slug)).toEqual(['left-canva', 'right-canva']);
+    const left = resolveCanvas(config, config.canvases[0]!);
+    expect(left).toMatchObject({ fps: 4, source: { type: 'folder', order: 'name' } });
+    expect(left.source.path.endsWith(`${path.sep}assets`)).toBe(true);
+  });
+
+  it('lets a file, then EASEL_* variables, then flags override, in that order', () => {
+    const dir = emptyDir();
+    writeFileSync(path.join(dir, 'development.json'), JSON.stringify({ port: 7000, canvasDefaults: { fps: 2 } }));
+    expect(loadConfig({ env: {}, configDir: dir }).port).toBe(7000);
+    expect(loadConfig({ env: { EASEL_PORT: '7100' }, configDir: dir }).port).toBe(7100);
+    const config = loadConfig({ env: { EASEL_PORT: '7100', EASEL_FPS: '0.5' }, argv: ['--port', '7200'], configDir: dir });
+    expect(config.port).toBe(7200);
+    expect(config.canvasDefaults.fps).toBe(0.5);
+  });
+
+  it('stops on a bad port, naming the key, the value and what is allowed', () => {
+    const err = failure(() => loadConfig({ env: { EASEL_PORT: '99999' }, configDir: emptyDir() }));
+    expect(err.message).toMatch(/port/);
+    expect(err.message).toMatch(/99999/);
+    expect(err.message).toMatch(/0 - 65535|65535/);
+  });
+
+  it('stops on an fps out of range, naming the allowed range', () => {
+    const err = failure(() => loadConfig({ env: { EASEL_FPS: '60' }, configDir: emptyDir() }));
+    expect(err.message).toMatch(/canvasDefaults\.fps: must be a number from 0\.1 to 30/);
+    expect(err.message).toMatch(/60/);
+  });
+
+  it('names the canvas entry and field that is wrong', () => {
+    const canvases = JSON.stringify([{ slug: 'ok' }, { slug: 'lobby', fit: 'stretch' }]);
+    const err = failure(() => loadConfig({ env: { EASEL_CANVASES: canvases }, configDir: emptyDir() }));
+    expect(err.message).toMatch(/canvases\[1\]\.fit: value "stretch" is not allowed, expected one of inside, contain, cover, fill/);
+  });
+
+  it('refuses a bad slug and a slug declared twice', () => {
+    const bad = JSON.stringify([{ slug: 'Lobby One' }]);
+    expect(failure(() => loadConfig({ env: { EASEL_CANVASES: bad }, configDir: emptyDir() })).message).toMatch(/canvases\[0\]\.slug: Invalid canvas slug "Lobby One"/);
+    const twice = JSON.stringify([{ slug: 'a' }, { slug: 'a' }]);
+    expect(failure(() => loadConfig({ env: { EASEL_CANVASES: twice }, configDir: emptyDir() })).message).toMatch(/declared twice/);
+  });
+
+  it('refuses an unknown key in a config file, so typos do not pass silently', () => {
+    const dir = emptyDir();
+    writeFileSync(path.join(dir, 'development.json'), JSON.stringify({ prot: 9000 }));
+    expect(failure(() => loadConfig({ env: {}, configDir: dir })).message).toMatch(/prot/);
+  });
+
+  it('refuses a --config file that does not exist', () => {
+    expect(failure(() => loadConfig({ env: {}, argv: ['--config', '/nope/easel.json'] })).message).toMatch(/\/nope\/easel.json/);
+  });
+});

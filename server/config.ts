@@ -1,0 +1,234 @@
+import convict from 'convict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseSlug } from './canvas/slug.js';
+import { EaselError } from './errors.js';
+import { MAX_FPS, MIN_FPS } from './stream/pacer.js';
+import type { Fit, ImageFormat } from './stream/rendition.js';
+
+/** The project root, whether running from server/ (tsx) or dist/server/ (built). */
+export const PROJECT_ROOT = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
+
+const FITS: readonly Fit[] = ['inside', 'contain', 'cover', 'fill'];
+const FORMATS: readonly ImageFormat[] = ['webp', 'jpeg', 'avif'];
+const ORDERS = ['name', 'shuffle'] as const;
+
+export interface FolderSourceConfig {
+  type: 'folder';
+  path: string;
+  order: (typeof ORDERS)[number];
+}
+export type SourceConfig = FolderSourceConfig;
+
+export interface CanvasConfig {
+  slug: string;
+  source: SourceConfig;
+  fps: number;
+  width: number;
+  height: number;
+  fit: Fit;
+  formats: ImageFormat[];
+}
+
+/** A canvas as declared in config: only the slug is required, the rest comes from `canvasDefaults`. */
+export type CanvasDeclaration = { slug: string } & Partial<Omit<CanvasConfig, 'slug' | 'source'>> & {
+  source?: Partial<SourceConfig>;
+};
+
+function rangeFormat(name: string, min: number, max: number, integer: boolean): convict.Format {
+  return {
+    name,
+    coerce: (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
+    validate(v: unknown) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+        throw new Error(`must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+      }
+    },
+  };
+}
+
+const listOf = (name: string, allowed: readonly string[]): convict.Format => ({
+  name,
+  coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  validate(v: unknown) {
+    if (!Array.isArray(v) || v.length === 0 || v.some((x) => !allowed.includes(x as string))) {
+      throw new Error(`must be a non-empty list drawn from ${allowed.join(', ')}`);
+    }
+  },
+});
+
+convict.addFormats({
+  fps: rangeFormat('fps', MIN_FPS, MAX_FPS, false),
+  'canvas-size': rangeFormat('canvas-size', 16, 8192, true),
+  quality: rangeFormat('quality', 1, 100, true),
+  'webp-effort': rangeFormat('webp-effort', 0, 6, true),
+  'avif-effort': rangeFormat('avif-effort', 0, 9, true),
+  'positive-int': rangeFormat('positive-int', 1, Number.MAX_SAFE_INTEGER, true),
+  'non-negative-int': rangeFormat('non-negative-int', 0, Number.MAX_SAFE_INTEGER, true),
+  'image-formats': listOf('image-formats', FORMATS),
+  'canvas-list': {
+    name: 'canvas-list',
+    coerce: (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v),
+    validate: validateCanvasList,
+  },
+});
+
+/** Checks each declared canvas and names the first bad field as `canvases[i].field`. */
+function validateCanvasList(list: unknown): void {
+  if (!Array.isArray(list)) throw new Error('must be a list of canvases like [{"slug": "lobby"}]');
+  const seen = new Set<string>();
+  list.forEach((c: unknown, i) => {
+    const at = `canvases[${i}]`;
+    if (typeof c !== 'object' || c === null) throw new Error(`${at} must be an object with at least a "slug"`);
+    const d = c as Record<string, unknown>;
+    const slug = parseSlug(typeof d.slug === 'string' ? d.slug : '');
+    if (!slug.ok) throw new Error(`${at}.slug: ${slug.reason}`);
+    if (seen.has(slug.slug)) throw new Error(`${at}.slug: "${slug.slug}" is declared twice`);
+    seen.add(slug.slug);
+    const known = ['slug', 'source', 'fps', 'width', 'height', 'fit', 'formats'];
+    const unknown = Object.keys(d).find((k) => !known.includes(k));
+    if (unknown) throw new Error(`${at}.${unknown}: unknown setting; allowed are ${known.join(', ')}`);
+    const check = (key: string, ok: (v: unknown) => boolean, allowed: string) => {
+      if (d[key] !== undefined && !ok(d[key])) throw new Error(`${at}.${key}: value ${JSON.stringify(d[key])} is not allowed, expected ${allowed}`);
+    };
+    const num = (min: number, max: number, int = false) => (v: unknown) =>
+      typeof v === 'number' && v >= min && v <= max && (!int || Number.isInteger(v));
+    check('fps', num(MIN_FPS, MAX_FPS), `a number from ${MIN_FPS} to ${MAX_FPS}`);
+    check('width', num(16, 8192, true), 'an integer from 16 to 8192');
+    check('height', num(16, 8192, true), 'an integer from 16 to 8192');
+    check('fit', (v) => FITS.includes(v as Fit), `one of ${FITS.join(', ')}`);
+    check('formats', (v) => Array.isArray(v) && v.length > 0 && v.every((f) => FORMATS.includes(f)), `a non-empty list drawn from ${FORMATS.join(', ')}`);
+    if (d.source !== undefined) {
+      const s = d.source as Record<string, unknown>;
+      if (typeof s !== 'object' || s === null) throw new Error(`${at}.source must be an object like {"type": "folder", "path": "assets"}`);
+      if (s.type !== undefined && s.type !== 'folder') throw new Error(`${at}.source.type: value ${JSON.stringify(s.type)} is not allowed, expected "folder"`);
+      if (s.path !== undefined && (typeof s.path !== 'string' || s.path === '')) throw new Error(`${at}.source.path: expected a folder path`);
+      if (s.order !== undefined && !ORDERS.includes(s.order as never)) throw new Error(`${at}.source.order: value ${JSON.stringify(s.order)} is not allowed, expected one of ${ORDERS.join(', ')}`);
+    }
+  });
+}
+
+export const schema = {
+  env: { doc: 'Which config/<env>.json to load', format: ['production', 'development', 'test'], default: 'development', env: 'NODE_ENV' },
+  config: { doc: 'A JSON config file to load instead of config/<env>.json', format: String, default: '', env: 'EASEL_CONFIG', arg: 'config' },
+  host: { doc: 'Address to listen on; 0.0.0.0 so displays on other machines can connect', format: String, default: '0.0.0.0', env: 'EASEL_HOST', arg: 'host' },
+  port: { doc: 'HTTP and WebSocket port; 0 picks a free one', format: 'port', default: 8000, env: 'EASEL_PORT', arg: 'port' },
+  log: {
+    level: { doc: 'Log level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'EASEL_LOG_LEVEL', arg: 'log-level' },
+    pretty: { doc: 'Readable logs instead of JSON: auto means when run from a terminal', format: ['auto', 'true', 'false'], default: 'auto', env: 'EASEL_LOG_PRETTY', arg: 'log-pretty' },
+  },
+  canvasDefaults: {
+    source: {
+      path: { doc: 'Image folder of canvases that do not name one (relative to the working directory)', format: String, default: path.join(PROJECT_ROOT, 'assets'), env: 'EASEL_FOLDER', arg: 'folder' },
+      order: { doc: 'Folder order: name, or shuffle (a new order every loop)', format: ORDERS as unknown as string[], default: 'name', env: 'EASEL_FOLDER_ORDER' },
+    },
+    fps: { doc: 'Frames per second, 0.1 to 30', format: 'fps', default: 4, env: 'EASEL_FPS', arg: 'fps' },
+    width: { doc: 'Canvas width in pixels: the largest rendition', format: 'canvas-size', default: 1024, env: 'EASEL_WIDTH' },
+    height: { doc: 'Canvas height in pixels: the largest rendition', format: 'canvas-size', default: 1024, env: 'EASEL_HEIGHT' },
+    fit: { doc: 'How images fit the canvas box: inside (whole image, no padding), contain, cover or fill', format: FITS as unknown as string[], default: 'inside', env: 'EASEL_FIT' },
+    formats: { doc: 'Encodings offered to displays, first = default for binary mode (webp, jpeg, avif)', format: 'image-formats', default: ['webp', 'jpeg'], env: 'EASEL_FORMATS' },
+  },
+  canvases: {
+    doc: 'Canvases started with the server; others are created on first connection with canvasDefaults',
+    format: 'canvas-list',
+    default: [{ slug: 'left-canva' }, { slug: 'right-canva', source: { order: 'shuffle' } }] as CanvasDeclaration[],
+    env: 'EASEL_CANVASES',
+  },
+  createCanvasesOnConnect: { doc: 'Create a canvas with the defaults when a display asks for an unknown slug', format: Boolean, default: true, env: 'EASEL_CREATE_CANVASES_ON_CONNECT' },
+  displays: {
+    stallTimeoutMs: { doc: 'Close a display that could take no frame for this long (ms)', format: 'positive-int', default: 20_000, env: 'EASEL_DISPLAY_STALL_TIMEOUT_MS' },
+    maxBackpressureBytes: { doc: 'Most bytes queued for one display before uWS drops a send; keep above one 4K frame', format: 'positive-int', default: 8 * 1024 * 1024, env: 'EASEL_DISPLAY_MAX_BACKPRESSURE_BYTES' },
+    idleTimeoutSeconds: { doc: 'Close a display silent for this long; pings are sent automatically before that (0 = never)', format: 'non-negative-int', default: 60, env: 'EASEL_DISPLAY_IDLE_TIMEOUT_SECONDS' },
+  },
+  render: {
+    limitInputPixels: { doc: 'Refuse images with more pixels than this (width x height)', format: 'positive-int', default: 50_000_000, env: 'EASEL_LIMIT_INPUT_PIXELS' },
+    maxFileBytes: { doc: 'Refuse image files larger than this', format: 'positive-int', default: 64 * 1024 * 1024, env: 'EASEL_MAX_FILE_BYTES' },
+    renderAhead: { doc: 'Frames rendered ahead of their slot per canvas', format: 'positive-int', default: 2, env: 'EASEL_RENDER_AHEAD' },
+    cacheMegabytes: { doc: 'Memory for renditions of images that repeat (looping folders); 0 turns it off', format: 'non-negative-int', default: 128, env: 'EASEL_RENDER_CACHE_MB' },
+    webp: {
+      quality: { doc: 'WebP quality', format: 'quality', default: 80, env: 'EASEL_WEBP_QUALITY' },
+      effort: { doc: 'WebP effort 0-6: higher is smaller and much slower (see npm run bench)', format: 'webp-effort', default: 0, env: 'EASEL_WEBP_EFFORT' },
+    },
+    jpeg: { quality: { doc: 'JPEG quality', format: 'quality', default: 80, env: 'EASEL_JPEG_QUALITY' } },
+    avif: {
+      quality: { doc: 'AVIF quality', format: 'quality', default: 50, env: 'EASEL_AVIF_QUALITY' },
+      effort: { doc: 'AVIF effort 0-9', format: 'avif-effort', default: 0, env: 'EASEL_AVIF_EFFORT' },
+    },
+  },
+};
+
+type Schema = typeof schema;
+export interface EaselConfig {
+  env: string;
+  host: string;
+  port: number;
+  log: { level: string; pretty: 'auto' | 'true' | 'false' };
+  canvasDefaults: Omit<CanvasConfig, 'slug' | 'source'> & { source: Omit<FolderSourceConfig, 'type'> };
+  canvases: CanvasDeclaration[];
+  createCanvasesOnConnect: boolean;
+  displays: { stallTimeoutMs: number; maxBackpressureBytes: number; idleTimeoutSeconds: number };
+  render: {
+    limitInputPixels: number;
+    maxFileBytes: number;
+    renderAhead: number;
+    cacheMegabytes: number;
+    webp: { quality: number; effort: number };
+    jpeg: { quality: number };
+    avif: { quality: number; effort: number };
+  };
+}
+
+export interface LoadConfigOptions {
+  /** Command-line arguments after the script name. */
+  argv?: string[];
+  env?: Record<string, string | undefined>;
+  /** Folder holding <env>.json files. */
+  configDir?: string;
+}
+
+/**
+ * Builds the configuration: schema defaults, then config/<env>.json (or --config FILE), then
+ * EASEL_* variables, then flags. Throws EASEL_ERR_CONFIG_INVALID listing every bad key.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): EaselConfig {
+  const env = options.env ?? process.env;
+  const conf = convict<Schema>(schema as never, { env: env as Record<string, string>, args: options.argv ?? [] });
+  const explicit = conf.get('config' as never) as string;
+  const file = explicit || path.join(options.configDir ?? path.join(PROJECT_ROOT, 'config'), `${conf.get('env' as never)}.json`);
+  try {
+    if (explicit && !existsSync(explicit)) throw new Error(`config: file "${explicit}" does not exist`);
+    if (existsSync(file)) conf.loadFile(file);
+    conf.validate({ allowed: 'strict' });
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new EaselError('EASEL_ERR_CONFIG_INVALID', `Configuration is not valid:\n  ${detail.split('\n').join('\n  ')}`, {
+      hint: `Fix the key${detail.includes('\n') ? 's' : ''} named above in ${existsSync(file) ? `"${file}", ` : ''}the EASEL_* environment or the command line; README.md lists every key`,
+      cause: err,
+      details: { file },
+    });
+  }
+  return conf.getProperties() as unknown as EaselConfig;
+}
+
+/** A declared (or newly connected) canvas with every blank filled from the defaults. */
+export function resolveCanvas(config: EaselConfig, declared: CanvasDeclaration): CanvasConfig {
+  const d = config.canvasDefaults;
+  return {
+    slug: declared.slug,
+    fps: declared.fps ?? d.fps,
+    width: declared.width ?? d.width,
+    height: declared.height ?? d.height,
+    fit: declared.fit ?? d.fit,
+    formats: declared.formats ?? d.formats,
+    source: {
+      type: 'folder',
+      path: path.resolve(declared.source?.path ?? d.source.path),
+      order: declared.source?.order ?? d.source.order,
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The error catalog. Every error Easel reports to a person has a stable code, a message that
+ * says what happened (sentence case, values quoted, no trailing period) and a hint that says
+ * what to do. docs/errors.md lists every code; a test keeps the two in step.
+ */
+export const ERROR_CODES = {
+  EASEL_ERR_CONFIG_INVALID: 'A configuration value is not allowed',
+  EASEL_ERR_LISTEN_FAILED: 'The server could not listen on its host and port',
+  EASEL_ERR_SLUG_INVALID: 'A canvas slug is not allowed',
+  EASEL_ERR_SERVER_CLOSING: 'The server is shutting down and takes no new displays',
+  EASEL_ERR_FOLDER_MISSING: 'A folder source points at a folder that cannot be read',
+  EASEL_ERR_FOLDER_EMPTY: 'A folder source has no usable images',
+  EASEL_ERR_IMAGE_UNREADABLE: 'An image could not be decoded and is skipped',
+  EASEL_ERR_IMAGE_TOO_LARGE: 'An image is over the pixel or file size limit and is skipped',
+  EASEL_ERR_DISPLAY_TOO_SLOW: 'A display could not take frames for too long and was closed',
+  EASEL_ERR_INFERENCE_UNAVAILABLE: 'No inference service answers, or the one asked cannot generate right now',
+  EASEL_ERR_INFERENCE_BUSY: 'The inference service is out of capacity (queue full or out of GPU memory)',
+  EASEL_ERR_INFERENCE_TIMEOUT: 'An inference call ran past its deadline',
+  EASEL_ERR_INFERENCE_REJECTED: 'The inference service refused a request as invalid',
+  EASEL_ERR_INFERENCE_FAILED: 'The inference service failed while generating',
+  EASEL_ERR_INFERENCE_BAD_IMAGE: 'The inference service returned bytes that do not decode as an image; they are skipped',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface EaselErrorOptions {
+  hint: string;
+  cause?: unknown;
+  /** Facts for the log and the API: key, value, path, ... */
+  details?: Record<string, unknown>;
+}
+
+export class EaselError extends Error {
+  override readonly name = 'EaselError';
+  readonly code: ErrorCode;
+  readonly hint: string;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: EaselErrorOptions) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details ?? {};
+  }
+
+  /** A plain object for logs and API replies: never the stack, never the cause's internals. */
+  toJSON(): { code: ErrorCode; message: string; hint: string } & Record<string, unknown> {
+    return { code: this.code, message: this.message, hint: this.hint, ...this.details };
+  }
+}
+
+export function isEaselError(err: unknown, code?: ErrorCode): err is EaselError {
+  return err instanceof EaselError && (code === undefined || err.code === code);
+}

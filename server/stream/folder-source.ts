@@ -1,0 +1,276 @@
+import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { isEaselError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from './clock.js';
+import type { Source, SourceImage, SourceStatus } from './source.js';
+
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avif', '.tif', '.tiff', '.gif']);
+
+export interface FolderSourceOptions {
+  path: string;
+  /** 'name': natural name order; 'shuffle': a new random order every loop. */
+  order: 'name' | 'shuffle';
+  maxFileBytes: number;
+  logger: Logger;
+  clock: Clock;
+  random?: () => number;
+  /** Safety-net rescan, for file systems whose change events get lost (network shares). */
+  rescanIntervalMs?: number;
+  /** A file modified more recently than this is still being copied: it waits its turn. */
+  settleMs?: number;
+}
+
+const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' }).compare;
+
+/**
+ * Loops over the images of a folder, watching it so that files added or removed show up
+ * without a restart. A newly added image is shown next. A file that cannot be shown is skipped
+ * until it changes, and logged once. With only one usable image the source has nothing new, so
+ * the canvas holds on it instead of resending it.
+ */
+export function createFolderSource(options: FolderSourceOptions): Source & { rescan(): Promise<void> } {
+  const { clock, logger: log } = options;
+  const dir = path.resolve(options.path);
+  const random = options.random ?? Math.random;
+  const settleMs = options.settleMs ?? 500;
+
+  let names: string[] = [];
+  let scanned = false;
+  let deck: string[] = [];
+  const newcomers: string[] = [];
+  /** name → signature (mtime:size) of the version that could not be shown. */
+  const bad = new Map<string, string>();
+  const issued = new Map<string, string>(); // image id → name, for reject()
+  let cursor: string | undefined;
+  let lastId: string | undefined;
+  let problem: SourceStatus | undefined;
+  let watcher: FSWatcher | undefined;
+  let debounce: unknown = null;
+  let closed = false;
+  let skipped = 0;
+  const wakers = new Set<() => void>();
+
+  const wake = () => {
+    for (const w of [...wakers]) w();
+  };
+
+  const report = (next: SourceStatus | undefined) => {
+    if (next?.reason !== problem?.reason && next) log.warn({ folder: dir, reason: next.reason, hint: next.hint }, next.reason);
+    else if (!next && problem) log.info({ folder: dir, images: names.length }, 'Folder source has images again');
+    problem = next;
+  };
+
+  async function rescan(): Promise<void> {
+    if (closed) return;
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      names = [];
+      report({
+        state: 'failed',
+        reason: code === 'ENOENT' ? `Folder "${dir}" does not exist` : `Folder "${dir}" cannot be read: ${code ?? String(err)}`,
+        hint: 'Create the folder or point the canvas source.path at a folder of images; Easel picks it up without a restart',
+      });
+      unwatch();
+      return;
+    }
+    const found = entries
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase()))
+      .map((e) => e.name)
+      .sort(byName);
+    if (scanned) {
+      const before = new Set(names);
+      for (const name of found) if (!before.has(name) && !newcomers.includes(name)) newcomers.push(name);
+    }
+    const changed = found.length !== names.length || found.some((n, i) => n !== names[i]);
+    names = found;
+    scanned = true;
+    for (const name of bad.keys()) if (!found.includes(name)) bad.delete(name);
+    ensureWatching();
+    if (names.length === 0) {
+      report({
+        state: 'waiting',
+        reason: `Folder "${dir}" has no images`,
+        hint: 'Add JPEG, PNG, WebP, AVIF, TIFF or GIF files to it; they show up without a restart',
+      });
+    } else if (problem?.state !== 'degraded') report(undefined);
+    if (changed) wake();
+  }
+
+  function ensureWatching() {
+    if (watcher || closed) return;
+    try {
+      watcher = watch(dir, { persistent: false }, () => {
+        if (debounce !== null) clock.clearTimeout(debounce);
+        debounce = clock.setTimeout(() => {
+          debounce = null;
+          void rescan().then(wake);
+        }, 100);
+      });
+      watcher.on('error', () => unwatch());
+    } catch {
+      watcher = undefined; // the periodic rescan still notices changes
+    }
+  }
+
+  function unwatch() {
+    watcher?.close();
+    watcher = undefined;
+  }
+
+  function refill() {
+    if (options.order === 'name') {
+      const after = cursor === undefined ? 0 : names.findIndex((n) => byName(n, cursor!) > 0);
+      deck = after <= 0 ? [...names] : [...names.slice(after), ...names.slice(0, after)];
+    } else {
+      deck = [...names];
+      for (let i = deck.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [deck[i], deck[j]] = [deck[j]!, deck[i]!];
+      }
+      // Never the same image twice in a row across the loop boundary.
+      if (deck.length > 1 && deck[0] === cursor) deck.push(deck.shift()!);
+    }
+  }
+
+  type Attempt = { image: SourceImage } | { skip: true } | { later: number };
+
+  async function attempt(name: string): Promise<Attempt> {
+    const file = path.join(dir, name);
+    let info;
+    try {
+      info = await stat(file);
+    } catch {
+      return { skip: true }; // removed since the last scan
+    }
+    if (!info.isFile()) return { skip: true };
+    const signature = `${info.mtimeMs}:${info.size}`;
+    if (bad.get(name) === signature) return { skip: true };
+    const age = Date.now() - info.mtimeMs;
+    if (age >= 0 && age < settleMs) return { later: settleMs - age };
+    if (info.size > options.maxFileBytes) {
+      markBad(name, signature, `File is ${info.size} bytes, over the limit of ${options.maxFileBytes}`, 'EASEL_ERR_IMAGE_TOO_LARGE',
+        'Make the file smaller or raise render.maxFileBytes');
+      return { skip: true };
+    }
+    const id = `f-${createHash('sha1').update(`${name}\0${signature}`).digest('base64url').slice(0, 12)}`;
+    if (id === lastId) return { skip: true }; // the only usable image: nothing new to show
+    let data: Buffer;
+    try {
+      data = await readFile(file);
+    } catch (err) {
+      markBad(name, signature, `File cannot be read: ${(err as Error).message}`, 'EASEL_ERR_IMAGE_UNREADABLE', 'Check its permissions');
+      return { skip: true };
+    }
+    issued.set(id, name);
+    if (issued.size > 64) issued.delete(issued.keys().next().value!);
+    return { image: { id, data, source: 'folder', createdAt: Date.now(), cacheKey: `${file}|${signature}` } };
+  }
+
+  function markBad(name: string, signature: string, reason: string, code: string, hint: string) {
+    bad.set(name, signature);
+    skipped++;
+    log.warn({ folder: dir, file: name, code, hint }, `Skipping image "${name}": ${reason}`);
+  }
+
+  function waitForChange(signal: AbortSignal, ms?: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let timer: unknown = null;
+      const done = () => {
+        wakers.delete(done);
+        signal.removeEventListener('abort', onAbort);
+        if (timer !== null) clock.clearTimeout(timer);
+        resolve();
+      };
+      const onAbort = () => {
+        done();
+        reject(signal.reason);
+      };
+      wakers.add(done);
+      signal.addEventListener('abort', onAbort, { once: true });
+      timer = clock.setTimeout(done, ms ?? options.rescanIntervalMs ?? 5000);
+    });
+  }
+
+  let rescanTimer: unknown = null;
+  const periodic = () => {
+    rescanTimer = clock.setTimeout(() => {
+      void rescan().finally(() => {
+        if (!closed) periodic();
+      });
+    }, options.rescanIntervalMs ?? 5000);
+  };
+  periodic();
+
+  return {
+    kind: 'folder',
+    rescan,
+
+    async next(signal) {
+      if (!scanned) await rescan();
+      for (;;) {
+        signal.throwIfAborted();
+        let soonest = Infinity;
+        const postponed: string[] = [];
+        let tries = names.length + newcomers.length + 1;
+        while (tries-- > 0) {
+          const fromNewcomers = newcomers.length > 0;
+          const name = fromNewcomers ? newcomers.shift() : (deck.length === 0 && refill(), deck.shift());
+          if (name === undefined) break;
+          const result = await attempt(name);
+          signal.throwIfAborted();
+          if ('image' in result) {
+            newcomers.unshift(...postponed);
+            if (!fromNewcomers) cursor = name;
+            lastId = result.image.id;
+            if (problem?.state === 'degraded') report(undefined);
+            return result.image;
+          }
+          if ('later' in result) {
+            soonest = Math.min(soonest, result.later);
+            if (fromNewcomers) postponed.push(name);
+          }
+        }
+        newcomers.unshift(...postponed);
+        if (names.length > 0 && bad.size >= names.length) {
+          report({
+            state: 'degraded',
+            reason: `None of the ${names.length} images in folder "${dir}" can be shown`,
+            hint: 'Replace the files logged as skipped with complete images under the pixel and size limits',
+          });
+        }
+        await waitForChange(signal, Number.isFinite(soonest) ? soonest + 10 : undefined);
+        if (Number.isFinite(soonest)) continue;
+        await rescan();
+      }
+    },
+
+    reject(image, err) {
+      const name = issued.get(image.id);
+      if (name === undefined) return;
+      const signature = image.cacheKey?.split('|').pop() ?? '';
+      if (lastId === image.id) lastId = undefined;
+      const code = isEaselError(err) ? err.code : 'EASEL_ERR_IMAGE_UNREADABLE';
+      const hint = isEaselError(err) ? err.hint : 'Re-export the image';
+      markBad(name, signature, err.message, code, hint);
+    },
+
+    status() {
+      const details = { path: dir, order: options.order, images: names.length, unusable: bad.size, skippedTotal: skipped };
+      return problem ? { ...problem, details } : { state: 'ok', details };
+    },
+
+    async close() {
+      closed = true;
+      unwatch();
+      if (debounce !== null) clock.clearTimeout(debounce);
+      if (rescanTimer !== null) clock.clearTimeout(rescanTimer);
+      wake();
+    },
+  };
+}

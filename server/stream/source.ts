@@ -1,0 +1,53 @@
+/**
+ * The first stage of a canvas: where its images come from. A source hands out encoded
+ * images one at a time; the canvas renders them ahead of their slot and the pacer shows them.
+ */
+
+/** One image as a source produced it, before any resizing or re-encoding. */
+export interface SourceImage {
+  /** Stable id: the same file (or generated image) always gives the same id. */
+  readonly id: string;
+  /** Encoded bytes in any format sharp reads. You MUST NOT mutate them: renditions are made from them later. */
+  readonly data: Buffer;
+  /** What made it: 'folder', 'inference', 'still', ... (sent to displays as `source`). */
+  readonly source: string;
+  /** When the image was made or loaded, epoch ms (sent as the frame's `timestamp`). */
+  readonly createdAt: number;
+  /** The prompt that made it, for generated images. */
+  readonly prompt?: string;
+  /**
+   * Set when these exact bytes come back again (a looping folder: path + mtime + size), so
+   * renditions made once can be reused instead of re-encoded on every loop.
+   */
+  readonly cacheKey?: string;
+}
+
+/** What a source says about itself, in words a technician can act on. */
+export interface SourceStatus {
+  state: 'ok' | 'waiting' | 'degraded' | 'failed';
+  /** What is wrong, when state is not 'ok'. */
+  reason?: string;
+  /** What to do about it. */
+  hint?: string;
+  /** Extra facts for the API (file counts, endpoints, ...). */
+  details?: Record<string, unknown>;
+}
+
+export interface Source {
+  /** 'folder', 'inference', 'playlist', 'still'. */
+  readonly kind: string;
+  /**
+   * Resolves with the next image, waiting as long as it takes (a source with nothing new makes
+   * the canvas hold). Rejects with the signal's reason when `signal` aborts. The canvas calls it
+   * again only after the previous call settled.
+   */
+  next(signal: AbortSignal): Promise<SourceImage>;
+  /**
+   * Tells the source that an image it gave could not be rendered (corrupt, too many pixels),
+   * so it is not offered again until it changes. Logging it is the source's job, once.
+   */
+  reject(image: SourceImage, err: Error): void;
+  status(): SourceStatus;
+  /** Stops watching and generating; idempotent. */
+  close(): Promise<void>;
+}

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, resolveCanvas } from './config.js';
+import { PROJECT_ROOT, loadConfig, resolveCanvas } from './config.js';
 import { isEaselError } from './errors.js';
 
 const emptyDir = () => mkdtempSync(path.join(tmpdir(), 'easel-config-'));
@@ -72,5 +72,12 @@ describe('loadConfig', () => {
 
   it('refuses a --config file that does not exist', () => {
     expect(failure(() => loadConfig({ env: {}, argv: ['--config', '/nope/easel.json'] })).message).toMatch(/\/nope\/easel.json/);
+  });
+});
+
+describe('config/example.json', () => {
+  it('is a valid config', () => {
+    const config = loadConfig({ env: {}, argv: ['--config', path.join(PROJECT_ROOT, 'config/example.json')] });
+    expect(config.canvases.map((c) => c.slug)).toEqual(['left-canva', 'right-canva', 'lobby-3']);
   });
 });

@@ -58,7 +58,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
   };
 
   const report = (next: SourceStatus | undefined) => {
-    if (next?.reason !== problem?.reason && next) log.warn({ folder: dir, reason: next.reason, hint: next.hint }, next.reason);
+    if (next?.reason !== problem?.reason && next) log.warn({ folder: dir, code: next.code, hint: next.hint }, next.reason);
     else if (!next && problem) log.info({ folder: dir, images: names.length }, 'Folder source has images again');
     problem = next;
   };
@@ -73,6 +73,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
       names = [];
       report({
         state: 'failed',
+        code: 'EASEL_ERR_FOLDER_MISSING',
         reason: code === 'ENOENT' ? `Folder "${dir}" does not exist` : `Folder "${dir}" cannot be read: ${code ?? String(err)}`,
         hint: 'Create the folder or point the canvas source.path at a folder of images; Easel picks it up without a restart',
       });
@@ -95,6 +96,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
     if (names.length === 0) {
       report({
         state: 'waiting',
+        code: 'EASEL_ERR_FOLDER_EMPTY',
         reason: `Folder "${dir}" has no images`,
         hint: 'Add JPEG, PNG, WebP, AVIF, TIFF or GIF files to it; they show up without a restart',
       });
@@ -240,6 +242,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
         if (names.length > 0 && bad.size >= names.length) {
           report({
             state: 'degraded',
+            code: 'EASEL_ERR_FOLDER_EMPTY',
             reason: `None of the ${names.length} images in folder "${dir}" can be shown`,
             hint: 'Replace the files logged as skipped with complete images under the pixel and size limits',
           });

@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../errors.js';
+
 /**
  * The first stage of a canvas: where its images come from. A source hands out encoded
  * images one at a time; the canvas renders them ahead of their slot and the pacer shows them.
@@ -25,6 +27,8 @@ export interface SourceImage {
 /** What a source says about itself, in words a technician can act on. */
 export interface SourceStatus {
   state: 'ok' | 'waiting' | 'degraded' | 'failed';
+  /** The catalog code of the problem, when there is one. */
+  code?: ErrorCode;
   /** What is wrong, when state is not 'ok'. */
   reason?: string;
   /** What to do about it. */

@@ -1,0 +1,94 @@
+import uWS, { type us_listen_socket } from 'uWebSockets.js';
+import { createRegistry, type Registry } from './canvas/registry.js';
+import type { EaselConfig } from './config.js';
+import { EaselError } from './errors.js';
+import type { Logger } from './logger.js';
+import { systemClock, type Clock } from './stream/clock.js';
+import { createRenderer } from './stream/renderer.js';
+import { registerDisplayRoute, type DisplayRoute } from './transport/display-route.js';
+import { registerHealthRoutes } from './transport/health-routes.js';
+import { replyProblem } from './transport/http-reply.js';
+
+export interface EaselServerOptions {
+  config: EaselConfig;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface EaselServer {
+  readonly registry: Registry;
+  readonly displays: DisplayRoute;
+  /** Starts the declared canvases and listens; resolves with the port (useful with port 0). */
+  listen(): Promise<number>;
+  /** Idempotent: stops taking displays, stops canvases, closes every display with 1001. */
+  close(): Promise<void>;
+}
+
+/** Wires config → renderer → canvases → routes. Owns nothing it does not close again. */
+export function createEaselServer(options: EaselServerOptions): EaselServer {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const app = uWS.App();
+  let closing = false;
+  let listenSocket: us_listen_socket | undefined;
+  let closed: Promise<void> | undefined;
+
+  const renderer = createRenderer({
+    limitInputPixels: config.render.limitInputPixels,
+    webp: config.render.webp,
+    jpeg: config.render.jpeg,
+    avif: config.render.avif,
+    cacheBytes: config.render.cacheMegabytes * 1024 * 1024,
+  });
+  const registry = createRegistry({ config, renderer, clock, logger });
+  const isClosing = () => closing;
+
+  registerHealthRoutes(app, { registry, isClosing, startedAt: Date.now() });
+  const displays = registerDisplayRoute(app, {
+    registry,
+    logger,
+    clock,
+    isClosing,
+    maxBackpressureBytes: config.displays.maxBackpressureBytes,
+    idleTimeoutSeconds: config.displays.idleTimeoutSeconds,
+  });
+  app.any('/*', (res, req) => {
+    replyProblem(res, 404, { title: 'Not found', detail: `Nothing is served at "${req.getUrl()}"`, hint: 'Displays connect to /ws/<canvas-slug>; health is at /healthz and /readyz' });
+  });
+
+  return {
+    registry,
+    displays,
+
+    listen() {
+      return new Promise((resolve, reject) => {
+        app.listen(config.host, config.port, (socket) => {
+          if (!socket) {
+            reject(
+              new EaselError('EASEL_ERR_LISTEN_FAILED', `Cannot listen on ${config.host}:${config.port}: the port is in use or the address is not available here`, {
+                hint: `Stop the other program on port ${config.port} (see: ss -ltnp 'sport = :${config.port}'), or start Easel with --port <another port>`,
+                details: { host: config.host, port: config.port },
+              }),
+            );
+            return;
+          }
+          listenSocket = socket;
+          registry.startDeclared();
+          resolve(uWS.us_socket_local_port(socket));
+        });
+      });
+    },
+
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+        listenSocket = undefined;
+        const stopping = registry.closeAll();
+        displays.closeAll();
+        await stopping;
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,220 @@
+import type { CanvasConfig } from '../config.js';
+import { EaselError, isEaselError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from '../stream/clock.js';
+import { createPacer } from '../stream/pacer.js';
+import type { Renderer } from '../stream/renderer.js';
+import { chooseRendition, renditionKey, type DisplayWants, type RenditionSpec } from '../stream/rendition.js';
+import type { Source, SourceStatus } from '../stream/source.js';
+import { Channel, type Display } from './channel.js';
+import { createFrame, type Frame } from './frame.js';
+
+export interface CanvasOptions {
+  config: CanvasConfig;
+  source: Source;
+  renderer: Renderer;
+  clock: Clock;
+  logger: Logger;
+  /** Frames rendered ahead of their slot, so pacing never waits on an encode. */
+  renderAhead: number;
+  /** A display blocked for longer than this is closed. */
+  stallTimeoutMs: number;
+}
+
+export type CanvasState = 'starting' | 'streaming' | 'holding' | 'paused' | 'closed';
+
+export interface CanvasSnapshot {
+  slug: string;
+  state: CanvasState;
+  fps: number;
+  width: number;
+  height: number;
+  source: { kind: string } & SourceStatus;
+  displays: number;
+  lastFrame: { seq: number; imageId: string; timestamp: string; source: string } | null;
+  counters: { published: number; held: number; rejected: number; skippedSends: number; stalledClosed: number };
+}
+
+/**
+ * One canvas: source → render-ahead queue → pacer → channel → displays. The producer loop keeps
+ * up to `renderAhead` frames rendered; each pacer slot takes one and publishes it. When the
+ * queue is empty at a slot the canvas holds: nothing is resent.
+ */
+export function createCanvas(options: CanvasOptions) {
+  const { config, source, renderer, clock, renderAhead, stallTimeoutMs } = options;
+  const log = options.logger.child({ slug: config.slug });
+  const channel = new Channel();
+  const queue: Frame[] = [];
+  const abort = new AbortController();
+  const pending = new Map<string, Promise<void>>(); // on-demand renditions in flight, by seq|key
+  const counters = { held: 0, rejected: 0, stalledClosed: 0 };
+  let seq = 0;
+  let state: CanvasState = 'starting';
+  let wakeProducer: (() => void) | undefined;
+  let producer: Promise<void> | undefined;
+
+  const defaultSpec = chooseRendition(config, { mode: 'binary', accept: [] });
+
+  const wantedSpecs = (): RenditionSpec[] => {
+    const specs = new Map([[renditionKey(defaultSpec), defaultSpec]]);
+    for (const spec of channel.wantedSpecs()) specs.set(renditionKey(spec), spec);
+    return [...specs.values()];
+  };
+
+  async function produce(): Promise<void> {
+    const { signal } = abort;
+    let failures = 0;
+    while (!signal.aborted) {
+      if (queue.length >= renderAhead) {
+        await new Promise<void>((resolve) => (wakeProducer = resolve));
+        wakeProducer = undefined;
+        continue;
+      }
+      let image;
+      try {
+        image = await source.next(signal);
+      } catch (err) {
+        if (signal.aborted) return;
+        // A source should wait rather than throw; if one does, back off instead of spinning.
+        log.error({ err }, 'Source failed; trying again');
+        await new Promise((r) => clock.setTimeout(() => r(undefined), Math.min(30_000, 500 * 2 ** failures++)));
+        continue;
+      }
+      failures = 0;
+      try {
+        const renditions = await renderer.render(image, wantedSpecs());
+        if (!signal.aborted) queue.push(createFrame(image, renditions));
+      } catch (err) {
+        counters.rejected++;
+        source.reject(image, isEaselError(err) ? err : new EaselError('EASEL_ERR_IMAGE_UNREADABLE', String(err), { hint: 'Re-export the image' }));
+      }
+    }
+  }
+
+  /** Makes a rendition nobody wanted when the frame was rendered, then delivers it if still current. */
+  function renderLate(frame: Frame, display: Display) {
+    const id = `${frame.seq}|${display.key}`;
+    if (pending.has(id)) return;
+    const spec = display.spec;
+    const job = renderer
+      .render(frame.image, [spec])
+      .then((out) => {
+        for (const [key, encoded] of out) frame.renditions.set(key, encoded);
+        if (channel.latest !== frame) return;
+        for (const d of channel.displays) if (d.key === renditionKey(spec)) channel.deliver(d, frame, clock.now());
+      })
+      .catch((err: unknown) => log.warn({ err }, 'Could not make a rendition for a display'))
+      .finally(() => pending.delete(id));
+    pending.set(id, job);
+  }
+
+  function closeStalled(now: number) {
+    for (const display of channel.stalled(now, stallTimeoutMs)) {
+      counters.stalledClosed++;
+      log.warn(
+        { display: display.id, address: display.remoteAddress, code: 'EASEL_ERR_DISPLAY_TOO_SLOW', skipped: display.skipped },
+        `Closing a display that took no frame for ${Math.round(stallTimeoutMs / 1000)} s`,
+      );
+      channel.remove(display);
+      display.socket.end(1008, 'Display too slow: it took no frame for too long');
+    }
+  }
+
+  const pacer = createPacer({
+    fps: config.fps,
+    clock,
+    onSlot: () => {
+      const now = clock.now();
+      const frame = queue.shift();
+      if (frame) {
+        frame.seq = ++seq;
+        for (const display of channel.publish(frame, now)) renderLate(frame, display);
+        state = 'streaming';
+        wakeProducer?.();
+      } else {
+        counters.held++;
+        if (state === 'streaming') state = 'holding';
+      }
+      closeStalled(now);
+    },
+  });
+
+  return {
+    slug: config.slug,
+    config,
+    channel,
+
+    start() {
+      producer ??= produce();
+      pacer.start();
+    },
+
+    /** Adds a display and gives it the latest frame at once. */
+    attach(display: Display) {
+      channel.add(display);
+      const latest = channel.latest;
+      if (latest && channel.deliver(display, latest, clock.now()) === 'missing') renderLate(latest, display);
+    },
+
+    detach(display: Display) {
+      channel.remove(display);
+    },
+
+    /** A display told us its screen changed: move it to the rendition that fits. */
+    updateDisplay(display: Display, wants: DisplayWants) {
+      const spec = chooseRendition(config, wants);
+      const key = renditionKey(spec);
+      if (key === display.key) return;
+      display.spec = spec;
+      display.key = key;
+      display.lastSeq = 0; // let it have the current frame in its new size
+      const latest = channel.latest;
+      if (latest && channel.deliver(display, latest, clock.now()) === 'missing') renderLate(latest, display);
+    },
+
+    drained(display: Display) {
+      const latest = channel.latest;
+      if (channel.drained(display, clock.now()) === 'missing' && latest) renderLate(latest, display);
+    },
+
+    pause() {
+      pacer.pause();
+      state = 'paused';
+      log.info('Canvas paused');
+    },
+
+    resume() {
+      if (state !== 'paused') return;
+      state = channel.latest ? 'holding' : 'starting';
+      pacer.resume();
+      log.info('Canvas resumed');
+    },
+
+    snapshot(): CanvasSnapshot {
+      const latest = channel.latest;
+      return {
+        slug: config.slug,
+        state,
+        fps: pacer.fps,
+        width: config.width,
+        height: config.height,
+        source: { kind: source.kind, ...source.status() },
+        displays: channel.displays.size,
+        lastFrame: latest ? { seq: latest.seq, imageId: latest.imageId, timestamp: latest.timestamp, source: latest.source } : null,
+        counters: { published: channel.published, skippedSends: channel.skippedSends, ...counters },
+      };
+    },
+
+    /** Stops pacing and the source; displays are closed by the transport. */
+    async close() {
+      if (state === 'closed') return;
+      state = 'closed';
+      pacer.stop();
+      abort.abort(new Error(`Canvas "${config.slug}" closed`));
+      wakeProducer?.();
+      await Promise.allSettled([source.close(), producer, ...pending.values()]);
+    },
+  };
+}
+
+export type Canvas = ReturnType<typeof createCanvas>;

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { EncodedImage } from '../stream/renderer.js';
+import { renditionKey, type RenditionSpec } from '../stream/rendition.js';
+import { Channel, createDisplay, type DisplaySocket } from './channel.js';
+import { createFrame, type Frame } from './frame.js';
+
+const spec: RenditionSpec = { format: 'webp', width: 100, height: 100, fit: 'inside' };
+
+class FakeSocket implements DisplaySocket {
+  buffered = 0;
+  sent: Array<Uint8Array | string> = [];
+  ended: { code: number; reason: string } | undefined;
+  send(message: Uint8Array | string) {
+    this.sent.push(message);
+    return this.buffered > 0 ? 0 : 1;
+  }
+  getBufferedAmount() {
+    return this.buffered;
+  }
+  end(code: number, reason: string) {
+    this.ended = { code, reason };
+  }
+}
+
+let seq = 0;
+const frame = (): Frame => {
+  const encoded: EncodedImage = { data: Buffer.from([1, 2, 3]), format: 'webp', mime: 'image/webp', width: 100, height: 100 };
+  const f = createFrame({ id: `img-${seq}`, data: Buffer.alloc(0), source: 'test', createdAt: 0 }, new Map([[renditionKey(spec), encoded]]));
+  f.seq = ++seq;
+  return f;
+};
+
+const display = (socket: DisplaySocket, mode: 'binary' | 'json' = 'binary') =>
+  createDisplay({ socket, mode, spec, remoteAddress: '127.0.0.1', userAgent: 'test', now: 0 });
+
+describe('Channel', () => {
+  it('builds each message once and sends the same bytes to every display of a rendition', () => {
+    const channel = new Channel();
+    const sockets = [new FakeSocket(), new FakeSocket(), new FakeSocket()];
+    for (const s of sockets) channel.add(display(s));
+    channel.publish(frame(), 0);
+    expect(sockets.every((s) => s.sent.length === 1)).toBe(true);
+    expect(sockets[1]!.sent[0]).toBe(sockets[0]!.sent[0]);
+  });
+
+  it('skips a display whose previous frame is still buffered, and counts it', () => {
+    const channel = new Channel();
+    const slow = new FakeSocket();
+    const fast = new FakeSocket();
+    const slowDisplay = display(slow);
+    channel.add(slowDisplay);
+    channel.add(display(fast));
+    slow.buffered = 50_000;
+    channel.publish(frame(), 1000);
+    channel.publish(frame(), 1250);
+    expect(slow.sent).toHaveLength(0);
+    expect(fast.sent).toHaveLength(2);
+    expect(slowDisplay).toMatchObject({ skipped: 2, blockedSince: 1000 });
+    expect(channel.skippedSends).toBe(2);
+  });
+
+  it('gives a display that drained the newest frame it missed, once', () => {
+    const channel = new Channel();
+    const socket = new FakeSocket();
+    const d = display(socket);
+    channel.add(d);
+    socket.buffered = 1;
+    channel.publish(frame(), 0);
+    const newest = frame();
+    channel.publish(newest, 250);
+    socket.buffered = 0;
+    expect(channel.drained(d, 300)).toBe('sent');
+    expect(d.lastSeq).toBe(newest.seq);
+    expect(d.blockedSince).toBeNull();
+    expect(channel.drained(d, 310)).toBe('current');
+    expect(socket.sent).toHaveLength(1);
+  });
+
+  it('reports displays blocked for longer than the stall timeout', () => {
+    const channel = new Channel();
+    const socket = new FakeSocket();
+    const d = display(socket);
+    channel.add(d);
+    socket.buffered = 1;
+    channel.publish(frame(), 1000);
+    expect(channel.stalled(5000, 5000)).toEqual([]);
+    expect(channel.stalled(6001, 5000)).toEqual([d]);
+  });
+
+  it('reports displays whose rendition the frame does not have yet', () => {
+    const channel = new Channel();
+    const other = createDisplay({ socket: new FakeSocket(), mode: 'binary', spec: { ...spec, format: 'avif' }, remoteAddress: '', userAgent: '', now: 0 });
+    channel.add(other);
+    expect(channel.publish(frame(), 0)).toEqual([other]);
+  });
+
+  it('sends JSON-mode displays the seed text message and binary displays the framed bytes', () => {
+    const channel = new Channel();
+    const json = new FakeSocket();
+    const binary = new FakeSocket();
+    channel.add(display(json, 'json'));
+    channel.add(display(binary));
+    channel.publish(frame(), 0);
+    expect(typeof json.sent[0]).toBe('string');
+    expect(JSON.parse(json.sent[0] as string)).toMatchObject({ image: 'AQID' });
+    expect(binary.sent[0]).toBeInstanceOf(Buffer);
+  });
+});

@@ -1,0 +1,64 @@
+import { createEaselServer } from './app.js';
+import { loadConfig, type EaselConfig } from './config.js';
+import { isEaselError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+
+/** How long a graceful shutdown may take before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 1500;
+
+function fail(message: string, hint: string): never {
+  // Before the logger exists, or for a line a person must read: plain stderr, one message.
+  process.stderr.write(`easel: ${message}\n  ${hint}\n`);
+  process.exit(1);
+}
+
+let config: EaselConfig;
+try {
+  config = loadConfig({ argv: process.argv.slice(2) });
+} catch (err) {
+  if (isEaselError(err)) fail(err.message, err.hint);
+  throw err;
+}
+
+const logger: Logger = createLogger(config.log);
+const server = createEaselServer({ config, logger });
+
+let port: number;
+try {
+  port = await server.listen();
+} catch (err) {
+  if (isEaselError(err, 'EASEL_ERR_LISTEN_FAILED')) {
+    logger.flush();
+    fail(err.message, err.hint);
+  }
+  throw err;
+}
+
+const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+logger.info(
+  { host: config.host, port, canvases: server.registry.list().map((c) => c.slug) },
+  `Easel is streaming: open http://${shown}:${port}/wall, displays connect to ws://${shown}:${port}/ws/<canvas>`,
+);
+
+let stopping = false;
+function shutdown(signal: string) {
+  if (stopping) {
+    logger.warn({ signal }, 'Second signal: exiting now');
+    process.exit(1);
+  }
+  stopping = true;
+  logger.info({ signal }, 'Shutting down: closing displays and stopping canvases');
+  setTimeout(() => {
+    logger.warn('Shutdown took too long; exiting anyway');
+    logger.flush();
+    process.exit(0);
+  }, SHUTDOWN_GRACE_MS).unref();
+  void server.close().then(() => {
+    logger.info('Stopped');
+    logger.flush();
+    process.exitCode = 0;
+    // uWS has no listen socket or display left, so the process now ends by itself.
+  });
+}
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));

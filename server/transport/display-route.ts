@@ -1,0 +1,175 @@
+import uWS, { type TemplatedApp, type WebSocket } from 'uWebSockets.js';
+import { createDisplay, type Display } from '../canvas/channel.js';
+import type { DisplayMode } from '../canvas/frame.js';
+import type { Registry } from '../canvas/registry.js';
+import { parseSlug } from '../canvas/slug.js';
+import type { Canvas } from '../canvas/canvas.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from '../stream/clock.js';
+import { chooseRendition, parseViewport, type DisplayWants } from '../stream/rendition.js';
+import { replyProblem } from './http-reply.js';
+
+/** Protocol v1: a client message over this size closes the socket with 1009. */
+export const MAX_CLIENT_MESSAGE_BYTES = 4096;
+/**
+ * uWS drops a connection without a close frame (1006) past its own limit, so that limit sits
+ * higher and our check below answers anything between the two with a proper 1009.
+ */
+const UWS_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+export interface DisplayRouteOptions {
+  registry: Registry;
+  logger: Logger;
+  clock: Clock;
+  isClosing: () => boolean;
+  maxBackpressureBytes: number;
+  idleTimeoutSeconds: number;
+}
+
+interface SocketData {
+  canvas: Canvas;
+  wants: DisplayWants;
+  remoteAddress: string;
+  userAgent: string;
+  display?: Display;
+}
+
+export interface DisplayRoute {
+  readonly sockets: ReadonlySet<WebSocket<SocketData>>;
+  /** Messages from displays that were not part of the protocol, since start. */
+  readonly ignoredMessages: number;
+  /** Closes every display with 1001 (going away). */
+  closeAll(): void;
+}
+
+/** `GET /ws/:slug`, the display wire protocol v1 of DESIGN.md. */
+export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOptions): DisplayRoute {
+  const { registry, clock } = options;
+  const log = options.logger;
+  const sockets = new Set<WebSocket<SocketData>>();
+  const decoder = new TextDecoder();
+  let ignoredMessages = 0;
+
+  const ignore = (display: Display | undefined) => {
+    ignoredMessages++;
+    if (display) display.ignoredMessages++;
+  };
+
+  app.ws<SocketData>('/ws/:slug', {
+    compression: uWS.DISABLED, // frames are already compressed images
+    maxPayloadLength: UWS_MAX_PAYLOAD_BYTES,
+    maxBackpressure: options.maxBackpressureBytes,
+    closeOnBackpressureLimit: false,
+    idleTimeout: options.idleTimeoutSeconds,
+    sendPingsAutomatically: true,
+
+    upgrade(res, req, context) {
+      if (options.isClosing()) {
+        replyProblem(res, 503, { title: 'Shutting down', detail: 'The server is shutting down and takes no new displays', hint: 'The display reconnects by itself once the server is back', code: 'EASEL_ERR_SERVER_CLOSING' });
+        return;
+      }
+      const check = parseSlug(req.getParameter(0) ?? '');
+      if (!check.ok) {
+        replyProblem(res, 400, { title: 'Invalid canvas slug', detail: check.reason, hint: 'Use lowercase letters, digits and dashes, e.g. /ws/left-canva', code: 'EASEL_ERR_SLUG_INVALID' });
+        return;
+      }
+      const format = req.getQuery('format') || 'binary';
+      if (format !== 'binary' && format !== 'json') {
+        replyProblem(res, 400, { title: 'Unknown format', detail: `Format "${format}" is not one of binary, json`, hint: 'Leave format out for binary frames, or use format=json for the seed-compatible JSON frames' });
+        return;
+      }
+      const canvas = registry.getOrCreate(check.slug);
+      if (!canvas) {
+        replyProblem(res, 404, { title: 'No such canvas', detail: `Canvas "${check.slug}" is not declared`, hint: 'Declare it under canvases in the config, or set createCanvasesOnConnect to true' });
+        return;
+      }
+      const wants: DisplayWants = {
+        mode: format as DisplayMode,
+        accept: (req.getQuery('accept') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+        viewport: parseViewport(req.getQuery('w'), req.getQuery('h'), req.getQuery('dpr')),
+      };
+      const data: SocketData = {
+        canvas,
+        wants,
+        remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+        userAgent: req.getHeader('user-agent'),
+      };
+      res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+    },
+
+    open(ws) {
+      const data = ws.getUserData();
+      const { canvas, wants } = data;
+      const display = createDisplay({
+        socket: ws,
+        mode: wants.mode,
+        spec: chooseRendition(canvas.config, wants),
+        remoteAddress: data.remoteAddress,
+        userAgent: data.userAgent,
+        now: clock.now(),
+      });
+      data.display = display;
+      sockets.add(ws);
+      if (wants.mode === 'binary') {
+        ws.send(JSON.stringify({ type: 'hello', protocol: 1, canvas: canvas.slug, fps: canvas.snapshot().fps, serverTime: Date.now() }), false);
+      }
+      canvas.attach(display);
+      log.debug({ slug: canvas.slug, display: display.id, address: display.remoteAddress, mode: display.mode, rendition: display.key }, 'Display connected');
+    },
+
+    message(ws, message, isBinary) {
+      const { display, canvas, wants } = ws.getUserData();
+      if (message.byteLength > MAX_CLIENT_MESSAGE_BYTES) {
+        ignore(display);
+        ws.end(1009, `Message too big: the limit is ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
+        return;
+      }
+      if (isBinary) return ignore(display);
+      const text = decoder.decode(message);
+      if (text === 'ping') return; // the seed's keep-alive
+      let msg: { type?: unknown; t0?: unknown; w?: unknown; h?: unknown; dpr?: unknown; offset?: unknown };
+      try {
+        msg = JSON.parse(text) as typeof msg;
+      } catch {
+        return ignore(display);
+      }
+      if (msg?.type === 'ping' && typeof msg.t0 === 'number' && Number.isFinite(msg.t0)) {
+        if (display && typeof msg.offset === 'number' && Number.isFinite(msg.offset)) display.clockOffsetMs = msg.offset;
+        // JSON mode carries frames and nothing else, so seed clients never see a pong.
+        if (wants.mode === 'binary') ws.send(JSON.stringify({ type: 'pong', t0: msg.t0, serverTime: Date.now() }), false);
+        return;
+      }
+      if (msg?.type === 'viewport' && display) {
+        const viewport = parseViewport(msg.w, msg.h, msg.dpr);
+        if (!viewport) return ignore(display);
+        wants.viewport = viewport;
+        canvas.updateDisplay(display, wants);
+        return;
+      }
+      ignore(display);
+    },
+
+    drain(ws) {
+      const { display, canvas } = ws.getUserData();
+      if (display) canvas.drained(display);
+    },
+
+    close(ws, code) {
+      const { display, canvas } = ws.getUserData();
+      sockets.delete(ws);
+      if (!display) return;
+      canvas.detach(display);
+      log.debug({ slug: canvas.slug, display: display.id, code, sent: display.sent, skipped: display.skipped }, 'Display disconnected');
+    },
+  });
+
+  return {
+    sockets,
+    get ignoredMessages() {
+      return ignoredMessages;
+    },
+    closeAll() {
+      for (const ws of [...sockets]) ws.end(1001, 'Server shutting down');
+    },
+  };
+}

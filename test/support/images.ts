@@ -1,0 +1,34 @@
+import sharp from 'sharp';
+import { utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** A solid-colour PNG: its pixels are known, so a test can tell frames apart by colour. */
+export function solidPng(colour: string, width = 320, height = 240): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: colour } }).png().toBuffer();
+}
+
+/** A JPEG of deterministic noise: large frames that fill socket buffers quickly. */
+export function noisyJpeg(width: number, height: number, seed = 1): Promise<Buffer> {
+  const pixels = Buffer.alloc(width * height * 3);
+  let s = seed;
+  for (let i = 0; i < pixels.length; i++) {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    pixels[i] = s >> 16;
+  }
+  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+}
+
+/** Writes an image with an mtime a minute old, so the folder source treats it as fully copied. */
+export function putImage(dir: string, name: string, data: Buffer): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, data);
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(file, old, old);
+  return file;
+}
+
+/** The average colour of an encoded image, as [r, g, b]. */
+export async function meanColour(image: Uint8Array): Promise<[number, number, number]> {
+  const { channels } = await sharp(image).stats();
+  return [channels[0]!.mean, channels[1]!.mean, channels[2]!.mean].map(Math.round) as [number, number, number];
+}

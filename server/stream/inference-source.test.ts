@@ -1,0 +1,196 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { createFakeInferenceClient } from '../../test/support/fake-inference-client.js';
+import { captureLogs } from '../../test/support/log-capture.js';
+import { EaselError } from '../errors.js';
+import { createInferenceSource, type InferenceSourceOptions } from './inference-source.js';
+
+const GARBAGE = Buffer.from('garbage bytes');
+// Stands in for sharp's header check, so every step here is a microtask and nothing sleeps.
+const probe = async (data: Buffer) => {
+  if (data.equals(GARBAGE)) throw new Error('Input buffer contains unsupported image format');
+};
+
+const unavailable = () =>
+  new EaselError('EASEL_ERR_INFERENCE_UNAVAILABLE', 'No inference endpoint is up: "gpu:50051" cannot connect', {
+    hint: 'Start the inference service',
+  });
+
+function setup(overrides: Partial<InferenceSourceOptions> = {}) {
+  const fake = createFakeInferenceClient();
+  const clock = new FakeClock();
+  const { logger, lines } = captureLogs();
+  const source = createInferenceSource({
+    client: fake, logger, clock, probe, prompt: 'a foggy harbour', fps: 4, bufferSeconds: 3, lowWaterSeconds: 1.5,
+    maxBatch: 4, backoff: { initialMs: 100, factor: 2, maxMs: 1000, jitter: 0 }, random: () => 0.25,
+    ...overrides,
+  });
+  sources.push(source);
+  return { fake, calls: fake.calls, clock, lines, source };
+}
+
+const sources: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(sources.splice(0).map((s) => s.close()));
+});
+
+const signal = () => new AbortController().signal;
+/** Lets every pending microtask and promise chain run. */
+const settle = async () => {
+  for (let i = 0; i < 20; i += 1) await Promise.resolve();
+};
+
+describe('createInferenceSource', () => {
+  it('asks for a batch at once and waits for its first image', async () => {
+    const { calls, source } = setup();
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0]!.request).toMatchObject({ prompt: 'a foggy harbour', numImages: 4 });
+    expect(source.status().state).toBe('waiting');
+    const first = source.next(signal());
+    calls[0]!.send(1);
+    const image = await first;
+    expect(image).toMatchObject({ source: 'inference', prompt: 'a foggy harbour' });
+    expect(source.status().state).toBe('ok');
+  });
+
+  it('keeps one call in flight and asks again only when the buffer runs low', async () => {
+    const { calls, source } = setup();
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    calls[0]!.send(4);
+    calls[0]!.end();
+    // 4 buffered is below the low-water mark of 6 (1.5 s at 4 FPS): the next batch fills to 8.
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(calls[1]!.request.numImages).toBe(4);
+    calls[1]!.send(4);
+    calls[1]!.end();
+    await settle();
+    expect(source.status().details).toMatchObject({ buffered: 8, capacity: 12, calling: false });
+    expect(calls).toHaveLength(2);
+    await source.next(signal());
+    await settle();
+    expect(calls).toHaveLength(2);
+    await source.next(signal());
+    // Down to 6: time for more, and only as many as fit in the 12-frame buffer.
+    await vi.waitFor(() => expect(calls).toHaveLength(3));
+    expect(calls[2]!.request.numImages).toBe(4);
+  });
+
+  it('cancels the call in flight and drops old frames when the prompt changes', async () => {
+    const { calls, source } = setup();
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    calls[0]!.send(2);
+    await vi.waitFor(() => expect(source.status().details).toMatchObject({ buffered: 2 }));
+    source.setPrompt('a harbour at night', { width: 768, height: 512 });
+    expect(calls[0]!.signal.aborted).toBe(true);
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(calls[1]!.request).toMatchObject({ prompt: 'a harbour at night', width: 768, height: 512 });
+    expect(source.status().details).toMatchObject({ buffered: 0, prompt: 'a harbour at night' });
+    const next = source.next(signal());
+    calls[1]!.send(1);
+    expect((await next).prompt).toBe('a harbour at night');
+  });
+
+  it('skips images that do not decode, counts them and logs once', async () => {
+    const { calls, source, lines } = setup();
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    calls[0]!.send(2, GARBAGE);
+    calls[0]!.send(1);
+    calls[0]!.send(1, GARBAGE);
+    calls[0]!.end();
+    await vi.waitFor(() => expect(source.status().details).toMatchObject({ skippedImages: 3, buffered: 1 }));
+    expect(source.status().state).toBe('ok');
+    const warnings = lines.filter((l) => l.msg === 'Skipping generated images that do not decode (counted in the canvas status)');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.err).toMatchObject({ code: 'EASEL_ERR_INFERENCE_BAD_IMAGE' });
+  });
+
+  it('reports an unreachable service in plain words, logs one line, backs off and resumes by itself', async () => {
+    const { calls, source, clock, lines } = setup();
+    const delays = vi.spyOn(clock, 'setTimeout');
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      await vi.waitFor(() => expect(calls).toHaveLength(attempt + 1));
+      calls[attempt]!.fail(unavailable());
+      await vi.waitFor(() => expect(delays).toHaveBeenCalledTimes(attempt + 1));
+      expect(source.status()).toMatchObject({
+        state: 'degraded',
+        reason: 'No inference endpoint is up: "gpu:50051" cannot connect',
+        hint: 'Start the inference service',
+        details: { code: 'EASEL_ERR_INFERENCE_UNAVAILABLE' },
+      });
+      // Nothing is asked while backing off.
+      await settle();
+      expect(calls).toHaveLength(attempt + 1);
+      clock.advance(delays.mock.calls[attempt]![1]);
+    }
+    expect(delays.mock.calls.map((call) => call[1])).toEqual([100, 200, 400, 800]);
+    expect(lines.filter((l) => l.level === 40)).toHaveLength(1);
+
+    await vi.waitFor(() => expect(calls).toHaveLength(5));
+    const next = source.next(signal());
+    calls[4]!.send(1);
+    await next;
+    expect(source.status().state).toBe('ok');
+    expect(lines.filter((l) => l.msg === 'Inference source is generating again')).toHaveLength(1);
+  });
+
+  it('retries at once when the client says an endpoint is back, without waiting out the backoff', async () => {
+    const { fake, calls, source, clock } = setup({ backoff: { initialMs: 10_000, jitter: 0 } });
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    calls[0]!.fail(unavailable());
+    await vi.waitFor(() => expect(source.status().state).toBe('degraded'));
+    expect(clock.pendingTimers).toBe(1);
+    fake.emitChange('up');
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('gives each image a new seed, and walks seeds from a given start', async () => {
+    const { calls, source } = setup({ random: (() => { let n = 0; return () => (n += 0.1); })() });
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    calls[0]!.send(4);
+    calls[0]!.end();
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(calls[1]!.request.seed).not.toBe(calls[0]!.request.seed);
+
+    source.setPrompt('a walk', { seed: 42 });
+    await vi.waitFor(() => expect(calls).toHaveLength(3));
+    expect(calls[2]!.request.seed).toBe(42);
+    calls[2]!.send(3);
+    calls[2]!.end();
+    await vi.waitFor(() => expect(calls).toHaveLength(4));
+    expect(calls[3]!.request.seed).toBe(45);
+  });
+
+  it('drifts: each call starts from the image generated before it', async () => {
+    const { calls } = setup({ promptOptions: { drift: { strength: 0.5 } } });
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0]!.request).toMatchObject({ numImages: 1 });
+    expect(calls[0]!.request.initImage).toBeUndefined();
+    const first = Buffer.from('first picture');
+    calls[0]!.send(1, first);
+    calls[0]!.end();
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(calls[1]!.request).toMatchObject({ numImages: 1, strength: 0.5, numInferenceSteps: 2 });
+    expect(calls[1]!.request.initImage).toBe(first);
+  });
+
+  it('on close, cancels the call, rejects a waiting next() and is idempotent', async () => {
+    const { calls, source } = setup();
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    const waiting = source.next(signal());
+    const closing = source.close();
+    expect(source.close()).toBe(closing);
+    await closing;
+    expect(calls[0]!.signal.aborted).toBe(true);
+    await expect(waiting).rejects.toThrow('The inference source is closed');
+    await expect(source.next(signal())).rejects.toThrow('closed');
+  });
+
+  it('rejects next() with the signal reason when the canvas aborts', async () => {
+    const { source } = setup();
+    const controller = new AbortController();
+    const waiting = source.next(controller.signal);
+    controller.abort(new Error('canvas paused'));
+    await expect(waiting).rejects.toThrow('canvas paused');
+  });
+});

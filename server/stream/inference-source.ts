@@ -1,0 +1,242 @@
+/**
+ * The `inference` source: frames an image model makes live from the canvas's prompt. It keeps
+ * a bounded buffer of about three seconds of frames, asks the inference service for a batch
+ * only when the buffer runs low, and has at most one call in flight, so a GPU's bursts become
+ * an even stream for the pacer and a canvas never queues work it may throw away.
+ */
+import { EaselError, isEaselError } from '../errors.js';
+import { createBackoff, delay, type BackoffOptions } from '../inference/backoff.js';
+import type { InferenceClient, InferenceRequest } from '../inference/client.js';
+import type { Logger } from '../logger.js';
+import { systemClock, type Clock } from './clock.js';
+import { createImageCheck } from './generated-image-check.js';
+import type { Source, SourceImage, SourceStatus } from './source.js';
+import { createWaitingQueue } from './waiting-queue.js';
+
+/** What to generate; everything but the prompt falls back to the service's defaults. */
+export interface PromptOptions {
+  negativePrompt?: string;
+  width?: number;
+  height?: number;
+  numInferenceSteps?: number;
+  guidanceScale?: number;
+  /** First seed: with it, seeds walk up from here (reproducible); without it, seeds are random. */
+  seed?: number;
+  /**
+   * img2img evolution: each image starts from the one generated before it, changed by
+   * `strength` (0..1), so the picture drifts instead of jumping. Off when absent.
+   */
+  drift?: { strength: number };
+}
+
+export interface InferenceSourceOptions {
+  /**
+   * With `onChange`, a source waiting out an outage retries as soon as an endpoint is back,
+   * instead of at the end of its backoff delay.
+   */
+  client: Pick<InferenceClient, 'generate'> & Partial<Pick<InferenceClient, 'onChange'>>;
+  logger: Logger;
+  prompt: string;
+  promptOptions?: PromptOptions;
+  /** The canvas's frames per second. Default 4. */
+  fps?: number;
+  /** Buffer size in seconds of frames. Default 3. */
+  bufferSeconds?: number;
+  /** A new batch is asked for when the buffer holds this many seconds or less. Default 1.5. */
+  lowWaterSeconds?: number;
+  /** Most images per call. Default 4. */
+  maxBatch?: number;
+  /** Retry schedule after a failed call. */
+  backoff?: BackoffOptions;
+  clock?: Clock;
+  random?: () => number;
+  /** Rejects when bytes are not an image. Default: sharp reads the header. */
+  probe?: (data: Buffer) => Promise<void>;
+}
+
+export interface InferenceSource extends Source {
+  readonly kind: 'inference';
+  /**
+   * Switches to a new prompt: cancels the call in flight (the service stops), drops the
+   * buffered frames of the old prompt, and starts generating for the new one at once.
+   */
+  setPrompt(prompt: string, options?: PromptOptions): void;
+}
+
+/**
+ * @example
+ * const source = createInferenceSource({ client, logger: log.child({ slug }), prompt: 'a foggy harbour' });
+ * const image = await source.next(signal);
+ * source.setPrompt('a harbour at night', { seed: 42 });
+ */
+export function createInferenceSource(options: InferenceSourceOptions): InferenceSource {
+  const { client, logger: log } = options;
+  const fps = options.fps ?? 4;
+  const capacity = Math.max(1, Math.round(fps * (options.bufferSeconds ?? 3)));
+  const lowWater = Math.min(capacity - 1, Math.ceil(fps * (options.lowWaterSeconds ?? 1.5)));
+  const maxBatch = options.maxBatch ?? 4;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const backoff = createBackoff(options.backoff, random);
+  const check = createImageCheck(log, options.probe);
+
+  let prompt = options.prompt;
+  let promptOptions: PromptOptions = options.promptOptions ?? {};
+  let nextSeed = promptOptions.seed;
+  /** The newest image generated: a drifting picture's next init_image. */
+  let lastImage: Buffer | undefined;
+  let lastShown: SourceImage | undefined;
+  const buffer = createWaitingQueue<SourceImage>();
+  let call: AbortController | undefined;
+  /** Set while waiting out a backoff delay; aborting it retries at once. */
+  let pause: AbortController | undefined;
+  let poke: (() => void) | undefined;
+  let closed = false;
+  let problem: EaselError | undefined;
+  let generated = 0;
+  let status: SourceStatus = { state: 'waiting', reason: `Generating the first images for "${prompt}"` };
+
+  const wake = () => {
+    poke?.();
+    poke = undefined;
+  };
+
+  function request(): InferenceRequest {
+    const room = capacity - buffer.length;
+    const { drift, seed: _seed, ...rest } = promptOptions;
+    const chained = drift && lastImage ? { initImage: lastImage, strength: drift.strength } : {};
+    // SDXL-Turbo needs steps * strength >= 1 for img2img to change anything.
+    const steps = drift && lastImage ? (rest.numInferenceSteps ?? Math.min(4, Math.ceil(1 / drift.strength))) : rest.numInferenceSteps;
+    return {
+      ...rest,
+      ...chained,
+      prompt,
+      numInferenceSteps: steps,
+      // Each drifted image must start from the one before it, so those go one per call.
+      numImages: drift ? 1 : Math.max(1, Math.min(maxBatch, room)),
+      seed: nextSeed ?? Math.floor(random() * 2 ** 32),
+    };
+  }
+
+  async function generateBatch(signal: AbortSignal): Promise<number> {
+    const asked = request();
+    let good = 0;
+    for await (const image of client.generate(asked, { signal })) {
+      if (signal.aborted) break;
+      // A walk continues after the last seed received, so a cancelled batch leaves no gap.
+      if (nextSeed !== undefined) nextSeed = image.seed + 1;
+      if (!(await check(image))) continue;
+      if (signal.aborted) break;
+      if (good === 0) onSuccess();
+      good += 1;
+      generated += 1;
+      lastImage = image.data;
+      buffer.push({ id: `${image.requestId}/${image.index}`, data: image.data, source: 'inference', createdAt: clock.now(), prompt: asked.prompt });
+    }
+    return good;
+  }
+
+  function onSuccess(): void {
+    backoff.reset();
+    if (problem) log.info({ prompt }, 'Inference source is generating again');
+    problem = undefined;
+    status = { state: 'ok' };
+  }
+
+  function onFailure(err: unknown, retryInMs: number): void {
+    const next = isEaselError(err)
+      ? err
+      : new EaselError('EASEL_ERR_INFERENCE_FAILED', 'Inference failed unexpectedly', { hint: 'See the server log for the error', cause: err });
+    // One line per kind of trouble, not one per retry: the state is in status() meanwhile.
+    if (problem?.code !== next.code) log.warn({ err, retryInMs }, 'Inference source cannot generate; retrying with backoff');
+    else log.debug({ err: next.message, retryInMs }, 'Inference source retry failed');
+    problem = next;
+    const lasting = problem.code === 'EASEL_ERR_INFERENCE_REJECTED';
+    status = {
+      state: lasting ? 'failed' : 'degraded',
+      reason: problem.message,
+      hint: problem.hint,
+      details: { code: problem.code, retryInMs, failures: backoff.attempts },
+    };
+  }
+
+  async function run(): Promise<void> {
+    while (!closed) {
+      if (buffer.length > lowWater) {
+        await new Promise<void>((resolve) => {
+          poke = resolve;
+        });
+        continue;
+      }
+      const controller = new AbortController();
+      call = controller;
+      try {
+        const good = await generateBatch(controller.signal);
+        // A call with nothing usable counts as a failure, or a service sending only garbage
+        // would be asked again and again without a pause.
+        if (good === 0 && !controller.signal.aborted) throw check.lastError() ?? new EaselError('EASEL_ERR_INFERENCE_FAILED', 'Inference call returned no images', { hint: 'Check the inference service log' });
+      } catch (err) {
+        if (closed || controller.signal.aborted) continue;
+        call = undefined;
+        const ms = backoff.next();
+        onFailure(err, ms);
+        pause = new AbortController();
+        await delay(ms, { signal: pause.signal, clock }).catch(() => {});
+        pause = undefined;
+      } finally {
+        if (call === controller) call = undefined;
+      }
+    }
+  }
+
+  const closedError = () => new DOMException('The inference source is closed', 'AbortError');
+  const unsubscribe = client.onChange?.((change) => {
+    if (change.state === 'up' || change.state === 'degraded') {
+      if (problem?.code === 'EASEL_ERR_INFERENCE_UNAVAILABLE') pause?.abort();
+    }
+  });
+  const running = run();
+  let closePromise: Promise<void> | undefined;
+
+  return {
+    kind: 'inference',
+    async next(signal) {
+      if (closed) throw closedError();
+      const image = await buffer.take(signal);
+      lastShown = image;
+      if (buffer.length <= lowWater) wake();
+      return image;
+    },
+    reject(image, err) {
+      check.rejected(image, err);
+    },
+    status() {
+      const facts = { prompt, buffered: buffer.length, capacity, generated, calling: call !== undefined, ...check.counts() };
+      return { ...status, details: { ...status.details, ...facts } };
+    },
+    setPrompt(next, nextOptions = {}) {
+      prompt = next;
+      promptOptions = nextOptions;
+      nextSeed = nextOptions.seed;
+      // The old prompt's queued frames are never shown, so a drift continues from the screen.
+      lastImage = lastShown?.data;
+      buffer.clear();
+      if (status.state === 'ok') status = { state: 'waiting', reason: `Generating the first images for "${prompt}"` };
+      call?.abort(new DOMException('The prompt changed', 'AbortError'));
+      pause?.abort();
+      wake();
+    },
+    close() {
+      closePromise ??= (async () => {
+        closed = true;
+        unsubscribe?.();
+        call?.abort(closedError());
+        pause?.abort();
+        wake();
+        buffer.fail(closedError());
+        await running;
+      })();
+      return closePromise;
+    },
+  };
+}

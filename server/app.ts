@@ -2,6 +2,7 @@ import uWS, { type us_listen_socket } from 'uWebSockets.js';
 import { createRegistry, type Registry } from './canvas/registry.js';
 import type { EaselConfig } from './config.js';
 import { EaselError } from './errors.js';
+import { createInferenceClient, type InferenceClient } from './inference/client.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './stream/clock.js';
 import { createRenderer } from './stream/renderer.js';
@@ -18,6 +19,7 @@ export interface EaselServerOptions {
 export interface EaselServer {
   readonly registry: Registry;
   readonly displays: DisplayRoute;
+  readonly inference: InferenceClient | undefined;
   /** Starts the declared canvases and listens; resolves with the port (useful with port 0). */
   listen(): Promise<number>;
   /** Idempotent: stops taking displays, stops canvases, closes every display with 1001. */
@@ -40,10 +42,14 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     avif: config.render.avif,
     cacheBytes: config.render.cacheMegabytes * 1024 * 1024,
   });
-  const registry = createRegistry({ config, renderer, clock, logger });
+  const inference: InferenceClient | undefined =
+    config.inference.endpoints.length > 0
+      ? createInferenceClient({ endpoints: config.inference.endpoints, logger: logger.child({ component: 'inference' }), generateDeadlineMs: config.inference.deadlineMs, clock })
+      : undefined;
+  const registry = createRegistry({ config, renderer, clock, logger, inference });
   const isClosing = () => closing;
 
-  registerHealthRoutes(app, { registry, isClosing, startedAt: Date.now() });
+  registerHealthRoutes(app, { registry, isClosing, startedAt: Date.now(), inference });
   const displays = registerDisplayRoute(app, {
     registry,
     logger,
@@ -59,6 +65,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   return {
     registry,
     displays,
+    inference,
 
     listen() {
       return new Promise((resolve, reject) => {
@@ -87,6 +94,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         const stopping = registry.closeAll();
         displays.closeAll();
         await stopping;
+        await inference?.close();
       })();
       return closed;
     },

@@ -24,8 +24,7 @@ describe('loadConfig', () => {
     expect(config.host).toBe('0.0.0.0');
     expect(config.canvases.map((c) => c.slug)).toEqual(['left-canva', 'right-canva']);
     const left = resolveCanvas(config, config.canvases[0]!);
-    expect(left).toMatchObject({ fps: 4, source: { type: 'folder', order: 'name' } });
-    expect(left.source.path.endsWith(`${path.sep}assets`)).toBe(true);
+    expect(left).toMatchObject({ fps: 4, source: { type: 'folder', order: 'name', path: path.join(PROJECT_ROOT, 'assets') } });
   });
 
   it('lets a file, then EASEL_* variables, then flags override, in that order', () => {
@@ -72,6 +71,32 @@ describe('loadConfig', () => {
 
   it('refuses a --config file that does not exist', () => {
     expect(failure(() => loadConfig({ env: {}, argv: ['--config', '/nope/easel.json'] })).message).toMatch(/\/nope\/easel.json/);
+  });
+});
+
+describe('inference settings', () => {
+  it('makes canvases generate when an endpoint is given, falling back to the bundled assets', () => {
+    const config = loadConfig({ env: {}, argv: ['--inference', '127.0.0.1:50051,gpu-2:50051', '--prompt', 'tide pools'], configDir: emptyDir() });
+    expect(config.inference.endpoints).toEqual(['127.0.0.1:50051', 'gpu-2:50051']);
+    expect(resolveCanvas(config, { slug: 'x' }).source).toMatchObject({ type: 'inference', prompt: 'tide pools', fallback: path.join(PROJECT_ROOT, 'assets') });
+    expect(resolveCanvas(config, { slug: 'y', source: { type: 'folder' } }).source.type).toBe('folder');
+  });
+
+  it('refuses an endpoint that is not host:port', () => {
+    expect(failure(() => loadConfig({ env: { EASEL_INFERENCE_ENDPOINTS: 'http://gpu:50051' }, configDir: emptyDir() })).message).toMatch(
+      /inference\.endpoints: endpoint "http:\/\/gpu:50051" is not host:port/,
+    );
+  });
+
+  it('refuses an inference canvas when no endpoint is configured', () => {
+    const canvases = JSON.stringify([{ slug: 'gen', source: { type: 'inference', prompt: 'fog' } }]);
+    expect(failure(() => loadConfig({ env: { EASEL_CANVASES: canvases }, configDir: emptyDir() })).message).toMatch(/canvases\[0\]\.source\.type: "inference" needs inference\.endpoints/);
+  });
+
+  it('names a bad prompt setting', () => {
+    const canvases = JSON.stringify([{ slug: 'gen', source: { type: 'inference', drift: 2 } }]);
+    const err = failure(() => loadConfig({ env: { EASEL_CANVASES: canvases, EASEL_INFERENCE_ENDPOINTS: 'a:1' }, configDir: emptyDir() }));
+    expect(err.message).toMatch(/canvases\[0\]\.source\.drift: value 2 is not allowed, expected a strength from 0 \(off\) to 1/);
   });
 });
 

@@ -14,6 +14,8 @@ export const PROJECT_ROOT = (() => {
   return dir;
 })();
 
+/** Longest prompt accepted, in characters. */
+export const MAX_PROMPT = 2000;
 const FITS: readonly Fit[] = ['inside', 'contain', 'cover', 'fill'];
 const FORMATS: readonly ImageFormat[] = ['webp', 'jpeg', 'avif'];
 const ORDERS = ['name', 'shuffle'] as const;
@@ -23,7 +25,22 @@ export interface FolderSourceConfig {
   path: string;
   order: (typeof ORDERS)[number];
 }
-export type SourceConfig = FolderSourceConfig;
+export interface InferenceSourceConfig {
+  type: 'inference';
+  prompt: string;
+  negativePrompt: string;
+  /** 0 = the service's default. */
+  steps: number;
+  /** First seed of a walk; absent = a random seed per image. */
+  seed?: number;
+  /** img2img drift strength, 0 = off. */
+  drift: number;
+  /** Folder shown while the service cannot generate; '' = hold the last frames. */
+  fallback: string;
+}
+export type SourceConfig = FolderSourceConfig | InferenceSourceConfig;
+const SOURCE_TYPES = ['folder', 'inference'] as const;
+const SOURCE_KEYS = ['type', 'path', 'order', 'prompt', 'negativePrompt', 'steps', 'seed', 'drift', 'fallback'];
 
 export interface CanvasConfig {
   slug: string;
@@ -37,7 +54,7 @@ export interface CanvasConfig {
 
 /** A canvas as declared in config: only the slug is required, the rest comes from `canvasDefaults`. */
 export type CanvasDeclaration = { slug: string } & Partial<Omit<CanvasConfig, 'slug' | 'source'>> & {
-  source?: Partial<SourceConfig>;
+  source?: { type?: (typeof SOURCE_TYPES)[number] } & Partial<Omit<FolderSourceConfig, 'type'>> & Partial<Omit<InferenceSourceConfig, 'type'>>;
 };
 
 function rangeFormat(name: string, min: number, max: number, integer: boolean): convict.Format {
@@ -71,6 +88,16 @@ convict.addFormats({
   'positive-int': rangeFormat('positive-int', 1, Number.MAX_SAFE_INTEGER, true),
   'non-negative-int': rangeFormat('non-negative-int', 0, Number.MAX_SAFE_INTEGER, true),
   'image-formats': listOf('image-formats', FORMATS),
+  'unit-interval': rangeFormat('unit-interval', 0, 1, false),
+  endpoints: {
+    name: 'endpoints',
+    coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+    validate(v: unknown) {
+      if (!Array.isArray(v)) throw new Error('must be a list of host:port');
+      const bad = v.find((e) => typeof e !== 'string' || !/^[A-Za-z0-9.\-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(e));
+      if (bad !== undefined) throw new Error(`endpoint ${JSON.stringify(bad)} is not host:port (e.g. 127.0.0.1:50051)`);
+    },
+  },
   'canvas-list': {
     name: 'canvas-list',
     coerce: (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v),
@@ -106,9 +133,20 @@ function validateCanvasList(list: unknown): void {
     if (d.source !== undefined) {
       const s = d.source as Record<string, unknown>;
       if (typeof s !== 'object' || s === null) throw new Error(`${at}.source must be an object like {"type": "folder", "path": "assets"}`);
-      if (s.type !== undefined && s.type !== 'folder') throw new Error(`${at}.source.type: value ${JSON.stringify(s.type)} is not allowed, expected "folder"`);
-      if (s.path !== undefined && (typeof s.path !== 'string' || s.path === '')) throw new Error(`${at}.source.path: expected a folder path`);
-      if (s.order !== undefined && !ORDERS.includes(s.order as never)) throw new Error(`${at}.source.order: value ${JSON.stringify(s.order)} is not allowed, expected one of ${ORDERS.join(', ')}`);
+      const bad = (key: string, allowed: string) => {
+        throw new Error(`${at}.source.${key}: value ${JSON.stringify(s[key])} is not allowed, expected ${allowed}`);
+      };
+      const unknownKey = Object.keys(s).find((k) => !SOURCE_KEYS.includes(k));
+      if (unknownKey) throw new Error(`${at}.source.${unknownKey}: unknown setting; allowed are ${SOURCE_KEYS.join(', ')}`);
+      if (s.type !== undefined && !SOURCE_TYPES.includes(s.type as never)) bad('type', `one of ${SOURCE_TYPES.join(', ')}`);
+      if (s.path !== undefined && (typeof s.path !== 'string' || s.path === '')) bad('path', 'a folder path');
+      if (s.order !== undefined && !ORDERS.includes(s.order as never)) bad('order', `one of ${ORDERS.join(', ')}`);
+      if (s.prompt !== undefined && (typeof s.prompt !== 'string' || s.prompt.trim() === '' || s.prompt.length > MAX_PROMPT)) bad('prompt', `text of 1 to ${MAX_PROMPT} characters`);
+      if (s.negativePrompt !== undefined && (typeof s.negativePrompt !== 'string' || s.negativePrompt.length > MAX_PROMPT)) bad('negativePrompt', `text of at most ${MAX_PROMPT} characters`);
+      if (s.steps !== undefined && !num(0, 50, true)(s.steps)) bad('steps', 'an integer from 0 (service default) to 50');
+      if (s.seed !== undefined && !num(0, Number.MAX_SAFE_INTEGER, true)(s.seed)) bad('seed', 'a non-negative integer');
+      if (s.drift !== undefined && !num(0, 1)(s.drift)) bad('drift', 'a strength from 0 (off) to 1');
+      if (s.fallback !== undefined && typeof s.fallback !== 'string') bad('fallback', 'a folder path, or "" to hold the last frames');
     }
   });
 }
@@ -124,6 +162,12 @@ export const schema = {
   },
   canvasDefaults: {
     source: {
+      type: { doc: 'Source of canvases that do not name one: folder, inference, or auto (inference when inference.endpoints is set)', format: ['auto', ...SOURCE_TYPES], default: 'auto', env: 'EASEL_SOURCE' },
+      prompt: { doc: 'Prompt of inference canvases that do not name one', format: String, default: 'a slow drifting watercolour landscape at dusk, soft light, gallery print', env: 'EASEL_PROMPT', arg: 'prompt' },
+      negativePrompt: { doc: 'Negative prompt of inference canvases', format: String, default: '', env: 'EASEL_NEGATIVE_PROMPT' },
+      steps: { doc: 'Inference steps, 0 = the service default (SDXL-Turbo: 1-4)', format: 'non-negative-int', default: 0, env: 'EASEL_STEPS' },
+      drift: { doc: 'img2img drift strength for inference canvases: each image starts from the previous one (0 = off)', format: 'unit-interval', default: 0, env: 'EASEL_DRIFT' },
+      fallback: { doc: 'Folder an inference canvas shows while the service is down ("" = hold the last frames)', format: String, default: path.join(PROJECT_ROOT, 'assets'), env: 'EASEL_FALLBACK_FOLDER' },
       path: { doc: 'Image folder of canvases that do not name one (relative to the working directory)', format: String, default: path.join(PROJECT_ROOT, 'assets'), env: 'EASEL_FOLDER', arg: 'folder' },
       order: { doc: 'Folder order: name, or shuffle (a new order every loop)', format: ORDERS as unknown as string[], default: 'name', env: 'EASEL_FOLDER_ORDER' },
     },
@@ -138,6 +182,14 @@ export const schema = {
     format: 'canvas-list',
     default: [{ slug: 'left-canva' }, { slug: 'right-canva', source: { order: 'shuffle' } }] as CanvasDeclaration[],
     env: 'EASEL_CANVASES',
+  },
+  inference: {
+    endpoints: { doc: 'Inference services (host:port, comma-separated); calls are spread over those that are up', format: 'endpoints', default: [] as string[], env: 'EASEL_INFERENCE_ENDPOINTS', arg: 'inference' },
+    width: { doc: 'Width of generated images (SDXL-Turbo is trained at 512)', format: 'canvas-size', default: 512, env: 'EASEL_INFERENCE_WIDTH' },
+    height: { doc: 'Height of generated images', format: 'canvas-size', default: 512, env: 'EASEL_INFERENCE_HEIGHT' },
+    maxBatch: { doc: 'Most images asked for in one call', format: 'positive-int', default: 4, env: 'EASEL_INFERENCE_MAX_BATCH' },
+    bufferSeconds: { doc: 'Generated frames kept ready per canvas, in seconds at its fps', format: 'positive-int', default: 3, env: 'EASEL_INFERENCE_BUFFER_SECONDS' },
+    deadlineMs: { doc: 'Deadline of one generate call (ms)', format: 'positive-int', default: 60_000, env: 'EASEL_INFERENCE_DEADLINE_MS' },
   },
   createCanvasesOnConnect: { doc: 'Create a canvas with the defaults when a display asks for an unknown slug', format: Boolean, default: true, env: 'EASEL_CREATE_CANVASES_ON_CONNECT' },
   displays: {
@@ -168,7 +220,10 @@ export interface EaselConfig {
   host: string;
   port: number;
   log: { level: string; pretty: 'auto' | 'true' | 'false' };
-  canvasDefaults: Omit<CanvasConfig, 'slug' | 'source'> & { source: Omit<FolderSourceConfig, 'type'> };
+  canvasDefaults: Omit<CanvasConfig, 'slug' | 'source'> & {
+    source: { type: 'auto' | SourceConfig['type'] } & Omit<FolderSourceConfig, 'type'> & Omit<InferenceSourceConfig, 'type' | 'seed'>;
+  };
+  inference: { endpoints: string[]; width: number; height: number; maxBatch: number; bufferSeconds: number; deadlineMs: number };
   canvases: CanvasDeclaration[];
   createCanvasesOnConnect: boolean;
   displays: { stallTimeoutMs: number; maxBackpressureBytes: number; idleTimeoutSeconds: number };
@@ -181,6 +236,16 @@ export interface EaselConfig {
     jpeg: { quality: number };
     avif: { quality: number; effort: number };
   };
+}
+
+/** An inference canvas with no service to ask would only ever show its fallback: say so at start. */
+function checkInferenceNeeded(config: EaselConfig): void {
+  if (config.inference.endpoints.length > 0) return;
+  const i = config.canvases.findIndex((c) => c.source?.type === 'inference');
+  if (i >= 0) throw new Error(`canvases[${i}].source.type: "inference" needs inference.endpoints (EASEL_INFERENCE_ENDPOINTS or --inference host:port)`);
+  if (config.canvasDefaults.source.type === 'inference') {
+    throw new Error('canvasDefaults.source.type: "inference" needs inference.endpoints (EASEL_INFERENCE_ENDPOINTS or --inference host:port)');
+  }
 }
 
 export interface LoadConfigOptions {
@@ -204,6 +269,7 @@ export function loadConfig(options: LoadConfigOptions = {}): EaselConfig {
     if (explicit && !existsSync(explicit)) throw new Error(`config: file "${explicit}" does not exist`);
     if (existsSync(file)) conf.loadFile(file);
     conf.validate({ allowed: 'strict' });
+    checkInferenceNeeded(conf.getProperties() as unknown as EaselConfig);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     throw new EaselError('EASEL_ERR_CONFIG_INVALID', `Configuration is not valid:\n  ${detail.split('\n').join('\n  ')}`, {
@@ -218,6 +284,21 @@ export function loadConfig(options: LoadConfigOptions = {}): EaselConfig {
 /** A declared (or newly connected) canvas with every blank filled from the defaults. */
 export function resolveCanvas(config: EaselConfig, declared: CanvasDeclaration): CanvasConfig {
   const d = config.canvasDefaults;
+  const s = declared.source ?? {};
+  const auto = config.inference.endpoints.length > 0 ? 'inference' : 'folder';
+  const type = s.type ?? (d.source.type === 'auto' ? auto : d.source.type);
+  const source: SourceConfig =
+    type === 'folder'
+      ? { type, path: path.resolve(s.path ?? d.source.path), order: s.order ?? d.source.order }
+      : {
+          type,
+          prompt: s.prompt ?? d.source.prompt,
+          negativePrompt: s.negativePrompt ?? d.source.negativePrompt,
+          steps: s.steps ?? d.source.steps,
+          ...(s.seed !== undefined ? { seed: s.seed } : {}),
+          drift: s.drift ?? d.source.drift,
+          fallback: (s.fallback ?? d.source.fallback) === '' ? '' : path.resolve(s.fallback ?? d.source.fallback),
+        };
   return {
     slug: declared.slug,
     fps: declared.fps ?? d.fps,
@@ -225,10 +306,6 @@ export function resolveCanvas(config: EaselConfig, declared: CanvasDeclaration):
     height: declared.height ?? d.height,
     fit: declared.fit ?? d.fit,
     formats: declared.formats ?? d.formats,
-    source: {
-      type: 'folder',
-      path: path.resolve(declared.source?.path ?? d.source.path),
-      order: declared.source?.order ?? d.source.order,
-    },
+    source,
   };
 }

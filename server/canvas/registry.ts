@@ -1,7 +1,10 @@
 import { resolveCanvas, type CanvasConfig, type EaselConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
+import type { InferenceClient } from '../inference/client.js';
+import { createFallbackSource } from '../stream/fallback-source.js';
 import { createFolderSource } from '../stream/folder-source.js';
+import { createInferenceSource, type InferenceSource } from '../stream/inference-source.js';
 import type { Renderer } from '../stream/renderer.js';
 import type { Source } from '../stream/source.js';
 import { createCanvas, type Canvas } from './canvas.js';
@@ -11,20 +14,43 @@ export interface RegistryOptions {
   renderer: Renderer;
   clock: Clock;
   logger: Logger;
+  /** Shared by every inference canvas; absent when no endpoint is configured. */
+  inference?: InferenceClient | undefined;
 }
 
 /** Every canvas of the server by slug: the declared ones from the start, others on first use. */
 export function createRegistry(options: RegistryOptions) {
-  const { config, renderer, clock, logger } = options;
+  const { config, renderer, clock, logger, inference } = options;
   const canvases = new Map<string, Canvas>();
+  const prompters = new Map<string, InferenceSource>();
 
   function createSource(canvas: CanvasConfig): Source {
-    return createFolderSource({
-      ...canvas.source,
-      maxFileBytes: config.render.maxFileBytes,
-      logger: logger.child({ slug: canvas.slug }),
+    const log = logger.child({ slug: canvas.slug });
+    const folder = (dir: string, order: 'name' | 'shuffle') =>
+      createFolderSource({ path: dir, order, maxFileBytes: config.render.maxFileBytes, logger: log, clock });
+    const s = canvas.source;
+    if (s.type === 'folder') return folder(s.path, s.order);
+    if (!inference) throw new TypeError(`Expected an inference client for canvas "${canvas.slug}" but none is configured`);
+    const generated = createInferenceSource({
+      client: inference,
+      logger: log,
+      prompt: s.prompt,
+      promptOptions: {
+        ...(s.negativePrompt ? { negativePrompt: s.negativePrompt } : {}),
+        ...(s.steps > 0 ? { numInferenceSteps: s.steps } : {}),
+        ...(s.seed !== undefined ? { seed: s.seed } : {}),
+        ...(s.drift > 0 ? { drift: { strength: s.drift } } : {}),
+        width: config.inference.width,
+        height: config.inference.height,
+      },
+      fps: canvas.fps,
+      bufferSeconds: config.inference.bufferSeconds,
+      maxBatch: config.inference.maxBatch,
       clock,
     });
+    prompters.set(canvas.slug, generated);
+    if (s.fallback === '') return generated;
+    return createFallbackSource({ primary: generated, fallback: folder(s.fallback, 'shuffle'), clock, logger: log });
   }
 
   function add(canvasConfig: CanvasConfig): Canvas {
@@ -48,6 +74,11 @@ export function createRegistry(options: RegistryOptions) {
     /** Starts the canvases declared in config. */
     startDeclared() {
       for (const declared of config.canvases) if (!canvases.has(declared.slug)) add(resolveCanvas(config, declared));
+    },
+
+    /** The inference source of a canvas, for prompt changes; undefined for other sources. */
+    prompter(slug: string): InferenceSource | undefined {
+      return prompters.get(slug);
     },
 
     get(slug: string): Canvas | undefined {

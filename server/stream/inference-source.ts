@@ -154,6 +154,7 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
     const lasting = problem.code === 'EASEL_ERR_INFERENCE_REJECTED';
     status = {
       state: lasting ? 'failed' : 'degraded',
+      code: problem.code,
       reason: problem.message,
       hint: problem.hint,
       details: { code: problem.code, retryInMs, failures: backoff.attempts },
@@ -209,6 +210,9 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
     },
     reject(image, err) {
       check.rejected(image, err);
+    },
+    available() {
+      return buffer.length;
     },
     status() {
       const facts = { prompt, buffered: buffer.length, capacity, generated, calling: call !== undefined, ...check.counts() };

@@ -52,6 +52,8 @@ export interface Source {
    */
   reject(image: SourceImage, err: Error): void;
   status(): SourceStatus;
+  /** How many images next() could hand out without waiting, where the source knows. */
+  available?(): number;
   /** Stops watching and generating; idempotent. */
   close(): Promise<void>;
 }

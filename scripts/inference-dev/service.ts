@@ -130,7 +130,6 @@ export async function startDevInferenceService(options: DevInferenceServiceOptio
       try {
         for (let index = 0; index < count; index += 1) {
           const started = performance.now();
-          await delay(latencyMs, { signal });
           const seed = firstSeed + index;
           const fault = rollFault();
           if (fault === 'error') {
@@ -148,7 +147,8 @@ export async function startDevInferenceService(options: DevInferenceServiceOptio
             ? Buffer.concat([Buffer.from('not an image: '), randomBytes(256)])
             : await drawDevImage({ prompt: request.prompt, seed, width, height, initImage: request.initImage, strength: request.strength });
           if (fault === 'garbage') stats.garbage += 1;
-          signal.throwIfAborted();
+          // The latency is the whole time per image, drawing included, as on a GPU.
+          await delay(Math.max(0, latencyMs - (performance.now() - started)), { signal });
           call.write({
             data, mime: 'image/jpeg', width, height, seed, index, requestId,
             inferenceMs: performance.now() - started,

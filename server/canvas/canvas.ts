@@ -49,6 +49,8 @@ export function createCanvas(options: CanvasOptions) {
   const pending = new Map<string, Promise<void>>(); // on-demand renditions in flight, by seq|key
   const counters = { held: 0, rejected: 0, stalledClosed: 0 };
   let seq = 0;
+  /** Bumped when queued frames go stale (a new prompt): renders begun before are dropped. */
+  let generation = 0;
   let state: CanvasState = 'starting';
   let wakeProducer: (() => void) | undefined;
   let producer: Promise<void> | undefined;
@@ -81,9 +83,10 @@ export function createCanvas(options: CanvasOptions) {
         continue;
       }
       failures = 0;
+      const epoch = generation;
       try {
         const renditions = await renderer.render(image, wantedSpecs());
-        if (!signal.aborted) queue.push(createFrame(image, renditions));
+        if (!signal.aborted && epoch === generation) queue.push(createFrame(image, renditions));
       } catch (err) {
         counters.rejected++;
         source.reject(image, isEaselError(err) ? err : new EaselError('EASEL_ERR_IMAGE_UNREADABLE', String(err), { hint: 'Re-export the image' }));
@@ -170,6 +173,16 @@ export function createCanvas(options: CanvasOptions) {
       display.lastSeq = 0; // let it have the current frame in its new size
       const latest = channel.latest;
       if (latest && channel.deliver(display, latest, clock.now()) === 'missing') renderLate(latest, display);
+    },
+
+    /**
+     * Drops the frames rendered ahead, for when the source's next images replace them (a new
+     * prompt): the screen keeps the current frame until the first new one is ready.
+     */
+    dropQueued() {
+      generation++;
+      queue.length = 0;
+      wakeProducer?.();
     },
 
     drained(display: Display) {

@@ -4,7 +4,7 @@ import type { Clock } from '../stream/clock.js';
 import type { InferenceClient } from '../inference/client.js';
 import { createFallbackSource } from '../stream/fallback-source.js';
 import { createFolderSource } from '../stream/folder-source.js';
-import { createInferenceSource, type InferenceSource } from '../stream/inference-source.js';
+import { createInferenceSource, type InferenceSource, type PromptOptions } from '../stream/inference-source.js';
 import type { Renderer } from '../stream/renderer.js';
 import type { Source } from '../stream/source.js';
 import { createCanvas, type Canvas } from './canvas.js';
@@ -76,9 +76,23 @@ export function createRegistry(options: RegistryOptions) {
       for (const declared of config.canvases) if (!canvases.has(declared.slug)) add(resolveCanvas(config, declared));
     },
 
-    /** The inference source of a canvas, for prompt changes; undefined for other sources. */
+    /** The inference source of a canvas; undefined for other sources. */
     prompter(slug: string): InferenceSource | undefined {
       return prompters.get(slug);
+    },
+
+    /**
+     * Generates for a new prompt: cancels the call in flight and drops the frames of the old
+     * prompt rendered ahead, so the new one shows as soon as its first image is ready.
+     * False when the canvas does not generate.
+     */
+    setPrompt(slug: string, prompt: string, options?: PromptOptions): boolean {
+      const source = prompters.get(slug);
+      const canvas = canvases.get(slug);
+      if (!source || !canvas) return false;
+      source.setPrompt(prompt, options);
+      canvas.dropQueued();
+      return true;
     },
 
     get(slug: string): Canvas | undefined {

@@ -61,7 +61,7 @@ describe('a canvas fed by the inference service', () => {
     await vi.waitFor(() => expect(dev.stats.active).toBe(1), { timeout: 5000 }); // a batch in flight
     const cancelledBefore = dev.stats.cancellations;
     const changedAt = performance.now();
-    server.server.registry.prompter('gen')!.setPrompt('a lighthouse in fog');
+    expect(server.server.registry.setPrompt('gen', 'a lighthouse in fog')).toBe(true);
     await vi.waitFor(() => expect(display.frames.at(-1)!.header.prompt).toBe('a lighthouse in fog'), { timeout: 2000, interval: 20 });
     expect(performance.now() - changedAt).toBeLessThan(2000);
     await vi.waitFor(() => expect(dev.stats.cancellations).toBeGreaterThan(cancelledBefore));

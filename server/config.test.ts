@@ -106,3 +106,20 @@ describe('config/example.json', () => {
     expect(config.canvases.map((c) => c.slug)).toEqual(['left-canva', 'right-canva', 'lobby-3']);
   });
 });
+
+describe('README.md', () => {
+  it('documents every configuration key (regenerate the table with scripts/config-table.ts)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { schema } = await import('./config.js');
+    const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const keys: string[] = [];
+    const walk = (node: Record<string, unknown>, prefix: string) => {
+      for (const [k, v] of Object.entries(node)) {
+        if (typeof v === 'object' && v !== null && 'doc' in v && 'default' in v) keys.push(prefix + k);
+        else walk(v as Record<string, unknown>, `${prefix}${k}.`);
+      }
+    };
+    walk(schema as unknown as Record<string, unknown>, '');
+    expect(keys.filter((k) => !readme.includes(`| \`${k}\` |`))).toEqual([]);
+  });
+});

@@ -41,6 +41,7 @@ describe('a slow display', () => {
     (stuck.socket as unknown as { _socket: { pause(): void } })._socket.pause();
     const healthy = await Promise.all([1, 2, 3].map(() => connect(server, 'noise')));
     const canvas = server.server.registry.get('noise')!;
+    const publishedAtJoin = canvas.snapshot().counters.published;
 
     await vi.waitFor(() => expect(canvas.snapshot().counters.stalledClosed).toBe(1), { timeout: 15_000, interval: 100 });
     expect(canvas.snapshot().displays).toBe(3);
@@ -48,11 +49,18 @@ describe('a slow display', () => {
     const warning = server.logs.find((l) => l.code === 'EASEL_ERR_DISPLAY_TOO_SLOW');
     expect(warning).toMatchObject({ slug: 'noise' });
 
-    // The healthy displays got (nearly) every frame the canvas published meanwhile.
-    const published = canvas.snapshot().counters.published;
-    for (const d of healthy) expect(d.frames.length).toBeGreaterThanOrEqual(published - 3);
+    // The healthy displays kept up with the canvas while the stuck one was skipped and closed,
+    // and keep up after. Compared with what the canvas published, so a slow box does not matter.
+    const keptUp = (received: number, published: number) => expect(received).toBeGreaterThanOrEqual(Math.floor(published * 0.8));
+    const published = canvas.snapshot().counters.published - publishedAtJoin;
+    expect(published).toBeGreaterThan(5);
+    for (const d of healthy) keptUp(d.frames.length, published);
+    const before = healthy.map((d) => d.frames.length);
+    const publishedBefore = canvas.snapshot().counters.published;
     await new Promise((r) => setTimeout(r, 2000));
-    for (const d of healthy) expect(d.framesWithin(2000).length).toBeGreaterThanOrEqual(15);
+    const publishedAfter = canvas.snapshot().counters.published - publishedBefore;
+    expect(publishedAfter).toBeGreaterThan(3);
+    healthy.forEach((d, i) => keptUp(d.frames.length - before[i]!, publishedAfter));
   });
 });
 

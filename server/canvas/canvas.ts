@@ -5,7 +5,7 @@ import type { Clock } from '../stream/clock.js';
 import { createPacer } from '../stream/pacer.js';
 import type { Renderer } from '../stream/renderer.js';
 import { chooseRendition, renditionKey, type DisplayWants, type RenditionSpec } from '../stream/rendition.js';
-import type { Source, SourceStatus } from '../stream/source.js';
+import type { Source, SourceImage, SourceStatus } from '../stream/source.js';
 import { Channel, type Display } from './channel.js';
 import { createFrame, type Frame } from './frame.js';
 
@@ -23,6 +23,11 @@ export interface CanvasOptions {
 
 export type CanvasState = 'starting' | 'streaming' | 'holding' | 'paused' | 'closed';
 
+export type CanvasEvent =
+  | { type: 'state'; slug: string; state: CanvasState }
+  | { type: 'source'; slug: string; kind: string }
+  | { type: 'frame'; slug: string; frame: Frame };
+
 export interface CanvasSnapshot {
   slug: string;
   state: CanvasState;
@@ -31,6 +36,8 @@ export interface CanvasSnapshot {
   height: number;
   source: { kind: string } & SourceStatus;
   displays: number;
+  /** An operator's still holding the screen, and until when (null: until the next command). */
+  holding: { until: string | null } | null;
   lastFrame: { seq: number; imageId: string; timestamp: string; source: string } | null;
   counters: { published: number; held: number; rejected: number; skippedSends: number; stalledClosed: number };
 }
@@ -41,11 +48,14 @@ export interface CanvasSnapshot {
  * queue is empty at a slot the canvas holds: nothing is resent.
  */
 export function createCanvas(options: CanvasOptions) {
-  const { config, source, renderer, clock, renderAhead, stallTimeoutMs } = options;
+  const { config, renderer, clock, renderAhead, stallTimeoutMs } = options;
+  let source = options.source;
   const log = options.logger.child({ slug: config.slug });
   const channel = new Channel();
   const queue: Frame[] = [];
-  const abort = new AbortController();
+  /** Aborts the producer of the current source; replaced with the source. */
+  let run = new AbortController();
+  const listeners = new Set<(event: CanvasEvent) => void>();
   const pending = new Map<string, Promise<void>>(); // on-demand renditions in flight, by seq|key
   const counters = { held: 0, rejected: 0, stalledClosed: 0 };
   let seq = 0;
@@ -54,6 +64,18 @@ export function createCanvas(options: CanvasOptions) {
   let state: CanvasState = 'starting';
   let wakeProducer: (() => void) | undefined;
   let producer: Promise<void> | undefined;
+  /** A still shown by an operator holds the screen until then (Infinity: until the next command). */
+  let holdUntil = 0;
+  let started = false;
+
+  const emit = (event: CanvasEvent) => {
+    for (const listener of listeners) listener(event);
+  };
+  const setState = (next: CanvasState) => {
+    if (next === state) return;
+    state = next;
+    emit({ type: 'state', slug: config.slug, state });
+  };
 
   const defaultSpec = chooseRendition(config, { mode: 'binary', accept: [] });
 
@@ -63,8 +85,7 @@ export function createCanvas(options: CanvasOptions) {
     return [...specs.values()];
   };
 
-  async function produce(): Promise<void> {
-    const { signal } = abort;
+  async function produce(from: Source, signal: AbortSignal): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
       if (queue.length >= renderAhead) {
@@ -74,7 +95,7 @@ export function createCanvas(options: CanvasOptions) {
       }
       let image;
       try {
-        image = await source.next(signal);
+        image = await from.next(signal);
       } catch (err) {
         if (signal.aborted) return;
         // A source should wait rather than throw; if one does, back off instead of spinning.
@@ -89,7 +110,7 @@ export function createCanvas(options: CanvasOptions) {
         if (!signal.aborted && epoch === generation) queue.push(createFrame(image, renditions));
       } catch (err) {
         counters.rejected++;
-        source.reject(image, isEaselError(err) ? err : new EaselError('EASEL_ERR_IMAGE_UNREADABLE', String(err), { hint: 'Re-export the image' }));
+        from.reject(image, isEaselError(err) ? err : new EaselError('EASEL_ERR_IMAGE_UNREADABLE', String(err), { hint: 'Re-export the image' }));
       }
     }
   }
@@ -123,33 +144,103 @@ export function createCanvas(options: CanvasOptions) {
     }
   }
 
+  function publish(frame: Frame, now: number) {
+    frame.seq = ++seq;
+    for (const display of channel.publish(frame, now)) renderLate(frame, display);
+    setState('streaming');
+    emit({ type: 'frame', slug: config.slug, frame });
+    wakeProducer?.();
+  }
+
   const pacer = createPacer({
     fps: config.fps,
     clock,
     onSlot: () => {
       const now = clock.now();
-      const frame = queue.shift();
+      const frame = now >= holdUntil ? queue.shift() : undefined;
       if (frame) {
-        frame.seq = ++seq;
-        for (const display of channel.publish(frame, now)) renderLate(frame, display);
-        state = 'streaming';
-        wakeProducer?.();
+        publish(frame, now);
       } else {
         counters.held++;
-        if (state === 'streaming') state = 'holding';
+        if (state === 'streaming') setState('holding');
       }
       closeStalled(now);
     },
   });
+
+  function startProducer(from: Source) {
+    run = new AbortController();
+    const signal = run.signal;
+    producer = produce(from, signal);
+  }
 
   return {
     slug: config.slug,
     config,
     channel,
 
+    get source(): Source {
+      return source;
+    },
+
     start() {
-      producer ??= produce();
+      if (started) return;
+      started = true;
+      startProducer(source);
       pacer.start();
+    },
+
+    /** Listens to state changes and published frames; returns the unsubscribe function. */
+    onEvent(listener: (event: CanvasEvent) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    /**
+     * Swaps the source. Frames of the old one rendered ahead are dropped; the screen keeps its
+     * current frame until the new source's first one is ready, so a switch never goes dark.
+     */
+    async setSource(next: Source): Promise<void> {
+      const old = source;
+      source = next;
+      run.abort(new Error('Source replaced'));
+      generation++;
+      queue.length = 0;
+      holdUntil = 0;
+      wakeProducer?.();
+      const oldProducer = producer;
+      startProducer(next);
+      emit({ type: 'source', slug: config.slug, kind: next.kind });
+      log.info({ source: next.kind }, 'Canvas source changed');
+      await Promise.allSettled([oldProducer, old.close()]);
+    },
+
+    /**
+     * Shows an operator's image at the next slot, ahead of the queue, and holds it for `holdMs`
+     * (Infinity: until the next command). Rejects with the renderer's error for a bad image.
+     */
+    async showStill(image: SourceImage, holdMs: number): Promise<void> {
+      const renditions = await renderer.render(image, wantedSpecs());
+      const frame = createFrame(image, renditions);
+      queue.unshift(frame);
+      // It is published at the next slot; the hold starts from there.
+      holdUntil = 0;
+      const stop = this.onEvent((event) => {
+        if (event.type === 'frame' && event.frame === frame) {
+          holdUntil = holdMs === Infinity ? Infinity : clock.now() + holdMs;
+          stop();
+        }
+      });
+      if (state === 'paused') this.next();
+    },
+
+    /** Shows the next frame now, ends any hold, and starts the pacing grid again from here. */
+    next(): boolean {
+      holdUntil = 0;
+      const frame = queue.shift();
+      if (frame) publish(frame, clock.now());
+      if (state !== 'paused' && frame) pacer.setFps(pacer.fps); // next slot one period from now
+      return frame !== undefined;
     },
 
     /** Adds a display and gives it the latest frame at once. */
@@ -191,14 +282,16 @@ export function createCanvas(options: CanvasOptions) {
     },
 
     pause() {
+      if (state === 'paused' || state === 'closed') return;
       pacer.pause();
-      state = 'paused';
+      setState('paused');
       log.info('Canvas paused');
     },
 
     resume() {
       if (state !== 'paused') return;
-      state = channel.latest ? 'holding' : 'starting';
+      holdUntil = 0;
+      setState(channel.latest ? 'holding' : 'starting');
       pacer.resume();
       log.info('Canvas resumed');
     },
@@ -209,6 +302,7 @@ export function createCanvas(options: CanvasOptions) {
         slug: config.slug,
         state,
         fps: pacer.fps,
+        holding: holdUntil > clock.now() ? { until: holdUntil === Infinity ? null : new Date(holdUntil).toISOString() } : null,
         width: config.width,
         height: config.height,
         source: { kind: source.kind, ...source.status() },
@@ -221,9 +315,10 @@ export function createCanvas(options: CanvasOptions) {
     /** Stops pacing and the source; displays are closed by the transport. */
     async close() {
       if (state === 'closed') return;
-      state = 'closed';
+      setState('closed');
+      listeners.clear();
       pacer.stop();
-      abort.abort(new Error(`Canvas "${config.slug}" closed`));
+      run.abort(new Error(`Canvas "${config.slug}" closed`));
       wakeProducer?.();
       await Promise.allSettled([source.close(), producer, ...pending.values()]);
     },

@@ -3,6 +3,14 @@ import { createRegistry, type Registry } from './canvas/registry.js';
 import type { EaselConfig } from './config.js';
 import { EaselError } from './errors.js';
 import { createInferenceClient, type InferenceClient } from './inference/client.js';
+import { isLoopbackHost, makeToken } from './api/auth.js';
+import { registerCanvasRoutes } from './api/canvas-routes.js';
+import { registerEventsRoute } from './api/events-route.js';
+import { createApi } from './api/http.js';
+import { createRateLimiter } from './api/rate-limit.js';
+import { createCommands } from './control/commands.js';
+import { createEventBus, type EventBus } from './control/events.js';
+import { createJobTracker } from './control/jobs.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './stream/clock.js';
 import { createRenderer } from './stream/renderer.js';
@@ -20,6 +28,11 @@ export interface EaselServer {
   readonly registry: Registry;
   readonly displays: DisplayRoute;
   readonly inference: InferenceClient | undefined;
+  readonly commands: ReturnType<typeof createCommands>;
+  readonly events: EventBus;
+  /** The operator token in force; `generatedToken` is set when Easel made it (print it once). */
+  readonly operatorToken: string | undefined;
+  readonly generatedToken: boolean;
   /** Starts the declared canvases and listens; resolves with the port (useful with port 0). */
   listen(): Promise<number>;
   /** Idempotent: stops taking displays, stops canvases, closes every display with 1001. */
@@ -46,8 +59,44 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     config.inference.endpoints.length > 0
       ? createInferenceClient({ endpoints: config.inference.endpoints, logger: logger.child({ component: 'inference' }), generateDeadlineMs: config.inference.deadlineMs, clock })
       : undefined;
-  const registry = createRegistry({ config, renderer, clock, logger, inference });
+  const events = createEventBus();
+  const jobs = createJobTracker(events);
+  const registry = createRegistry({
+    config,
+    renderer,
+    clock,
+    logger,
+    inference,
+    onCanvas: (canvas) =>
+      canvas.onEvent((event) => {
+        if (event.type === 'frame') {
+          if (event.frame.source === 'inference') jobs.frameShown(canvas.slug, event.frame.prompt);
+          return;
+        }
+        if (event.type === 'state') events.emit({ type: 'canvas', slug: canvas.slug, state: event.state });
+        else events.emit({ type: 'canvas', slug: canvas.slug, source: event.kind });
+      }),
+  });
   const isClosing = () => closing;
+
+  // DESIGN.md: no token and reachable from other machines → make one and print it once.
+  const generatedToken = !config.operator.token && !isLoopbackHost(config.host);
+  const operatorToken = config.operator.token || (generatedToken ? makeToken() : undefined);
+  const api = createApi(app, {
+    logger,
+    token: () => operatorToken,
+    limiter: createRateLimiter({ ...config.operator.rateLimit, clock }),
+    isClosing,
+  });
+  const commands = createCommands({ registry, config, events, jobs, inference, logger });
+  registerCanvasRoutes({
+    api,
+    commands,
+    registry,
+    maxBodyBytes: config.operator.maxBodyBytes,
+    extras: (slug) => ({ job: jobs.current(slug) ?? null }),
+  });
+  const sse = registerEventsRoute(app, { events, commands, clock, isClosing });
 
   registerHealthRoutes(app, { registry, isClosing, startedAt: Date.now(), inference });
   const displays = registerDisplayRoute(app, {
@@ -66,6 +115,10 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     registry,
     displays,
     inference,
+    commands,
+    events,
+    operatorToken,
+    generatedToken,
 
     listen() {
       return new Promise((resolve, reject) => {
@@ -93,6 +146,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         listenSocket = undefined;
         const stopping = registry.closeAll();
         displays.closeAll();
+        sse.closeAll();
         await stopping;
         await inference?.close();
       })();

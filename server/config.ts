@@ -191,6 +191,22 @@ export const schema = {
     bufferSeconds: { doc: 'Generated frames kept ready per canvas, in seconds at its fps', format: 'positive-int', default: 3, env: 'EASEL_INFERENCE_BUFFER_SECONDS' },
     deadlineMs: { doc: 'Deadline of one generate call (ms)', format: 'positive-int', default: 60_000, env: 'EASEL_INFERENCE_DEADLINE_MS' },
   },
+  operator: {
+    token: { doc: 'Bearer token for mutating API routes; empty on a non-loopback host means one is made at start and printed once', format: String, default: '', env: 'EASEL_OPERATOR_TOKEN', sensitive: true },
+    maxBodyBytes: { doc: 'Largest request body (image uploads), bytes', format: 'positive-int', default: 16 * 1024 * 1024, env: 'EASEL_MAX_BODY_BYTES' },
+    rateLimit: {
+      perMinute: { doc: 'Mutating requests allowed per client address and per token each minute', format: 'positive-int', default: 120, env: 'EASEL_RATE_LIMIT_PER_MINUTE' },
+      burst: { doc: 'Mutating requests allowed at once before the per-minute rate applies', format: 'positive-int', default: 20, env: 'EASEL_RATE_LIMIT_BURST' },
+    },
+  },
+  osc: {
+    enabled: { doc: 'Listen for OSC commands over UDP', format: Boolean, default: false, env: 'EASEL_OSC_ENABLED', arg: 'osc' },
+    host: { doc: 'Address the OSC listener binds', format: String, default: '0.0.0.0', env: 'EASEL_OSC_HOST' },
+    port: { doc: 'UDP port of the OSC listener', format: 'port', default: 9000, env: 'EASEL_OSC_PORT' },
+  },
+  playlists: {
+    dir: { doc: 'Folder of playlist files (*.yaml), watched for changes', format: String, default: path.join(PROJECT_ROOT, 'config', 'playlists'), env: 'EASEL_PLAYLISTS_DIR' },
+  },
   createCanvasesOnConnect: { doc: 'Create a canvas with the defaults when a display asks for an unknown slug', format: Boolean, default: true, env: 'EASEL_CREATE_CANVASES_ON_CONNECT' },
   displays: {
     stallTimeoutMs: { doc: 'Close a display that could take no frame for this long (ms)', format: 'positive-int', default: 20_000, env: 'EASEL_DISPLAY_STALL_TIMEOUT_MS' },
@@ -226,6 +242,9 @@ export interface EaselConfig {
   inference: { endpoints: string[]; width: number; height: number; maxBatch: number; bufferSeconds: number; deadlineMs: number };
   canvases: CanvasDeclaration[];
   createCanvasesOnConnect: boolean;
+  operator: { token: string; maxBodyBytes: number; rateLimit: { perMinute: number; burst: number } };
+  osc: { enabled: boolean; host: string; port: number };
+  playlists: { dir: string };
   displays: { stallTimeoutMs: number; maxBackpressureBytes: number; idleTimeoutSeconds: number };
   render: {
     limitInputPixels: number;

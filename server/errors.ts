@@ -19,6 +19,16 @@ export const ERROR_CODES = {
   EASEL_ERR_INFERENCE_REJECTED: 'The inference service refused a request as invalid',
   EASEL_ERR_INFERENCE_FAILED: 'The inference service failed while generating',
   EASEL_ERR_INFERENCE_BAD_IMAGE: 'The inference service returned bytes that do not decode as an image; they are skipped',
+  EASEL_ERR_NOT_FOUND: 'The canvas, job or playlist asked for does not exist',
+  EASEL_ERR_REQUEST_INVALID: 'A request field is missing or not allowed; the message names the field',
+  EASEL_ERR_AUTH_REQUIRED: 'A mutating API route was called without the operator token',
+  EASEL_ERR_AUTH_INVALID: 'The operator token sent is not the configured one',
+  EASEL_ERR_BODY_TOO_LARGE: 'A request body is over the configured limit',
+  EASEL_ERR_RATE_LIMITED: 'Too many commands from one client or token in a short time',
+  EASEL_ERR_UNSUPPORTED_MEDIA: 'An uploaded file is not an image Easel can show',
+  EASEL_ERR_INFERENCE_NOT_CONFIGURED: 'A prompt was sent but no inference service is configured',
+  EASEL_ERR_OSC_LISTEN_FAILED: 'The OSC listener could not bind its UDP host and port',
+  EASEL_ERR_PLAYLIST_INVALID: 'A playlist file or body is not valid; the message names the file, line and column',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

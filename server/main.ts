@@ -40,6 +40,14 @@ logger.info(
   `Easel is streaming: open http://${shown}:${port}/wall, displays connect to ws://${shown}:${port}/ws/<canvas>`,
 );
 
+if (server.generatedToken) {
+  // Printed once, on stderr so stdout stays JSON lines, and never logged.
+  process.stderr.write(
+    `\n  Operator token (made for this run; set EASEL_OPERATOR_TOKEN to choose your own):\n  ${server.operatorToken}\n` +
+      `  e.g. curl -X POST -H 'Authorization: Bearer ${server.operatorToken}' http://${shown}:${port}/api/canvases/left-canva/next\n\n`,
+  );
+}
+
 let stopping = false;
 function shutdown(signal: string) {
   if (stopping) {

@@ -3,8 +3,8 @@ import { EaselError, isEaselError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
 import { createPacer } from '../stream/pacer.js';
-import type { Renderer } from '../stream/renderer.js';
-import { chooseRendition, renditionKey, type DisplayWants, type RenditionSpec } from '../stream/rendition.js';
+import type { EncodedImage, Renderer } from '../stream/renderer.js';
+import { chooseRendition, renditionKey, type DisplayWants, type ImageFormat, type RenditionSpec } from '../stream/rendition.js';
 import type { Source, SourceImage, SourceStatus } from '../stream/source.js';
 import { Channel, type Display } from './channel.js';
 import { createFrame, type Frame } from './frame.js';
@@ -147,7 +147,7 @@ export function createCanvas(options: CanvasOptions) {
   function publish(frame: Frame, now: number) {
     frame.seq = ++seq;
     for (const display of channel.publish(frame, now)) renderLate(frame, display);
-    setState('streaming');
+    if (state !== 'paused') setState('streaming'); // a frame stepped with next() keeps it paused
     emit({ type: 'frame', slug: config.slug, frame });
     wakeProducer?.();
   }
@@ -241,6 +241,16 @@ export function createCanvas(options: CanvasOptions) {
       if (frame) publish(frame, clock.now());
       if (state !== 'paused' && frame) pacer.setFps(pacer.fps); // next slot one period from now
       return frame !== undefined;
+    },
+
+    /** The latest frame in one format at full canvas size, encoded on demand; undefined before the first. */
+    async latestImage(format: ImageFormat): Promise<{ encoded: EncodedImage; frame: Frame } | undefined> {
+      const frame = channel.latest;
+      if (!frame) return undefined;
+      const spec = { ...defaultSpec, format };
+      const key = renditionKey(spec);
+      const encoded = frame.renditions.get(key) ?? (await renderer.render(frame.image, [spec])).get(key)!;
+      return { encoded, frame };
     },
 
     /** Adds a display and gives it the latest frame at once. */

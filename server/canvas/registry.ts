@@ -1,4 +1,4 @@
-import { resolveCanvas, type CanvasConfig, type EaselConfig } from '../config.js';
+import { resolveCanvas, type CanvasConfig, type EaselConfig, type SourceConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
 import type { InferenceClient } from '../inference/client.js';
@@ -7,6 +7,7 @@ import { createFolderSource } from '../stream/folder-source.js';
 import { createInferenceSource, type InferenceSource, type PromptOptions } from '../stream/inference-source.js';
 import type { Renderer } from '../stream/renderer.js';
 import type { Source } from '../stream/source.js';
+import { createStillSource } from '../stream/still-source.js';
 import { createCanvas, type Canvas } from './canvas.js';
 
 export interface RegistryOptions {
@@ -16,6 +17,8 @@ export interface RegistryOptions {
   logger: Logger;
   /** Shared by every inference canvas; absent when no endpoint is configured. */
   inference?: InferenceClient | undefined;
+  /** Told of every canvas as it is created, before it starts. */
+  onCanvas?: (canvas: Canvas) => void;
 }
 
 /** Every canvas of the server by slug: the declared ones from the start, others on first use. */
@@ -25,6 +28,7 @@ export function createRegistry(options: RegistryOptions) {
   const prompters = new Map<string, InferenceSource>();
 
   function createSource(canvas: CanvasConfig): Source {
+    prompters.delete(canvas.slug);
     const log = logger.child({ slug: canvas.slug });
     const folder = (dir: string, order: 'name' | 'shuffle') =>
       createFolderSource({ path: dir, order, maxFileBytes: config.render.maxFileBytes, logger: log, clock });
@@ -64,6 +68,7 @@ export function createRegistry(options: RegistryOptions) {
       stallTimeoutMs: config.displays.stallTimeoutMs,
     });
     canvases.set(canvasConfig.slug, canvas);
+    options.onCanvas?.(canvas);
     canvas.start();
     const { source, fps, width, height } = canvasConfig;
     logger.info({ slug: canvasConfig.slug, source, fps, width, height }, 'Canvas started');
@@ -104,6 +109,26 @@ export function createRegistry(options: RegistryOptions) {
       const existing = canvases.get(slug);
       if (existing || !config.createCanvasesOnConnect) return existing;
       return add(resolveCanvas(config, { slug }));
+    },
+
+    /**
+     * Replaces a canvas's source: a folder, generation (with its fallback) or a still file.
+     * The screen keeps its frame until the new source's first one is ready.
+     */
+    async setSource(slug: string, source: SourceConfig | { type: 'still'; path: string }): Promise<void> {
+      const canvas = canvases.get(slug);
+      if (!canvas) throw new TypeError(`Expected a canvas "${slug}" but there is none`);
+      const next =
+        source.type === 'still'
+          ? (prompters.delete(slug), createStillSource({ image: { path: source.path }, logger: logger.child({ slug }) }))
+          : createSource({ ...canvas.config, source });
+      await canvas.setSource(next);
+    },
+
+    /** The source a canvas started with, from config: where a cancelled prompt goes back to. */
+    initialSource(slug: string): SourceConfig {
+      const declared = config.canvases.find((c) => c.slug === slug) ?? { slug };
+      return resolveCanvas(config, declared).source;
     },
 
     list(): Canvas[] {

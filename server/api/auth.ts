@@ -1,0 +1,39 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { EaselError } from '../errors.js';
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/** True when the host is only reachable from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** A token an operator can copy: 32 random bytes, URL-safe. */
+export function makeToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Checks `Authorization: Bearer <token>` in constant time (both sides hashed to equal length
+ * first, so neither length nor content leaks through timing). No token configured: open.
+ */
+export function checkBearer(header: string, token: string | undefined): void {
+  if (!token) return;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) {
+    throw new EaselError('EASEL_ERR_AUTH_REQUIRED', 'This route needs the operator token', {
+      hint: 'Send the header "Authorization: Bearer <token>"; the token is EASEL_OPERATOR_TOKEN, or the one printed at start',
+    });
+  }
+  if (!timingSafeEqual(digest(match[1]!), digest(token))) {
+    throw new EaselError('EASEL_ERR_AUTH_INVALID', 'The operator token is not right', {
+      hint: 'Use the token from EASEL_OPERATOR_TOKEN (or the one printed at start)',
+    });
+  }
+}
+
+/** Key for rate limiting by token without keeping the token itself in memory. */
+export function tokenKey(header: string): string | undefined {
+  const match = /^Bearer\s+(\S+)/i.exec(header);
+  return match ? `t:${digest(match[1]!).toString('base64url').slice(0, 16)}` : undefined;
+}

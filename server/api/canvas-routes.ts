@@ -1,0 +1,124 @@
+import type { Registry } from '../canvas/registry.js';
+import type { CanvasCommands, CommandOrigin, PromptCommand, SourceCommand } from '../control/command-types.js';
+import { EaselError } from '../errors.js';
+import type { ImageFormat } from '../stream/rendition.js';
+import { jsonBody, type ApiRequest, type createApi } from './http.js';
+
+export interface CanvasRouteDeps {
+  api: ReturnType<typeof createApi>;
+  commands: CanvasCommands;
+  registry: Registry;
+  maxBodyBytes: number;
+  /** Extra facts per canvas from other parts (playlist position, current job). */
+  extras: (slug: string) => Record<string, unknown>;
+}
+
+const origin = (req: ApiRequest): CommandOrigin => ({ via: req.headers['user-agent']?.startsWith('easel-cli') ? 'cli' : 'http', who: req.remoteAddress });
+
+/** The operator API over canvases and jobs (DESIGN.md "Operator HTTP API"). */
+export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
+  const { api, commands, registry } = deps;
+  const describe = (slug: string) => ({ ...commands.get(slug), ...deps.extras(slug), displayList: displayList(slug) });
+  const displayList = (slug: string) =>
+    [...(registry.get(slug)?.channel.displays ?? [])].map((d) => ({
+      id: d.id,
+      address: d.remoteAddress,
+      userAgent: d.userAgent,
+      connectedSince: new Date(d.connectedAt).toISOString(),
+      mode: d.mode,
+      rendition: d.key,
+      framesSent: d.sent,
+      framesSkipped: d.skipped,
+      clockOffsetMs: d.clockOffsetMs,
+    }));
+
+  api.route('get', '/api/canvases', () => ({ status: 200, json: { canvases: commands.list().map((c) => ({ ...c, ...deps.extras(c.slug) })) } }));
+  api.route('get', '/api/canvases/:slug', (req) => ({ status: 200, json: describe(req.params.slug!) }));
+
+  api.route(
+    'post',
+    '/api/canvases/:slug/prompt',
+    async (req) => {
+      const job = await commands.setPrompt(req.params.slug!, jsonBody(req) as unknown as PromptCommand, origin(req));
+      return { status: 202, json: { job }, headers: { location: `/api/jobs/${job.id}` } };
+    },
+    { mutating: true },
+  );
+
+  api.route(
+    'post',
+    '/api/canvases/:slug/image',
+    async (req) => {
+      const hold = req.query.get('hold');
+      const seconds = hold === null ? 30 : Number(hold);
+      if (!(Number.isFinite(seconds) && seconds >= 0 && seconds <= 86_400)) {
+        throw new EaselError('EASEL_ERR_REQUEST_INVALID', `hold: value ${JSON.stringify(hold)} is not a number of seconds from 0 to 86400`, { hint: 'Use ?hold=30, or ?hold=0 to hold until the next command' });
+      }
+      if (req.body.length === 0) throw new EaselError('EASEL_ERR_REQUEST_INVALID', 'body: is empty', { hint: 'Send the image file as the body: curl --data-binary @photo.jpg' });
+      const result = await commands.showStill(req.params.slug!, req.body, seconds === 0 ? Infinity : seconds * 1000, origin(req));
+      return { status: 202, json: result };
+    },
+    { mutating: true, maxBody: deps.maxBodyBytes },
+  );
+
+  api.route(
+    'put',
+    '/api/canvases/:slug/source',
+    async (req) => {
+      await commands.setSource(req.params.slug!, jsonBody(req) as unknown as SourceCommand, origin(req));
+      return { status: 200, json: describe(req.params.slug!) };
+    },
+    { mutating: true },
+  );
+
+  for (const action of ['pause', 'resume', 'next'] as const) {
+    api.route(
+      'post',
+      `/api/canvases/:slug/${action}`,
+      (req) => {
+        commands[action](req.params.slug!, origin(req));
+        return { status: 200, json: describe(req.params.slug!) };
+      },
+      { mutating: true },
+    );
+  }
+
+  api.route(
+    'post',
+    '/api/canvases/:slug/playlist',
+    async (req) => {
+      const { name } = jsonBody(req);
+      if (typeof name !== 'string' || name === '') throw new EaselError('EASEL_ERR_REQUEST_INVALID', 'name: is required: the playlist to start', { hint: 'Send {"name": "evening-show"}' });
+      await commands.startPlaylist(req.params.slug!, name, origin(req));
+      return { status: 200, json: describe(req.params.slug!) };
+    },
+    { mutating: true },
+  );
+  api.route(
+    'del',
+    '/api/canvases/:slug/playlist',
+    (req) => {
+      commands.stopPlaylist(req.params.slug!, origin(req));
+      return { status: 200, json: describe(req.params.slug!) };
+    },
+    { mutating: true },
+  );
+
+  api.route('get', '/api/canvases/:slug/frame', async (req) => {
+    const canvas = registry.get(req.params.slug!);
+    if (!canvas) throw new EaselError('EASEL_ERR_NOT_FOUND', `No canvas "${req.params.slug}"`, { hint: 'GET /api/canvases lists them' });
+    const wanted = (req.query.get('format') ?? (req.headers.accept?.includes('image/webp') ? 'webp' : 'jpeg')) as ImageFormat;
+    if (!['webp', 'jpeg', 'avif'].includes(wanted)) throw new EaselError('EASEL_ERR_REQUEST_INVALID', `format: value "${wanted}" is not one of webp, jpeg, avif`, { hint: 'Use ?format=jpeg' });
+    const latest = await canvas.latestImage(wanted);
+    if (!latest) throw new EaselError('EASEL_ERR_NOT_FOUND', `Canvas "${canvas.slug}" has shown no frame yet`, { hint: 'Wait a moment; /readyz says why a canvas has nothing to show' });
+    return {
+      status: 200,
+      body: latest.encoded.data,
+      contentType: latest.encoded.mime,
+      headers: { 'x-easel-image-id': latest.frame.imageId, 'x-easel-seq': String(latest.frame.seq), 'x-easel-timestamp': latest.frame.timestamp },
+    };
+  });
+
+  api.route('get', '/api/jobs/:id', (req) => ({ status: 200, json: { job: commands.job(req.params.id!) } }));
+  api.route('del', '/api/jobs/:id', (req) => ({ status: 200, json: { job: commands.cancelJob(req.params.id!, origin(req)) } }), { mutating: true });
+}

@@ -1,0 +1,63 @@
+/**
+ * The one set of operator commands every control surface goes through: the HTTP API, OSC,
+ * playlists and the CLI (via HTTP). Each command names where it came from, for the log and the
+ * event feed. Commands throw EaselError with a code and hint when they cannot be carried out.
+ */
+import type { CanvasSnapshot } from '../canvas/canvas.js';
+
+export interface CommandOrigin {
+  via: 'http' | 'osc' | 'playlist' | 'cli' | 'config';
+  /** Client address, playlist name, OSC sender... never a token. */
+  who?: string;
+}
+
+export interface PromptCommand {
+  prompt: string;
+  negativePrompt?: string;
+  /** First seed of a walk (reproducible); absent = random seeds. */
+  seed?: number;
+  /** Inference steps (SDXL-Turbo 1-4); absent = the service default. */
+  steps?: number;
+  /** img2img drift strength 0-1; absent = the canvas's setting. */
+  drift?: number;
+  /** How many frames the job reports progress for; generation then goes on with this prompt. */
+  count?: number;
+}
+
+export type SourceCommand =
+  | { type: 'folder'; path: string; order?: 'name' | 'shuffle' }
+  | { type: 'inference'; prompt?: string; negativePrompt?: string; seed?: number; steps?: number; drift?: number }
+  | { type: 'still'; path: string }
+  | { type: 'playlist'; name: string };
+
+export type JobState = 'queued' | 'generating' | 'done' | 'cancelled' | 'failed';
+
+export interface JobSnapshot {
+  id: string;
+  slug: string;
+  prompt: string;
+  count: number;
+  produced: number;
+  state: JobState;
+  reason?: string;
+  createdAt: string;
+  endedAt?: string;
+}
+
+export interface CanvasCommands {
+  list(): CanvasSnapshot[];
+  /** Throws EASEL_ERR_NOT_FOUND for an unknown canvas. */
+  get(slug: string): CanvasSnapshot;
+  /** Generates for a new prompt (switching a folder canvas to inference); returns the job. */
+  setPrompt(slug: string, command: PromptCommand, origin: CommandOrigin): Promise<JobSnapshot>;
+  /** Shows an image next and holds it for holdMs (Infinity: until the next command). */
+  showStill(slug: string, image: Buffer, holdMs: number, origin: CommandOrigin): Promise<{ imageId: string }>;
+  setSource(slug: string, source: SourceCommand, origin: CommandOrigin): Promise<void>;
+  pause(slug: string, origin: CommandOrigin): void;
+  resume(slug: string, origin: CommandOrigin): void;
+  next(slug: string, origin: CommandOrigin): void;
+  startPlaylist(slug: string, name: string, origin: CommandOrigin): Promise<void>;
+  stopPlaylist(slug: string, origin: CommandOrigin): void;
+  cancelJob(id: string, origin: CommandOrigin): JobSnapshot;
+  job(id: string): JobSnapshot;
+}

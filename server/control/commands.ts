@@ -1,0 +1,222 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { Canvas } from '../canvas/canvas.js';
+import type { Registry } from '../canvas/registry.js';
+import { parseSlug } from '../canvas/slug.js';
+import type { EaselConfig } from '../config.js';
+import { EaselError } from '../errors.js';
+import type { InferenceClient } from '../inference/client.js';
+import type { Logger } from '../logger.js';
+import type { CanvasCommands, CommandOrigin, PromptCommand, SourceCommand } from './command-types.js';
+import type { EventBus } from './events.js';
+import type { JobTracker } from './jobs.js';
+
+/** Playlists, provided once the playlist manager is up. */
+export interface PlaylistControl {
+  start(slug: string, name: string, origin: CommandOrigin): Promise<void>;
+  stop(slug: string): void;
+}
+
+export interface CommandsOptions {
+  registry: Registry;
+  config: EaselConfig;
+  events: EventBus;
+  jobs: JobTracker;
+  inference: InferenceClient | undefined;
+  logger: Logger;
+}
+
+const UPLOAD_FORMATS = new Set(['jpeg', 'png', 'webp', 'heif', 'tiff', 'gif']);
+
+const invalid = (field: string, message: string, hint: string) =>
+  new EaselError('EASEL_ERR_REQUEST_INVALID', `${field}: ${message}`, { hint, details: { field } });
+
+/**
+ * The canvas commands behind HTTP, OSC and playlists: each is checked, carried out, logged in
+ * one line naming where it came from, and announced on the event bus.
+ */
+export function createCommands(options: CommandsOptions): CanvasCommands & { setPlaylists(p: PlaylistControl): void } {
+  const { registry, config, events, jobs, inference, logger: log } = options;
+  let playlists: PlaylistControl | undefined;
+
+  function canvasFor(slug: string, create = true): Canvas {
+    const check = parseSlug(slug);
+    if (!check.ok) throw new EaselError('EASEL_ERR_SLUG_INVALID', check.reason, { hint: 'Use lowercase letters, digits and dashes, e.g. left-canva' });
+    const canvas = create ? registry.getOrCreate(slug) : registry.get(slug);
+    if (!canvas) throw new EaselError('EASEL_ERR_NOT_FOUND', `No canvas "${slug}"`, { hint: 'GET /api/canvases lists them; declare it under canvases in the config' });
+    return canvas;
+  }
+
+  const announce = (slug: string, command: string, origin: CommandOrigin, detail?: Record<string, unknown>) => {
+    log.info({ slug, command, via: origin.via, who: origin.who, ...detail }, `Command ${command}`);
+    events.emit({ type: 'command', slug, command, origin, ...(detail ? { detail } : {}) });
+  };
+
+  function needInference(): InferenceClient {
+    if (inference) return inference;
+    throw new EaselError('EASEL_ERR_INFERENCE_NOT_CONFIGURED', 'No inference service is configured, so prompts cannot be generated', {
+      hint: 'Start Easel with --inference host:port (EASEL_INFERENCE_ENDPOINTS); `npm run inference:dev` runs a stand-in without a GPU',
+    });
+  }
+
+  let info: { at: number; steps: [number, number]; maxBatch: number } | undefined;
+  /** The service's limits, asked at most once a minute; generous defaults when it cannot answer. */
+  async function limits(client: InferenceClient) {
+    if (info && Date.now() - info.at < 60_000) return info;
+    try {
+      const i = await client.getInfo();
+      info = { at: Date.now(), steps: [i.minInferenceSteps || 1, i.maxInferenceSteps || 50], maxBatch: i.maxBatch || 1 };
+    } catch {
+      info = { at: Date.now() - 50_000, steps: [1, 50], maxBatch: 1 };
+    }
+    return info;
+  }
+
+  async function checkPrompt(command: PromptCommand, client: InferenceClient): Promise<void> {
+    const { prompt, negativePrompt, seed, steps, drift, count } = command as Record<keyof PromptCommand, unknown>;
+    if (typeof prompt !== 'string' || prompt.trim() === '') throw invalid('prompt', 'is required: the text to generate from', 'Send {"prompt": "a foggy harbour"}');
+    if (prompt.length > 2000) throw invalid('prompt', `is ${prompt.length} characters, the most is 2000`, 'Shorten the prompt');
+    if (negativePrompt !== undefined && (typeof negativePrompt !== 'string' || negativePrompt.length > 2000)) throw invalid('negativePrompt', 'must be text of at most 2000 characters', 'Shorten it or leave it out');
+    if (seed !== undefined && !(Number.isSafeInteger(seed) && (seed as number) >= 0)) throw invalid('seed', `value ${JSON.stringify(seed)} is not a whole number from 0 to 2^53`, 'Leave it out for random seeds');
+    if (drift !== undefined && !(typeof drift === 'number' && drift >= 0 && drift <= 1)) throw invalid('drift', `value ${JSON.stringify(drift)} is not a strength from 0 to 1`, 'Use 0.2-0.5 for a slow drift, or leave it out');
+    if (count !== undefined && !(Number.isInteger(count) && (count as number) >= 1 && (count as number) <= 100)) throw invalid('count', `value ${JSON.stringify(count)} is not a whole number from 1 to 100`, 'Leave it out for 4');
+    if (steps !== undefined) {
+      const [min, max] = (await limits(client)).steps;
+      if (!(Number.isInteger(steps) && (steps as number) >= min && (steps as number) <= max)) {
+        throw invalid('steps', `value ${JSON.stringify(steps)} is not allowed, the inference service takes ${min} to ${max}`, `Use ${min}-${max} (SDXL-Turbo: 1-4), or leave it out`);
+      }
+    }
+  }
+
+  async function checkPath(field: string, p: unknown, kind: 'folder' | 'file'): Promise<string> {
+    if (typeof p !== 'string' || p === '') throw invalid(field, `must be the path of a ${kind} on the server`, `Send {"${field.split('.').pop()}": "/srv/art"}`);
+    const resolved = path.resolve(p);
+    const info = await stat(resolved).catch(() => undefined);
+    if (!info || (kind === 'folder' ? !info.isDirectory() : !info.isFile())) {
+      throw invalid(field, `${kind} "${resolved}" does not exist`, `Check the path; it is read on the Easel server, not on your machine`);
+    }
+    return resolved;
+  }
+
+  return {
+    setPlaylists(p) {
+      playlists = p;
+    },
+
+    list: () => registry.list().map((c) => c.snapshot()),
+    get: (slug) => canvasFor(slug, false).snapshot(),
+
+    async setPrompt(slug, command, origin) {
+      const client = needInference();
+      const canvas = canvasFor(slug);
+      await checkPrompt(command, client);
+      const { prompt, negativePrompt, seed, steps, drift } = command;
+      const before = registry.prompter(slug);
+      const previousPrompt = before?.status().details?.prompt as string | undefined;
+      const previousSource = canvas.source.kind;
+      const revert = async () => {
+        if (previousPrompt !== undefined && registry.prompter(slug)) registry.setPrompt(slug, previousPrompt);
+        else if (previousSource !== 'inference') await registry.setSource(slug, registry.initialSource(slug));
+      };
+      const job = jobs.create(slug, prompt, command.count ?? 4, revert);
+      const promptOptions = {
+        ...(negativePrompt ? { negativePrompt } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+        ...(steps !== undefined ? { numInferenceSteps: steps } : {}),
+        ...(drift ? { drift: { strength: drift } } : {}),
+        width: config.inference.width,
+        height: config.inference.height,
+      };
+      if (before) registry.setPrompt(slug, prompt, promptOptions);
+      else {
+        const d = config.canvasDefaults.source;
+        await registry.setSource(slug, { type: 'inference', prompt, negativePrompt: negativePrompt ?? d.negativePrompt, steps: steps ?? d.steps, ...(seed !== undefined ? { seed } : {}), drift: drift ?? d.drift, fallback: d.fallback });
+      }
+      announce(slug, 'prompt', origin, { prompt, job: job.id });
+      return job;
+    },
+
+    async showStill(slug, image, holdMs, origin) {
+      const canvas = canvasFor(slug);
+      const meta = await sharp(image).metadata().catch(() => undefined);
+      if (!meta?.format || !UPLOAD_FORMATS.has(meta.format)) {
+        throw new EaselError('EASEL_ERR_UNSUPPORTED_MEDIA', `The body is not an image Easel can show${meta?.format ? ` (it is ${meta.format})` : ''}`, {
+          hint: 'Send the bytes of a JPEG, PNG, WebP, AVIF, TIFF or GIF file as the request body',
+        });
+      }
+      const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+      if (pixels > config.render.limitInputPixels) {
+        throw new EaselError('EASEL_ERR_IMAGE_TOO_LARGE', `Image is ${meta.width}x${meta.height}, over the pixel limit of ${config.render.limitInputPixels}`, {
+          hint: 'Scale it down before sending, or raise render.limitInputPixels',
+        });
+      }
+      const id = `u-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+      await canvas.showStill({ id, data: image, source: 'upload', createdAt: Date.now() }, holdMs);
+      announce(slug, 'image', origin, { imageId: id, holdMs: holdMs === Infinity ? null : holdMs });
+      return { imageId: id };
+    },
+
+    async setSource(slug, source, origin) {
+      const canvas = canvasFor(slug);
+      const type = (source as { type?: unknown }).type;
+      if (type === 'playlist') {
+        const name = (source as { name?: unknown }).name;
+        if (typeof name !== 'string' || !name) throw invalid('name', 'must name a playlist', 'Send {"type": "playlist", "name": "evening-show"}');
+        return this.startPlaylist(slug, name, origin);
+      }
+      if (type === 'folder') {
+        const s = source as Extract<SourceCommand, { type: 'folder' }>;
+        const order = s.order ?? 'name';
+        if (order !== 'name' && order !== 'shuffle') throw invalid('order', `value ${JSON.stringify(order)} is not one of name, shuffle`, 'Leave it out for name order');
+        await registry.setSource(slug, { type: 'folder', path: await checkPath('path', s.path, 'folder'), order });
+      } else if (type === 'still') {
+        await registry.setSource(slug, { type: 'still', path: await checkPath('path', (source as { path?: unknown }).path, 'file') });
+      } else if (type === 'inference') {
+        needInference();
+        const s = source as Extract<SourceCommand, { type: 'inference' }>;
+        const d = config.canvasDefaults.source;
+        const prompt = s.prompt ?? d.prompt;
+        await checkPrompt({ ...s, prompt }, needInference());
+        await registry.setSource(slug, { type: 'inference', prompt, negativePrompt: s.negativePrompt ?? d.negativePrompt, steps: s.steps ?? d.steps, ...(s.seed !== undefined ? { seed: s.seed } : {}), drift: s.drift ?? d.drift, fallback: d.fallback });
+      } else {
+        throw invalid('type', `value ${JSON.stringify(type)} is not one of folder, inference, still, playlist`, 'Send {"type": "folder", "path": "/srv/art"}');
+      }
+      announce(slug, 'source', origin, { type });
+      events.emit({ type: 'canvas', slug, source: canvas.source.kind });
+    },
+
+    pause(slug, origin) {
+      canvasFor(slug).pause();
+      announce(slug, 'pause', origin);
+    },
+    resume(slug, origin) {
+      canvasFor(slug).resume();
+      announce(slug, 'resume', origin);
+    },
+    next(slug, origin) {
+      const shown = canvasFor(slug).next();
+      announce(slug, 'next', origin, { shown });
+    },
+
+    async startPlaylist(slug, name, origin) {
+      canvasFor(slug);
+      if (!playlists) throw new EaselError('EASEL_ERR_NOT_FOUND', 'Playlists are not available on this server', { hint: 'Check the playlists.dir setting' });
+      await playlists.start(slug, name, origin);
+      announce(slug, 'playlist', origin, { name });
+    },
+    stopPlaylist(slug, origin) {
+      canvasFor(slug, false);
+      playlists?.stop(slug);
+      announce(slug, 'playlist-stop', origin);
+    },
+
+    cancelJob(id, origin) {
+      const job = jobs.get(id);
+      void jobs.cancel(id).catch((err: unknown) => log.warn({ err, job: id }, 'Could not put the canvas back after cancelling a job'));
+      announce(job.slug, 'cancel-job', origin, { job: id });
+      return jobs.get(id);
+    },
+    job: (id) => jobs.get(id),
+  };
+}

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { EaselError } from '../errors.js';
+import type { JobSnapshot } from './command-types.js';
+import type { EventBus } from './events.js';
+
+interface Job extends JobSnapshot {
+  /** Puts the canvas back as it was before this job's prompt, when it is cancelled. */
+  revert: () => Promise<void>;
+}
+
+const ENDED = new Set(['done', 'cancelled', 'failed']);
+const KEEP_ENDED = 200;
+
+/**
+ * Generation jobs: one per prompt command, reporting queued → generating n/N → done (or
+ * cancelled, failed with a reason) on the event bus as the canvas shows the prompt's frames.
+ */
+export function createJobTracker(events: EventBus) {
+  const jobs = new Map<string, Job>();
+  const snapshot = ({ revert: _revert, ...job }: Job): JobSnapshot => ({ ...job });
+
+  const update = (job: Job, change: Partial<JobSnapshot>) => {
+    Object.assign(job, change);
+    if (ENDED.has(job.state)) job.endedAt ??= new Date().toISOString();
+    events.emit({ type: 'job', job: snapshot(job) });
+  };
+
+  const prune = () => {
+    const ended = [...jobs.values()].filter((j) => ENDED.has(j.state));
+    for (const job of ended.slice(0, Math.max(0, ended.length - KEEP_ENDED))) jobs.delete(job.id);
+  };
+
+  const running = (slug: string) => [...jobs.values()].filter((j) => j.slug === slug && !ENDED.has(j.state));
+
+  const find = (id: string): Job => {
+    const job = jobs.get(id);
+    if (!job) throw new EaselError('EASEL_ERR_NOT_FOUND', `No job "${id}"`, { hint: 'Jobs are kept for the last 200 prompts; GET /api/canvases/:slug shows the current one' });
+    return job;
+  };
+
+  return {
+    /** A new job for `slug`; any job still running there is cancelled as replaced. */
+    create(slug: string, prompt: string, count: number, revert: () => Promise<void>): JobSnapshot {
+      for (const old of running(slug)) update(old, { state: 'cancelled', reason: 'Replaced by a newer prompt' });
+      const job: Job = { id: randomUUID(), slug, prompt, count, produced: 0, state: 'queued', createdAt: new Date().toISOString(), revert };
+      jobs.set(job.id, job);
+      prune();
+      events.emit({ type: 'job', job: snapshot(job) });
+      return snapshot(job);
+    },
+
+    /** A frame of `prompt` was shown on `slug`. */
+    frameShown(slug: string, prompt: string | undefined): void {
+      for (const job of running(slug)) {
+        if (job.prompt !== prompt) continue;
+        const produced = job.produced + 1;
+        update(job, produced >= job.count ? { produced, state: 'done' } : { produced, state: 'generating' });
+      }
+    },
+
+    /** The source could not generate for good (a refused request): running jobs on it fail. */
+    failRunning(slug: string, reason: string): void {
+      for (const job of running(slug)) update(job, { state: 'failed', reason });
+    },
+
+    async cancel(id: string): Promise<JobSnapshot> {
+      const job = find(id);
+      if (ENDED.has(job.state)) return snapshot(job);
+      update(job, { state: 'cancelled', reason: 'Cancelled by an operator' });
+      await job.revert();
+      return snapshot(job);
+    },
+
+    get: (id: string): JobSnapshot => snapshot(find(id)),
+    current: (slug: string): JobSnapshot | undefined => {
+      const job = running(slug)[0];
+      return job && snapshot(job);
+    },
+  };
+}
+
+export type JobTracker = ReturnType<typeof createJobTracker>;

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../logger.js';
+import type { Source, SourceImage, SourceStatus } from './source.js';
+
+export interface StillSourceOptions {
+  /** An image file, or bytes an operator uploaded. */
+  image: { path: string } | { data: Buffer; name: string };
+  logger: Logger;
+}
+
+/**
+ * One image, shown once and then held: the canvas has nothing new, so it keeps the image on
+ * screen without resending it, until the source is replaced.
+ */
+export function createStillSource(options: StillSourceOptions): Source {
+  const { logger: log } = options;
+  const name = 'path' in options.image ? path.resolve(options.image.path) : options.image.name;
+  let given = false;
+  let status: SourceStatus = { state: 'ok', details: { still: name } };
+  const closed = new AbortController();
+
+  async function load(): Promise<SourceImage> {
+    const data = 'data' in options.image ? options.image.data : await readFile(name);
+    const id = `s-${createHash('sha1').update(data).digest('base64url').slice(0, 12)}`;
+    return { id, data, source: 'still', createdAt: Date.now(), cacheKey: id };
+  }
+
+  const forever = (signal: AbortSignal) =>
+    new Promise<never>((_, reject) => {
+      const any = AbortSignal.any([signal, closed.signal]);
+      if (any.aborted) reject(any.reason);
+      any.addEventListener('abort', () => reject(any.reason), { once: true });
+    });
+
+  return {
+    kind: 'still',
+    async next(signal) {
+      if (given) return forever(signal);
+      given = true;
+      try {
+        return await load();
+      } catch (err) {
+        status = {
+          state: 'failed',
+          code: 'EASEL_ERR_IMAGE_UNREADABLE',
+          reason: `Still image "${name}" cannot be read: ${(err as Error).message}`,
+          hint: 'Check the path and its permissions, then set the source again',
+        };
+        log.warn({ code: status.code, hint: status.hint }, status.reason);
+        return forever(signal);
+      }
+    },
+    reject(_image, err) {
+      status = { state: 'failed', code: 'EASEL_ERR_IMAGE_UNREADABLE', reason: `Still image "${name}" cannot be shown: ${err.message}`, hint: 'Use a complete JPEG, PNG, WebP, AVIF, TIFF or GIF under the pixel limit' };
+      log.warn({ code: status.code, hint: status.hint }, status.reason);
+    },
+    status: () => status,
+    async close() {
+      closed.abort(new Error('Still source closed'));
+    },
+  };
+}

@@ -2,9 +2,36 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['server/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          sequence: { groupOrder: 0 },
+          include: ['server/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'],
+          exclude: ['**/node_modules/**', 'test/browser/**'],
+        },
+      },
+      {
+        // Real Chromium against the real server: builds display/dist first when it is stale,
+        // and gives a browser more time to start on a small machine.
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/browser/global-setup.ts'],
+          // Two Chromiums at once is what a 2-core box takes; the group runs after the unit tests.
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // What a page shows is polled; on a loaded 2-core box a frame can take a few seconds.
+          expect: { poll: { timeout: 10_000, interval: 100 } },
+        },
+      },
+    ],
   },
 });

@@ -11,12 +11,15 @@ import { createRateLimiter } from './api/rate-limit.js';
 import { createCommands } from './control/commands.js';
 import { createEventBus, type EventBus } from './control/events.js';
 import { createJobTracker } from './control/jobs.js';
+import { createOscListener } from './control/osc-listener.js';
+import { listenWithRetry } from './transport/listen.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './stream/clock.js';
 import { createRenderer } from './stream/renderer.js';
 import { registerDisplayRoute, type DisplayRoute } from './transport/display-route.js';
 import { registerHealthRoutes } from './transport/health-routes.js';
 import { replyProblem } from './transport/http-reply.js';
+import { DEFAULT_DIST_DIR, registerPageRoutes } from './transport/page-routes.js';
 
 export interface EaselServerOptions {
   config: EaselConfig;
@@ -47,6 +50,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   let closing = false;
   let listenSocket: us_listen_socket | undefined;
   let closed: Promise<void> | undefined;
+  let osc: Awaited<ReturnType<typeof createOscListener>> | undefined;
 
   const renderer = createRenderer({
     limitInputPixels: config.render.limitInputPixels,
@@ -99,8 +103,10 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   const sse = registerEventsRoute(app, { events, commands, clock, isClosing });
 
   registerHealthRoutes(app, { registry, isClosing, startedAt: Date.now(), inference });
+  registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger });
   const displays = registerDisplayRoute(app, {
     registry,
+    limits: config.limits,
     logger,
     clock,
     isClosing,
@@ -120,28 +126,21 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     operatorToken,
     generatedToken,
 
-    listen() {
-      return new Promise((resolve, reject) => {
-        app.listen(config.host, config.port, (socket) => {
-          if (!socket) {
-            reject(
-              new EaselError('EASEL_ERR_LISTEN_FAILED', `Cannot listen on ${config.host}:${config.port}: the port is in use or the address is not available here`, {
-                hint: `Stop the other program on port ${config.port} (see: ss -ltnp 'sport = :${config.port}'), or start Easel with --port <another port>`,
-                details: { host: config.host, port: config.port },
-              }),
-            );
-            return;
-          }
-          listenSocket = socket;
-          registry.startDeclared();
-          resolve(uWS.us_socket_local_port(socket));
-        });
-      });
+    async listen() {
+      const socket = await listenWithRetry(app, config.host, config.port, logger, clock);
+      listenSocket = socket;
+      registry.startDeclared();
+      if (config.osc.enabled) {
+        osc = await createOscListener({ host: config.osc.host, port: config.osc.port, commands, logger: logger.child({ component: 'osc' }) });
+        logger.info({ host: config.osc.host, port: osc.port }, 'Listening for OSC commands');
+      }
+      return uWS.us_socket_local_port(socket);
     },
 
     close() {
       closed ??= (async () => {
         closing = true;
+        await osc?.close();
         if (listenSocket) uWS.us_listen_socket_close(listenSocket);
         listenSocket = undefined;
         const stopping = registry.closeAll();

@@ -191,6 +191,14 @@ export const schema = {
     bufferSeconds: { doc: 'Generated frames kept ready per canvas, in seconds at its fps', format: 'positive-int', default: 3, env: 'EASEL_INFERENCE_BUFFER_SECONDS' },
     deadlineMs: { doc: 'Deadline of one generate call (ms)', format: 'positive-int', default: 60_000, env: 'EASEL_INFERENCE_DEADLINE_MS' },
   },
+  limits: {
+    maxDisplaysPerCanvas: { doc: 'Displays one canvas takes; more get HTTP 503 before the upgrade', format: 'positive-int', default: 2000, env: 'EASEL_MAX_DISPLAYS_PER_CANVAS' },
+    maxCanvases: { doc: 'Canvases the server runs; a display asking for one more gets HTTP 503', format: 'positive-int', default: 64, env: 'EASEL_MAX_CANVASES' },
+    maxConnections: { doc: 'Display connections overall; more get HTTP 503 before the upgrade', format: 'positive-int', default: 10_000, env: 'EASEL_MAX_CONNECTIONS' },
+    connectionsPerSecond: { doc: 'New display connections per second from one address; more get HTTP 429', format: 'positive-int', default: 20, env: 'EASEL_CONNECTIONS_PER_SECOND' },
+    connectionBurst: { doc: 'New display connections from one address at once before the per-second rate applies', format: 'positive-int', default: 100, env: 'EASEL_CONNECTION_BURST' },
+    rateLimitLoopback: { doc: 'Apply the per-address connection rate to this machine too (load tests connect from loopback)', format: Boolean, default: false, env: 'EASEL_RATE_LIMIT_LOOPBACK' },
+  },
   operator: {
     token: { doc: 'Bearer token for mutating API routes; empty on a non-loopback host means one is made at start and printed once', format: String, default: '', env: 'EASEL_OPERATOR_TOKEN', sensitive: true },
     maxBodyBytes: { doc: 'Largest request body (image uploads), bytes', format: 'positive-int', default: 16 * 1024 * 1024, env: 'EASEL_MAX_BODY_BYTES' },
@@ -242,6 +250,7 @@ export interface EaselConfig {
   inference: { endpoints: string[]; width: number; height: number; maxBatch: number; bufferSeconds: number; deadlineMs: number };
   canvases: CanvasDeclaration[];
   createCanvasesOnConnect: boolean;
+  limits: { maxDisplaysPerCanvas: number; maxCanvases: number; maxConnections: number; connectionsPerSecond: number; connectionBurst: number; rateLimitLoopback: boolean };
   operator: { token: string; maxBodyBytes: number; rateLimit: { perMinute: number; burst: number } };
   osc: { enabled: boolean; host: string; port: number };
   playlists: { dir: string };

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   EASEL_ERR_INFERENCE_NOT_CONFIGURED: 'A prompt was sent but no inference service is configured',
   EASEL_ERR_OSC_LISTEN_FAILED: 'The OSC listener could not bind its UDP host and port',
   EASEL_ERR_PLAYLIST_INVALID: 'A playlist file or body is not valid; the message names the file, line and column',
+  EASEL_ERR_LIMIT_REACHED: 'A connection or canvas was refused because a configured limit is reached',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -8,6 +8,12 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** True for a peer address on this machine, as uWS writes it (IPv4, or IPv6 such as ::1 and ::ffff:127.0.0.1). */
+export function isLoopbackAddress(address: string): boolean {
+  const a = address.replace(/^::ffff:/i, '').replace(/^0000:0000:0000:0000:0000:ffff:/i, '');
+  return /^127\./.test(a) || a === '::1' || a === '0000:0000:0000:0000:0000:0000:0000:0001';
+}
+
 /** A token an operator can copy: 32 random bytes, URL-safe. */
 export function makeToken(): string {
   return randomBytes(32).toString('base64url');

@@ -1,4 +1,5 @@
 import { resolveCanvas, type CanvasConfig, type EaselConfig, type SourceConfig } from '../config.js';
+import { EaselError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
 import type { InferenceClient } from '../inference/client.js';
@@ -108,6 +109,12 @@ export function createRegistry(options: RegistryOptions) {
     getOrCreate(slug: string): Canvas | undefined {
       const existing = canvases.get(slug);
       if (existing || !config.createCanvasesOnConnect) return existing;
+      if (canvases.size >= config.limits.maxCanvases) {
+        throw new EaselError('EASEL_ERR_LIMIT_REACHED', `The server already runs ${canvases.size} canvases, its limit`, {
+          hint: 'Use one of the running canvases, or raise limits.maxCanvases',
+          details: { limit: 'maxCanvases' },
+        });
+      }
       return add(resolveCanvas(config, { slug }));
     },
 

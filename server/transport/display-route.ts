@@ -1,4 +1,7 @@
-import uWS, { type TemplatedApp, type WebSocket } from 'uWebSockets.js';
+import uWS, { type HttpResponse, type TemplatedApp, type WebSocket } from 'uWebSockets.js';
+import { isLoopbackAddress } from '../api/auth.js';
+import { createRateLimiter } from '../api/rate-limit.js';
+import { isEaselError } from '../errors.js';
 import { createDisplay, type Display } from '../canvas/channel.js';
 import type { DisplayMode } from '../canvas/frame.js';
 import type { Registry } from '../canvas/registry.js';
@@ -17,8 +20,17 @@ export const MAX_CLIENT_MESSAGE_BYTES = 4096;
  */
 const UWS_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
+export interface DisplayLimits {
+  maxDisplaysPerCanvas: number;
+  maxConnections: number;
+  connectionsPerSecond: number;
+  connectionBurst: number;
+  rateLimitLoopback: boolean;
+}
+
 export interface DisplayRouteOptions {
   registry: Registry;
+  limits: DisplayLimits;
   logger: Logger;
   clock: Clock;
   isClosing: () => boolean;
@@ -38,9 +50,13 @@ export interface DisplayRoute {
   readonly sockets: ReadonlySet<WebSocket<SocketData>>;
   /** Messages from displays that were not part of the protocol, since start. */
   readonly ignoredMessages: number;
+  /** Upgrades refused, by reason, since start. */
+  readonly refused: Readonly<Record<RefusalReason, number>>;
   /** Closes every display with 1001 (going away). */
   closeAll(): void;
 }
+
+export type RefusalReason = 'closing' | 'badRequest' | 'unknownCanvas' | 'displaysPerCanvas' | 'connections' | 'canvases' | 'rate';
 
 /** `GET /ws/:slug`, the display wire protocol v1 of DESIGN.md. */
 export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOptions): DisplayRoute {
@@ -49,6 +65,13 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
   const sockets = new Set<WebSocket<SocketData>>();
   const decoder = new TextDecoder();
   let ignoredMessages = 0;
+  const refused: Record<RefusalReason, number> = { closing: 0, badRequest: 0, unknownCanvas: 0, displaysPerCanvas: 0, connections: 0, canvases: 0, rate: 0 };
+  const perAddress = createRateLimiter({ perMinute: options.limits.connectionsPerSecond * 60, burst: options.limits.connectionBurst, clock });
+  const { limits } = options;
+  const full = (res: HttpResponse, reason: RefusalReason, detail: string, hint: string) => {
+    refused[reason]++;
+    replyProblem(res, 503, { title: 'Limit reached', detail, hint, code: 'EASEL_ERR_LIMIT_REACHED' });
+  };
 
   const ignore = (display: Display | undefined) => {
     ignoredMessages++;
@@ -65,22 +88,55 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
 
     upgrade(res, req, context) {
       if (options.isClosing()) {
+        refused.closing++;
         replyProblem(res, 503, { title: 'Shutting down', detail: 'The server is shutting down and takes no new displays', hint: 'The display reconnects by itself once the server is back', code: 'EASEL_ERR_SERVER_CLOSING' });
+        return;
+      }
+      const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
+      const exempt = !limits.rateLimitLoopback && isLoopbackAddress(remoteAddress);
+      const verdict = exempt ? { ok: true as const } : perAddress.take(remoteAddress);
+      if (!verdict.ok) {
+        refused.rate++;
+        const problem = {
+          title: 'Too many connections',
+          detail: `Address ${remoteAddress} opened more than ${limits.connectionsPerSecond} display connections a second`,
+          hint: 'A display reconnecting in a loop? Displays back off by themselves; raise limits.connectionsPerSecond for many displays behind one address',
+          code: 'EASEL_ERR_LIMIT_REACHED',
+        };
+        replyProblem(res, 429, problem, { 'retry-after': String(verdict.retryAfterSeconds) });
+        return;
+      }
+      if (sockets.size >= limits.maxConnections) {
+        full(res, 'connections', `The server has ${sockets.size} displays, its limit`, 'Raise limits.maxConnections if the box can take more');
         return;
       }
       const check = parseSlug(req.getParameter(0) ?? '');
       if (!check.ok) {
+        refused.badRequest++;
         replyProblem(res, 400, { title: 'Invalid canvas slug', detail: check.reason, hint: 'Use lowercase letters, digits and dashes, e.g. /ws/left-canva', code: 'EASEL_ERR_SLUG_INVALID' });
         return;
       }
       const format = req.getQuery('format') || 'binary';
       if (format !== 'binary' && format !== 'json') {
+        refused.badRequest++;
         replyProblem(res, 400, { title: 'Unknown format', detail: `Format "${format}" is not one of binary, json`, hint: 'Leave format out for binary frames, or use format=json for the seed-compatible JSON frames' });
         return;
       }
-      const canvas = registry.getOrCreate(check.slug);
+      let canvas;
+      try {
+        canvas = registry.getOrCreate(check.slug);
+      } catch (err) {
+        if (!isEaselError(err, 'EASEL_ERR_LIMIT_REACHED')) throw err;
+        full(res, 'canvases', err.message, err.hint);
+        return;
+      }
       if (!canvas) {
+        refused.unknownCanvas++;
         replyProblem(res, 404, { title: 'No such canvas', detail: `Canvas "${check.slug}" is not declared`, hint: 'Declare it under canvases in the config, or set createCanvasesOnConnect to true' });
+        return;
+      }
+      if (canvas.channel.displays.size >= limits.maxDisplaysPerCanvas) {
+        full(res, 'displaysPerCanvas', `Canvas "${canvas.slug}" has ${canvas.channel.displays.size} displays, its limit`, 'Raise limits.maxDisplaysPerCanvas if the box can take more');
         return;
       }
       const wants: DisplayWants = {
@@ -91,7 +147,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       const data: SocketData = {
         canvas,
         wants,
-        remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+        remoteAddress,
         userAgent: req.getHeader('user-agent'),
       };
       res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
@@ -168,6 +224,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
     get ignoredMessages() {
       return ignoredMessages;
     },
+    refused,
     closeAll() {
       for (const ws of [...sockets]) ws.end(1001, 'Server shutting down');
     },

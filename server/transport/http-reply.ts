@@ -4,6 +4,7 @@ const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
   400: 'Bad Request',
   404: 'Not Found',
+  429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
 
@@ -12,11 +13,13 @@ export function statusLine(status: number): string {
 }
 
 /** Writes a whole JSON reply. Only call it while the response is corked (inside a uWS handler). */
-export function replyJson(res: HttpResponse, status: number, body: unknown, contentType = 'application/json'): void {
-  res.writeStatus(statusLine(status)).writeHeader('content-type', `${contentType}; charset=utf-8`).writeHeader('cache-control', 'no-store').end(JSON.stringify(body));
+export function replyJson(res: HttpResponse, status: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
+  res.writeStatus(statusLine(status)).writeHeader('content-type', `${contentType}; charset=utf-8`).writeHeader('cache-control', 'no-store');
+  for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+  res.end(JSON.stringify(body));
 }
 
 /** An RFC 9457 problem reply with a hint a technician can act on. */
-export function replyProblem(res: HttpResponse, status: number, problem: { title: string; detail: string; hint: string; code?: string }): void {
-  replyJson(res, status, { type: 'about:blank', status, ...problem }, 'application/problem+json');
+export function replyProblem(res: HttpResponse, status: number, problem: { title: string; detail: string; hint: string; code?: string }, headers?: Record<string, string>): void {
+  replyJson(res, status, { type: 'about:blank', status, ...problem }, 'application/problem+json', headers);
 }

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { parseCliArgs, UsageError } from './args.js';
+
+describe('parseCliArgs', () => {
+  it('defaults to http://localhost:8000 and no token', () => {
+    expect(parseCliArgs(['status'], {})).toEqual({ command: { name: 'status', json: false }, server: 'http://localhost:8000' });
+  });
+
+  it('takes the server from --server over EASEL_URL, and the token from EASEL_OPERATOR_TOKEN', () => {
+    const env = { EASEL_URL: 'http://wall.local:8000/', EASEL_OPERATOR_TOKEN: 't0k' };
+    expect(parseCliArgs(['next', 'a'], env)).toEqual({ command: { name: 'next', slug: 'a' }, server: 'http://wall.local:8000', token: 't0k' });
+    expect(parseCliArgs(['next', 'a', '--server', 'https://proxy/easel/'], env).server).toBe('https://proxy/easel');
+    expect(parseCliArgs(['next', 'a'], { EASEL_OPERATOR_TOKEN: '' })).not.toHaveProperty('token');
+  });
+
+  it('reads a prompt with its seed and steps, joining unquoted words', () => {
+    expect(parseCliArgs(['prompt', 'lobby', 'a', 'red', 'boat', '--seed', '7', '--steps', '2'], {}).command).toEqual({
+      name: 'prompt', slug: 'lobby', prompt: 'a red boat', seed: 7, steps: 2,
+    });
+    expect(parseCliArgs(['prompt', 'lobby', '--', '-dark- harbour'], {}).command).toMatchObject({ prompt: '-dark- harbour' });
+  });
+
+  it('reads status with a slug and --json, and the playlist commands', () => {
+    expect(parseCliArgs(['status', 'lobby', '--json'], {}).command).toEqual({ name: 'status', slug: 'lobby', json: true });
+    expect(parseCliArgs(['playlist', 'lobby', 'evening'], {}).command).toEqual({ name: 'playlist', slug: 'lobby', playlist: 'evening' });
+    expect(parseCliArgs(['playlist', 'lobby', '--stop'], {}).command).toEqual({ name: 'playlist-stop', slug: 'lobby' });
+  });
+
+  it('answers --help even when the server URL is bad', () => {
+    expect(parseCliArgs(['--help'], { EASEL_URL: 'nonsense' }).command).toEqual({ name: 'help' });
+    expect(parseCliArgs(['help'], {}).command).toEqual({ name: 'help' });
+  });
+
+  it.each([
+    [[], 'Missing a command'],
+    [['jump'], 'Unknown command "jump"'],
+    [['next'], 'Usage: easel next SLUG'],
+    [['next', 'a', 'b'], 'Usage: easel next SLUG'],
+    [['next', 'Lobby'], 'Invalid canvas slug "Lobby"'],
+    [['prompt', 'a'], 'Usage: easel prompt SLUG "text"'],
+    [['prompt', 'a', '  '], 'The prompt is empty'],
+    [['prompt', 'a', 'x', '--seed', 'abc'], 'Invalid --seed "abc": expected a whole number from 0'],
+    [['prompt', 'a', 'x', '--steps', '0'], 'Invalid --steps "0": expected a whole number from 1'],
+    [['next', 'a', '--seed', '3'], 'The option --seed goes only with "easel prompt"'],
+    [['status', '--stop'], 'The option --stop goes only with "easel playlist SLUG --stop"'],
+    [['next', 'a', '--json'], 'The option --json goes only with "easel status"'],
+    [['playlist', 'a'], 'Usage: easel playlist SLUG NAME'],
+    [['status', '--frob'], "Unknown option '--frob'"],
+    [['status', '--server', 'ftp://x'], 'Invalid server URL "ftp://x": expected http:// or https://'],
+    [['status', '--server', 'localhost'], 'Invalid server URL "localhost"'],
+  ])('refuses %j: %s', (argv, message) => {
+    expect(() => parseCliArgs(argv, {})).toThrow(UsageError);
+    expect(() => parseCliArgs(argv, {})).toThrow(message);
+  });
+});

@@ -3,6 +3,7 @@ import { createRegistry, type Registry } from './canvas/registry.js';
 import type { EaselConfig } from './config.js';
 import { EaselError } from './errors.js';
 import { createInferenceClient, type InferenceClient } from './inference/client.js';
+import { createMetrics, observedInference } from './metrics.js';
 import { isLoopbackHost, makeToken } from './api/auth.js';
 import { registerCanvasRoutes } from './api/canvas-routes.js';
 import { registerEventsRoute } from './api/events-route.js';
@@ -52,7 +53,9 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   let closed: Promise<void> | undefined;
   let osc: Awaited<ReturnType<typeof createOscListener>> | undefined;
 
+  const metrics = createMetrics();
   const renderer = createRenderer({
+    onRendered: metrics.observeRender,
     limitInputPixels: config.render.limitInputPixels,
     webp: config.render.webp,
     jpeg: config.render.jpeg,
@@ -61,12 +64,16 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   });
   const inference: InferenceClient | undefined =
     config.inference.endpoints.length > 0
-      ? createInferenceClient({ endpoints: config.inference.endpoints, logger: logger.child({ component: 'inference' }), generateDeadlineMs: config.inference.deadlineMs, clock })
+      ? observedInference(
+          createInferenceClient({ endpoints: config.inference.endpoints, logger: logger.child({ component: 'inference' }), generateDeadlineMs: config.inference.deadlineMs, clock }),
+          metrics,
+        )
       : undefined;
   const events = createEventBus();
   const jobs = createJobTracker(events);
   const registry = createRegistry({
     config,
+    onSlotLate: metrics.observePacing,
     renderer,
     clock,
     logger,
@@ -112,6 +119,13 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     isClosing,
     maxBackpressureBytes: config.displays.maxBackpressureBytes,
     idleTimeoutSeconds: config.displays.idleTimeoutSeconds,
+  });
+  metrics.bind({ canvases: registry, displays, inference });
+  app.get('/metrics', (res) => {
+    res.onAborted(() => (res.aborted = true));
+    void metrics.text().then(({ body, contentType }) => {
+      if (!res.aborted) res.cork(() => res.writeHeader('content-type', contentType).end(body));
+    });
   });
   app.any('/*', (res, req) => {
     replyProblem(res, 404, { title: 'Not found', detail: `Nothing is served at "${req.getUrl()}"`, hint: 'Displays connect to /ws/<canvas-slug>; health is at /healthz and /readyz' });

@@ -19,6 +19,8 @@ export interface CanvasOptions {
   renderAhead: number;
   /** A display blocked for longer than this is closed. */
   stallTimeoutMs: number;
+  /** Told how late each slot fired against its schedule, ms (for metrics). */
+  onSlotLate?: (lateMs: number) => void;
 }
 
 export type CanvasState = 'starting' | 'streaming' | 'holding' | 'paused' | 'closed';
@@ -155,8 +157,9 @@ export function createCanvas(options: CanvasOptions) {
   const pacer = createPacer({
     fps: config.fps,
     clock,
-    onSlot: () => {
+    onSlot: (slot) => {
       const now = clock.now();
+      options.onSlotLate?.(now - slot.time);
       const frame = now >= holdUntil ? queue.shift() : undefined;
       if (frame) {
         publish(frame, now);

@@ -20,6 +20,8 @@ export interface RegistryOptions {
   inference?: InferenceClient | undefined;
   /** Told of every canvas as it is created, before it starts. */
   onCanvas?: (canvas: Canvas) => void;
+  /** Told how late each canvas's slots fire, ms. */
+  onSlotLate?: (slug: string, lateMs: number) => void;
 }
 
 /** Every canvas of the server by slug: the declared ones from the start, others on first use. */
@@ -67,6 +69,7 @@ export function createRegistry(options: RegistryOptions) {
       logger,
       renderAhead: config.render.renderAhead,
       stallTimeoutMs: config.displays.stallTimeoutMs,
+      ...(options.onSlotLate ? { onSlotLate: (ms: number) => options.onSlotLate!(canvasConfig.slug, ms) } : {}),
     });
     canvases.set(canvasConfig.slug, canvas);
     options.onCanvas?.(canvas);

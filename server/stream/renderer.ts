@@ -21,6 +21,8 @@ export interface RendererOptions {
   avif: { quality: number; effort: number };
   /** Budget for renditions of images that come back (looping folders); 0 turns it off. */
   cacheBytes: number;
+  /** Told how long each uncached render took, ms (for metrics). */
+  onRendered?: (ms: number) => void;
 }
 
 export interface RendererStats {
@@ -110,6 +112,7 @@ export function createRenderer(options: RendererOptions): Renderer {
       }
       stats.lastRenderMs = performance.now() - started;
       stats.rendered++;
+      options.onRendered?.(stats.lastRenderMs);
       missing.forEach((spec, i) => {
         const key = renditionKey(spec);
         out.set(key, encoded[i]!);

@@ -93,7 +93,7 @@ describe('the folder source on a live canvas', () => {
       putImage(dir, 'b.png', await solidPng('#0000ff'));
     });
     const d = await connect(server, 'drop');
-    await vi.waitFor(() => expect(d.frames.length).toBeGreaterThan(2));
+    await vi.waitFor(() => expect(d.frames.length).toBeGreaterThan(2), { timeout: 5000 });
     writeFileSync(path.join(dir, 'c.png'), await solidPng('#00ff00'));
     await vi.waitFor(
       async () => {
@@ -110,7 +110,7 @@ describe('the folder source on a live canvas', () => {
       putImage(dir, 'only.png', await solidPng('#ff0000'));
     });
     const d = await connect(server, 'single');
-    await vi.waitFor(() => expect(d.frames.length).toBe(1));
+    await vi.waitFor(() => expect(d.frames.length).toBe(1), { timeout: 5000 });
     await new Promise((r) => setTimeout(r, 1200));
     expect(d.frames).toHaveLength(1);
     expect(server.server.registry.get('single')!.snapshot().counters.held).toBeGreaterThanOrEqual(3);

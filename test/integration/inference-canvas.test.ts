@@ -64,7 +64,7 @@ describe('a canvas fed by the inference service', () => {
     expect(server.server.registry.setPrompt('gen', 'a lighthouse in fog')).toBe(true);
     await vi.waitFor(() => expect(display.frames.at(-1)!.header.prompt).toBe('a lighthouse in fog'), { timeout: 2000, interval: 20 });
     expect(performance.now() - changedAt).toBeLessThan(2000);
-    await vi.waitFor(() => expect(dev.stats.cancellations).toBeGreaterThan(cancelledBefore));
+    await vi.waitFor(() => expect(dev.stats.cancellations).toBeGreaterThan(cancelledBefore), { timeout: 5000 });
     const afterChange = display.frames.slice(display.frames.findIndex((f) => f.header.prompt === 'a lighthouse in fog'));
     expect(afterChange.every((f) => f.header.prompt === 'a lighthouse in fog')).toBe(true);
   });

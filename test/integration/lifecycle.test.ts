@@ -24,7 +24,7 @@ describe('the server process', () => {
     const port = await main.port;
     const displays = [new DisplayClient(`ws://127.0.0.1:${port}/ws/left-canva`), new DisplayClient(`ws://127.0.0.1:${port}/ws/adhoc`)];
     await Promise.all(displays.map((d) => d.opened));
-    await vi.waitFor(() => expect(displays.every((d) => d.frames.length > 0)).toBe(true));
+    await vi.waitFor(() => expect(displays.every((d) => d.frames.length > 0)).toBe(true), { timeout: 5000 });
 
     const signalledAt = performance.now();
     main.child.kill('SIGTERM');

@@ -134,9 +134,9 @@ describe('commands', () => {
     await new Promise((r) => setTimeout(r, 800));
     expect(display.frames.length).toBe(count);
     expect((await post('/api/canvases/wall/next', {})).status).toBe(200);
-    await vi.waitFor(() => expect(display.frames.length).toBe(count + 1));
+    await vi.waitFor(() => expect(display.frames.length).toBe(count + 1), { timeout: 5000 });
     expect(await (await post('/api/canvases/wall/resume', {})).json()).toMatchObject({ state: expect.stringMatching(/holding|streaming/) });
-    await vi.waitFor(() => expect(display.frames.length).toBeGreaterThan(count + 2));
+    await vi.waitFor(() => expect(display.frames.length).toBeGreaterThan(count + 2), { timeout: 5000 });
     display.close();
   });
 
@@ -199,7 +199,7 @@ describe('jobs and events', () => {
     const cancelled = await api(`/api/jobs/${job.id}`, { method: 'DELETE', headers: auth });
     expect(cancelled.status).toBe(200);
     expect(await cancelled.json()).toMatchObject({ job: { state: 'cancelled' } });
-    await vi.waitFor(() => expect(slow.stats.recent.find((r) => r.prompt === 'slow fog')?.outcome).toBe('cancelled'));
+    await vi.waitFor(() => expect(slow.stats.recent.find((r) => r.prompt === 'slow fog')?.outcome).toBe('cancelled'), { timeout: 5000 });
   });
 });
 

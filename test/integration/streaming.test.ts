@@ -59,7 +59,7 @@ describe('display streaming', () => {
 
   it('greets a binary display with hello, then frames with the protocol header', async () => {
     const d = await connect('left-canva');
-    await vi.waitFor(() => expect(d.frames.length).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(d.frames.length).toBeGreaterThan(0), { timeout: 5000 });
     expect(d.json()[0]).toMatchObject({ type: 'hello', protocol: 1, canvas: 'left-canva', fps: 4 });
     expect(typeof d.json()[0]!.serverTime).toBe('number');
     const { header, image } = d.frames[0]!;
@@ -80,7 +80,7 @@ describe('display streaming', () => {
     const d = await connect('left-canva');
     d.socket.send('ping');
     d.socket.send(JSON.stringify({ type: 'ping', t0: 12345.5 }));
-    await vi.waitFor(() => expect(d.json().some((m) => m.type === 'pong')).toBe(true));
+    await vi.waitFor(() => expect(d.json().some((m) => m.type === 'pong')).toBe(true), { timeout: 5000 });
     const pong = d.json().find((m) => m.type === 'pong')!;
     expect(pong).toMatchObject({ type: 'pong', t0: 12345.5 });
     expect(Math.abs((pong.serverTime as number) - Date.now())).toBeLessThan(1000);
@@ -88,10 +88,10 @@ describe('display streaming', () => {
 
   it('sends a smaller rendition when the display says its screen is small', async () => {
     const d = await connect('left-canva?w=300&h=200&dpr=1');
-    await vi.waitFor(() => expect(d.frames.length).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(d.frames.length).toBeGreaterThan(0), { timeout: 5000 });
     expect(d.frames[0]!.header).toMatchObject({ width: 480, height: 360 });
     d.socket.send(JSON.stringify({ type: 'viewport', w: 1000, h: 800, dpr: 2 }));
-    await vi.waitFor(() => expect(d.frames.at(-1)!.header.width).toBe(640));
+    await vi.waitFor(() => expect(d.frames.at(-1)!.header.width).toBe(640), { timeout: 5000 });
   });
 
   it('counts and ignores messages outside the protocol without closing the display', async () => {
@@ -101,9 +101,9 @@ describe('display streaming', () => {
     d.socket.send(JSON.stringify({ type: 'launch-missiles' }));
     d.socket.send(Buffer.from([1, 2, 3]));
     d.socket.send(JSON.stringify({ type: 'viewport', w: -1, h: 'x' }));
-    await vi.waitFor(() => expect(server.server.displays.ignoredMessages - before).toBe(4));
+    await vi.waitFor(() => expect(server.server.displays.ignoredMessages - before).toBe(4), { timeout: 5000 });
     const count = d.frames.length;
-    await vi.waitFor(() => expect(d.frames.length).toBeGreaterThan(count));
+    await vi.waitFor(() => expect(d.frames.length).toBeGreaterThan(count), { timeout: 5000 });
   });
 });
 

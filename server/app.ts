@@ -37,6 +37,8 @@ export interface EaselServer {
   /** The operator token in force; `generatedToken` is set when Easel made it (print it once). */
   readonly operatorToken: string | undefined;
   readonly generatedToken: boolean;
+  /** The UDP port OSC listens on, once listening; undefined when OSC is off. */
+  readonly oscPort: number | undefined;
   /** Starts the declared canvases and listens; resolves with the port (useful with port 0). */
   listen(): Promise<number>;
   /** Idempotent: stops taking displays, stops canvases, closes every display with 1001. */
@@ -139,6 +141,9 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     events,
     operatorToken,
     generatedToken,
+    get oscPort() {
+      return osc?.port;
+    },
 
     async listen() {
       const socket = await listenWithRetry(app, config.host, config.port, logger, clock);

@@ -14,6 +14,8 @@ import { createEventBus, type EventBus } from './control/events.js';
 import { createJobTracker } from './control/jobs.js';
 import { createOscListener } from './control/osc-listener.js';
 import { listenWithRetry } from './transport/listen.js';
+import { registerPlaylistRoutes } from './api/playlist-routes.js';
+import { createPlaylistManager } from './playlist/playlist-manager.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './stream/clock.js';
 import { createRenderer } from './stream/renderer.js';
@@ -102,13 +104,37 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     isClosing,
   });
   const commands = createCommands({ registry, config, events, jobs, inference, logger });
+  const playlists = createPlaylistManager({
+    dir: config.playlists.dir,
+    commands,
+    clock,
+    logger: logger.child({ component: 'playlists' }),
+    // Frames steps count the frames a canvas shows; a playlist may name a canvas not yet created.
+    onFrame: (slug, listener) =>
+      registry.getOrCreate(slug)?.onEvent((event) => {
+        if (event.type === 'frame') listener();
+      }) ?? (() => undefined),
+  });
+  playlists.onEvent((event) => {
+    const { type, ...detail } = event;
+    const name = 'playlist' in event ? event.playlist : 'change' in event ? event.change.name : '';
+    const slug = 'slug' in event ? event.slug : undefined;
+    events.emit({ type: 'playlist', name, event: type === 'file' ? `file-${(event as { change: { type: string } }).change.type}` : type, ...(slug ? { slug } : {}), detail });
+  });
+  commands.setPlaylists({
+    start: async (slug, name, origin) => {
+      await playlists.start(slug, name, origin);
+    },
+    stop: (slug) => playlists.stop(slug),
+  });
   registerCanvasRoutes({
     api,
     commands,
     registry,
     maxBodyBytes: config.operator.maxBodyBytes,
-    extras: (slug) => ({ job: jobs.current(slug) ?? null }),
+    extras: (slug) => ({ job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
   });
+  registerPlaylistRoutes(api, playlists);
   const sse = registerEventsRoute(app, { events, commands, clock, isClosing });
 
   registerHealthRoutes(app, { registry, isClosing, startedAt: Date.now(), inference });
@@ -149,6 +175,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       const socket = await listenWithRetry(app, config.host, config.port, logger, clock);
       listenSocket = socket;
       registry.startDeclared();
+      await playlists.ready;
       if (config.osc.enabled) {
         osc = await createOscListener({ host: config.osc.host, port: config.osc.port, commands, logger: logger.child({ component: 'osc' }) });
         logger.info({ host: config.osc.host, port: osc.port }, 'Listening for OSC commands');
@@ -160,6 +187,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       closed ??= (async () => {
         closing = true;
         await osc?.close();
+        await playlists.close();
         if (listenSocket) uWS.us_listen_socket_close(listenSocket);
         listenSocket = undefined;
         const stopping = registry.closeAll();

@@ -26,7 +26,8 @@ export function tempFolder(prefix = 'easel-test-'): { dir: string; remove: () =>
  */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const configDir = mkdtempSync(path.join(tmpdir(), 'easel-config-'));
-  const config = loadConfig({ env: { EASEL_PORT: '0', EASEL_HOST: '127.0.0.1', EASEL_CANVASES: '[]', ...env }, argv: [], configDir });
+  // Playlists from an empty folder of its own, so the shipped examples never start in a test.
+  const config = loadConfig({ env: { EASEL_PORT: '0', EASEL_HOST: '127.0.0.1', EASEL_CANVASES: '[]', EASEL_PLAYLISTS_DIR: configDir, ...env }, argv: [], configDir });
   const { logger, lines } = captureLogs('debug');
   const server = createEaselServer({ config, logger });
   const port = await server.listen();

@@ -16,6 +16,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { createRandom } from './support/random.js';
 
 const ASSETS_DIR = fileURLToPath(new URL('../assets/', import.meta.url));
 
@@ -39,17 +40,6 @@ interface DrawContext {
   rand: () => number;
 }
 
-/** mulberry32: tiny, fast and good enough to scatter shapes; seeded so output is stable. */
-function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Rounds coordinates so the SVG text (and so the raster) never depends on float printing. */
 const f = (n: number): string => (Math.round(n * 10) / 10).toString();

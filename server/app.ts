@@ -108,7 +108,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     dir: config.playlists.dir,
     commands,
     clock,
-    logger: logger.child({ component: 'playlists' }),
+    logger,
     // Frames steps count the frames a canvas shows; a playlist may name a canvas not yet created.
     onFrame: (slug, listener) =>
       registry.getOrCreate(slug)?.onEvent((event) => {

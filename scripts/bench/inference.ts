@@ -4,7 +4,7 @@
  * endpoints), the time from a prompt change to the first frame of the new prompt, and the
  * longest gap a display sees when the service is killed. A measurement, not a test.
  *
- *   npx tsx scripts/bench/inference.ts [--latency-ms 60] [--seconds 20]
+ *   npx tsx scripts/bench/inference.ts [--latency-ms 60] [--seconds 20] [--out-dir bench/results]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,7 +16,9 @@ import { loadConfig, PROJECT_ROOT } from '../../server/config.js';
 import { startDevInferenceService } from '../inference-dev.js';
 import { DisplayClient } from '../../test/support/display-client.js';
 
-const { values } = parseArgs({ options: { 'latency-ms': { type: 'string', default: '60' }, seconds: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: { 'latency-ms': { type: 'string', default: '60' }, seconds: { type: 'string', default: '20' }, 'out-dir': { type: 'string', default: 'bench/results' } },
+});
 const latencyMs = Number(values['latency-ms']);
 const seconds = Number(values.seconds);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -103,6 +105,7 @@ const result = {
 };
 const text = JSON.stringify(result, null, 2);
 process.stdout.write(text + '\n');
-await mkdir(path.join(PROJECT_ROOT, 'bench/results'), { recursive: true });
-await writeFile(path.join(PROJECT_ROOT, 'bench/results/inference.json'), text + '\n');
+const outDir = path.resolve(PROJECT_ROOT, values['out-dir']);
+await mkdir(outDir, { recursive: true });
+await writeFile(path.join(outDir, 'inference.json'), text + '\n');
 process.exit(0);

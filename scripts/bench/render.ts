@@ -1,8 +1,9 @@
 /**
  * Render benchmark: what one frame costs to make, and so how many canvases one core can feed at
  * 4 FPS. A measurement, not a test: it asserts nothing and its numbers depend on the machine.
- * Run with `npm run bench` (or `npx tsx scripts/bench/render.ts`); it prints a Markdown table
- * and writes bench/results/render.{json,md}.
+ * Run with `npm run bench` (or `npx tsx scripts/bench/render.ts [--quick] [--out-dir DIR]`); it
+ * prints a Markdown table and writes <DIR, default bench/results>/render.{json,md}. `--quick`
+ * takes fewer samples per case (noisier, about a third of the time).
  *
  * A frame here is the whole render stage: decode + auto-rotate + resize to fit + encode, from
  * encoded bytes to encoded bytes, as the server does for a source image it has not seen.
@@ -12,11 +13,15 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import sharp, { type OutputInfo } from 'sharp';
+import { createRandom } from '../support/random.js';
 
 const ROOT = new URL('../../', import.meta.url);
-const RESULTS_DIR = new URL('bench/results/', ROOT);
+const args = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'out-dir': { type: 'string' } } }).values;
+const QUICK = args.quick;
+const RESULTS_DIR = args['out-dir'] ? pathToFileURL(`${fileURLToPath(new URL(args['out-dir'], ROOT))}/`) : new URL('bench/results/', ROOT);
 /** A 1024x1024 JPEG from the bundled set with real edges, stars and text: the typical input. */
 const TYPICAL_ASSET = new URL('assets/12-dusk.jpg', ROOT);
 const FPS = 4;
@@ -50,17 +55,6 @@ interface CaseResult {
   outHeight: number;
 }
 
-/** mulberry32, so the synthetic inputs are the same on every run. */
-function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Uniform RGB noise: nothing to compress, nothing to predict. The worst case for every codec. */
 async function makeNoisyPng(size: number): Promise<Buffer> {
@@ -135,10 +129,10 @@ function percentile(sorted: readonly number[], p: number): number {
  */
 async function measure(c: Case): Promise<CaseResult> {
   const slow = c.encoder.format === 'avif';
-  const warmups = slow ? 1 : 3;
-  const minReps = slow ? 3 : 10;
-  const maxReps = slow ? 8 : 40;
-  const budgetMs = slow ? 6000 : 2500;
+  const warmups = slow || QUICK ? 1 : 3;
+  const minReps = QUICK ? (slow ? 2 : 5) : slow ? 3 : 10;
+  const maxReps = QUICK ? (slow ? 3 : 15) : slow ? 8 : 40;
+  const budgetMs = QUICK ? (slow ? 1500 : 800) : slow ? 6000 : 2500;
 
   let last = await renderFrame(c);
   for (let i = 1; i < warmups; i++) last = await renderFrame(c);

@@ -5,6 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { createRandom } from '../support/random.js';
+
+export { createRandom };
 
 export interface DrawOptions {
   prompt: string;
@@ -19,17 +22,6 @@ export interface DrawOptions {
   quality?: number;
 }
 
-/** A small seeded generator (mulberry32): the same seed gives the same sequence in 0..1. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The 32-bit seed of a picture's random choices, mixing prompt and seed. */
 export function pictureSeed(prompt: string, seed: number): number {

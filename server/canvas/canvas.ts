@@ -186,11 +186,12 @@ export function createCanvas(options: CanvasOptions) {
       return source;
     },
 
-    start() {
+    /** Starts producing and pacing; the first slot falls `phaseMs` from now. */
+    start(phaseMs = 0) {
       if (started) return;
       started = true;
       startProducer(source);
-      pacer.start();
+      pacer.start(phaseMs);
     },
 
     /** Listens to state changes and published frames; returns the unsubscribe function. */

@@ -24,6 +24,8 @@ export interface RegistryOptions {
   onSlotLate?: (slug: string, lateMs: number) => void;
 }
 
+const PHASES = 8;
+
 /** Every canvas of the server by slug: the declared ones from the start, others on first use. */
 export function createRegistry(options: RegistryOptions) {
   const { config, renderer, clock, logger, inference } = options;
@@ -73,7 +75,9 @@ export function createRegistry(options: RegistryOptions) {
     });
     canvases.set(canvasConfig.slug, canvas);
     options.onCanvas?.(canvas);
-    canvas.start();
+    // Canvases' slots are spread over the period, so their fan-outs never pile into one
+    // event-loop turn (and a display of the last canvas does not wait for all the others).
+    canvas.start((((canvases.size - 1) % PHASES) * (1000 / canvasConfig.fps)) / PHASES);
     const { source, fps, width, height } = canvasConfig;
     logger.info({ slug: canvasConfig.slug, source, fps, width, height }, 'Canvas started');
     return canvas;

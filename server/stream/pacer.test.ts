@@ -60,6 +60,14 @@ describe('createPacer', () => {
     expect(slots.every((s) => s.missed === 0)).toBe(true);
   });
 
+  it('starts its grid a phase after now, so canvases can spread their slots', () => {
+    const { clock, slots, pacer } = setup();
+    pacer.start(100);
+    expect(slots).toHaveLength(0);
+    clock.advance(600);
+    expect(slots.map((s) => s.time)).toEqual([100, 350, 600]);
+  });
+
   it('holds exactly one timer at a time', () => {
     const { clock, pacer } = setup();
     pacer.start();

@@ -72,7 +72,8 @@ export interface PacerOptions {
 export interface Pacer {
   readonly running: boolean;
   readonly fps: number;
-  start(): void;
+  /** Starts the grid; its first slot falls `phaseMs` from now (canvases spread their slots apart). */
+  start(phaseMs?: number): void;
   pause(): void;
   /** Starts a fresh run at now: a resumed canvas shows its next frame at once, then every period. */
   resume(): void;
@@ -102,9 +103,9 @@ export function createPacer(options: PacerOptions): Pacer {
     if (state.kind === 'running' && timer === null) timer = clock.setTimeout(tick, plan.delayMs);
   };
 
-  const run = () => {
+  const run = (phaseMs = 0) => {
     clear();
-    state = startRun(clock.now(), fps);
+    state = startRun(clock.now() + phaseMs, fps);
     tick();
   };
 
@@ -115,7 +116,7 @@ export function createPacer(options: PacerOptions): Pacer {
     get fps() {
       return fps;
     },
-    start: run,
+    start: (phaseMs = 0) => run(phaseMs),
     resume() {
       if (state.kind !== 'running') run();
     },

@@ -44,6 +44,9 @@ export interface Renderer {
 }
 
 export function createRenderer(options: RendererOptions): Renderer {
+  // libvips' own operation cache keeps decoded inputs around (50 MB by default) for repeats
+  // that never come: every frame is a new image, and repeats hit the rendition cache below.
+  sharp.cache(false);
   const cache = createRenditionCache<EncodedImage>(options.cacheBytes);
   const stats: RendererStats = { rendered: 0, cacheHits: 0, failed: 0, lastRenderMs: 0 };
   // 'error' refuses truncated and corrupt pixel data instead of showing grey half-images.

@@ -2,15 +2,15 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 /**
- * The display pages. `vite build --config display/vite.config.ts` writes display/dist/, which
- * the Node server serves at /c/:slug, /wall and /assets/*. `vite --config display/vite.config.ts`
- * is the dev server: the same URLs, with /ws and the API proxied to a running Easel server
- * (EASEL_URL, default http://localhost:8000).
+ * The display pages and the operator console. `vite build --config display/vite.config.ts`
+ * writes display/dist/, which the Node server serves at /c/:slug, /wall, /operator and
+ * /assets/*. `vite --config display/vite.config.ts` is the dev server: the same URLs, with /ws
+ * and the API proxied to a running Easel server (EASEL_URL, default http://localhost:8000).
  */
 const root = fileURLToPath(new URL('.', import.meta.url));
 const easel = process.env.EASEL_URL ?? 'http://localhost:8000';
 
-/** In dev, /c/<slug> and /wall are the same HTML pages the server serves in production. */
+/** In dev, /c/<slug>, /wall and /operator are the same HTML pages the server serves in production. */
 function displayPageUrls(): Plugin {
   return {
     name: 'easel-display-page-urls',
@@ -20,6 +20,7 @@ function displayPageUrls(): Plugin {
         const suffix = query ? `?${query}` : '';
         if (/^\/c\/[^/]+\/?$/.test(pathname)) req.url = `/c.html${suffix}`;
         else if (pathname === '/wall' || pathname === '/wall/') req.url = `/wall.html${suffix}`;
+        else if (pathname === '/operator' || pathname === '/operator/') req.url = `/operator.html${suffix}`;
         next();
       });
     },
@@ -42,7 +43,7 @@ export default defineConfig(({ command }) => ({
     target: 'es2022',
     sourcemap: true,
     rolldownOptions: {
-      input: { c: `${root}c.html`, wall: `${root}wall.html` },
+      input: { c: `${root}c.html`, wall: `${root}wall.html`, operator: `${root}operator.html` },
     },
   },
   server: {

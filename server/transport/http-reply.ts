@@ -2,7 +2,17 @@ import type { HttpResponse } from 'uWebSockets.js';
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  304: 'Not Modified',
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
   404: 'Not Found',
   429: 'Too Many Requests',
   503: 'Service Unavailable',

@@ -13,7 +13,7 @@ import { replyProblem } from './http-reply.js';
 export const DEFAULT_DIST_DIR = path.join(PROJECT_ROOT, 'display', 'dist');
 
 export interface PageRoutesOptions {
-  /** The Vite build output: c.html, wall.html and assets/. */
+  /** The Vite build output: c.html, wall.html, operator.html and assets/. */
   distDir: string;
   logger: Logger;
 }
@@ -25,6 +25,8 @@ interface StaticFile {
   contentType: string;
   cacheControl: string;
   etag: string;
+  /** More response headers for this file. */
+  headers: Record<string, string>;
 }
 
 type DistFiles = Map<string, StaticFile>;
@@ -47,7 +49,17 @@ const CONTENT_TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-const PAGES = { canvas: '/c.html', wall: '/wall.html' } as const;
+const PAGES = { canvas: '/c.html', wall: '/wall.html', operator: '/operator.html' } as const;
+/**
+ * A build is served once these are there. The console came later than the display pages: a
+ * build without it still serves the displays, and /operator says to rebuild.
+ */
+const REQUIRED_PAGES = [PAGES.canvas, PAGES.wall] as const;
+/**
+ * The console sends commands with the token it keeps: no other site may frame it (a click
+ * through an invisible frame would be a command) or be told its address.
+ */
+const CONSOLE_HEADERS = { 'x-frame-options': 'DENY', 'content-security-policy': "frame-ancestors 'none'", 'referrer-policy': 'no-referrer' } as const;
 /** Vite names every file under assets/ by its content hash: a URL there never changes meaning. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Pages are revalidated on every load (cheap: 304 by ETag) so a new build shows on the next reload. */
@@ -60,11 +72,12 @@ const MAX_FILE_BYTES = 16 * 1024 * 1024;
 const gzipAsync = promisify(gzip);
 
 /**
- * Serves the display pages from the Vite build: `/c/:slug` (one canvas), `/wall` (several), and
- * `/assets/*`. Files are read once into memory, asynchronously, when the routes are registered;
- * no request ever touches the disk synchronously. If the build is missing the pages answer 503
- * with what to do, and the build is picked up without a restart once it exists (a rebuild while
- * running is also noticed, by the mtime of c.html, at most every 2 s).
+ * Serves the pages from the Vite build: `/c/:slug` (one canvas), `/wall` (several), `/operator`
+ * (the technician's console; the API behind it checks the token), and `/assets/*`. Files are
+ * read once into memory, asynchronously, when the routes are registered; no request ever
+ * touches the disk synchronously. If the build is missing the pages answer 503 with what to do,
+ * and the build is picked up without a restart once it exists (a rebuild while running is also
+ * noticed, by the mtime of c.html, at most every 2 s).
  *
  * @example
  * registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger });
@@ -85,7 +98,7 @@ export function registerPageRoutes(app: TemplatedApp, options: PageRoutesOptions
         if (!loaded) {
           if (!files && !warnedMissing) {
             warnedMissing = true;
-            log.warn({ distDir, hint: 'Run npm run build' }, 'Display pages are not built: /c/<slug> and /wall answer 503 until they are');
+            log.warn({ distDir, hint: 'Run npm run build' }, 'Display pages are not built: /c/<slug>, /wall and /operator answer 503 until they are');
           }
           return;
         }
@@ -150,6 +163,14 @@ export function registerPageRoutes(app: TemplatedApp, options: PageRoutesOptions
       });
       return;
     }
+    if (urlPath === PAGES.operator && files) {
+      replyProblem(res, 503, {
+        title: 'The operator console is not built',
+        detail: `The display build in "${distDir}" has no operator.html (it predates the console)`,
+        hint: 'Run npm run build on the server, then reload this page (no restart needed)',
+      });
+      return;
+    }
     replyProblem(res, 503, {
       title: 'Display pages are not built',
       detail: `The display pages are missing from "${distDir}"`,
@@ -170,6 +191,12 @@ export function registerPageRoutes(app: TemplatedApp, options: PageRoutesOptions
     serve(res, PAGES.wall, 'page', req.getHeader('if-none-match'), req.getHeader('accept-encoding'));
   });
 
+  for (const url of ['/operator', '/operator/']) {
+    app.get(url, (res, req) => {
+      serve(res, PAGES.operator, 'page', req.getHeader('if-none-match'), req.getHeader('accept-encoding'));
+    });
+  }
+
   app.get('/assets/*', (res, req) => {
     serve(res, req.getUrl(), 'asset', req.getHeader('if-none-match'), req.getHeader('accept-encoding'));
   });
@@ -189,6 +216,7 @@ function send(res: HttpResponse, file: StaticFile, ifNoneMatch: string, acceptEn
     .writeHeader('cache-control', file.cacheControl)
     .writeHeader('etag', file.etag)
     .writeHeader('x-content-type-options', 'nosniff');
+  for (const [name, value] of Object.entries(file.headers)) res.writeHeader(name, value);
   if (!file.gzipped) {
     res.end(file.body);
     return;
@@ -202,12 +230,15 @@ function send(res: HttpResponse, file: StaticFile, ifNoneMatch: string, acceptEn
 async function loadDist(distDir: string): Promise<{ files: DistFiles; mtime: number } | undefined> {
   let pageInfo;
   try {
-    pageInfo = await Promise.all(Object.values(PAGES).map((p) => stat(path.join(distDir, p.slice(1)))));
+    pageInfo = await Promise.all(REQUIRED_PAGES.map((p) => stat(path.join(distDir, p.slice(1)))));
   } catch {
     return undefined;
   }
   const files: DistFiles = new Map();
-  for (const page of Object.values(PAGES)) files.set(page, await readStatic(path.join(distDir, page.slice(1)), REVALIDATE));
+  for (const page of REQUIRED_PAGES) files.set(page, await readStatic(path.join(distDir, page.slice(1)), REVALIDATE));
+  const consolePage = path.join(distDir, PAGES.operator.slice(1));
+  const consoleInfo = await stat(consolePage).catch(() => undefined);
+  if (consoleInfo?.isFile()) files.set(PAGES.operator, await readStatic(consolePage, REVALIDATE, CONSOLE_HEADERS));
   const assetsDir = path.join(distDir, 'assets');
   let entries: string[] = [];
   try {
@@ -224,7 +255,7 @@ async function loadDist(distDir: string): Promise<{ files: DistFiles; mtime: num
   return { files, mtime: pageInfo[0]!.mtimeMs };
 }
 
-async function readStatic(file: string, cacheControl: string): Promise<StaticFile> {
+async function readStatic(file: string, cacheControl: string, headers: Record<string, string> = {}): Promise<StaticFile> {
   const body = await readFile(file);
   const contentType = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
   const compressible = /^(text\/|application\/json|image\/svg)/.test(contentType) && body.length > 512;
@@ -235,5 +266,6 @@ async function readStatic(file: string, cacheControl: string): Promise<StaticFil
     contentType,
     cacheControl,
     etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`,
+    headers,
   };
 }

@@ -104,6 +104,18 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     isClosing,
   });
   const commands = createCommands({ registry, config, events, jobs, inference, logger });
+  // A refused request (bad size, steps) leaves the source failed for good: its job fails with the reason.
+  let jobWatch: unknown = null;
+  const watchJobs = () => {
+    jobWatch = clock.setTimeout(() => {
+      for (const canvas of registry.list()) {
+        const status = jobs.current(canvas.slug) && registry.prompter(canvas.slug)?.status();
+        if (status && status.state === 'failed') jobs.failRunning(canvas.slug, status.reason ?? 'The inference service refused the request');
+      }
+      watchJobs();
+    }, 1000);
+  };
+  watchJobs();
   const playlists = createPlaylistManager({
     dir: config.playlists.dir,
     commands,
@@ -186,6 +198,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     close() {
       closed ??= (async () => {
         closing = true;
+        clock.clearTimeout(jobWatch);
         await osc?.close();
         await playlists.close();
         if (listenSocket) uWS.us_listen_socket_close(listenSocket);

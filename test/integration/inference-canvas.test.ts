@@ -94,3 +94,12 @@ describe('a canvas fed by the inference service', () => {
     expect(details.skippedImages).toBeGreaterThan(0);
   });
 });
+
+describe('a prompt the service refuses', () => {
+  it('fails its job with the service reason, and the canvas keeps showing its fallback', async () => {
+    const { server, display } = await setup({ latencyMs: 40 }, { EASEL_INFERENCE_WIDTH: '100' });
+    const job = await server.server.commands.setPrompt('gen', { prompt: 'an odd size' }, { via: 'http' });
+    await vi.waitFor(() => expect(server.server.commands.job(job.id)).toMatchObject({ state: 'failed', reason: expect.stringContaining('width 100') }), { timeout: 8000 });
+    await vi.waitFor(() => expect(display.frames.at(-1)?.header.source).toBe('folder'), { timeout: 5000 });
+  });
+});

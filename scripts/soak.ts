@@ -28,7 +28,7 @@ import { PROJECT_ROOT, exited, onInterrupt } from './bench/support/children.js';
 import { machineInfo, machineLine } from './bench/support/machine.js';
 import { sleep } from './bench/support/main-module.js';
 import { tryProcStat } from './bench/support/proc.js';
-import { buildServer, startServerProcess } from './bench/support/server-process.js';
+import { chooseServerRuntime, startServerProcess } from './bench/support/server-process.js';
 import { createDisplaySwarm } from './soak/display-swarm.js';
 import { copyImages, createFolderChurn } from './soak/folder-churn.js';
 import { createInferenceProcess, freePort } from './soak/inference-process.js';
@@ -106,17 +106,7 @@ async function main(): Promise<number> {
   const inferenceStats = { restarts: 0, crashes: 0, events: [] as Array<{ at: number; what: string }> };
   log(`seed ${o.seed}; folder ${dir} (${copied} images); dev inference service on 127.0.0.1:${inferencePort} at ${o.inferenceLatencyMs} ms/image`);
 
-  let entry: string | undefined;
-  let serverRuntime = 'tsx (TypeScript sources)';
-  if (o.server === 'build') {
-    try {
-      const built = await buildServer();
-      entry = built.entry;
-      serverRuntime = `node, compiled with tsconfig.build.json${built.note ? ` (${built.note})` : ''}`;
-    } catch (err) {
-      serverRuntime = `tsx, because the build failed: ${(err as Error).message.split('\n')[0]}`;
-    }
-  }
+  const { entry, runtime: serverRuntime } = await chooseServerRuntime(o.server === 'build' ? 'build' : 'tsx');
   log(`server runs as: ${serverRuntime}`);
 
   await inference.start();

@@ -29,7 +29,7 @@ import type { DisplayPlan, DisplayRecord, FromClient, ToClient } from './support
 import { machineInfo, machineLine, type MachineInfo } from './support/machine.js';
 import { epochNow, isMain, sleep } from './support/main-module.js';
 import { busyPercentOfOneCore, openFileLimit, systemCpu, tryProcStat, type FileLimit } from './support/proc.js';
-import { buildServer, startServerProcess, type CanvasCounters } from './support/server-process.js';
+import { chooseServerRuntime, startServerProcess, type CanvasCounters } from './support/server-process.js';
 import { round } from './support/stats.js';
 import { parseFanoutArgs } from './support/fanout-args.js';
 import { stepLine, toJson, toMarkdown } from './support/fanout-report.js';
@@ -268,18 +268,8 @@ async function runStep(n: number, o: FanoutStepsOptions, entry: string | undefin
 export async function runFanoutSteps(o: FanoutStepsOptions): Promise<FanoutStepsResult> {
   const machine = machineInfo();
   o.log(`Fan-out steps on ${machineLine(machine)}; load average ${machine.loadAverage.join(' ')}`);
-  let entry: string | undefined;
-  let serverRuntime = 'tsx (TypeScript sources)';
-  if (o.server === 'build') {
-    try {
-      const built = await buildServer();
-      entry = built.entry;
-      serverRuntime = `node, compiled with tsconfig.build.json${built.note ? ` (${built.note})` : ''}`;
-    } catch (err) {
-      serverRuntime = `tsx, because the build failed: ${(err as Error).message.split('\n')[0]}`;
-    }
-    o.log(`Server runs as: ${serverRuntime}`);
-  }
+  const { entry, runtime: serverRuntime } = await chooseServerRuntime(o.server === 'build' ? 'build' : 'tsx');
+  o.log(`Server runs as: ${serverRuntime}`);
   const steps: StepResult[] = [];
   for (const n of o.steps) {
     o.log(`Step ${n} displays over ${o.canvases} canvases, ${Math.min(o.workers, n)} load-client processes, ${o.windowSeconds} s window`);

@@ -201,3 +201,17 @@ export async function buildServer(): Promise<{ entry: string; note: string | nul
   if (!existsSync(entry)) throw new Error(`tsc did not emit ${entry} (exit ${code}): ${out}`);
   return { entry, note: code === 0 ? null : `tsc reported errors (exit ${code}); the emitted JavaScript was used: ${out.split('\n')[0]}` };
 }
+
+/**
+ * How the measured server runs: compiled (`build`, as in production) or from the sources with
+ * tsx. A failed build falls back to tsx and says so in `runtime`, the line a report prints.
+ */
+export async function chooseServerRuntime(mode: 'build' | 'tsx'): Promise<{ entry: string | undefined; runtime: string }> {
+  if (mode !== 'build') return { entry: undefined, runtime: 'tsx (TypeScript sources)' };
+  try {
+    const built = await buildServer();
+    return { entry: built.entry, runtime: `node, compiled with tsconfig.build.json${built.note ? ` (${built.note})` : ''}` };
+  } catch (err) {
+    return { entry: undefined, runtime: `tsx, because the build failed: ${(err as Error).message.split('\n')[0]}` };
+  }
+}

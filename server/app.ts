@@ -153,6 +153,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger });
   const displays = registerDisplayRoute(app, {
     registry,
+    displayToken: config.displays.token || undefined,
     limits: config.limits,
     logger,
     clock,

@@ -168,6 +168,9 @@ export class FrameSocket implements ReactiveController {
     }
     const accept = this.options.accept?.();
     if (accept) url.searchParams.set('accept', accept);
+    // A server that requires a display token gets the one in the page's own address (?token=).
+    const token = new URLSearchParams(window.location.search).get('token');
+    if (token) url.searchParams.set('token', token);
     return url.href;
   }
 

@@ -1,5 +1,5 @@
 import uWS, { type HttpResponse, type TemplatedApp, type WebSocket } from 'uWebSockets.js';
-import { isLoopbackAddress } from '../api/auth.js';
+import { checkBearer, isLoopbackAddress } from '../api/auth.js';
 import { createRateLimiter } from '../api/rate-limit.js';
 import { isEaselError } from '../errors.js';
 import { createDisplay, type Display } from '../canvas/channel.js';
@@ -30,6 +30,8 @@ export interface DisplayLimits {
 
 export interface DisplayRouteOptions {
   registry: Registry;
+  /** When set, an upgrade must carry ?token=<this>. */
+  displayToken?: string | undefined;
   limits: DisplayLimits;
   logger: Logger;
   clock: Clock;
@@ -56,7 +58,7 @@ export interface DisplayRoute {
   closeAll(): void;
 }
 
-export type RefusalReason = 'closing' | 'badRequest' | 'unknownCanvas' | 'displaysPerCanvas' | 'connections' | 'canvases' | 'rate';
+export type RefusalReason = 'closing' | 'token' | 'badRequest' | 'unknownCanvas' | 'displaysPerCanvas' | 'connections' | 'canvases' | 'rate';
 
 /** `GET /ws/:slug`, the display wire protocol v1 of DESIGN.md. */
 export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOptions): DisplayRoute {
@@ -65,7 +67,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
   const sockets = new Set<WebSocket<SocketData>>();
   const decoder = new TextDecoder();
   let ignoredMessages = 0;
-  const refused: Record<RefusalReason, number> = { closing: 0, badRequest: 0, unknownCanvas: 0, displaysPerCanvas: 0, connections: 0, canvases: 0, rate: 0 };
+  const refused: Record<RefusalReason, number> = { closing: 0, token: 0, badRequest: 0, unknownCanvas: 0, displaysPerCanvas: 0, connections: 0, canvases: 0, rate: 0 };
   const perAddress = createRateLimiter({ perMinute: options.limits.connectionsPerSecond * 60, burst: options.limits.connectionBurst, clock });
   const { limits } = options;
   const full = (res: HttpResponse, reason: RefusalReason, detail: string, hint: string) => {
@@ -91,6 +93,20 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
         refused.closing++;
         replyProblem(res, 503, { title: 'Shutting down', detail: 'The server is shutting down and takes no new displays', hint: 'The display reconnects by itself once the server is back', code: 'EASEL_ERR_SERVER_CLOSING' });
         return;
+      }
+      if (options.displayToken) {
+        try {
+          checkBearer(`Bearer ${req.getQuery('token') ?? ''}`, options.displayToken);
+        } catch {
+          refused.token++;
+          replyProblem(res, 401, {
+            title: 'Display token required',
+            detail: 'This server only streams to displays that bring its display token',
+            hint: 'Open the page with ?token=<the display token> (EASEL_DISPLAY_TOKEN); the page passes it on',
+            code: 'EASEL_ERR_AUTH_INVALID',
+          });
+          return;
+        }
       }
       const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
       const exempt = !limits.rateLimitLoopback && isLoopbackAddress(remoteAddress);

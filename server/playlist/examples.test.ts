@@ -19,10 +19,14 @@ describe('the example playlists in config/playlists', () => {
     for (const file of files) expect(() => load(file)).not.toThrow();
   });
 
-  it('evening-show starts at 18:30 on the default canvases and loops', () => {
+  it('evening-show loops prompts on the default canvases, and starts at 18:30 once its at line is uncommented', () => {
     const show = load('evening-show.yaml');
-    expect(show).toMatchObject({ name: 'evening-show', canvases: ['left-canva', 'right-canva'], at: ['18:30'], loop: true });
+    expect(show).toMatchObject({ name: 'evening-show', canvases: ['left-canva', 'right-canva'], loop: true });
+    expect(show.at ?? []).toEqual([]); // a plain npm start never changes the wall by itself
     expect(show.steps.some((s) => s.type === 'prompt')).toBe(true);
+    const file = path.join(DIR, 'evening-show.yaml');
+    const scheduled = parsePlaylist(readFileSync(file, 'utf8').replace('# at: "18:30"', 'at: "18:30"'), { file });
+    expect(scheduled.ok && scheduled.playlist.at).toEqual(['18:30']);
   });
 
   it('gallery-loop alternates the bundled assets with a still and a pause, all found on disk', () => {

@@ -161,7 +161,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     maxBackpressureBytes: config.displays.maxBackpressureBytes,
     idleTimeoutSeconds: config.displays.idleTimeoutSeconds,
   });
-  metrics.bind({ canvases: registry, displays, inference });
+  metrics.bind({ canvases: registry, renderer, displays, inference });
   app.get('/metrics', (res) => {
     res.onAborted(() => (res.aborted = true));
     void metrics.text().then(({ body, contentType }) => {

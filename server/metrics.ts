@@ -1,10 +1,12 @@
 import client from 'prom-client';
 import type { Registry as CanvasRegistry } from './canvas/registry.js';
 import type { InferenceClient } from './inference/client.js';
+import type { Renderer } from './stream/renderer.js';
 import type { DisplayRoute } from './transport/display-route.js';
 
 export interface MetricsSources {
   canvases: CanvasRegistry;
+  renderer: Renderer;
   displays: DisplayRoute;
   inference: InferenceClient | undefined;
 }
@@ -62,6 +64,14 @@ export function createMetrics() {
     collect() {
       this.reset();
       for (const s of snapshots()) this.set({ canvas: s.slug, kind: s.source.kind, state: s.source.state }, 1);
+    },
+  });
+  new client.Gauge({
+    name: 'easel_render_cache_bytes',
+    help: 'Bytes of encoded renditions kept for images that repeat (bounded by render.cacheMegabytes)',
+    registers: [register],
+    collect() {
+      this.set(sources?.renderer.cacheBytes ?? 0);
     },
   });
   new client.Gauge({

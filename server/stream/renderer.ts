@@ -41,6 +41,8 @@ export interface Renderer {
    */
   render(image: SourceImage, specs: readonly RenditionSpec[]): Promise<Map<string, EncodedImage>>;
   readonly stats: Readonly<RendererStats>;
+  /** Bytes held by the rendition cache now (at most its budget). */
+  readonly cacheBytes: number;
 }
 
 export function createRenderer(options: RendererOptions): Renderer {
@@ -92,6 +94,9 @@ export function createRenderer(options: RendererOptions): Renderer {
 
   return {
     stats,
+    get cacheBytes() {
+      return cache.bytes;
+    },
     async render(image, specs) {
       const out = new Map<string, EncodedImage>();
       const missing: RenditionSpec[] = [];

@@ -54,6 +54,7 @@ describe('/metrics', () => {
     expect(sample(text, 'easel_pacing_deviation_ms_count{canvas="m1"}')).toBeGreaterThanOrEqual(3);
     expect(sample(text, 'easel_source_state{canvas="m1",kind="folder",state="ok"}')).toBe(1);
     expect(sample(text, 'easel_process_resident_memory_bytes')).toBeGreaterThan(10_000_000);
+    expect(sample(text, 'easel_render_cache_bytes')).toBeGreaterThan(0); // the folder's renditions, kept for the next loop
   });
 
   it('lists each display of a canvas with its address, user agent and frames sent', async () => {

@@ -21,6 +21,7 @@ import { systemClock, type Clock } from './stream/clock.js';
 import { createRenderer } from './stream/renderer.js';
 import { registerDisplayRoute, type DisplayRoute } from './transport/display-route.js';
 import { registerHealthRoutes } from './transport/health-routes.js';
+import { guardApp, type RegisteredRoute } from './transport/guarded-app.js';
 import { replyProblem } from './transport/http-reply.js';
 import { DEFAULT_DIST_DIR, registerPageRoutes } from './transport/page-routes.js';
 
@@ -39,6 +40,10 @@ export interface EaselServer {
   /** The operator token in force; `generatedToken` is set when Easel made it (print it once). */
   readonly operatorToken: string | undefined;
   readonly generatedToken: boolean;
+  /** Every HTTP and WebSocket route, as registered (tests walk them with malformed input). */
+  readonly routes: readonly RegisteredRoute[];
+  /** Handler exceptions answered with 500 since start (each one is a bug). */
+  readonly handlerErrors: number;
   /** The UDP port OSC listens on, once listening; undefined when OSC is off. */
   readonly oscPort: number | undefined;
   /** Starts the declared canvases and listens; resolves with the port (useful with port 0). */
@@ -51,7 +56,8 @@ export interface EaselServer {
 export function createEaselServer(options: EaselServerOptions): EaselServer {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
-  const app = uWS.App();
+  const guard = guardApp(uWS.App(), logger);
+  const app = guard.app;
   let closing = false;
   let listenSocket: us_listen_socket | undefined;
   let closed: Promise<void> | undefined;
@@ -180,6 +186,10 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     events,
     operatorToken,
     generatedToken,
+    routes: guard.routes,
+    get handlerErrors() {
+      return guard.caught;
+    },
     get oscPort() {
       return osc?.port;
     },

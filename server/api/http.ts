@@ -124,20 +124,26 @@ export function createApi(app: TemplatedApp, options: ApiOptions) {
       res.onAborted(() => (done = true));
       const headers: Record<string, string> = {};
       raw.forEach((k, v) => (headers[k] = v));
-      const req: ApiRequest = {
-        method: raw.getMethod(),
-        path: raw.getUrl(),
-        params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(raw.getParameter(i) ?? '')])),
-        query: new URLSearchParams(raw.getQuery() ?? ''),
-        headers,
-        remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
-        body: Buffer.alloc(0),
-      };
       const reply = (r: ApiReply) => {
         if (done) return;
         done = true;
         res.cork(() => send(res, r));
       };
+      let req: ApiRequest;
+      try {
+        req = {
+          method: raw.getMethod(),
+          path: raw.getUrl(),
+          params: Object.fromEntries(names.map((n, i) => [n, decodePathPart(n, raw.getParameter(i) ?? '')])),
+          query: new URLSearchParams(raw.getQuery() ?? ''),
+          headers,
+          remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+          body: Buffer.alloc(0),
+        };
+      } catch (err) {
+        reply(problemFor(err));
+        return;
+      }
       const run = () =>
         Promise.resolve()
           .then(() => handler(req))
@@ -172,6 +178,20 @@ export function createApi(app: TemplatedApp, options: ApiOptions) {
   }
 
   return { route, problemFor };
+}
+
+/**
+ * Decodes one percent-encoded path segment. A malformed encoding (`%E0%A4%A`) is the client's
+ * mistake: a 400 naming the parameter, never a URIError thrown out of a handler.
+ */
+export function decodePathPart(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new EaselError('EASEL_ERR_REQUEST_INVALID', `${name}: ${JSON.stringify(raw.slice(0, 200))} is not valid percent-encoding`, {
+      hint: 'Encode the path with encodeURIComponent, or use plain letters, digits and dashes',
+    });
+  }
 }
 
 /** Parses a JSON body into an object, or says what is wrong with it. */

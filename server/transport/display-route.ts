@@ -94,9 +94,11 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
         replyProblem(res, 503, { title: 'Shutting down', detail: 'The server is shutting down and takes no new displays', hint: 'The display reconnects by itself once the server is back', code: 'EASEL_ERR_SERVER_CLOSING' });
         return;
       }
+      // Parsed in JS like the API's queries: a malformed escape is then only a bad value.
+      const query = new URLSearchParams(req.getQuery() ?? '');
       if (options.displayToken) {
         try {
-          checkBearer(`Bearer ${req.getQuery('token') ?? ''}`, options.displayToken);
+          checkBearer(`Bearer ${query.get('token') ?? ''}`, options.displayToken);
         } catch {
           refused.token++;
           replyProblem(res, 401, {
@@ -132,7 +134,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
         replyProblem(res, 400, { title: 'Invalid canvas slug', detail: check.reason, hint: 'Use lowercase letters, digits and dashes, e.g. /ws/left-canva', code: 'EASEL_ERR_SLUG_INVALID' });
         return;
       }
-      const format = req.getQuery('format') || 'binary';
+      const format = query.get('format') || 'binary';
       if (format !== 'binary' && format !== 'json') {
         refused.badRequest++;
         replyProblem(res, 400, { title: 'Unknown format', detail: `Format "${format}" is not one of binary, json`, hint: 'Leave format out for binary frames, or use format=json for the seed-compatible JSON frames' });
@@ -157,8 +159,8 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       }
       const wants: DisplayWants = {
         mode: format as DisplayMode,
-        accept: (req.getQuery('accept') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
-        viewport: parseViewport(req.getQuery('w'), req.getQuery('h'), req.getQuery('dpr')),
+        accept: (query.get('accept') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+        viewport: parseViewport(query.get('w') ?? undefined, query.get('h') ?? undefined, query.get('dpr') ?? undefined),
       };
       const data: SocketData = {
         canvas,

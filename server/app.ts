@@ -1,3 +1,4 @@
+import path from 'node:path';
 import uWS, { type us_listen_socket } from 'uWebSockets.js';
 import { createRegistry, type Registry } from './canvas/registry.js';
 import type { EaselConfig } from './config.js';
@@ -13,6 +14,8 @@ import { createCommands } from './control/commands.js';
 import { createEventBus, type EventBus } from './control/events.js';
 import { createJobTracker } from './control/jobs.js';
 import { createOscListener } from './control/osc-listener.js';
+import { createRuntimeState } from './control/runtime-state.js';
+import { loadSavedState, restorableSources, restoreCanvases, restorePlaylists, type RestoreDeps } from './control/state-restore.js';
 import { listenWithRetry } from './transport/listen.js';
 import { registerPlaylistRoutes } from './api/playlist-routes.js';
 import { createPlaylistManager } from './playlist/playlist-manager.js';
@@ -109,7 +112,12 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     limiter: createRateLimiter({ ...config.operator.rateLimit, clock }),
     isClosing,
   });
-  const commands = createCommands({ registry, config, events, jobs, inference, logger });
+  // Runtime changes are kept in the state file (when one is set) and come back after a restart.
+  const runtime = config.state.file
+    ? createRuntimeState({ file: path.resolve(config.state.file), registry, runningPlaylists: () => playlists.running(), events, config, clock, logger })
+    : undefined;
+  const plainCommands = createCommands({ registry, config, events, jobs, inference, logger });
+  const commands = runtime?.wrap(plainCommands) ?? plainCommands;
   // A refused request (bad size, steps) leaves the source failed for good: its job fails with the reason.
   let jobWatch: unknown = null;
   const watchJobs = () => {
@@ -195,10 +203,15 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     },
 
     async listen() {
+      const saved = runtime && (await loadSavedState(runtime.file, logger));
+      const restore: RestoreDeps | undefined = saved && runtime ? { saved, runtime, registry, config, clock, logger } : undefined;
       const socket = await listenWithRetry(app, config.host, config.port, logger, clock);
       listenSocket = socket;
-      registry.startDeclared();
+      const sources = restore ? restorableSources(restore) : new Map();
+      registry.startDeclared((slug) => sources.get(slug));
+      if (restore) await restoreCanvases(restore, sources);
       await playlists.ready;
+      if (restore) await restorePlaylists(restore, playlists);
       if (config.osc.enabled) {
         osc = await createOscListener({ host: config.osc.host, port: config.osc.port, commands, logger: logger.child({ component: 'osc' }) });
         logger.info({ host: config.osc.host, port: osc.port }, 'Listening for OSC commands');
@@ -209,6 +222,8 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     close() {
       closed ??= (async () => {
         closing = true;
+        // First, while canvases and playlists still run: their state is what the next start restores.
+        await runtime?.close();
         clock.clearTimeout(jobWatch);
         await osc?.close();
         await playlists.close();

@@ -215,6 +215,9 @@ export const schema = {
   playlists: {
     dir: { doc: 'Folder of playlist files (*.yaml), watched for changes', format: String, default: path.join(PROJECT_ROOT, 'config', 'playlists'), env: 'EASEL_PLAYLISTS_DIR' },
   },
+  state: {
+    file: { doc: 'File keeping what operators change at run time (sources, prompts, pauses, held stills, playlists) across restarts; stills go to stills/ beside it; "" = forget on restart', format: String, default: path.join('state', 'easel-state.json'), env: 'EASEL_STATE_FILE', arg: 'state-file' },
+  },
   createCanvasesOnConnect: { doc: 'Create a canvas with the defaults when a display asks for an unknown slug', format: Boolean, default: true, env: 'EASEL_CREATE_CANVASES_ON_CONNECT' },
   displays: {
     token: { doc: 'When set, displays must connect with ?token=<this> (pages pass on the ?token= of their own address)', format: String, default: '', env: 'EASEL_DISPLAY_TOKEN', sensitive: true },
@@ -255,6 +258,7 @@ export interface EaselConfig {
   operator: { token: string; maxBodyBytes: number; rateLimit: { perMinute: number; burst: number } };
   osc: { enabled: boolean; host: string; port: number };
   playlists: { dir: string };
+  state: { file: string };
   displays: { token: string; stallTimeoutMs: number; maxBackpressureBytes: number; idleTimeoutSeconds: number };
   render: {
     limitInputPixels: number;

@@ -44,7 +44,7 @@ async function startServer(): Promise<{ pid: number; port: number; stop: () => v
   const slugs = Array.from({ length: canvases }, (_, i) => ({ slug: `bench-${i}` }));
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'server/main.ts')], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, EASEL_PORT: '0', EASEL_HOST: '127.0.0.1', EASEL_LOG_PRETTY: 'false', EASEL_CANVASES: JSON.stringify(slugs), NODE_ENV: 'production' },
+    env: { ...process.env, EASEL_PORT: '0', EASEL_HOST: '127.0.0.1', EASEL_LOG_PRETTY: 'false', EASEL_STATE_FILE: '', EASEL_CANVASES: JSON.stringify(slugs), NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {

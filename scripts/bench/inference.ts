@@ -26,7 +26,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function withServer<T>(endpoints: string[], fn: (server: ReturnType<typeof createEaselServer>, display: DisplayClient) => Promise<T>) {
   const config = loadConfig({
-    env: { EASEL_PORT: '0', EASEL_HOST: '127.0.0.1', EASEL_CANVASES: '[]', EASEL_INFERENCE_ENDPOINTS: endpoints.join(','), EASEL_LOG_LEVEL: 'warn' },
+    env: { EASEL_PORT: '0', EASEL_HOST: '127.0.0.1', EASEL_CANVASES: '[]', EASEL_STATE_FILE: '', EASEL_INFERENCE_ENDPOINTS: endpoints.join(','), EASEL_LOG_LEVEL: 'warn' },
     argv: [],
     configDir: os.tmpdir(),
   });

@@ -26,6 +26,9 @@ export interface RegistryOptions {
 
 const PHASES = 8;
 
+/** What a canvas can be switched to at run time: a source from config, or one still file. */
+export type RuntimeSource = SourceConfig | { type: 'still'; path: string };
+
 /** Every canvas of the server by slug: the declared ones from the start, others on first use. */
 export function createRegistry(options: RegistryOptions) {
   const { config, renderer, clock, logger, inference } = options;
@@ -62,10 +65,17 @@ export function createRegistry(options: RegistryOptions) {
     return createFallbackSource({ primary: generated, fallback: folder(s.fallback, 'shuffle'), clock, logger: log });
   }
 
-  function add(canvasConfig: CanvasConfig): Canvas {
+  function sourceOf(canvas: CanvasConfig, source: RuntimeSource): Source {
+    if (source.type !== 'still') return createSource({ ...canvas, source });
+    prompters.delete(canvas.slug);
+    return createStillSource({ image: { path: source.path }, logger: logger.child({ slug: canvas.slug }) });
+  }
+
+  /** `initial`: a source restored from before a restart, used instead of the config's. */
+  function add(canvasConfig: CanvasConfig, initial?: RuntimeSource): Canvas {
     const canvas = createCanvas({
       config: canvasConfig,
-      source: createSource(canvasConfig),
+      source: initial ? sourceOf(canvasConfig, initial) : createSource(canvasConfig),
       renderer,
       clock,
       logger,
@@ -79,14 +89,14 @@ export function createRegistry(options: RegistryOptions) {
     // event-loop turn (and a display of the last canvas does not wait for all the others).
     canvas.start((((canvases.size - 1) % PHASES) * (1000 / canvasConfig.fps)) / PHASES);
     const { source, fps, width, height } = canvasConfig;
-    logger.info({ slug: canvasConfig.slug, source, fps, width, height }, 'Canvas started');
+    logger.info({ slug: canvasConfig.slug, source: initial ?? source, fps, width, height }, 'Canvas started');
     return canvas;
   }
 
   return {
-    /** Starts the canvases declared in config. */
-    startDeclared() {
-      for (const declared of config.canvases) if (!canvases.has(declared.slug)) add(resolveCanvas(config, declared));
+    /** Starts the canvases declared in config; `restored` names a source that replaces a canvas's own. */
+    startDeclared(restored?: (slug: string) => RuntimeSource | undefined) {
+      for (const declared of config.canvases) if (!canvases.has(declared.slug)) add(resolveCanvas(config, declared), restored?.(declared.slug));
     },
 
     /** The inference source of a canvas; undefined for other sources. */
@@ -129,14 +139,10 @@ export function createRegistry(options: RegistryOptions) {
      * Replaces a canvas's source: a folder, generation (with its fallback) or a still file.
      * The screen keeps its frame until the new source's first one is ready.
      */
-    async setSource(slug: string, source: SourceConfig | { type: 'still'; path: string }): Promise<void> {
+    async setSource(slug: string, source: RuntimeSource): Promise<void> {
       const canvas = canvases.get(slug);
       if (!canvas) throw new TypeError(`Expected a canvas "${slug}" but there is none`);
-      const next =
-        source.type === 'still'
-          ? (prompters.delete(slug), createStillSource({ image: { path: source.path }, logger: logger.child({ slug }) }))
-          : createSource({ ...canvas.config, source });
-      await canvas.setSource(next);
+      await canvas.setSource(sourceOf(canvas.config, source));
     },
 
     /** The source a canvas started with, from config: where a cancelled prompt goes back to. */

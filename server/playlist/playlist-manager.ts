@@ -85,9 +85,9 @@ export function createPlaylistManager(options: PlaylistManagerOptions) {
 
   const ready = store.load().then(reschedule);
 
-  function launch(playlist: Playlist, slugs: string[], origin: CommandOrigin): PlaylistRunnerStatus {
+  function launch(playlist: Playlist, slugs: string[], origin: CommandOrigin, from?: { stepIndex: number; loopCount: number }): PlaylistRunnerStatus {
     for (const slug of slugs) stopSlug(slug);
-    const runner = createPlaylistRunner({ playlist, slugs, commands: options.commands, onFrame: options.onFrame, clock, logger: options.logger, ...options.runner });
+    const runner = createPlaylistRunner({ playlist, slugs, commands: options.commands, onFrame: options.onFrame, clock, logger: options.logger, ...options.runner, ...(from && { from }) });
     runners.add(runner);
     for (const slug of slugs) bySlug.set(slug, runner);
     runner.onEvent((event) => {
@@ -137,6 +137,18 @@ export function createPlaylistManager(options: PlaylistManagerOptions) {
         });
       }
       return launch(playlist, [slug], origin);
+    },
+
+    /**
+     * Picks a show up again at a step (after a restart): that step begins anew on `slugs`.
+     * Throws EASEL_ERR_NOT_FOUND when the playlist no longer parses or exists.
+     */
+    async resume(name: string, slugs: string[], from: { stepIndex: number; loopCount: number }, origin: CommandOrigin): Promise<PlaylistRunnerStatus> {
+      await ready;
+      if (closing) throw new EaselError('EASEL_ERR_SERVER_CLOSING', 'The server is shutting down and starts no playlist', { hint: 'Start it again once the server is back' });
+      const playlist = store.get(name);
+      if (!playlist) throw new EaselError('EASEL_ERR_NOT_FOUND', `Playlist "${name}" does not exist`, { hint: `Add ${name}.yaml to "${store.dir}"`, details: { name } });
+      return launch(playlist, slugs, origin, from);
     },
 
     /** Stops the playlist driving `slug` (others it drives go on); false when none did. */

@@ -25,6 +25,8 @@ export interface PlaylistRunnerOptions {
   nominalFps?: number;
   /** A frames step whose canvases show nothing new for this long moves on anyway. Default 30 s. */
   frameStallMs?: number;
+  /** Where to begin instead of the first step (a show picked up after a restart); a step past the end begins at the first. */
+  from?: { stepIndex: number; loopCount: number };
 }
 
 export interface PlaylistRunnerStatus {
@@ -86,8 +88,10 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
   const chains = new Map<string, Promise<unknown>>();
   const logged = new Set<string>();
   let state: PlaylistRunnerStatus['state'] = 'running';
-  let index = 0;
-  let loopCount = 0;
+  const from = options.from;
+  const resumable = from !== undefined && Number.isInteger(from.stepIndex) && from.stepIndex >= 0 && from.stepIndex < playlist.steps.length;
+  let index = resumable ? from.stepIndex : 0;
+  let loopCount = from && Number.isInteger(from.loopCount) && from.loopCount >= 0 ? from.loopCount : 0;
   let token = 0;
   let started = false;
   const startedAt = clock.now();

@@ -15,7 +15,8 @@ export interface MainProcess {
 export function startMain(args: string[], env: Record<string, string>): MainProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'server/main.ts'), ...args], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', EASEL_LOG_PRETTY: 'false', ...env },
+    // No state file unless a test names one: a run must not restore what an earlier one left.
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', EASEL_LOG_PRETTY: 'false', EASEL_STATE_FILE: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];

@@ -85,6 +85,8 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       EASEL_HOST: '127.0.0.1',
       EASEL_LOG_PRETTY: 'false',
       EASEL_LOG_LEVEL: 'info',
+      // A bench measures a fresh server, never one restoring an earlier run's state.
+      EASEL_STATE_FILE: '',
       NODE_ENV: 'production',
       ...BENCH_LIMITS_ENV,
       EASEL_CANVASES: JSON.stringify(options.canvases),

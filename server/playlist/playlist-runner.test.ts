@@ -54,6 +54,20 @@ describe('createPlaylistRunner', () => {
     await expect(runner.done).resolves.toBeUndefined();
   });
 
+  it('begins at a saved step and pass when told to (a show picked up after a restart), and at the first when that step is gone', async () => {
+    const steps = [folder('/a', seconds(5)), folder('/b', seconds(5)), folder('/c', seconds(5))];
+    const { fake, runner, pass } = setup(playlistOf(steps, true), ['left-canva'], { from: { stepIndex: 2, loopCount: 3 } });
+    runner.start();
+    await settle();
+    expect(runner.status()).toMatchObject({ stepIndex: 2, loopCount: 3 });
+    await pass(6);
+    expect(fake.log()).toEqual(['0s left-canva folder /c', '5s left-canva folder /a']);
+    expect(runner.status()).toMatchObject({ stepIndex: 0, loopCount: 4 });
+    const shrunk = setup(playlistOf(steps.slice(0, 1)), ['left-canva'], { from: { stepIndex: 2, loopCount: 0 } });
+    shrunk.runner.start();
+    expect(shrunk.runner.status()).toMatchObject({ stepIndex: 0 });
+  });
+
   it('passes the prompt options and reports when a timed step ends', async () => {
     const { fake, runner, clock } = setup(playlistOf([prompt('harbour', seconds(45), { negativePrompt: 'text', seed: 7, steps: 2, drift: 0.3 } as Partial<PlaylistStep>)]));
     runner.start();

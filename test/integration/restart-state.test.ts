@@ -97,8 +97,8 @@ describe('runtime state across a restart', () => {
       await vi.waitFor(async () => expect((await canvas(second, 'held')).lastFrame?.imageId).toBe(imageId), { timeout: 5000 });
       const held = await canvas(second, 'held');
       expect(held.source).toMatchObject({ kind: 'folder', details: { path: blue.dir } });
-      // The hold ends when it would have ended anyway, within the second a restart takes.
-      expect(Math.abs(Date.parse(held.holding!.until!) - Date.parse(until!))).toBeLessThan(3000);
+      // The hold ends when it would have ended anyway (give or take the render after the restart), not 10 minutes later.
+      expect(Math.abs(Date.parse(held.holding!.until!) - Date.parse(until!))).toBeLessThan(15_000);
 
       const show = await canvas(second, 'show');
       expect(show.playlist).toMatchObject({ playlist: 'three-steps', stepIndex: 1 });

@@ -9,6 +9,8 @@ import { isLoopbackHost, makeToken } from './api/auth.js';
 import { registerCanvasRoutes } from './api/canvas-routes.js';
 import { registerEventsRoute } from './api/events-route.js';
 import { createApi } from './api/http.js';
+import { createAuthFailures } from './api/auth-failures.js';
+import { createHostPolicy } from './api/host-policy.js';
 import { createRateLimiter } from './api/rate-limit.js';
 import { createCommands } from './control/commands.js';
 import { createEventBus, type EventBus } from './control/events.js';
@@ -106,10 +108,17 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   // DESIGN.md: no token and reachable from other machines → make one and print it once.
   const generatedToken = !config.operator.token && !isLoopbackHost(config.host);
   const operatorToken = config.operator.token || (generatedToken ? makeToken() : undefined);
+  // One count of wrong tokens per address for the API and the display upgrade alike.
+  const authFailures = createAuthFailures({ clock });
+  const hosts = createHostPolicy({ allowedHosts: config.http.allowedHosts, bindHost: config.host });
   const api = createApi(app, {
     logger,
     token: () => operatorToken,
+    displayToken: config.displays.token || undefined,
+    openReads: config.operator.openReads,
     limiter: createRateLimiter({ ...config.operator.rateLimit, clock }),
+    authFailures,
+    hosts,
     isClosing,
   });
   // Runtime changes are kept in the state file (when one is set) and come back after a restart.
@@ -161,13 +170,16 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     extras: (slug) => ({ job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
   });
   registerPlaylistRoutes(api, playlists);
-  const sse = registerEventsRoute(app, { events, commands, clock, isClosing });
+  const sse = registerEventsRoute(app, { events, commands, clock, isClosing, admit: (res, req) => api.admit(res, req, { view: true }) });
 
   registerHealthRoutes(app, { registry, isClosing, startedAt: Date.now(), inference });
   registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger });
   const displays = registerDisplayRoute(app, {
     registry,
     displayToken: config.displays.token || undefined,
+    operatorToken: () => operatorToken,
+    authFailures,
+    hosts,
     limits: config.limits,
     logger,
     clock,

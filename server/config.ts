@@ -2,6 +2,7 @@ import convict from 'convict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isLoopbackHost } from './api/auth.js';
 import { parseSlug } from './canvas/slug.js';
 import { EaselError } from './errors.js';
 import { MAX_FPS, MIN_FPS } from './stream/pacer.js';
@@ -98,6 +99,15 @@ convict.addFormats({
       if (bad !== undefined) throw new Error(`endpoint ${JSON.stringify(bad)} is not host:port (e.g. 127.0.0.1:50051)`);
     },
   },
+  'host-list': {
+    name: 'host-list',
+    coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+    validate(v: unknown) {
+      if (!Array.isArray(v)) throw new Error('must be a list of host names, e.g. ["easel.venue.lan", "*.venue.lan"]');
+      const bad = v.find((h) => typeof h !== 'string' || !/^(\*|(\*\.)?[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+\]?)$/.test(h));
+      if (bad !== undefined) throw new Error(`${JSON.stringify(bad)} is not a host name: use a name, an address, "*.domain" or "*" (any)`);
+    },
+  },
   'canvas-list': {
     name: 'canvas-list',
     coerce: (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v),
@@ -156,6 +166,14 @@ export const schema = {
   config: { doc: 'A JSON config file to load instead of config/<env>.json', format: String, default: '', env: 'EASEL_CONFIG', arg: 'config' },
   host: { doc: 'Address to listen on; 0.0.0.0 so displays on other machines can connect', format: String, default: '0.0.0.0', env: 'EASEL_HOST', arg: 'host' },
   port: { doc: 'HTTP and WebSocket port; 0 picks a free one', format: 'port', default: 8000, env: 'EASEL_PORT', arg: 'port' },
+  http: {
+    allowedHosts: {
+      doc: 'Host names the API answers to besides loopback, this machine\'s names and IP addresses (DNS rebinding protection); "*.domain" for a domain, "*" for any',
+      format: 'host-list',
+      default: [] as string[],
+      env: 'EASEL_ALLOWED_HOSTS',
+    },
+  },
   log: {
     level: { doc: 'Log level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'EASEL_LOG_LEVEL', arg: 'log-level' },
     pretty: { doc: 'Readable logs instead of JSON: auto means when run from a terminal', format: ['auto', 'true', 'false'], default: 'auto', env: 'EASEL_LOG_PRETTY', arg: 'log-pretty' },
@@ -201,6 +219,7 @@ export const schema = {
   },
   operator: {
     token: { doc: 'Bearer token for mutating API routes; empty on a non-loopback host means one is made at start and printed once', format: String, default: '', env: 'EASEL_OPERATOR_TOKEN', sensitive: true },
+    openReads: { doc: 'Show client addresses and server paths in reading routes to anyone, not only to holders of the operator token', format: Boolean, default: false, env: 'EASEL_OPEN_READS' },
     maxBodyBytes: { doc: 'Largest request body (image uploads), bytes', format: 'positive-int', default: 16 * 1024 * 1024, env: 'EASEL_MAX_BODY_BYTES' },
     rateLimit: {
       perMinute: { doc: 'Mutating requests allowed per client address and per token each minute', format: 'positive-int', default: 120, env: 'EASEL_RATE_LIMIT_PER_MINUTE' },
@@ -247,6 +266,7 @@ export interface EaselConfig {
   env: string;
   host: string;
   port: number;
+  http: { allowedHosts: string[] };
   log: { level: string; pretty: 'auto' | 'true' | 'false' };
   canvasDefaults: Omit<CanvasConfig, 'slug' | 'source'> & {
     source: { type: 'auto' | SourceConfig['type'] } & Omit<FolderSourceConfig, 'type'> & Omit<InferenceSourceConfig, 'type' | 'seed'>;
@@ -255,7 +275,7 @@ export interface EaselConfig {
   canvases: CanvasDeclaration[];
   createCanvasesOnConnect: boolean;
   limits: { maxDisplaysPerCanvas: number; maxCanvases: number; maxConnections: number; connectionsPerSecond: number; connectionBurst: number; rateLimitLoopback: boolean };
-  operator: { token: string; maxBodyBytes: number; rateLimit: { perMinute: number; burst: number } };
+  operator: { token: string; openReads: boolean; maxBodyBytes: number; rateLimit: { perMinute: number; burst: number } };
   osc: { enabled: boolean; host: string; port: number };
   playlists: { dir: string };
   state: { file: string };
@@ -281,6 +301,18 @@ function checkInferenceNeeded(config: EaselConfig): void {
   }
 }
 
+/** Shortest operator token accepted on a server other machines can reach. */
+export const MIN_OPERATOR_TOKEN = 16;
+
+/** A short token on a reachable server is guessed in minutes: refuse it, saying how to make one. */
+function checkOperatorToken(config: EaselConfig): void {
+  const { token } = config.operator;
+  if (token === '' || token.length >= MIN_OPERATOR_TOKEN || isLoopbackHost(config.host)) return;
+  throw new Error(
+    `operator.token: is ${token.length} characters, too short for host ${config.host} (at least ${MIN_OPERATOR_TOKEN}); make one with: openssl rand -base64 24`,
+  );
+}
+
 export interface LoadConfigOptions {
   /** Command-line arguments after the script name. */
   argv?: string[];
@@ -303,6 +335,7 @@ export function loadConfig(options: LoadConfigOptions = {}): EaselConfig {
     if (existsSync(file)) conf.loadFile(file);
     conf.validate({ allowed: 'strict' });
     checkInferenceNeeded(conf.getProperties() as unknown as EaselConfig);
+    checkOperatorToken(conf.getProperties() as unknown as EaselConfig);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     throw new EaselError('EASEL_ERR_CONFIG_INVALID', `Configuration is not valid:\n  ${detail.split('\n').join('\n  ')}`, {

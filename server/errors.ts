@@ -30,6 +30,10 @@ export const ERROR_CODES = {
   EASEL_ERR_OSC_LISTEN_FAILED: 'The OSC listener could not bind its UDP host and port',
   EASEL_ERR_PLAYLIST_INVALID: 'A playlist file or body is not valid; the message names the file, line and column',
   EASEL_ERR_LIMIT_REACHED: 'A connection or canvas was refused because a configured limit is reached',
+  EASEL_ERR_HOST_NOT_ALLOWED: 'A request named a Host this server does not answer to (DNS rebinding protection)',
+  EASEL_ERR_ORIGIN_NOT_ALLOWED: 'A browser page from another site tried to send a command (CSRF protection)',
+  EASEL_ERR_CONTENT_TYPE: 'A request body was sent without the content type its route takes',
+  EASEL_ERR_AUTH_THROTTLED: 'Too many wrong tokens from one address: it must wait before trying again',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -83,6 +83,8 @@ export class EaselCanvas extends LitElement {
   @property({ reflect: true }) slug = '';
   /** Base URL of the Easel server; the page's own origin when left out. */
   @property() server?: string;
+  /** Display token to connect with; the ?token= of the page's own address when left out. */
+  @property({ attribute: false }) token?: string;
   @property({ reflect: true }) fit: Fit = 'contain';
   /** Left out: the canvas's setting from the server's hello, else a cut. */
   @property() transition?: TransitionKind;
@@ -108,6 +110,7 @@ export class EaselCanvas extends LitElement {
   private readonly socket = new FrameSocket(this, {
     slug: () => this.slug,
     server: () => this.server,
+    token: () => this.token,
     accept: () => this.accept,
     onFrame: (header, image) => this.presenter.push(header, image),
   });
@@ -140,7 +143,7 @@ export class EaselCanvas extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     // The first connection is made in hostConnected; only a later change needs a new one.
-    if ((['slug', 'server', 'accept'] as const).some((key) => changed.has(key) && changed.get(key) !== undefined)) this.socket.restart();
+    if ((['slug', 'server', 'accept', 'token'] as const).some((key) => changed.has(key) && changed.get(key) !== undefined)) this.socket.restart();
     if (changed.has('placeholder')) this.placeholderFailed = false;
     this.dataset.state = this.socket.state;
   }

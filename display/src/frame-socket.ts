@@ -20,6 +20,8 @@ export interface FrameSocketOptions {
   slug(): string | undefined;
   /** Base URL of the Easel server (`http://easel.local:8000`); the page's own origin when left out. */
   server?(): string | undefined;
+  /** Display token (or the operator token, for the console's previews); the page's ?token= when left out. */
+  token?(): string | undefined;
   /** Preferred image formats, `avif,webp,jpeg` order = preference; the canvas's default when left out. */
   accept?(): string | undefined;
   onHello?(hello: HelloMessage): void;
@@ -168,8 +170,8 @@ export class FrameSocket implements ReactiveController {
     }
     const accept = this.options.accept?.();
     if (accept) url.searchParams.set('accept', accept);
-    // A server that requires a display token gets the one in the page's own address (?token=).
-    const token = new URLSearchParams(window.location.search).get('token');
+    // A server that requires a display token gets the one given, else the one in the page's own address (?token=).
+    const token = this.options.token?.() || new URLSearchParams(window.location.search).get('token');
     if (token) url.searchParams.set('token', token);
     return url.href;
   }

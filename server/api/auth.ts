@@ -38,6 +38,22 @@ export function checkBearer(header: string, token: string | undefined): void {
   }
 }
 
+/** Constant-time equality of a presented token and a configured one (both hashed first). */
+export function sameToken(presented: string, token: string): boolean {
+  return timingSafeEqual(digest(presented), digest(token));
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined when there is none. */
+export function bearerOf(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match ? match[1] : undefined;
+}
+
+/** A short fingerprint of a token, to tell guesses apart without keeping any token in memory. */
+export function tokenFingerprint(token: string): string {
+  return digest(token).toString('base64url').slice(0, 16);
+}
+
 /** Key for rate limiting by token without keeping the token itself in memory. */
 export function tokenKey(header: string): string | undefined {
   const match = /^Bearer\s+(\S+)/i.exec(header);

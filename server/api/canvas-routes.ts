@@ -58,7 +58,7 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
       const result = await commands.showStill(req.params.slug!, req.body, seconds === 0 ? Infinity : seconds * 1000, origin(req));
       return { status: 202, json: result };
     },
-    { mutating: true, maxBody: deps.maxBodyBytes },
+    { mutating: true, maxBody: deps.maxBodyBytes, accepts: ['image/*', 'application/octet-stream'] },
   );
 
   api.route(
@@ -117,7 +117,7 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
       contentType: latest.encoded.mime,
       headers: { 'x-easel-image-id': latest.frame.imageId, 'x-easel-seq': String(latest.frame.seq), 'x-easel-timestamp': latest.frame.timestamp },
     };
-  });
+  }, { view: true });
 
   api.route('get', '/api/jobs/:id', (req) => ({ status: 200, json: { job: commands.job(req.params.id!) } }));
   api.route('del', '/api/jobs/:id', (req) => ({ status: 200, json: { job: commands.cancelJob(req.params.id!, origin(req)) } }), { mutating: true });

@@ -1,7 +1,9 @@
-import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { CanvasCommands } from '../control/command-types.js';
 import type { EventBus, EaselEvent } from '../control/events.js';
 import type { Clock } from '../stream/clock.js';
+import type { ApiRequest } from './http.js';
+import { redact } from './redact.js';
 
 const KEEP_ALIVE_MS = 15_000;
 
@@ -10,17 +12,32 @@ const KEEP_ALIVE_MS = 15_000;
  * Each event is `event: <type>` with the JSON as data; the stream opens with a `hello` that
  * holds every canvas's state, so a console needs no second request to draw itself.
  */
-export function registerEventsRoute(app: TemplatedApp, deps: { events: EventBus; commands: CanvasCommands; clock: Clock; isClosing: () => boolean }) {
+export function registerEventsRoute(
+  app: TemplatedApp,
+  deps: {
+    events: EventBus;
+    commands: CanvasCommands;
+    clock: Clock;
+    isClosing: () => boolean;
+    /** The API's guard (Host, display token); answers the problem itself and returns undefined when refused. */
+    admit: (res: HttpResponse, req: HttpRequest) => ApiRequest | undefined;
+  },
+) {
   const clients = new Set<{ res: HttpResponse; stop: () => void }>();
 
   const write = (res: HttpResponse, text: string) => res.cork(() => res.write(text));
-  const frame = (event: EaselEvent | { type: 'hello'; canvases: unknown }) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+  // Readers without the operator token get no client addresses and no server paths.
+  const frame = (event: EaselEvent | { type: 'hello'; canvases: unknown }, seesAll: boolean) =>
+    `event: ${event.type}\ndata: ${JSON.stringify(seesAll ? event : redact(event))}\n\n`;
 
-  app.get('/api/events', (res) => {
+  app.get('/api/events', (res, req) => {
     if (deps.isClosing()) {
       res.writeStatus('503 Service Unavailable').end();
       return;
     }
+    const reader = deps.admit(res, req);
+    if (!reader) return;
+    const { seesAll } = reader;
     const client = { res, stop: () => undefined as unknown };
     res.onAborted(() => {
       client.stop();
@@ -31,8 +48,8 @@ export function registerEventsRoute(app: TemplatedApp, deps: { events: EventBus;
       .writeHeader('content-type', 'text/event-stream; charset=utf-8')
       .writeHeader('cache-control', 'no-store')
       .writeHeader('x-accel-buffering', 'no');
-    res.write(`retry: 2000\n\n${frame({ type: 'hello', canvases: deps.commands.list() })}`);
-    const unsubscribe = deps.events.subscribe((event) => write(res, frame(event)));
+    res.write(`retry: 2000\n\n${frame({ type: 'hello', canvases: deps.commands.list() }, seesAll)}`);
+    const unsubscribe = deps.events.subscribe((event) => write(res, frame(event, seesAll)));
     let timer: unknown;
     const keepAlive = () => {
       timer = deps.clock.setTimeout(() => {

@@ -32,7 +32,7 @@ export function registerPlaylistRoutes(api: ReturnType<typeof createApi>, playli
       await store.put(req.params.name!, req.body.toString('utf8'));
       return { status: existed ? 200 : 201, json: describe(req.params.name!) };
     },
-    { mutating: true, maxBody: 256 * 1024 },
+    { mutating: true, maxBody: 256 * 1024, accepts: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json'] },
   );
 
   api.route(

@@ -1,5 +1,7 @@
-import uWS, { type HttpResponse, type TemplatedApp, type WebSocket } from 'uWebSockets.js';
-import { checkBearer, isLoopbackAddress } from '../api/auth.js';
+import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type WebSocket } from 'uWebSockets.js';
+import { isLoopbackAddress, sameToken, tokenFingerprint } from '../api/auth.js';
+import type { AuthFailures } from '../api/auth-failures.js';
+import type { HostPolicy } from '../api/host-policy.js';
 import { createRateLimiter } from '../api/rate-limit.js';
 import { isEaselError } from '../errors.js';
 import { createDisplay, type Display } from '../canvas/channel.js';
@@ -30,8 +32,13 @@ export interface DisplayLimits {
 
 export interface DisplayRouteOptions {
   registry: Registry;
-  /** When set, an upgrade must carry ?token=<this>. */
+  /** When set, an upgrade must carry ?token=<this> (or the operator token: the console's previews). */
   displayToken?: string | undefined;
+  operatorToken?: () => string | undefined;
+  /** Wrong tokens per address, shared with the API; a guessing address waits before its next try. */
+  authFailures?: AuthFailures;
+  /** With a display token, the Host and Origin are checked as for commands. */
+  hosts?: HostPolicy;
   limits: DisplayLimits;
   logger: Logger;
   clock: Clock;
@@ -80,6 +87,63 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
     if (display) display.ignoredMessages++;
   };
 
+  /**
+   * A server with a display token streams only to whoever brings it: answered from a name this
+   * server has (DNS rebinding), from a page of this server or an allowed host (a page on another
+   * site could otherwise embed the wall with a token it was given), and with the display or the
+   * operator token, unless the address has been guessing tokens. Answers the refusal itself.
+   */
+  const admitted = (res: HttpResponse, req: HttpRequest, query: URLSearchParams, address: string, displayToken: string): boolean => {
+    const host = req.getHeader('host');
+    const origin = req.getHeader('origin');
+    if (options.hosts && !options.hosts.hostAllowed(host || undefined)) {
+      refused.token++;
+      replyProblem(res, 421, {
+        title: 'Host not allowed',
+        detail: `Host "${host.slice(0, 200)}" is not a name this server answers to`,
+        hint: 'Use the server\'s address or host name, or add this name to http.allowedHosts (EASEL_ALLOWED_HOSTS)',
+        code: 'EASEL_ERR_HOST_NOT_ALLOWED',
+      });
+      return false;
+    }
+    if (options.hosts && !options.hosts.originAllowed(origin || undefined, host || undefined)) {
+      refused.token++;
+      replyProblem(res, 403, {
+        title: 'Request from another site refused',
+        detail: `A page from ${JSON.stringify(origin.slice(0, 200))} may not open displays on this server`,
+        hint: 'Open the display page on this server (/c/<slug>), or add the page\'s host to http.allowedHosts',
+        code: 'EASEL_ERR_ORIGIN_NOT_ALLOWED',
+      });
+      return false;
+    }
+    const presented = query.get('token') ?? '';
+    const wait = presented ? (options.authFailures?.waitSeconds(address) ?? 0) : 0;
+    if (wait > 0) {
+      refused.token++;
+      replyProblem(
+        res,
+        429,
+        { title: 'Too many wrong tokens', detail: `Too many wrong tokens from this address: wait ${wait} s`, hint: 'Use the right display token (EASEL_DISPLAY_TOKEN)', code: 'EASEL_ERR_AUTH_THROTTLED' },
+        { 'retry-after': String(wait) },
+      );
+      return false;
+    }
+    const operatorToken = options.operatorToken?.();
+    if (presented && (sameToken(presented, displayToken) || (operatorToken !== undefined && sameToken(presented, operatorToken)))) {
+      options.authFailures?.succeeded(address);
+      return true;
+    }
+    if (presented) options.authFailures?.failed(address, tokenFingerprint(presented));
+    refused.token++;
+    replyProblem(res, 401, {
+      title: 'Display token required',
+      detail: 'This server only streams to displays that bring its display token',
+      hint: 'Open the page with ?token=<the display token> (EASEL_DISPLAY_TOKEN); the page passes it on',
+      code: 'EASEL_ERR_AUTH_INVALID',
+    });
+    return false;
+  };
+
   app.ws<SocketData>('/ws/:slug', {
     compression: uWS.DISABLED, // frames are already compressed images
     maxPayloadLength: UWS_MAX_PAYLOAD_BYTES,
@@ -96,21 +160,8 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       }
       // Parsed in JS like the API's queries: a malformed escape is then only a bad value.
       const query = new URLSearchParams(req.getQuery() ?? '');
-      if (options.displayToken) {
-        try {
-          checkBearer(`Bearer ${query.get('token') ?? ''}`, options.displayToken);
-        } catch {
-          refused.token++;
-          replyProblem(res, 401, {
-            title: 'Display token required',
-            detail: 'This server only streams to displays that bring its display token',
-            hint: 'Open the page with ?token=<the display token> (EASEL_DISPLAY_TOKEN); the page passes it on',
-            code: 'EASEL_ERR_AUTH_INVALID',
-          });
-          return;
-        }
-      }
       const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
+      if (options.displayToken && !admitted(res, req, query, remoteAddress, options.displayToken)) return;
       const exempt = !limits.rateLimitLoopback && isLoopbackAddress(remoteAddress);
       const verdict = exempt ? { ok: true as const } : perAddress.take(remoteAddress);
       if (!verdict.ok) {

@@ -167,6 +167,8 @@ export class EaselCanvasCard extends LitElement {
   @property({ attribute: false }) now = Date.now();
   /** Whether to stream the live preview (off while the page is hidden: a phone in a pocket downloads nothing). */
   @property({ attribute: false }) preview = true;
+  /** Token the live preview connects with (the operator token works where a display token is set). */
+  @property({ attribute: false }) viewToken: string | undefined;
 
   @state() private busy: Busy | undefined;
   @state() private problem: ApiProblem | undefined;
@@ -204,7 +206,7 @@ export class EaselCanvasCard extends LitElement {
             aria-label="Live preview of ${c.slug}: open its display page"
             title="Open the display page of ${c.slug}"
           >
-            ${this.preview ? html`<easel-canvas slug=${c.slug} .showTime=${false}></easel-canvas>` : nothing}
+            ${this.preview ? html`<easel-canvas slug=${c.slug} .token=${this.viewToken} .showTime=${false}></easel-canvas>` : nothing}
           </a>
           <dl>
             <div><dt>Showing</dt><dd data-role="source">${sourceWords(c.source)}</dd></div>

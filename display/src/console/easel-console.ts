@@ -136,6 +136,7 @@ export class EaselConsole extends LitElement {
 
   private readonly stream = new EventStream(this, {
     enabled: () => this.access === ConsoleAccess.Open,
+    token: () => this.viewToken(),
     onEvent: (event) => this.onServerEvent(event),
     onStateChange: (next, previous) => {
       if (next === StreamState.Reconnecting && previous === StreamState.Open) this.note('Lost the connection to the server; reconnecting', Tone.Warn);
@@ -157,6 +158,11 @@ export class EaselConsole extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     document.removeEventListener('visibilitychange', this.onVisibility);
+  }
+
+  /** What the console can show a canvas with: its operator token, else the ?token= of its own address. */
+  private viewToken(): string | undefined {
+    return this.token || new URLSearchParams(window.location.search).get('token') || undefined;
   }
 
   get access(): ConsoleAccess {
@@ -205,6 +211,7 @@ export class EaselConsole extends LitElement {
                   .api=${this.api}
                   .now=${this.now}
                   .preview=${this.visible}
+                  .viewToken=${this.viewToken()}
                 ></easel-canvas-card>`,
               )}
         </section>

@@ -19,6 +19,11 @@ export interface EventStreamOptions {
   enabled(): boolean;
   /** Base URL of the Easel server; the page's own origin when left out. */
   server?(): string | undefined;
+  /**
+   * Sent as ?token= (EventSource cannot send headers): the operator token shows who sent each
+   * command, and a server with a display token streams only to a reader with either token.
+   */
+  token?(): string | undefined;
   onEvent(event: ServerEvent): void;
   /** Called when the state changes, e.g. to note a lost connection in the feed. */
   onStateChange?(state: StreamState, previous: StreamState): void;
@@ -69,8 +74,10 @@ export class EventStream implements ReactiveController {
 
   private open(): void {
     this.retryTimer = undefined;
-    const base = this.options.server?.();
-    const source = new EventSource(base ? new URL('/api/events', base).href : '/api/events');
+    const url = new URL('/api/events', this.options.server?.() || window.location.href);
+    const token = this.options.token?.();
+    if (token) url.searchParams.set('token', token);
+    const source = new EventSource(url.href);
     this.source = source;
     this.setState(this.attempt === 0 ? StreamState.Connecting : StreamState.Reconnecting);
     for (const type of SERVER_EVENT_TYPES) {

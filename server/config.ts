@@ -241,6 +241,7 @@ export const schema = {
   displays: {
     token: { doc: 'When set, displays must connect with ?token=<this> (pages pass on the ?token= of their own address)', format: String, default: '', env: 'EASEL_DISPLAY_TOKEN', sensitive: true },
     stallTimeoutMs: { doc: 'Close a display that could take no frame for this long (ms)', format: 'positive-int', default: 20_000, env: 'EASEL_DISPLAY_STALL_TIMEOUT_MS' },
+    stallSlots: { doc: 'Close a display that could take none of this many frames in a row (20 = 5 s at 4 FPS; raise it for fast canvases on slow links)', format: 'positive-int', default: 20, env: 'EASEL_DISPLAY_STALL_SLOTS' },
     maxBackpressureBytes: { doc: 'Most bytes queued for one display before uWS drops a send; keep above one 4K frame', format: 'positive-int', default: 8 * 1024 * 1024, env: 'EASEL_DISPLAY_MAX_BACKPRESSURE_BYTES' },
     idleTimeoutSeconds: { doc: 'Close a display silent for this long; pings are sent automatically before that (0 = never)', format: 'non-negative-int', default: 60, env: 'EASEL_DISPLAY_IDLE_TIMEOUT_SECONDS' },
   },
@@ -279,7 +280,7 @@ export interface EaselConfig {
   osc: { enabled: boolean; host: string; port: number };
   playlists: { dir: string };
   state: { file: string };
-  displays: { token: string; stallTimeoutMs: number; maxBackpressureBytes: number; idleTimeoutSeconds: number };
+  displays: { token: string; stallTimeoutMs: number; stallSlots: number; maxBackpressureBytes: number; idleTimeoutSeconds: number };
   render: {
     limitInputPixels: number;
     maxFileBytes: number;

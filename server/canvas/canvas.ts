@@ -7,6 +7,7 @@ import type { EncodedImage, Renderer } from '../stream/renderer.js';
 import { chooseRendition, renditionKey, type DisplayWants, type ImageFormat, type RenditionSpec } from '../stream/rendition.js';
 import type { Source, SourceImage, SourceStatus } from '../stream/source.js';
 import { Channel, type Display } from './channel.js';
+import { createStuckCloser } from './stuck-close.js';
 import { createFrame, type Frame } from './frame.js';
 
 export interface CanvasOptions {
@@ -19,6 +20,8 @@ export interface CanvasOptions {
   renderAhead: number;
   /** A display blocked for longer than this is closed. */
   stallTimeoutMs: number;
+  /** A display that could take none of this many frames in a row is closed. */
+  stallSlots: number;
   /** Told how late each slot fired against its schedule, ms (for metrics). */
   onSlotLate?: (lateMs: number) => void;
 }
@@ -50,7 +53,7 @@ export interface CanvasSnapshot {
  * queue is empty at a slot the canvas holds: nothing is resent.
  */
 export function createCanvas(options: CanvasOptions) {
-  const { config, renderer, clock, renderAhead, stallTimeoutMs } = options;
+  const { config, renderer, clock, renderAhead, stallTimeoutMs, stallSlots } = options;
   let source = options.source;
   const log = options.logger.child({ slug: config.slug });
   const channel = new Channel();
@@ -134,15 +137,19 @@ export function createCanvas(options: CanvasOptions) {
     pending.set(id, job);
   }
 
+  // Two slots to take what is queued, so a display that is merely slow still hears why it goes.
+  const stuck = createStuckCloser({ clock, logger: log, graceMs: () => Math.min(2000, 2000 / pacer.fps) });
+
   function closeStalled(now: number) {
-    for (const display of channel.stalled(now, stallTimeoutMs)) {
+    for (const display of channel.stalled(now, stallTimeoutMs, stallSlots)) {
       counters.stalledClosed++;
+      const blockedMs = now - (display.blockedSince ?? now);
       log.warn(
-        { display: display.id, address: display.remoteAddress, code: 'EASEL_ERR_DISPLAY_TOO_SLOW', skipped: display.skipped },
-        `Closing a display that took no frame for ${Math.round(stallTimeoutMs / 1000)} s`,
+        { display: display.id, address: display.remoteAddress, code: 'EASEL_ERR_DISPLAY_TOO_SLOW', skipped: display.skipped, skippedInARow: display.skippedInARow, blockedMs },
+        `Closing a display that took none of its last ${display.skippedInARow} frames (blocked ${(blockedMs / 1000).toFixed(1)} s)`,
       );
       channel.remove(display);
-      display.socket.end(1008, 'Display too slow: it took no frame for too long');
+      stuck.close(display);
     }
   }
 
@@ -266,6 +273,7 @@ export function createCanvas(options: CanvasOptions) {
 
     detach(display: Display) {
       channel.remove(display);
+      stuck.forget(display);
     },
 
     /** A display told us its screen changed: move it to the rendition that fits. */
@@ -291,6 +299,7 @@ export function createCanvas(options: CanvasOptions) {
     },
 
     drained(display: Display) {
+      if (stuck.drained(display)) return;
       const latest = channel.latest;
       if (channel.drained(display, clock.now()) === 'missing' && latest) renderLate(latest, display);
     },

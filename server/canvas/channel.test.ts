@@ -20,6 +20,9 @@ class FakeSocket implements DisplaySocket {
   end(code: number, reason: string) {
     this.ended = { code, reason };
   }
+  close() {
+    this.ended = { code: 1006, reason: '' };
+  }
 }
 
 let seq = 0;
@@ -83,8 +86,35 @@ describe('Channel', () => {
     channel.add(d);
     socket.buffered = 1;
     channel.publish(frame(), 1000);
-    expect(channel.stalled(5000, 5000)).toEqual([]);
-    expect(channel.stalled(6001, 5000)).toEqual([d]);
+    expect(channel.stalled(5000, 5000, 10)).toEqual([]);
+    expect(channel.stalled(6001, 5000, 10)).toEqual([d]);
+  });
+
+  it('reports a display that skipped stallSlots frames in a row, however little time passed', () => {
+    const channel = new Channel();
+    const socket = new FakeSocket();
+    const d = display(socket);
+    channel.add(d);
+    socket.buffered = 1;
+    for (let i = 0; i < 3; i++) channel.publish(frame(), 1000 + i * 10);
+    expect(channel.stalled(1030, 60_000, 4)).toEqual([]);
+    channel.publish(frame(), 1040);
+    expect(channel.stalled(1040, 60_000, 4)).toEqual([d]);
+  });
+
+  it('starts counting again once the display drains, so a slow display is not closed', () => {
+    const channel = new Channel();
+    const socket = new FakeSocket();
+    const d = display(socket);
+    channel.add(d);
+    for (let round = 0; round < 5; round++) {
+      socket.buffered = 1;
+      for (let i = 0; i < 3; i++) channel.publish(frame(), round * 100 + i);
+      socket.buffered = 0;
+      expect(channel.drained(d, round * 100 + 50)).toBe('sent');
+    }
+    expect(d.skipped).toBe(15);
+    expect(channel.stalled(1000, 60_000, 4)).toEqual([]);
   });
 
   it('reports displays whose rendition the frame does not have yet', () => {

@@ -5,7 +5,10 @@ import { renditionKey, type RenditionSpec } from '../stream/rendition.js';
 export interface DisplaySocket {
   send(message: Uint8Array | string, isBinary: boolean): number;
   getBufferedAmount(): number;
+  /** Graceful: a close frame after what is queued. */
   end(code: number, reason: string): void;
+  /** Hard: the descriptor and what uWS queued are let go at once, no close frame. */
+  close(): void;
 }
 
 export interface Display {
@@ -19,6 +22,8 @@ export interface Display {
   readonly connectedAt: number;
   sent: number;
   skipped: number;
+  /** Frames skipped since the display last took one. */
+  skippedInARow: number;
   ignoredMessages: number;
   /** When a send was first skipped because the display had not taken the previous frame. */
   blockedSince: number | null;
@@ -48,6 +53,7 @@ export function createDisplay(init: {
     connectedAt: init.now,
     sent: 0,
     skipped: 0,
+    skippedInARow: 0,
     ignoredMessages: 0,
     blockedSince: null,
     lastSeq: 0,
@@ -100,11 +106,13 @@ export class Channel {
     if (message === undefined) return 'missing';
     if (display.socket.getBufferedAmount() > 0 || display.socket.send(message, display.mode === 'binary') === 2) {
       display.skipped++;
+      display.skippedInARow++;
       this.skippedSends++;
       display.blockedSince ??= now;
       return 'skipped';
     }
     display.sent++;
+    display.skippedInARow = 0;
     display.lastSeq = frame.seq;
     display.blockedSince = null;
     return 'sent';
@@ -114,13 +122,20 @@ export class Channel {
   drained(display: Display, now: number): Delivery | undefined {
     if (display.socket.getBufferedAmount() > 0) return undefined;
     display.blockedSince = null;
+    display.skippedInARow = 0;
     return this.latest ? this.deliver(display, this.latest, now) : undefined;
   }
 
-  /** Displays that have not been able to take a frame for longer than `timeoutMs`. */
-  stalled(now: number, timeoutMs: number): Display[] {
+  /**
+   * Displays stuck rather than slow: they could take none of the last `maxSkipped` frames (the
+   * rule at the usual rates), or none for longer than `timeoutMs` (a slow rate, or a canvas holding).
+   */
+  stalled(now: number, timeoutMs: number, maxSkipped: number): Display[] {
     const out: Display[] = [];
-    for (const d of this.displays) if (d.blockedSince !== null && now - d.blockedSince > timeoutMs) out.push(d);
+    for (const d of this.displays) {
+      if (d.blockedSince === null) continue;
+      if (d.skippedInARow >= maxSkipped || now - d.blockedSince > timeoutMs) out.push(d);
+    }
     return out;
   }
 }

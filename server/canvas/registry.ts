@@ -81,6 +81,7 @@ export function createRegistry(options: RegistryOptions) {
       logger,
       renderAhead: config.render.renderAhead,
       stallTimeoutMs: config.displays.stallTimeoutMs,
+      stallSlots: config.displays.stallSlots,
       ...(options.onSlotLate ? { onSlotLate: (ms: number) => options.onSlotLate!(canvasConfig.slug, ms) } : {}),
     });
     canvases.set(canvasConfig.slug, canvas);

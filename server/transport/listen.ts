@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import uWS, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
 import { EaselError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
@@ -19,13 +19,30 @@ function probePort(host: string, port: number): Promise<'free' | 'in-use' | 'una
   });
 }
 
+/** uWS.js takes listen(host, port, options, cb) although its typings only list options without a host. */
+type ListenWithOptions = (host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void) => unknown;
+/** Exported by uWS.js at run time, but missing from its typings (only as the ListenOptions type). */
+const LISTEN_EXCLUSIVE_PORT = (uWS as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT?: number }).LIBUS_LISTEN_EXCLUSIVE_PORT ?? 1;
+
+/**
+ * Exclusive: uWS otherwise sets SO_REUSEPORT, and a second server on the same port would start
+ * and silently take half of the connections.
+ */
 const tryListen = (app: TemplatedApp, host: string, port: number) =>
-  new Promise<us_listen_socket | false>((resolve) => app.listen(host, port, (socket) => resolve(socket)));
+  new Promise<us_listen_socket | false>((resolve) =>
+    (app.listen as unknown as ListenWithOptions).call(app, host, port, LISTEN_EXCLUSIVE_PORT, (socket) => resolve(socket)),
+  );
+
+const reasons = {
+  'in-use': 'another program is already listening on that port',
+  unavailable: 'the address is not available on this machine',
+  free: 'the port is still held by connections of a previous run',
+} as const;
 
 /**
  * Listens, telling two failures apart: another program serving the port (one clear error) and
  * the port still held by the closing connections of Easel's previous run after a restart
- * (TIME_WAIT; this uWS build does not set SO_REUSEADDR), which frees itself within a minute or
+ * (seen as TIME_WAIT where SO_REUSEADDR is missing; on Linux uWS sets it), which frees itself within a minute or
  * so: then it waits and tries again, so `systemctl restart` just works.
  */
 export async function listenWithRetry(app: TemplatedApp, host: string, port: number, log: Logger, clock: Clock): Promise<us_listen_socket> {
@@ -37,9 +54,10 @@ export async function listenWithRetry(app: TemplatedApp, host: string, port: num
       if (told) log.info({ port }, 'Port is free again: listening');
       return socket;
     }
-    const lingering = port !== 0 && (await probePort(host, port)) === 'free';
-    if (!lingering || clock.now() - started > LINGER_RETRY_MS) {
-      throw new EaselError('EASEL_ERR_LISTEN_FAILED', `Cannot listen on ${host}:${port}: the port is in use or the address is not available here`, {
+    // A live listener fails fast: only a port that Node could take is worth waiting for.
+    const found = port === 0 ? 'unavailable' : await probePort(host, port);
+    if (found !== 'free' || clock.now() - started > LINGER_RETRY_MS) {
+      throw new EaselError('EASEL_ERR_LISTEN_FAILED', `Cannot listen on ${host}:${port}: ${reasons[found]}`, {
         hint: `Stop the other program on port ${port} (see: ss -ltnp 'sport = :${port}'), or start Easel with --port <another port>`,
         details: { host, port },
       });

@@ -31,7 +31,8 @@ const colourOf = async (image: Uint8Array) => (await meanColour(image)).map((v) 
 describe('a slow display', () => {
   it('does not lower the rate of the others, skips frames, and is closed when stuck', async () => {
     const { server } = await serve(
-      { EASEL_FPS: '10', EASEL_DISPLAY_STALL_TIMEOUT_MS: '1500', EASEL_WEBP_QUALITY: '100' },
+      // Closed after 10 skipped frames, not after a time: a busy box renders fewer frames a second.
+      { EASEL_FPS: '10', EASEL_DISPLAY_STALL_SLOTS: '10', EASEL_DISPLAY_STALL_TIMEOUT_MS: '600000', EASEL_WEBP_QUALITY: '100' },
       async (dir) => {
         for (let i = 0; i < 4; i++) putImage(dir, `${i}.jpg`, await noisyJpeg(1024, 1024, i + 1));
       },
@@ -43,7 +44,7 @@ describe('a slow display', () => {
     const canvas = server.server.registry.get('noise')!;
     const publishedAtJoin = canvas.snapshot().counters.published;
 
-    await vi.waitFor(() => expect(canvas.snapshot().counters.stalledClosed).toBe(1), { timeout: 15_000, interval: 100 });
+    await vi.waitFor(() => expect(canvas.snapshot().counters.stalledClosed).toBe(1), { timeout: 30_000, interval: 100 });
     expect(canvas.snapshot().displays).toBe(3);
     expect(canvas.snapshot().counters.skippedSends).toBeGreaterThan(0);
     const warning = server.logs.find((l) => l.code === 'EASEL_ERR_DISPLAY_TOO_SLOW');
@@ -57,9 +58,8 @@ describe('a slow display', () => {
     for (const d of healthy) keptUp(d.frames.length, published);
     const before = healthy.map((d) => d.frames.length);
     const publishedBefore = canvas.snapshot().counters.published;
-    await new Promise((r) => setTimeout(r, 2000));
+    await vi.waitFor(() => expect(canvas.snapshot().counters.published - publishedBefore).toBeGreaterThan(5), { timeout: 15_000 });
     const publishedAfter = canvas.snapshot().counters.published - publishedBefore;
-    expect(publishedAfter).toBeGreaterThan(3);
     healthy.forEach((d, i) => keptUp(d.frames.length - before[i]!, publishedAfter));
   });
 });

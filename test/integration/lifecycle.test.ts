@@ -43,7 +43,7 @@ describe('the server process', () => {
     const exit = await main.exited;
     expect(exit.code).toBe(1);
     const firstLine = main.stderr().split('\n')[0]!;
-    expect(firstLine).toBe(`easel: Cannot listen on 127.0.0.1:${taken.port}: the port is in use or the address is not available here`);
+    expect(firstLine).toBe(`easel: Cannot listen on 127.0.0.1:${taken.port}: another program is already listening on that port`);
     expect(main.stderr()).toMatch(/--port/);
   });
 

@@ -167,7 +167,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     maxBackpressureBytes: config.displays.maxBackpressureBytes,
     idleTimeoutSeconds: config.displays.idleTimeoutSeconds,
   });
-  metrics.bind({ canvases: registry, renderer, displays, inference });
+  metrics.bind({ canvases: registry, renderer, displays, inference, osc: () => osc?.results });
   app.get('/metrics', (res) => {
     res.onAborted(() => (res.aborted = true));
     void metrics.text().then(({ body, contentType }) => {

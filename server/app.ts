@@ -203,7 +203,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       registry.startDeclared();
       await playlists.ready;
       if (config.osc.enabled) {
-        osc = await createOscListener({ host: config.osc.host, port: config.osc.port, commands, logger: logger.child({ component: 'osc' }) });
+        osc = await createOscListener({ host: config.osc.host, port: config.osc.port, commands, logger });
         logger.info({ host: config.osc.host, port: osc.port }, 'Listening for OSC commands');
       }
       return uWS.us_socket_local_port(socket);

@@ -27,6 +27,8 @@ import { createRenderer } from './stream/renderer.js';
 import { registerDisplayRoute, type DisplayRoute } from './transport/display-route.js';
 import { registerHealthRoutes } from './transport/health-routes.js';
 import { guardApp, type RegisteredRoute } from './transport/guarded-app.js';
+import { createAdmission } from './transport/admission.js';
+import { createFdGuard } from './transport/fd-guard.js';
 import { replyProblem } from './transport/http-reply.js';
 import { DEFAULT_DIST_DIR, registerPageRoutes } from './transport/page-routes.js';
 
@@ -61,7 +63,8 @@ export interface EaselServer {
 export function createEaselServer(options: EaselServerOptions): EaselServer {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
-  const guard = guardApp(uWS.App(), logger);
+  const admission = createAdmission({ guard: createFdGuard({ headroom: config.limits.fdHeadroom, now: () => clock.now() }), logger, now: () => clock.now() });
+  const guard = guardApp(uWS.App(), logger, { admit: admission.admit });
   const app = guard.app;
   let closing = false;
   let listenSocket: us_listen_socket | undefined;
@@ -170,7 +173,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     extras: (slug) => ({ job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
   });
   registerPlaylistRoutes(api, playlists);
-  const sse = registerEventsRoute(app, { events, commands, clock, isClosing, admit: (res, req) => api.admit(res, req, { view: true }) });
+  const sse = registerEventsRoute(app, { events, commands, clock, isClosing, limits: config.limits, admit: (res, req) => api.admit(res, req, { view: true }) });
 
   registerHealthRoutes(app, { registry, isClosing, startedAt: Date.now(), inference });
   registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger });
@@ -187,7 +190,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     maxBackpressureBytes: config.displays.maxBackpressureBytes,
     idleTimeoutSeconds: config.displays.idleTimeoutSeconds,
   });
-  metrics.bind({ canvases: registry, renderer, displays, inference });
+  metrics.bind({ canvases: registry, renderer, displays, inference, osc: () => osc?.results, refusedRequests: () => ({ fd_headroom: admission.refused, event_streams: sse.refused.eventStreams, event_streams_per_address: sse.refused.eventStreamsPerAddress }) });
   app.get('/metrics', (res) => {
     res.onAborted(() => (res.aborted = true));
     void metrics.text().then(({ body, contentType }) => {
@@ -225,7 +228,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       await playlists.ready;
       if (restore) await restorePlaylists(restore, playlists);
       if (config.osc.enabled) {
-        osc = await createOscListener({ host: config.osc.host, port: config.osc.port, commands, logger: logger.child({ component: 'osc' }) });
+        osc = await createOscListener({ host: config.osc.host, port: config.osc.port, commands, logger });
         logger.info({ host: config.osc.host, port: osc.port }, 'Listening for OSC commands');
       }
       return uWS.us_socket_local_port(socket);

@@ -216,6 +216,9 @@ export const schema = {
     connectionsPerSecond: { doc: 'New display connections per second from one address; more get HTTP 429', format: 'positive-int', default: 20, env: 'EASEL_CONNECTIONS_PER_SECOND' },
     connectionBurst: { doc: 'New display connections from one address at once before the per-second rate applies', format: 'positive-int', default: 100, env: 'EASEL_CONNECTION_BURST' },
     rateLimitLoopback: { doc: 'Apply the per-address connection rate to this machine too (load tests connect from loopback)', format: Boolean, default: false, env: 'EASEL_RATE_LIMIT_LOOPBACK' },
+    maxEventStreams: { doc: 'Event streams (/api/events, the console feed) open at once; more get HTTP 503', format: 'positive-int', default: 256, env: 'EASEL_MAX_EVENT_STREAMS' },
+    eventStreamsPerAddress: { doc: 'Event streams open at once from one address; more get HTTP 429', format: 'positive-int', default: 16, env: 'EASEL_EVENT_STREAMS_PER_ADDRESS' },
+    fdHeadroom: { doc: 'File descriptors kept free for the canvases: within this many of the open-files limit, new connections get HTTP 503 (health and metrics still answer)', format: 'non-negative-int', default: 256, env: 'EASEL_FD_HEADROOM' },
   },
   operator: {
     token: { doc: 'Bearer token for mutating API routes; empty on a non-loopback host means one is made at start and printed once', format: String, default: '', env: 'EASEL_OPERATOR_TOKEN', sensitive: true },
@@ -275,7 +278,7 @@ export interface EaselConfig {
   inference: { endpoints: string[]; width: number; height: number; maxBatch: number; bufferSeconds: number; deadlineMs: number };
   canvases: CanvasDeclaration[];
   createCanvasesOnConnect: boolean;
-  limits: { maxDisplaysPerCanvas: number; maxCanvases: number; maxConnections: number; connectionsPerSecond: number; connectionBurst: number; rateLimitLoopback: boolean };
+  limits: { maxDisplaysPerCanvas: number; maxCanvases: number; maxConnections: number; connectionsPerSecond: number; connectionBurst: number; rateLimitLoopback: boolean; maxEventStreams: number; eventStreamsPerAddress: number; fdHeadroom: number };
   operator: { token: string; openReads: boolean; maxBodyBytes: number; rateLimit: { perMinute: number; burst: number } };
   osc: { enabled: boolean; host: string; port: number };
   playlists: { dir: string };

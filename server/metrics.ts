@@ -1,5 +1,6 @@
 import client from 'prom-client';
 import type { Registry as CanvasRegistry } from './canvas/registry.js';
+import type { OscResult } from './control/osc-listener.js';
 import type { InferenceClient } from './inference/client.js';
 import type { Renderer } from './stream/renderer.js';
 import type { DisplayRoute } from './transport/display-route.js';
@@ -9,6 +10,10 @@ export interface MetricsSources {
   renderer: Renderer;
   displays: DisplayRoute;
   inference: InferenceClient | undefined;
+  /** OSC results since start; undefined while OSC is off. Read at each scrape. */
+  osc?: () => Readonly<Record<OscResult, number>> | undefined;
+  /** Requests refused by a limit outside the display route (descriptors, event streams), by reason. */
+  refusedRequests?: () => Record<string, number>;
 }
 
 /**
@@ -44,6 +49,10 @@ export function createMetrics() {
   mirroredCounter('easel_displays_closed_slow_total', 'Displays closed for taking no frame too long', () => snapshots().map((s) => [{ canvas: s.slug }, s.counters.stalledClosed]));
   mirroredCounter('easel_connections_refused_total', 'Display connections refused before the upgrade, by reason', () =>
     Object.entries(sources?.displays.refused ?? {}).map(([reason, n]) => [{ reason }, n]), ['reason']);
+  mirroredCounter('easel_requests_refused_total', 'HTTP requests refused by a limit other than the display ones, by reason', () =>
+    Object.entries(sources?.refusedRequests?.() ?? {}).map(([reason, n]) => [{ reason }, n]), ['reason']);
+  mirroredCounter('easel_osc_messages_total', 'OSC messages received, by result (malformed: not understood; refused: the command failed)', () =>
+    Object.entries(sources?.osc?.() ?? {}).map(([result, n]) => [{ result }, n]), ['result']);
   mirroredCounter('easel_client_messages_ignored_total', 'Display messages outside the protocol, ignored', () => [[{}, sources?.displays.ignoredMessages ?? 0]], []);
 
   new client.Gauge({

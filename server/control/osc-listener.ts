@@ -4,13 +4,15 @@
  *
  * A sender on a show network is often misconfigured (wrong address, wrong port, a fader sending
  * 60 messages a second), so nothing it sends can crash or flood the log: a message that is not
- * understood, or a command that fails, is counted, logged at most once a minute per address,
+ * understood, or a command that fails, is counted (by result, in /metrics), logged at most once
+ * a minute per kind of problem — not per address, as junk to many addresses is still one flood —
  * and dropped. Bundles are unpacked and their timetags ignored: every message runs on arrival.
  */
 import { once } from 'node:events';
 import type { RemoteInfo } from 'node:dgram';
 import { Server } from 'node-osc';
 import { EaselError, isEaselError } from '../errors.js';
+import { createLogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
 import type { CanvasCommands, CommandOrigin } from './command-types.js';
 import { routeOscMessage, type OscAction } from './osc-routes.js';
@@ -39,18 +41,19 @@ export interface OscStats {
   failed: number;
 }
 
+/** How each message ended, for `easel_osc_messages_total{result}`. */
+export type OscResult = 'ok' | 'malformed' | 'unknown_canvas' | 'refused';
+
 export interface OscListener {
   /** The UDP port actually bound. */
   readonly port: number;
   /** Live counters, for /metrics and tests. */
   readonly stats: Readonly<OscStats>;
+  /** Messages by how they ended (a command counts once it settles). */
+  readonly results: Readonly<Record<OscResult, number>>;
   /** Idempotent: stops receiving, then waits for commands in flight to settle. */
   close(): Promise<void>;
 }
-
-const LOG_WINDOW_MS = 60_000;
-/** Past this many distinct addresses in one window the limiter forgets the old ones. */
-const LOG_KEYS_MAX = 1_000;
 
 type Decoded = unknown[] | { oscType: 'bundle'; elements: Decoded[] };
 
@@ -68,30 +71,16 @@ export async function createOscListener(options: OscListenerOptions): Promise<Os
   const now = options.now ?? Date.now;
   const maxPromptLength = options.maxPromptLength ?? 2000;
   const stats: OscStats = { messages: 0, commands: 0, ignored: 0, failed: 0 };
+  const results: Record<OscResult, number> = { ok: 0, malformed: 0, unknown_canvas: 0, refused: 0 };
   const inFlight = new Set<Promise<void>>();
-  const lastLogged = new Map<string, { at: number; suppressed: number }>();
+  const limiter = createLogLimiter({ now });
   let closing = false;
   let closed: Promise<void> | undefined;
 
-  /** Returns how many were suppressed since the last line, or undefined to stay quiet now. */
-  function mayLog(key: string): number | undefined {
-    const t = now();
-    const entry = lastLogged.get(key);
-    if (entry && t - entry.at < LOG_WINDOW_MS) {
-      entry.suppressed++;
-      return undefined;
-    }
-    if (!entry && lastLogged.size >= LOG_KEYS_MAX) {
-      for (const [k, e] of lastLogged) if (t - e.at >= LOG_WINDOW_MS) lastLogged.delete(k);
-      if (lastLogged.size >= LOG_KEYS_MAX) lastLogged.clear();
-    }
-    lastLogged.set(key, { at: t, suppressed: 0 });
-    return entry?.suppressed ?? 0;
-  }
-
-  function ignore(key: string, who: string, reason: string) {
+  function ignore(kind: 'osc-undecodable' | 'osc-not-understood', who: string, reason: string) {
     stats.ignored++;
-    const suppressed = mayLog(key);
+    results.malformed++;
+    const suppressed = limiter.take(kind);
     if (suppressed !== undefined) log.warn({ from: who, suppressed }, `Ignoring an OSC message: ${reason}`);
   }
 
@@ -115,10 +104,13 @@ export async function createOscListener(options: OscListenerOptions): Promise<Os
   function handleMessage(message: unknown[], who: string) {
     stats.messages++;
     const [address, ...args] = message;
-    if (typeof address !== 'string') return ignore('(no address)', who, 'it has no address');
+    if (typeof address !== 'string') return ignore('osc-not-understood', who, 'it has no address');
     const route = routeOscMessage(address, args, { maxPromptLength });
-    if (!route.ok) return ignore(address, who, route.reason);
-    if (route.action === null) return;
+    if (!route.ok) return ignore('osc-not-understood', who, route.reason);
+    if (route.action === null) {
+      results.ok++;
+      return;
+    }
     if (closing) return;
     const action = route.action;
     stats.commands++;
@@ -127,11 +119,16 @@ export async function createOscListener(options: OscListenerOptions): Promise<Os
     const job = Promise.resolve()
       .then(() => run(action, origin))
       .then(
-        () => log.debug({ from: who, address }, 'OSC command done'),
+        () => {
+          results.ok++;
+          log.debug({ from: who, address }, 'OSC command done');
+        },
         (err: unknown) => {
           stats.failed++;
-          const key = `${address}|${isEaselError(err) ? err.code : 'unknown'}`;
-          const suppressed = mayLog(key);
+          // Commands act only on canvases that exist: a stranger's slug is the common failure.
+          const unknownCanvas = isEaselError(err, 'EASEL_ERR_NOT_FOUND') && /canvas/i.test(err.message);
+          results[unknownCanvas ? 'unknown_canvas' : 'refused']++;
+          const suppressed = limiter.take(`osc-failed:${isEaselError(err) ? err.code : 'unknown'}`);
           if (suppressed === undefined) return;
           if (isEaselError(err)) log.warn({ from: who, address, code: err.code, hint: err.hint, suppressed }, `OSC command failed: ${err.message}`);
           else log.error({ err, from: who, address, suppressed }, 'OSC command failed');
@@ -174,7 +171,7 @@ export async function createOscListener(options: OscListenerOptions): Promise<Os
   });
   server.on('error', (err: unknown, rinfo?: RemoteInfo) => {
     if (!(err instanceof Error)) return;
-    if (rinfo) return ignore(`(undecodable from ${rinfo.address})`, who(rinfo), `it does not decode as OSC (${err.message})`);
+    if (rinfo) return ignore('osc-undecodable', who(rinfo), `it does not decode as OSC (${err.message})`);
     log.error({ err }, 'OSC socket error');
   });
 
@@ -184,6 +181,7 @@ export async function createOscListener(options: OscListenerOptions): Promise<Os
   return {
     port,
     stats,
+    results,
     close() {
       closed ??= (async () => {
         closing = true;

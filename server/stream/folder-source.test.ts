@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -80,6 +80,36 @@ describe('createFolderSource', () => {
     const after = [];
     for (let i = 0; i < 3; i++) after.push((await source.next(signal)).data.toString());
     expect(after).toContain('b.jpg fixed');
+  });
+
+  it('tries a file again after EMFILE instead of marking it bad, and says so in one line', async () => {
+    let exhausted = true;
+    const readFile = async (file: string) => {
+      // As under a connection flood: the process has no descriptor left to open the file.
+      if (exhausted && !file.endsWith('a.jpg')) throw Object.assign(new Error(`EMFILE: too many open files, open '${file}'`), { code: 'EMFILE', errno: -24 });
+      return readFileSync(file);
+    };
+    const { source, take, lines } = setup(['a.jpg', 'b.jpg', 'c.jpg'], { readFile });
+    expect(await take()).toBe('a.jpg');
+    const pending = take();
+    await new Promise((r) => setTimeout(r, 100));
+    exhausted = false;
+    const seen = [await pending, await take(), await take(), await take()];
+    expect(seen).toContain('b.jpg');
+    expect(seen).toContain('c.jpg');
+    expect(source.status().details).toMatchObject({ unusable: 0, skippedTotal: 0 });
+    expect(lines.filter((l) => String(l.msg).startsWith('Skipping image'))).toEqual([]);
+    const transient = lines.filter((l) => l.code === 'EMFILE');
+    expect(transient).toHaveLength(1);
+    expect(transient[0]!.msg).toMatch(/trying again shortly/);
+  });
+
+  it('does not mark an image bad when rendering it failed for want of descriptors', async () => {
+    const { source, signal, take } = setup(['a.jpg', 'b.jpg']);
+    const a = await source.next(signal);
+    source.reject(a, new EaselError('EASEL_ERR_IMAGE_UNREADABLE', 'Image could not be decoded: EMFILE', { hint: 'x', cause: Object.assign(new Error('EMFILE'), { code: 'EMFILE' }) }));
+    expect([await take(), await take()]).toEqual(['b.jpg', 'a.jpg']);
+    expect(source.status().details).toMatchObject({ unusable: 0 });
   });
 
   it('refuses a file over the byte limit without reading it', async () => {

@@ -3,9 +3,11 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isEaselError } from '../errors.js';
+import { createLogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import type { Source, SourceImage, SourceStatus } from './source.js';
+import { isTransientFsError, TRANSIENT_RETRY_MS } from './transient-error.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avif', '.tif', '.tiff', '.gif']);
 
@@ -21,6 +23,8 @@ export interface FolderSourceOptions {
   rescanIntervalMs?: number;
   /** A file modified more recently than this is still being copied: it waits its turn. */
   settleMs?: number;
+  /** Reads a file; injected so tests can make reads fail as they do when descriptors run out. */
+  readFile?: (file: string) => Promise<Buffer>;
 }
 
 const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' }).compare;
@@ -28,7 +32,8 @@ const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' }).c
 /**
  * Loops over the images of a folder, watching it so that files added or removed show up
  * without a restart. A newly added image is shown next. A file that cannot be shown is skipped
- * until it changes, and logged once. With only one usable image the source has nothing new, so
+ * until it changes, and logged once; one that failed for want of file descriptors (EMFILE and
+ * the like) is tried again a moment later and never marked bad. With only one usable image the source has nothing new, so
  * the canvas holds on it instead of resending it.
  */
 export function createFolderSource(options: FolderSourceOptions): Source & { rescan(): Promise<void> } {
@@ -36,6 +41,15 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
   const dir = path.resolve(options.path);
   const random = options.random ?? Math.random;
   const settleMs = options.settleMs ?? 500;
+  const read = options.readFile ?? ((file: string) => readFile(file));
+  // Under descriptor exhaustion every read fails: one line a minute says so, not one per file.
+  const transientLog = createLogLimiter({ now: () => clock.now() });
+  const transient = (err: unknown, what: string) => {
+    const suppressed = transientLog.take('transient');
+    if (suppressed !== undefined) {
+      log.warn({ folder: dir, code: (err as NodeJS.ErrnoException).code, suppressed }, `Cannot ${what} for now (${(err as Error).message}); trying again shortly`);
+    }
+  };
 
   let names: string[] = [];
   let scanned = false;
@@ -69,6 +83,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
+      if (isTransientFsError(err)) return transient(err, 'list the folder'); // keep the names known
       const code = (err as NodeJS.ErrnoException).code;
       names = [];
       report({
@@ -147,7 +162,11 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
     let info;
     try {
       info = await stat(file);
-    } catch {
+    } catch (err) {
+      if (isTransientFsError(err)) {
+        transient(err, `stat "${name}"`);
+        return { later: TRANSIENT_RETRY_MS };
+      }
       return { skip: true }; // removed since the last scan
     }
     if (!info.isFile()) return { skip: true };
@@ -164,8 +183,12 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
     if (id === lastId) return { skip: true }; // the only usable image: nothing new to show
     let data: Buffer;
     try {
-      data = await readFile(file);
+      data = await read(file);
     } catch (err) {
+      if (isTransientFsError(err)) {
+        transient(err, `read "${name}"`);
+        return { later: TRANSIENT_RETRY_MS };
+      }
       markBad(name, signature, `File cannot be read: ${(err as Error).message}`, 'EASEL_ERR_IMAGE_UNREADABLE', 'Check its permissions');
       return { skip: true };
     }
@@ -258,6 +281,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
       if (name === undefined) return;
       const signature = image.cacheKey?.split('|').pop() ?? '';
       if (lastId === image.id) lastId = undefined;
+      if (isTransientFsError(err)) return transient(err, `render "${name}"`);
       const code = isEaselError(err) ? err.code : 'EASEL_ERR_IMAGE_UNREADABLE';
       const hint = isEaselError(err) ? err.hint : 'Re-export the image';
       markBad(name, signature, err.message, code, hint);

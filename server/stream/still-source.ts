@@ -2,12 +2,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
+import { systemClock, type Clock } from './clock.js';
 import type { Source, SourceImage, SourceStatus } from './source.js';
+import { isTransientFsError, TRANSIENT_RETRY_MS } from './transient-error.js';
 
 export interface StillSourceOptions {
   /** An image file, or bytes an operator uploaded. */
   image: { path: string } | { data: Buffer; name: string };
   logger: Logger;
+  clock?: Clock;
 }
 
 /**
@@ -20,6 +23,25 @@ export function createStillSource(options: StillSourceOptions): Source {
   let given = false;
   let status: SourceStatus = { state: 'ok', details: { still: name } };
   const closed = new AbortController();
+  const clock = options.clock ?? systemClock;
+
+  /** Out of descriptors is not a bad file: wait and read again, saying so once. */
+  async function loadPatiently(signal: AbortSignal): Promise<SourceImage> {
+    for (let told = false; ; told = true) {
+      try {
+        return await load();
+      } catch (err) {
+        if (!isTransientFsError(err)) throw err;
+        if (!told) log.warn({ code: (err as NodeJS.ErrnoException).code }, `Cannot read still image "${name}" for now (${(err as Error).message}); trying again shortly`);
+        await new Promise<void>((resolve, reject) => {
+          const any = AbortSignal.any([signal, closed.signal]);
+          if (any.aborted) return reject(any.reason);
+          const timer = clock.setTimeout(resolve, TRANSIENT_RETRY_MS);
+          any.addEventListener('abort', () => (clock.clearTimeout(timer), reject(any.reason)), { once: true });
+        });
+      }
+    }
+  }
 
   async function load(): Promise<SourceImage> {
     const data = 'data' in options.image ? options.image.data : await readFile(name);
@@ -40,8 +62,9 @@ export function createStillSource(options: StillSourceOptions): Source {
       if (given) return forever(signal);
       given = true;
       try {
-        return await load();
+        return await loadPatiently(signal);
       } catch (err) {
+        if (signal.aborted || closed.signal.aborted) throw err;
         status = {
           state: 'failed',
           code: 'EASEL_ERR_IMAGE_UNREADABLE',

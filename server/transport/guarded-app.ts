@@ -28,7 +28,15 @@ export interface GuardedApp {
  * its route and answered with a 500 problem (or the socket closed with 1011), and the server
  * goes on. Rejected promises from async handlers are caught the same way.
  */
-export function guardApp(app: TemplatedApp, logger: Logger): GuardedApp {
+export interface GuardOptions {
+  /**
+   * Asked before every HTTP handler and WebSocket upgrade, with the route's pattern: false means
+   * it has answered the request itself (a refusal) and the handler is not run.
+   */
+  admit?: (res: HttpResponse, pattern: string) => boolean;
+}
+
+export function guardApp(app: TemplatedApp, logger: Logger, options: GuardOptions = {}): GuardedApp {
   const routes: RegisteredRoute[] = [];
   let caught = 0;
   const log = logger.child({ component: 'http' });
@@ -49,9 +57,10 @@ export function guardApp(app: TemplatedApp, logger: Logger): GuardedApp {
   };
 
   // Every argument is passed on: an upgrade handler's third one is the socket context uWS needs.
-  const wrapHttp = <H extends HttpHandler | NonNullable<WebSocketBehavior<unknown>['upgrade']>>(route: string, handler: H): H => {
+  const wrapHttp = <H extends HttpHandler | NonNullable<WebSocketBehavior<unknown>['upgrade']>>(route: string, handler: H, pattern: string): H => {
     return ((res: HttpResponse, req: HttpRequest, ...rest: unknown[]) => {
       try {
+        if (options.admit && !options.admit(res, pattern)) return;
         const result = (handler as (...a: unknown[]) => void | Promise<void>)(res, req, ...rest);
         if (result && typeof result.then === 'function') {
           result.then(undefined, (err: unknown) => {
@@ -93,7 +102,7 @@ export function guardApp(app: TemplatedApp, logger: Logger): GuardedApp {
         const method = prop as (typeof HTTP_METHODS)[number];
         return (pattern: string, handler: HttpHandler) => {
           routes.push({ method, pattern });
-          target[method](pattern, wrapHttp(`${method.toUpperCase()} ${pattern}`, handler));
+          target[method](pattern, wrapHttp(`${method.toUpperCase()} ${pattern}`, handler, pattern));
           return receiver;
         };
       }
@@ -101,7 +110,7 @@ export function guardApp(app: TemplatedApp, logger: Logger): GuardedApp {
         return (pattern: string, behavior: WebSocketBehavior<unknown>) => {
           routes.push({ method: 'ws', pattern });
           const wrapped: WebSocketBehavior<unknown> = { ...behavior };
-          if (behavior.upgrade) wrapped.upgrade = wrapHttp(`WS ${pattern} (upgrade)`, behavior.upgrade);
+          if (behavior.upgrade) wrapped.upgrade = wrapHttp(`WS ${pattern} (upgrade)`, behavior.upgrade, pattern);
           for (const event of SOCKET_EVENTS) {
             const fn = behavior[event] as ((...args: unknown[]) => unknown) | undefined;
             if (fn) (wrapped as Record<string, unknown>)[event] = wrapSocketEvent(`WS ${pattern}`, event, fn);

@@ -34,3 +34,13 @@ export function replyJson(res: HttpResponse, status: number, body: unknown, cont
 export function replyProblem(res: HttpResponse, status: number, problem: { title: string; detail: string; hint: string; code?: string }, headers?: Record<string, string>): void {
   replyJson(res, status, { type: 'about:blank', status, ...problem }, 'application/problem+json', headers);
 }
+
+/**
+ * A problem reply that also closes the connection: for refusals made to save descriptors, where
+ * a keep-alive connection left open would hold on to the very thing being saved.
+ */
+export function refuseAndClose(res: HttpResponse, status: number, problem: { title: string; detail: string; hint: string; code?: string }, headers: Record<string, string> = {}): void {
+  res.writeStatus(statusLine(status)).writeHeader('content-type', 'application/problem+json; charset=utf-8').writeHeader('cache-control', 'no-store');
+  for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+  res.end(JSON.stringify({ type: 'about:blank', status, ...problem }), true);
+}

@@ -11,9 +11,14 @@ export interface MainProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs server/main.ts as its own process, the way `npm start` does, with JSON logs. */
-export function startMain(args: string[], env: Record<string, string>): MainProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'server/main.ts'), ...args], {
+/**
+ * Runs server/main.ts as its own process, the way `npm start` does, with JSON logs.
+ * `openFiles` starts it under `ulimit -n` (soft and hard), as a box with a low limit would.
+ */
+export function startMain(args: string[], env: Record<string, string>, options: { openFiles?: number } = {}): MainProcess {
+  const node = [process.execPath, '--import', 'tsx', path.join(PROJECT_ROOT, 'server/main.ts'), ...args];
+  const [command, ...argv] = options.openFiles ? ['bash', '-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, ...node] : node;
+  const child = spawn(command!, argv, {
     cwd: PROJECT_ROOT,
     // No state file unless a test names one: a run must not restore what an earlier one left.
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', EASEL_LOG_PRETTY: 'false', EASEL_STATE_FILE: '', ...env },

@@ -38,7 +38,7 @@ const start = (extra: Record<string, string> = {}) =>
     ...extra,
   });
 
-const canvas = async (server: TestServer, slug: string) => (await (await fetch(server.http(`/api/canvases/${slug}`))).json()) as Snapshot;
+const canvas = async (server: TestServer, slug: string) => (await (await fetch(server.http(`/api/canvases/${slug}`), { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Snapshot;
 const call = async (server: TestServer, method: string, p: string, body?: unknown, headers: Record<string, string> = json) => {
   const res = await fetch(server.http(p), { method, headers, ...(body !== undefined && { body: body instanceof Buffer ? body : JSON.stringify(body) }) });
   expect(res.status, `${method} ${p}: ${res.status}`).toBeLessThan(300);

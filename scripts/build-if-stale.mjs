@@ -31,7 +31,8 @@ function newest(entries) {
 }
 
 const builtAt = (file) => (existsSync(file) ? statSync(file).mtimeMs : -1);
-const shared = [at('package.json'), at('tsconfig.json')];
+// A dependency update (package-lock.json) can change both outputs, the bundled Lit above all.
+const shared = [at('package.json'), at('package-lock.json'), at('tsconfig.json')];
 const parts = [
   { name: 'server', output: at('dist', 'server', 'main.js'), sources: [at('server'), at('tsconfig.build.json'), ...shared], script: 'build:server' },
   { name: 'display pages', output: at('display', 'dist', 'c.html'), sources: [at('display'), ...shared], script: 'build:display' },

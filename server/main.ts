@@ -30,6 +30,8 @@ try {
 }
 
 const logger: Logger = createLogger(config.log);
+// From here on, as early as there is a logger: Node's default for SIGHUP ends the process.
+process.on('SIGHUP', createReloader({ argv, logger }, config));
 const server = createEaselServer({ config, logger });
 
 let port: number;
@@ -78,5 +80,4 @@ function shutdown(signal: string) {
   });
 }
 process.on('SIGINT', () => shutdown('SIGINT'));
-process.on('SIGHUP', createReloader({ argv, logger }, config));
 process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isLoopbackHost } from './api/auth.js';
 import { parseSlug } from './canvas/slug.js';
+import { checkFlags, schemaOptions } from './cli-flags.js';
 import { EaselError } from './errors.js';
 import { MAX_FPS, MIN_FPS } from './stream/pacer.js';
 import type { Fit, ImageFormat } from './stream/rendition.js';
@@ -110,13 +111,25 @@ convict.addFormats({
   },
   'canvas-list': {
     name: 'canvas-list',
-    coerce: (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v),
+    // A throw here escapes convict's validation as a bare stack trace: text that is not JSON
+    // stays text, and validate names the key.
+    coerce: (v: unknown) => {
+      if (typeof v !== 'string') return v;
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        return v;
+      }
+    },
     validate: validateCanvasList,
   },
 });
 
 /** Checks each declared canvas and names the first bad field as `canvases[i].field`. */
 function validateCanvasList(list: unknown): void {
+  if (typeof list === 'string') {
+    throw new Error(`is not JSON: EASEL_CANVASES takes a list like [{"slug": "lobby"}]`);
+  }
   if (!Array.isArray(list)) throw new Error('must be a list of canvases like [{"slug": "lobby"}]');
   const seen = new Set<string>();
   list.forEach((c: unknown, i) => {
@@ -331,6 +344,8 @@ export interface LoadConfigOptions {
  */
 export function loadConfig(options: LoadConfigOptions = {}): EaselConfig {
   const env = options.env ?? process.env;
+  const flags = checkFlags(options.argv ?? [], schemaOptions(schema));
+  if (!flags.ok) throw new EaselError('EASEL_ERR_CONFIG_INVALID', flags.message, { hint: 'npm start -- --help lists every flag and EASEL_* variable' });
   const conf = convict<Schema>(schema as never, { env: env as Record<string, string>, args: options.argv ?? [] });
   const explicit = conf.get('config' as never) as string;
   const file = explicit || path.join(options.configDir ?? path.join(PROJECT_ROOT, 'config'), `${conf.get('env' as never)}.json`);
@@ -342,7 +357,7 @@ export function loadConfig(options: LoadConfigOptions = {}): EaselConfig {
     checkOperatorToken(conf.getProperties() as unknown as EaselConfig);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    throw new EaselError('EASEL_ERR_CONFIG_INVALID', `Configuration is not valid:\n  ${detail.split('\n').join('\n  ')}`, {
+    throw new EaselError('EASEL_ERR_CONFIG_INVALID', `Configuration is not valid:${detail.includes('\n') ? '\n  ' : ' '}${detail.split('\n').join('\n  ')}`, {
       hint: `Fix the key${detail.includes('\n') ? 's' : ''} named above in ${existsSync(file) ? `"${file}", ` : ''}the EASEL_* environment or the command line; README.md lists every key`,
       cause: err,
       details: { file },

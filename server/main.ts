@@ -1,7 +1,9 @@
 import { createEaselServer } from './app.js';
-import { loadConfig, type EaselConfig } from './config.js';
+import { checkFlags, helpText, schemaOptions } from './cli-flags.js';
+import { loadConfig, schema, type EaselConfig } from './config.js';
 import { isEaselError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
+import { createReloader } from './reload.js';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 1500;
@@ -12,15 +14,24 @@ function fail(message: string, hint: string): never {
   process.exit(1);
 }
 
+const argv = process.argv.slice(2);
+const flags = checkFlags(argv, schemaOptions(schema));
+if (flags.ok && flags.help) {
+  process.stdout.write(helpText(schemaOptions(schema)));
+  process.exit(0);
+}
+
 let config: EaselConfig;
 try {
-  config = loadConfig({ argv: process.argv.slice(2) });
+  config = loadConfig({ argv });
 } catch (err) {
   if (isEaselError(err)) fail(err.message, err.hint);
   throw err;
 }
 
 const logger: Logger = createLogger(config.log);
+// From here on, as early as there is a logger: Node's default for SIGHUP ends the process.
+process.on('SIGHUP', createReloader({ argv, logger }, config));
 const server = createEaselServer({ config, logger });
 
 let port: number;

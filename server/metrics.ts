@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import client from 'prom-client';
+import { PROJECT_ROOT } from './config.js';
 import type { Registry as CanvasRegistry } from './canvas/registry.js';
 import type { OscResult } from './control/osc-listener.js';
 import type { InferenceClient } from './inference/client.js';
@@ -21,11 +24,34 @@ export interface MetricsSources {
  * at scrape time; only timings that exist nowhere else (render, pacing, inference) are observed
  * as they happen. One registry per server, so tests can run several.
  */
+/** Node's defaults that are gauges named `_total`, which Prometheus naming (and promtool) forbids; the per-type gauges beside them hold the same numbers. */
+const DEFAULTS_MISNAMED = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/** The version in package.json, read once: the build_info label. */
+const VERSION = (() => {
+  try {
+    return (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
+
+/** Seconds, the Prometheus base unit, from the milliseconds the rest of Easel measures in. */
+const seconds = (ms: number) => ms / 1000;
+
 export function createMetrics() {
   const register = new client.Registry();
   /** What the scrape reads; set by bind() once the server is wired. */
   let sources: MetricsSources | undefined;
-  client.collectDefaultMetrics({ register, prefix: 'easel_' });
+  // Unprefixed, so the usual Node dashboards (process_*, nodejs_*) work as they are.
+  client.collectDefaultMetrics({ register });
+  for (const name of DEFAULTS_MISNAMED) register.removeSingleMetric(name);
+  new client.Gauge({
+    name: 'easel_build_info',
+    help: 'Always 1; the labels say which Easel and which Node are running',
+    labelNames: ['version', 'node'],
+    registers: [register],
+  }).set({ version: VERSION, node: process.version }, 1);
   const canvasLabel = ['canvas'] as const;
   const snapshots = () => sources?.canvases.list().map((c) => c.snapshot()) ?? [];
 
@@ -94,23 +120,23 @@ export function createMetrics() {
     },
   });
 
-  const renderMs = new client.Histogram({
-    name: 'easel_render_ms',
-    help: 'Time to decode, resize and encode one frame (all its renditions), ms',
-    buckets: [5, 10, 20, 40, 80, 160, 320, 640, 1280],
+  const renderSeconds = new client.Histogram({
+    name: 'easel_render_seconds',
+    help: 'Time to decode, resize and encode one frame (all its renditions)',
+    buckets: [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28],
     registers: [register],
   });
-  const pacingMs = new client.Histogram({
-    name: 'easel_pacing_deviation_ms',
-    help: 'How late a frame slot fired against its drift-free schedule, ms',
+  const pacingSeconds = new client.Histogram({
+    name: 'easel_pacing_deviation_seconds',
+    help: 'How late a frame slot fired against its drift-free schedule',
     labelNames: canvasLabel,
-    buckets: [0.5, 1, 2, 5, 10, 20, 50, 100, 250],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
     registers: [register],
   });
-  const inferenceMs = new client.Histogram({
-    name: 'easel_inference_ms',
-    help: 'Time the inference service reported per generated image, ms',
-    buckets: [25, 50, 100, 200, 400, 800, 1600, 3200],
+  const inferenceSeconds = new client.Histogram({
+    name: 'easel_inference_seconds',
+    help: 'Time the inference service reported per generated image',
+    buckets: [0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2],
     registers: [register],
   });
   const inferenceErrors = new client.Counter({
@@ -125,9 +151,9 @@ export function createMetrics() {
     bind(wired: MetricsSources) {
       sources = wired;
     },
-    observeRender: (ms: number) => renderMs.observe(ms),
-    observePacing: (canvas: string, lateMs: number) => pacingMs.observe({ canvas }, Math.max(0, lateMs)),
-    observeInference: (ms: number) => inferenceMs.observe(ms),
+    observeRender: (ms: number) => renderSeconds.observe(seconds(ms)),
+    observePacing: (canvas: string, lateMs: number) => pacingSeconds.observe({ canvas }, seconds(Math.max(0, lateMs))),
+    observeInference: (ms: number) => inferenceSeconds.observe(seconds(ms)),
     countInferenceError: (code: string) => inferenceErrors.inc({ code }),
     async text(): Promise<{ body: string; contentType: string }> {
       return { body: await register.metrics(), contentType: register.contentType };

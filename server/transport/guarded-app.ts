@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocketBehavior } from 'uWebSockets.js';
 import type { Logger } from '../logger.js';
+import { headResponse } from './head-response.js';
 import { replyProblem } from './http-reply.js';
 
 type HttpHandler = (res: HttpResponse, req: HttpRequest) => void | Promise<void>;
@@ -102,7 +103,15 @@ export function guardApp(app: TemplatedApp, logger: Logger, options: GuardOption
         const method = prop as (typeof HTTP_METHODS)[number];
         return (pattern: string, handler: HttpHandler) => {
           routes.push({ method, pattern });
+          if (method === 'any') {
+            // HEAD to a path with no GET route (the 404) must not carry a body either.
+            const anyHandler: HttpHandler = (res, req) => handler(req.getMethod().toLowerCase() === 'head' ? headResponse(res) : res, req);
+            target.any(pattern, wrapHttp(`ANY ${pattern}`, anyHandler, pattern));
+            return receiver;
+          }
           target[method](pattern, wrapHttp(`${method.toUpperCase()} ${pattern}`, handler, pattern));
+          // Every GET answers HEAD too (health checks, proxies, curl -I), with the same headers.
+          if (method === 'get') target.head(pattern, wrapHttp(`HEAD ${pattern}`, (res, req) => handler(headResponse(res), req), pattern));
           return receiver;
         };
       }

@@ -186,23 +186,27 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
    * would freeze the screen for a minute. Returns the function that stops watching.
    */
   function watchForStall(controller: AbortController): () => void {
-    const limit = stallMs * 2 ** Math.min(stalls, 2);
+    // Read at each look, not fixed at the start: once this call brought an image, the stretch
+    // earned by earlier stalls is gone, or a later hang in it would freeze the screen that long.
+    const limit = () => stallMs * 2 ** Math.min(stalls, 2);
     progressAt = clock.now();
     let timer: unknown;
     const arm = (ms: number) => {
       timer = clock.setTimeout(inspect, Math.max(ms, 1));
     };
     function inspect() {
-      const due = progressAt + limit;
+      const due = progressAt + limit();
       const now = clock.now();
-      if (now < due) arm(due - now);
+      // At least once a slot: the limit shrinks when an image comes.
+      if (now < due) arm(Math.min(due - now, slotMs));
       else if (buffer.length > 0) arm(slotMs);
       else {
+        const stalledFor = limit();
         stalls += 1;
-        controller.abort(stallError(limit));
+        controller.abort(stallError(stalledFor));
       }
     }
-    arm(limit);
+    arm(Math.min(limit(), slotMs));
     return () => clock.clearTimeout(timer);
   }
 

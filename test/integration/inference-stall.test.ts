@@ -64,6 +64,8 @@ describe('an inference service that is up but never answers', () => {
 
     const stalledLines = server.logs.filter((l) => l.slug === 'gen' && l.level === 40 && (l.err as { code?: string } | undefined)?.code === 'EASEL_ERR_INFERENCE_STALLED');
     expect(stalledLines).toHaveLength(1); // retries go on without a line each
+    const metrics = await (await fetch(server.http('/metrics'))).text();
+    expect(metrics).toMatch(/easel_inference_errors_total\{code="EASEL_ERR_INFERENCE_STALLED"\} [1-9]/);
 
     // It keeps retrying: once the service answers, generated frames come back by themselves.
     const callsBefore = dev.stats.calls;

@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from './clock.js';
 import { createImageCheck } from './generated-image-check.js';
 import type { Source, SourceImage, SourceStatus } from './source.js';
+import { watchForStall, type StallWatch } from './stall-watch.js';
 import { createWaitingQueue } from './waiting-queue.js';
 
 /** What to generate; everything but the prompt falls back to the service's defaults. */
@@ -105,8 +106,8 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
   let closed = false;
   let problem: EaselError | undefined;
   let generated = 0;
-  /** When the call in flight last brought a usable image (or began). */
-  let progressAt = clock.now();
+  /** Watches the call in flight. */
+  let watch: StallWatch | undefined;
   /** Stalls in a row: each gives the next call longer, so a merely slow GPU still gets through. */
   let stalls = 0;
   /** Undecodable images in a row, across calls. */
@@ -151,7 +152,7 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
       if (good === 0) onSuccess();
       good += 1;
       badRun = 0;
-      progressAt = clock.now();
+      watch?.progress();
       generated += 1;
       lastImage = image.data;
       buffer.push({ id: `${image.requestId}/${image.index}`, data: image.data, source: 'inference', createdAt: clock.now(), prompt: asked.prompt });
@@ -178,36 +179,6 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
       hint: `Look in the inference service's log for a stuck call; Easel cancels it, shows the fallback folder and retries; if the GPU is only slow, set inference.stallMs above ${Math.round(limitMs)}`,
       details: { stalledForMs: limitMs },
     });
-  }
-
-  /**
-   * Cancels the call with a stall error once the buffer is empty and no image came for the
-   * stall limit. The call deadline is far longer (a whole batch on a slow GPU): waiting for it
-   * would freeze the screen for a minute. Returns the function that stops watching.
-   */
-  function watchForStall(controller: AbortController): () => void {
-    // Read at each look, not fixed at the start: once this call brought an image, the stretch
-    // earned by earlier stalls is gone, or a later hang in it would freeze the screen that long.
-    const limit = () => stallMs * 2 ** Math.min(stalls, 2);
-    progressAt = clock.now();
-    let timer: unknown;
-    const arm = (ms: number) => {
-      timer = clock.setTimeout(inspect, Math.max(ms, 1));
-    };
-    function inspect() {
-      const due = progressAt + limit();
-      const now = clock.now();
-      // At least once a slot: the limit shrinks when an image comes.
-      if (now < due) arm(Math.min(due - now, slotMs));
-      else if (buffer.length > 0) arm(slotMs);
-      else {
-        const stalledFor = limit();
-        stalls += 1;
-        controller.abort(stallError(stalledFor));
-      }
-    }
-    arm(Math.min(limit(), slotMs));
-    return () => clock.clearTimeout(timer);
   }
 
   function onSuccess(): void {
@@ -246,13 +217,23 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
       }
       const controller = new AbortController();
       call = controller;
-      const stopWatching = watchForStall(controller);
+      watch = watchForStall({
+        clock, slotMs,
+        isDry: () => buffer.length === 0,
+        // Each stall in a row gives the next look longer, up to 4x; the first image ends that.
+        limitMs: () => stallMs * 2 ** Math.min(stalls, 2),
+        onStall: (limitMs) => {
+          stalls += 1;
+          controller.abort(stallError(limitMs));
+        },
+      });
       try {
         let good: number;
         try {
           good = await generateBatch(controller.signal);
         } finally {
-          stopWatching();
+          watch.stop();
+          watch = undefined;
         }
         // A stall can land while an image is being checked, which ends the batch without a throw.
         if (isEaselError(controller.signal.reason, 'EASEL_ERR_INFERENCE_STALLED')) throw controller.signal.reason;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDevInferenceArgs } from './inference-dev.js';
+import { parseDevInferenceArgs, startDevInferenceService } from './inference-dev.js';
 
 describe('parseDevInferenceArgs', () => {
   it('defaults to port 50051 on loopback with 207 ms per image and no faults', () => {
@@ -23,5 +23,18 @@ describe('parseDevInferenceArgs', () => {
     expect(() => parseDevInferenceArgs(['--port', 'http'])).toThrow('Invalid --port "http": expected an integer from 0 to 65535');
     expect(() => parseDevInferenceArgs(['--error-rate', '0.6', '--garbage-rate', '0.6'])).toThrow('add up to more than 1');
     expect(() => parseDevInferenceArgs(['--latency'])).toThrow();
+  });
+});
+
+describe('the dev service fault rates at run time', () => {
+  it('refuses rates that are out of range or add up to more than 1, and keeps the old ones', async () => {
+    const service = await startDevInferenceService({ port: 0, hangRate: 0.5 });
+    try {
+      expect(() => service.setFaults({ garbageRate: 0.6 })).toThrow('adding up to at most 1');
+      expect(() => service.setFaults({ errorRate: -1 })).toThrow(RangeError);
+      expect(() => service.setFaults({ hangRate: 0, garbageRate: 1 })).not.toThrow();
+    } finally {
+      await service.close({ force: true });
+    }
   });
 });

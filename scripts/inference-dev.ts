@@ -4,7 +4,8 @@
  *
  * Starts the dev inference service (scripts/inference-dev/service.ts): a stand-in for the GPU
  * service that draws pictures procedurally, so Easel streams generated frames on any machine.
- * Point Easel at it with `--inference 127.0.0.1:50051`.
+ * Point Easel at it with `--inference 127.0.0.1:50051`. SIGUSR2 turns the injected faults off
+ * and on again.
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +14,7 @@ import { createLogger } from '../server/logger.js';
 import { startDevInferenceService, type DevInferenceServiceOptions } from './inference-dev/service.js';
 
 export { startDevInferenceService } from './inference-dev/service.js';
-export type { DevInferenceService, DevInferenceServiceOptions, DevInferenceStats } from './inference-dev/service.js';
+export type { DevFaultRates, DevInferenceService, DevInferenceServiceOptions, DevInferenceStats } from './inference-dev/service.js';
 
 const USAGE = 'Usage: npm run inference:dev -- --port 50051 [--host 127.0.0.1] [--latency-ms 207] [--error-rate 0] [--hang-rate 0] [--garbage-rate 0] [--fault-seed N] [--max-batch 8]';
 
@@ -77,6 +78,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Lets a technician mend and break a running stand-in by hand (`kill -USR2 <pid>`), to watch
+  // Easel leave its fallback and go back to it without restarting anything.
+  let faulty = true;
+  process.on('SIGUSR2', () => {
+    faulty = !faulty;
+    const { errorRate = 0, hangRate = 0, garbageRate = 0 } = faulty ? options : {};
+    service.setFaults({ errorRate, hangRate, garbageRate });
+  });
 }
 
 /** Whether this file is the program (`tsx scripts/inference-dev.ts`) rather than imported by a test. */

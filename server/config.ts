@@ -221,6 +221,7 @@ export const schema = {
     maxBatch: { doc: 'Most images asked for in one call', format: 'positive-int', default: 4, env: 'EASEL_INFERENCE_MAX_BATCH' },
     bufferSeconds: { doc: 'Generated frames kept ready per canvas, in seconds at its fps', format: 'positive-int', default: 3, env: 'EASEL_INFERENCE_BUFFER_SECONDS' },
     deadlineMs: { doc: 'Deadline of one generate call (ms)', format: 'positive-int', default: 60_000, env: 'EASEL_INFERENCE_DEADLINE_MS' },
+    stallMs: { doc: 'A call that brings no image for this long while the buffer is empty is cancelled and retried, and the canvas shows its fallback (ms; 0 = bufferSeconds)', format: 'non-negative-int', default: 0, env: 'EASEL_INFERENCE_STALL_MS' },
   },
   limits: {
     maxDisplaysPerCanvas: { doc: 'Displays one canvas takes; more get HTTP 503 before the upgrade', format: 'positive-int', default: 2000, env: 'EASEL_MAX_DISPLAYS_PER_CANVAS' },
@@ -288,7 +289,7 @@ export interface EaselConfig {
   canvasDefaults: Omit<CanvasConfig, 'slug' | 'source'> & {
     source: { type: 'auto' | SourceConfig['type'] } & Omit<FolderSourceConfig, 'type'> & Omit<InferenceSourceConfig, 'type' | 'seed'>;
   };
-  inference: { endpoints: string[]; width: number; height: number; maxBatch: number; bufferSeconds: number; deadlineMs: number };
+  inference: { endpoints: string[]; width: number; height: number; maxBatch: number; bufferSeconds: number; deadlineMs: number; stallMs: number };
   canvases: CanvasDeclaration[];
   createCanvasesOnConnect: boolean;
   limits: { maxDisplaysPerCanvas: number; maxCanvases: number; maxConnections: number; connectionsPerSecond: number; connectionBurst: number; rateLimitLoopback: boolean; maxEventStreams: number; eventStreamsPerAddress: number; fdHeadroom: number };

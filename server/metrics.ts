@@ -5,6 +5,7 @@ import { PROJECT_ROOT } from './config.js';
 import type { Registry as CanvasRegistry } from './canvas/registry.js';
 import type { OscResult } from './control/osc-listener.js';
 import type { InferenceClient } from './inference/client.js';
+import { isEaselError } from './errors.js';
 import type { Renderer } from './stream/renderer.js';
 import type { DisplayRoute } from './transport/display-route.js';
 
@@ -174,7 +175,9 @@ export function observedInference(inner: InferenceClient, metrics: Metrics): Inf
           yield image;
         }
       } catch (err) {
-        if (!options?.signal?.aborted) metrics.countInferenceError((err as { code?: string }).code ?? 'unknown');
+        // A call the source cancelled as stalled is a failure of the service, unlike a prompt change.
+        const stalled = isEaselError(options?.signal?.reason, 'EASEL_ERR_INFERENCE_STALLED');
+        if (!options?.signal?.aborted || stalled) metrics.countInferenceError((err as { code?: string }).code ?? 'unknown');
         throw err;
       }
     },

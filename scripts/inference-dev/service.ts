@@ -40,6 +40,8 @@ export interface DevInferenceServiceOptions {
   logger?: Logger;
 }
 
+export type DevFaultRates = Partial<Pick<DevInferenceServiceOptions, 'errorRate' | 'hangRate' | 'garbageRate'>>;
+
 /** Counters tests read; they only ever grow (except `active`). */
 export interface DevInferenceStats {
   calls: number;
@@ -62,6 +64,11 @@ export interface DevInferenceService {
   readonly stats: DevInferenceStats;
   /** Flips the health status, as a real service does while its model loads. */
   setServing(serving: boolean): void;
+  /**
+   * Changes the fault rates for images from now on (calls already hanging keep hanging until
+   * cancelled), so a test can break a running service and mend it again.
+   */
+  setFaults(rates: DevFaultRates): void;
   /**
    * Stops the server. Graceful by default (health NOT_SERVING, running calls cancelled);
    * `{ force: true }` drops every connection at once, like a crashed process.
@@ -86,14 +93,15 @@ export async function startDevInferenceService(options: DevInferenceServiceOptio
   const protos = loadInferenceProtos();
   const health = createHealthService();
   const server = new grpc.Server();
+  const rates = { errorRate: options.errorRate ?? 0, hangRate: options.hangRate ?? 0, garbageRate: options.garbageRate ?? 0 };
 
   function rollFault(): 'error' | 'hang' | 'garbage' | undefined {
     const roll = dice();
-    let edge = options.errorRate ?? 0;
+    let edge = rates.errorRate;
     if (roll < edge) return 'error';
-    edge += options.hangRate ?? 0;
+    edge += rates.hangRate;
     if (roll < edge) return 'hang';
-    edge += options.garbageRate ?? 0;
+    edge += rates.garbageRate;
     if (roll < edge) return 'garbage';
     return undefined;
   }
@@ -212,6 +220,16 @@ export async function startDevInferenceService(options: DevInferenceServiceOptio
     address,
     stats,
     setServing,
+    setFaults(next) {
+      const merged = { ...rates };
+      for (const key of ['errorRate', 'hangRate', 'garbageRate'] as const) if (next[key] !== undefined) merged[key] = next[key];
+      const values = Object.values(merged);
+      if (values.some((r) => !(r >= 0 && r <= 1)) || values.reduce((a, b) => a + b, 0) > 1) {
+        throw new RangeError(`Expected fault rates from 0 to 1 adding up to at most 1 but received ${JSON.stringify(merged)}`);
+      }
+      Object.assign(rates, merged);
+      log.info(merged, 'Fault rates changed');
+    },
     close({ force = false } = {}) {
       closePromise ??= new Promise<void>((resolve) => {
         stopping.abort();

@@ -57,6 +57,7 @@ export function createRegistry(options: RegistryOptions) {
       },
       fps: canvas.fps,
       bufferSeconds: config.inference.bufferSeconds,
+      ...(config.inference.stallMs > 0 ? { stallMs: config.inference.stallMs } : {}),
       maxBatch: config.inference.maxBatch,
       clock,
     });

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from '../stream/clock.js';
 import type { BackoffOptions } from './backoff.js';
 import { createEndpoint, type Endpoint, type EndpointStatus } from './endpoint.js';
-import { isEndpointFailure, isServiceError, toInferenceError } from './grpc-errors.js';
+import { devServiceTip, isEndpointFailure, isServiceError, toInferenceError } from './grpc-errors.js';
 import { streamImages, type InferenceImage, type InferenceRequest } from './generate-call.js';
 import { loadInferenceProtos, type InfoResponseMessage } from './proto.js';
 
@@ -121,10 +121,16 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
     throw unavailable();
   }
 
+  /** Names the endpoints actually configured, so the hint can be followed as written. */
+  function startHint(): string {
+    const addresses = endpoints.map((e) => `"${e.address}"`).join(', ');
+    return `Start the inference service at ${addresses} (${devServiceTip(endpoints[0]!.address)}) or fix inference.endpoints; Easel reconnects by itself`;
+  }
+
   function unavailable(): EaselError {
     const why = endpoints.map((e) => `"${e.address}" ${e.status().reason}`).join('; ');
     return new EaselError('EASEL_ERR_INFERENCE_UNAVAILABLE', `No inference endpoint is up: ${why}`, {
-      hint: 'Start the inference service (`npm run inference:dev -- --port 50051` for the dev stand-in) or fix inference.endpoints; Easel reconnects by itself',
+      hint: startHint(),
       details: { endpoints: endpoints.map((e) => e.address) },
     });
   }
@@ -206,7 +212,7 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
     return {
       state: 'down',
       reason: `No inference endpoint serves: ${down.map(describe).join('; ')}`,
-      hint: 'Start the inference service (`npm run inference:dev -- --port 50051` for the dev stand-in) or fix inference.endpoints; Easel reconnects by itself',
+      hint: startHint(),
       endpoints: list,
     };
   }

@@ -1,7 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, EaselError } from '../errors.js';
-import { isEndpointFailure, plainDetails, toInferenceError } from './grpc-errors.js';
+import { devServiceTip, isEndpointFailure, plainDetails, toInferenceError } from './grpc-errors.js';
 
 function serviceError(code: number, details: string) {
   return Object.assign(new Error(`${code} ${status[code]}: ${details}`), { code, details, metadata: new Metadata() });
@@ -48,5 +48,17 @@ describe('plainDetails', () => {
   it("takes grpc-js's boilerplate off a connection failure", () => {
     expect(plainDetails('No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: ')).toBe('connect ECONNREFUSED 127.0.0.1:1');
     expect(plainDetails('Injected fault: image 0 failed')).toBe('Injected fault: image 0 failed');
+  });
+});
+
+describe('hints name the configured endpoint', () => {
+  it('tells how to start the dev stand-in at that address, not at a port of its own', () => {
+    expect(devServiceTip('127.0.0.1:50099')).toBe('`npm run inference:dev -- --port 50099` for the dev stand-in');
+    expect(devServiceTip('gpu-2:6000')).toBe('`npm run inference:dev -- --host gpu-2 --port 6000` for the dev stand-in');
+    expect(devServiceTip('[::1]:7000')).toBe('`npm run inference:dev -- --host ::1 --port 7000` for the dev stand-in');
+    const err = toInferenceError(serviceError(status.UNAVAILABLE, 'connect ECONNREFUSED'), '10.0.0.7:6123') as EaselError;
+    expect(err.hint).toContain('"10.0.0.7:6123"');
+    expect(err.hint).toContain('--port 6123');
+    expect(err.hint).not.toContain('50051');
   });
 });

@@ -6,7 +6,17 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { EaselError, type ErrorCode } from '../errors.js';
 
-const DEV_SERVICE_TIP = 'for the dev stand-in run `npm run inference:dev -- --port 50051`';
+/**
+ * How to start the dev stand-in where Easel looks for it: the configured address, never a
+ * port a technician would have to translate. "[::1]:6000" gives `--host ::1 --port 6000`.
+ */
+export function devServiceTip(endpoint: string): string {
+  const match = /^\[?(.*?)\]?:(\d+)$/.exec(endpoint);
+  if (!match) return '`npm run inference:dev` for the dev stand-in';
+  const [, host, port] = match;
+  const hostFlag = host === '127.0.0.1' ? '' : ` --host ${host}`;
+  return `\`npm run inference:dev --${hostFlag} --port ${port}\` for the dev stand-in`;
+}
 
 /** True for errors grpc-js produced for a call (they carry a numeric status code). */
 export function isServiceError(err: unknown): err is ServiceError {
@@ -54,7 +64,7 @@ export function toInferenceError(err: unknown, endpoint: string): unknown {
       return make(
         'EASEL_ERR_INFERENCE_UNAVAILABLE',
         `Inference service at "${endpoint}" is unavailable`,
-        `Check that the service runs and listens at "${endpoint}" (${DEV_SERVICE_TIP}) and that inference.endpoints names it; Easel retries by itself`,
+        `Check that the service runs and listens at "${endpoint}" (${devServiceTip(endpoint)}) and that inference.endpoints names it; Easel retries by itself`,
       );
     case GrpcStatus.RESOURCE_EXHAUSTED:
       return make(

@@ -105,12 +105,14 @@ describe('createInferenceSource', () => {
   });
 
   it('reports an unreachable service in plain words, logs one line, backs off and resumes by itself', async () => {
-    const { calls, source, clock, lines } = setup();
-    const delays = vi.spyOn(clock, 'setTimeout');
+    const { calls, source, clock, lines } = setup({ stallMs: 60_000 });
+    const spy = vi.spyOn(clock, 'setTimeout');
+    // The backoff's timers, not the stall watch that looks once a slot (250 ms) during a call.
+    const delays = { get mock() { return { calls: spy.mock.calls.filter((call) => call[1] !== 250) }; } };
     for (let attempt = 0; attempt < 4; attempt += 1) {
       await vi.waitFor(() => expect(calls).toHaveLength(attempt + 1));
       calls[attempt]!.fail(unavailable());
-      await vi.waitFor(() => expect(delays).toHaveBeenCalledTimes(attempt + 1));
+      await vi.waitFor(() => expect(delays.mock.calls).toHaveLength(attempt + 1));
       expect(source.status()).toMatchObject({
         state: 'degraded',
         reason: 'No inference endpoint is up: "gpu:50051" cannot connect',
@@ -141,7 +143,8 @@ describe('createInferenceSource', () => {
     expect(clock.pendingTimers).toBe(1);
     fake.emitChange('up');
     await vi.waitFor(() => expect(calls).toHaveLength(2));
-    expect(clock.pendingTimers).toBe(0);
+    // The 10 s backoff timer is gone; what is left is the new call's stall watch.
+    expect(clock.pendingTimers).toBe(1);
   });
 
   it('gives each image a new seed, and walks seeds from a given start', async () => {
@@ -192,5 +195,104 @@ describe('createInferenceSource', () => {
     const waiting = source.next(controller.signal);
     controller.abort(new Error('canvas paused'));
     await expect(waiting).rejects.toThrow('canvas paused');
+  });
+});
+
+describe('an inference service that is up but sends no image', () => {
+  it('cancels a call that brings nothing for the stall limit, long before the deadline, and reports it', async () => {
+    const { calls, source, clock, lines } = setup({ stallMs: 3000 });
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    clock.advance(2999);
+    await settle();
+    expect(calls[0]!.signal.aborted).toBe(false);
+    expect(source.status().state).toBe('waiting');
+    clock.advance(1);
+    await vi.waitFor(() => expect(source.status().state).toBe('degraded'));
+    expect(calls[0]!.signal.aborted).toBe(true);
+    expect(source.status()).toMatchObject({ code: 'EASEL_ERR_INFERENCE_STALLED', reason: 'Inference service sent no image for 3 s', hint: expect.stringContaining('inference.stallMs above 3000') });
+    const warnings = lines.filter((l) => l.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.err).toMatchObject({ code: 'EASEL_ERR_INFERENCE_STALLED' });
+
+    // It keeps trying: a new call after the backoff, which may answer.
+    clock.advance(100);
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    const next = source.next(signal());
+    calls[1]!.send(1);
+    await next;
+    expect(source.status().state).toBe('ok');
+  });
+
+  it('waits while buffered frames last, and stalls once they are gone', async () => {
+    const { calls, source, clock } = setup({ stallMs: 3000 });
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    calls[0]!.send(4);
+    calls[0]!.end();
+    await vi.waitFor(() => expect(calls).toHaveLength(2)); // 4 buffered is below low water
+    // The second call hangs; the screen takes a frame every 250 ms and has 4.
+    for (let slot = 0; slot < 4; slot += 1) {
+      clock.advance(250);
+      await source.next(signal());
+    }
+    await settle();
+    expect(calls[1]!.signal.aborted).toBe(false); // dry since 1 s, but 3 s have not passed
+    clock.advance(1750);
+    await settle();
+    expect(calls[1]!.signal.aborted).toBe(false);
+    clock.advance(250);
+    await vi.waitFor(() => expect(source.status()).toMatchObject({ state: 'degraded', code: 'EASEL_ERR_INFERENCE_STALLED' }));
+    expect(calls[1]!.signal.aborted).toBe(true);
+  });
+
+  it('never stalls while frames are still buffered', async () => {
+    const { calls, clock } = setup({ stallMs: 1000 });
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    calls[0]!.send(4);
+    calls[0]!.end();
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    clock.advance(10_000); // nobody takes the 4 frames: nothing is frozen
+    await settle();
+    expect(calls[1]!.signal.aborted).toBe(false);
+  });
+
+  it('gives the next call longer after each stall in a row (up to 4x), so a slow GPU still gets through', async () => {
+    const { calls, source, clock } = setup({ stallMs: 1000, backoff: { initialMs: 100, factor: 1, jitter: 0 } });
+    const stalledAfter: number[] = [];
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      await vi.waitFor(() => expect(calls).toHaveLength(attempt + 1));
+      const started = clock.now();
+      while (!calls[attempt]!.signal.aborted) {
+        clock.advance(250);
+        await settle();
+      }
+      stalledAfter.push(clock.now() - started);
+      await vi.waitFor(() => expect(source.status().state).toBe('degraded'));
+      clock.advance(100);
+    }
+    expect(stalledAfter).toEqual([1000, 2000, 4000, 4000]);
+    // A usable image resets the limit at once, even for the call that brought it.
+    await vi.waitFor(() => expect(calls).toHaveLength(5));
+    calls[4]!.send(1);
+    await source.next(signal());
+    const started = clock.now();
+    while (!calls[4]!.signal.aborted) {
+      clock.advance(250);
+      await settle();
+    }
+    expect(clock.now() - started).toBe(1000);
+  });
+
+  it('treats a run of undecodable images as the service failing, and cancels that call', async () => {
+    const { calls, source } = setup({ badImageLimit: 4 });
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    calls[0]!.send(3, GARBAGE);
+    calls[0]!.send(1);
+    calls[0]!.send(3, GARBAGE); // 3 in a row: still skipped one by one
+    await vi.waitFor(() => expect(source.status().details).toMatchObject({ skippedImages: 6 }));
+    expect(calls[0]!.signal.aborted).toBe(false);
+    expect(calls[0]!.settled).toBe(false);
+    calls[0]!.send(1, GARBAGE);
+    await vi.waitFor(() => expect(source.status()).toMatchObject({ state: 'degraded', code: 'EASEL_ERR_INFERENCE_BAD_IMAGE', reason: expect.stringContaining('4 images in a row') }));
+    expect(calls[0]!.settled).toBe(true);
   });
 });

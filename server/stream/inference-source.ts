@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from './clock.js';
 import { createImageCheck } from './generated-image-check.js';
 import type { Source, SourceImage, SourceStatus } from './source.js';
+import { watchForStall, type StallWatch } from './stall-watch.js';
 import { createWaitingQueue } from './waiting-queue.js';
 
 /** What to generate; everything but the prompt falls back to the service's defaults. */
@@ -34,7 +35,7 @@ export interface InferenceSourceOptions {
    * With `onChange`, a source waiting out an outage retries as soon as an endpoint is back,
    * instead of at the end of its backoff delay.
    */
-  client: Pick<InferenceClient, 'generate'> & Partial<Pick<InferenceClient, 'onChange'>>;
+  client: Pick<InferenceClient, 'generate'> & Partial<Pick<InferenceClient, 'onChange' | 'status'>>;
   logger: Logger;
   prompt: string;
   promptOptions?: PromptOptions;
@@ -48,6 +49,14 @@ export interface InferenceSourceOptions {
   maxBatch?: number;
   /** Retry schedule after a failed call. */
   backoff?: BackoffOptions;
+  /**
+   * With the buffer empty, a call that brought no image for this long is stalled: it is
+   * cancelled, the source reports degraded (the canvas shows its fallback) and a new call
+   * follows after the backoff. Default: as long as the buffer lasts (bufferSeconds).
+   */
+  stallMs?: number;
+  /** Undecodable images in a row that count as the service failing. Default 4. */
+  badImageLimit?: number;
   clock?: Clock;
   random?: () => number;
   /** Rejects when bytes are not an image. Default: sharp reads the header. */
@@ -79,6 +88,9 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
   const random = options.random ?? Math.random;
   const backoff = createBackoff(options.backoff, random);
   const check = createImageCheck(log, options.probe);
+  const slotMs = 1000 / fps;
+  const stallMs = options.stallMs ?? (options.bufferSeconds ?? 3) * 1000;
+  const badImageLimit = options.badImageLimit ?? 4;
 
   let prompt = options.prompt;
   let promptOptions: PromptOptions = options.promptOptions ?? {};
@@ -94,6 +106,12 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
   let closed = false;
   let problem: EaselError | undefined;
   let generated = 0;
+  /** Watches the call in flight. */
+  let watch: StallWatch | undefined;
+  /** Stalls in a row: each gives the next call longer, so a merely slow GPU still gets through. */
+  let stalls = 0;
+  /** Undecodable images in a row, across calls. */
+  let badRun = 0;
   let status: SourceStatus = { state: 'waiting', reason: `Generating the first images for "${prompt}"` };
 
   const wake = () => {
@@ -125,10 +143,16 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
       if (signal.aborted) break;
       // A walk continues after the last seed received, so a cancelled batch leaves no gap.
       if (nextSeed !== undefined) nextSeed = image.seed + 1;
-      if (!(await check(image))) continue;
+      if (!(await check(image))) {
+        badRun += 1;
+        if (badRun >= badImageLimit) throw garbageError(badRun, image.endpoint);
+        continue;
+      }
       if (signal.aborted) break;
       if (good === 0) onSuccess();
       good += 1;
+      badRun = 0;
+      watch?.progress();
       generated += 1;
       lastImage = image.data;
       buffer.push({ id: `${image.requestId}/${image.index}`, data: image.data, source: 'inference', createdAt: clock.now(), prompt: asked.prompt });
@@ -136,8 +160,30 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
     return good;
   }
 
+  const endpointNames = () => {
+    const addresses = options.client.status?.().endpoints.map((e) => `"${e.address}"`) ?? [];
+    return addresses.length > 0 ? ` at ${addresses.join(', ')}` : '';
+  };
+
+  function garbageError(count: number, endpoint: string): EaselError {
+    return new EaselError('EASEL_ERR_INFERENCE_BAD_IMAGE', `Inference service at "${endpoint}" sent ${count} images in a row that do not decode`, {
+      hint: `Check the encoder of the service at "${endpoint}": GeneratedImage.data must hold a complete JPEG, PNG or WebP file; Easel shows the fallback folder and retries meanwhile`,
+      cause: check.lastError(),
+      details: { endpoint, inARow: count },
+    });
+  }
+
+  function stallError(limitMs: number): EaselError {
+    const seconds = Math.round(limitMs / 100) / 10;
+    return new EaselError('EASEL_ERR_INFERENCE_STALLED', `Inference service${endpointNames()} sent no image for ${seconds} s`, {
+      hint: `Look in the inference service's log for a stuck call; Easel cancels it, shows the fallback folder and retries; if the GPU is only slow, set inference.stallMs above ${Math.round(limitMs)}`,
+      details: { stalledForMs: limitMs },
+    });
+  }
+
   function onSuccess(): void {
     backoff.reset();
+    stalls = 0;
     if (problem) log.info({ prompt }, 'Inference source is generating again');
     problem = undefined;
     status = { state: 'ok' };
@@ -171,13 +217,33 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
       }
       const controller = new AbortController();
       call = controller;
+      watch = watchForStall({
+        clock, slotMs,
+        isDry: () => buffer.length === 0,
+        // Each stall in a row gives the next look longer, up to 4x; the first image ends that.
+        limitMs: () => stallMs * 2 ** Math.min(stalls, 2),
+        onStall: (limitMs) => {
+          stalls += 1;
+          controller.abort(stallError(limitMs));
+        },
+      });
       try {
-        const good = await generateBatch(controller.signal);
+        let good: number;
+        try {
+          good = await generateBatch(controller.signal);
+        } finally {
+          watch.stop();
+          watch = undefined;
+        }
+        // A stall can land while an image is being checked, which ends the batch without a throw.
+        if (isEaselError(controller.signal.reason, 'EASEL_ERR_INFERENCE_STALLED')) throw controller.signal.reason;
         // A call with nothing usable counts as a failure, or a service sending only garbage
         // would be asked again and again without a pause.
         if (good === 0 && !controller.signal.aborted) throw check.lastError() ?? new EaselError('EASEL_ERR_INFERENCE_FAILED', 'Inference call returned no images', { hint: 'Check the inference service log' });
-      } catch (err) {
-        if (closed || controller.signal.aborted) continue;
+      } catch (caught) {
+        const stalled = isEaselError(controller.signal.reason, 'EASEL_ERR_INFERENCE_STALLED');
+        if (closed || (controller.signal.aborted && !stalled)) continue;
+        const err = stalled ? controller.signal.reason : caught;
         call = undefined;
         const ms = backoff.next();
         onFailure(err, ms);

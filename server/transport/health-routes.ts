@@ -1,17 +1,61 @@
 import type { TemplatedApp } from 'uWebSockets.js';
+import type { CanvasSnapshot } from '../canvas/canvas.js';
 import type { Registry } from '../canvas/registry.js';
-import type { InferenceClient } from '../inference/client.js';
+import type { InferenceClient, InferenceClientStatus } from '../inference/client.js';
 import { replyJson } from './http-reply.js';
 
 /**
- * /healthz: the process is up. /readyz: it can serve displays, with each canvas's state in plain
- * words; 503 while shutting down or while a declared canvas has nothing it can show.
+ * /healthz: the process is up. /readyz: everything works as configured, with each canvas's
+ * state in plain words. A wall on its fallback folder still shows pictures, but not the ones it
+ * was set up for: that is 503 with `status: "degraded"`, so monitoring raises it, while
+ * `status: "unready"` says a canvas has nothing at all to show.
  */
 export interface HealthDeps {
   registry: Registry;
   isClosing: () => boolean;
   startedAt: number;
   inference?: InferenceClient | undefined;
+}
+
+export type Readiness = 'ready' | 'degraded' | 'unready' | 'shutting-down';
+
+export interface ReadinessProblem {
+  /** The canvas, or absent for the inference service as a whole. */
+  slug?: string;
+  code?: string | undefined;
+  reason: string;
+  hint: string;
+  /** What the canvas's screens show meanwhile. */
+  showing?: 'fallback' | 'last frame' | 'nothing';
+}
+
+function showing(c: CanvasSnapshot): ReadinessProblem['showing'] {
+  const fallback = c.source.details?.fallback as { active?: unknown } | undefined;
+  if (fallback?.active === true) return 'fallback';
+  return c.lastFrame ? 'last frame' : 'nothing';
+}
+
+/** What /readyz answers, from the canvases and the inference client; pure, so it is tested alone. */
+export function readiness(canvases: CanvasSnapshot[], inference: InferenceClientStatus | undefined, closing: boolean) {
+  const problems: ReadinessProblem[] = [];
+  let unready = false;
+  for (const c of canvases) {
+    const { state } = c.source;
+    if (state === 'ok' || (state === 'waiting' && c.lastFrame)) continue;
+    const shows = showing(c);
+    if (shows === 'nothing') unready = true;
+    problems.push({ slug: c.slug, code: c.source.code, reason: c.source.reason ?? 'Canvas has no frame yet', hint: c.source.hint ?? 'Wait a moment', showing: shows });
+  }
+  // Endpoints down count even when every canvas is on a folder: prompts would fail.
+  if (inference && (inference.state === 'down' || inference.state === 'degraded') && inference.reason) {
+    problems.push({
+      code: inference.state === 'down' ? 'EASEL_ERR_INFERENCE_UNAVAILABLE' : undefined,
+      reason: inference.reason,
+      hint: inference.hint ?? 'Start the inference service or fix inference.endpoints',
+    });
+  }
+  const status: Readiness = closing ? 'shutting-down' : unready ? 'unready' : problems.length > 0 ? 'degraded' : 'ready';
+  return { status, ready: status === 'ready', problems };
 }
 
 export function registerHealthRoutes(app: TemplatedApp, deps: HealthDeps): void {
@@ -21,17 +65,12 @@ export function registerHealthRoutes(app: TemplatedApp, deps: HealthDeps): void 
 
   app.get('/readyz', (res) => {
     const canvases = deps.registry.list().map((c) => c.snapshot());
-    const problems = canvases
-      .filter((c) => c.source.state === 'failed' || (c.source.state !== 'ok' && c.lastFrame === null))
-      .map((c) => ({ slug: c.slug, code: c.source.code, reason: c.source.reason ?? 'Canvas has no frame yet', hint: c.source.hint ?? 'Wait a moment' }));
-    const closing = deps.isClosing();
-    const ready = !closing && problems.length === 0;
-    // A canvas on its fallback folder still shows something: the inference state is reported,
-    // in words, without making the server unready.
     const inference = deps.inference?.status();
+    const { status, ready, problems } = readiness(canvases, inference, deps.isClosing());
     replyJson(res, ready ? 200 : 503, {
+      status,
       ready,
-      ...(closing ? { reason: 'Server is shutting down' } : {}),
+      ...(status === 'shutting-down' ? { reason: 'Server is shutting down' } : {}),
       problems,
       ...(inference
         ? {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../display/src/backoff.js';
+import { canvasBadge } from '../../display/src/console/describe.js';
 import { decodeFrameMessage, parseServerText } from '../../display/src/frame-message.js';
 import { formatFrameTime } from '../../display/src/frame-time.js';
 import { parsePageOptions, slugFromLocation, wallColumns, wallSlugs } from '../../display/src/page-options.js';
@@ -121,5 +122,25 @@ describe('page options', () => {
     expect(wallColumns(4, 3840, 2160)).toBe(2);
     expect(wallColumns(3, 3840, 1080)).toBe(3);
     expect(wallColumns(1, 100, 100)).toBe(1);
+  });
+});
+
+describe('the console badge of a canvas', () => {
+  const fallback = { fallback: { active: true } };
+  it('is a green "Streaming" only while the source works', () => {
+    expect(canvasBadge({ state: 'streaming', source: { kind: 'inference', state: 'ok' } })).toEqual({ text: 'Streaming', tone: 'good' });
+    expect(canvasBadge({ state: 'streaming', source: { kind: 'inference', state: 'waiting', reason: 'Generating the first images' } }).tone).toBe('good');
+  });
+
+  it('says degraded, in plain words and not in green, while the fallback folder is on screen', () => {
+    const degraded = canvasBadge({ state: 'streaming', source: { kind: 'inference', state: 'degraded', reason: 'Inference service sent no image for 3 s', details: fallback } });
+    expect(degraded).toEqual({ text: 'Degraded: showing the fallback folder', tone: 'warn' });
+    expect(canvasBadge({ state: 'streaming', source: { kind: 'inference', state: 'failed', details: fallback } })).toEqual({ text: 'Degraded: showing the fallback folder', tone: 'bad' });
+    expect(canvasBadge({ state: 'holding', source: { kind: 'folder', state: 'degraded' } })).toEqual({ text: 'Degraded: holding the last frame', tone: 'warn' });
+    expect(canvasBadge({ state: 'starting', source: { kind: 'inference', state: 'degraded' } })).toMatchObject({ tone: 'bad' });
+  });
+
+  it('keeps an operator\'s pause as it is', () => {
+    expect(canvasBadge({ state: 'paused', source: { kind: 'inference', state: 'degraded', details: fallback } }).text).toBe('Paused');
   });
 });

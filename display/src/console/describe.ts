@@ -42,6 +42,23 @@ export function canvasStateWords(state: CanvasState): Words {
 }
 
 const detail = (source: SourceInfo, key: string): unknown => source.details?.[key];
+const onFallback = (source: SourceInfo): boolean => (detail(source, 'fallback') as { active?: unknown } | undefined)?.active === true;
+
+/**
+ * The card's badge: the canvas's state, unless its source is in trouble. A wall on its fallback
+ * folder keeps publishing frames, but it is not showing what it was set up for, so it never
+ * reads as a green "Streaming".
+ */
+export function canvasBadge(canvas: Pick<CanvasInfo, 'state' | 'source'>): Words {
+  const words = canvasStateWords(canvas.state);
+  if (canvas.state === CanvasState.Paused || canvas.state === CanvasState.Closed) return words;
+  const { state } = canvas.source;
+  if (state !== SourceState.Degraded && state !== SourceState.Failed) return words;
+  const tone = state === SourceState.Failed ? Tone.Bad : Tone.Warn;
+  if (onFallback(canvas.source)) return { text: 'Degraded: showing the fallback folder', tone };
+  if (canvas.state === CanvasState.Starting) return { text: 'Not streaming: nothing to show', tone: Tone.Bad };
+  return { text: 'Degraded: holding the last frame', tone };
+}
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 const quoted = (s: string, max = 120) => `“${s.length > max ? `${s.slice(0, max - 1)}…` : s}”`;
 
@@ -74,8 +91,7 @@ export function sourceTrouble(source: SourceInfo): (Words & { hint?: string }) |
   const reason = text(source.reason);
   const hint = text(source.hint);
   const withHint = (w: Words) => (hint ? { ...w, hint } : w);
-  const fallback = detail(source, 'fallback') as { active?: unknown } | undefined;
-  const meanwhile = fallback?.active === true ? ' (showing the fallback folder meanwhile)' : '';
+  const meanwhile = onFallback(source) ? ' (showing the fallback folder meanwhile)' : '';
   switch (source.state) {
     case SourceState.Ok:
       return undefined;

@@ -3,7 +3,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import '../easel-canvas.js';
 import { CanvasState, type CanvasInfo, type JobInfo, type PlaylistInfo } from './api-types.js';
 import { controlStyles } from './console-styles.js';
-import { canvasStateWords, clockTime, lastFrameWords, playlistWords, sourceTrouble, sourceWords } from './describe.js';
+import { canvasBadge, clockTime, lastFrameWords, playlistWords, sourceTrouble, sourceWords } from './describe.js';
 import './easel-job-status.js';
 import type { CancelJobEvent } from './easel-job-status.js';
 import './easel-problem.js';
@@ -185,7 +185,7 @@ export class EaselCanvasCard extends LitElement {
   protected override render() {
     const c = this.canvas;
     const id = (part: string) => `${part}-${c.slug}`;
-    const state = canvasStateWords(c.state);
+    const state = canvasBadge(c);
     const trouble = sourceTrouble(c.source);
     const paused = c.state === CanvasState.Paused;
     const aspect = c.width && c.height ? `${c.width} / ${c.height}` : '1';

@@ -21,6 +21,8 @@ export interface CanvasOptions {
   stallTimeoutMs: number;
   /** Told how late each slot fired against its schedule, ms (for metrics). */
   onSlotLate?: (lateMs: number) => void;
+  /** Told how many displays watch after each one comes or goes (the registry starts and reaps canvases by it). */
+  onDisplayCount?: (count: number) => void;
 }
 
 export type CanvasState = 'starting' | 'streaming' | 'holding' | 'paused' | 'closed';
@@ -143,6 +145,7 @@ export function createCanvas(options: CanvasOptions) {
       );
       channel.remove(display);
       display.socket.end(1008, 'Display too slow: it took no frame for too long');
+      options.onDisplayCount?.(channel.displays.size);
     }
   }
 
@@ -184,6 +187,10 @@ export function createCanvas(options: CanvasOptions) {
 
     get source(): Source {
       return source;
+    },
+
+    get started(): boolean {
+      return started;
     },
 
     /** Starts producing and pacing; the first slot falls `phaseMs` from now. */
@@ -262,10 +269,13 @@ export function createCanvas(options: CanvasOptions) {
       channel.add(display);
       const latest = channel.latest;
       if (latest && channel.deliver(display, latest, clock.now()) === 'missing') renderLate(latest, display);
+      options.onDisplayCount?.(channel.displays.size);
     },
 
     detach(display: Display) {
+      if (!channel.displays.has(display)) return;
       channel.remove(display);
+      options.onDisplayCount?.(channel.displays.size);
     },
 
     /** A display told us its screen changed: move it to the rendition that fits. */

@@ -12,6 +12,11 @@ import type { CanvasCommands, CommandOrigin, PromptCommand, SourceCommand } from
 import type { EventBus } from './events.js';
 import type { JobTracker } from './jobs.js';
 
+/** `DELETE /api/canvases/:slug`: only the HTTP API removes canvases, so it is not a CanvasCommand. */
+export interface CanvasRemoval {
+  removeCanvas(slug: string, origin: CommandOrigin): Promise<void>;
+}
+
 /** Playlists, provided once the playlist manager is up. */
 export interface PlaylistControl {
   start(slug: string, name: string, origin: CommandOrigin): Promise<void>;
@@ -36,16 +41,15 @@ const invalid = (field: string, message: string, hint: string) =>
  * The canvas commands behind HTTP, OSC and playlists: each is checked, carried out, logged in
  * one line naming where it came from, and announced on the event bus.
  */
-export function createCommands(options: CommandsOptions): CanvasCommands & { setPlaylists(p: PlaylistControl): void } {
+export function createCommands(options: CommandsOptions): CanvasCommands & CanvasRemoval & { setPlaylists(p: PlaylistControl): void } {
   const { registry, config, events, jobs, inference, logger: log } = options;
   let playlists: PlaylistControl | undefined;
 
-  function canvasFor(slug: string, create = true): Canvas {
+  /** Commands act on canvases that exist: a typo gets "did you mean", never a new canvas. */
+  function canvasFor(slug: string): Canvas {
     const check = parseSlug(slug);
     if (!check.ok) throw new EaselError('EASEL_ERR_SLUG_INVALID', check.reason, { hint: 'Use lowercase letters, digits and dashes, e.g. left-canva' });
-    const canvas = create ? registry.getOrCreate(slug) : registry.get(slug);
-    if (!canvas) throw new EaselError('EASEL_ERR_NOT_FOUND', `No canvas "${slug}"`, { hint: 'GET /api/canvases lists them; declare it under canvases in the config' });
-    return canvas;
+    return registry.existing(slug);
   }
 
   const announce = (slug: string, command: string, origin: CommandOrigin, detail?: Record<string, unknown>) => {
@@ -105,7 +109,7 @@ export function createCommands(options: CommandsOptions): CanvasCommands & { set
     },
 
     list: () => registry.list().map((c) => c.snapshot()),
-    get: (slug) => canvasFor(slug, false).snapshot(),
+    get: (slug) => canvasFor(slug).snapshot(),
 
     async setPrompt(slug, command, origin) {
       const client = needInference();
@@ -206,9 +210,22 @@ export function createCommands(options: CommandsOptions): CanvasCommands & { set
       announce(slug, 'playlist', origin, { name });
     },
     stopPlaylist(slug, origin) {
-      canvasFor(slug, false);
+      canvasFor(slug);
       playlists?.stop(slug);
       announce(slug, 'playlist-stop', origin);
+    },
+
+    async removeCanvas(slug, origin) {
+      canvasFor(slug);
+      if (registry.isDeclared(slug)) {
+        throw new EaselError('EASEL_ERR_CANVAS_DECLARED', `Canvas "${slug}" is declared in the config and is not removed`, {
+          hint: 'Pause it instead, or take it out of canvases in the config and restart; only canvases displays created can be removed',
+          details: { slug },
+        });
+      }
+      playlists?.stop(slug);
+      announce(slug, 'remove', origin);
+      await registry.remove(slug);
     },
 
     cancelJob(id, origin) {

@@ -67,6 +67,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   const renderer = createRenderer({
     onRendered: metrics.observeRender,
     limitInputPixels: config.render.limitInputPixels,
+    maxFileBytes: config.render.maxFileBytes,
     webp: config.render.webp,
     jpeg: config.render.jpeg,
     avif: config.render.avif,

@@ -223,7 +223,7 @@ export function createRegistry(options: RegistryOptions) {
       if (!canvas) throw new TypeError(`Expected a canvas "${slug}" but there is none`);
       const next =
         source.type === 'still'
-          ? (prompters.delete(slug), createStillSource({ image: { path: source.path }, logger: logger.child({ slug }) }))
+          ? (prompters.delete(slug), createStillSource({ image: { path: source.path }, maxFileBytes: config.render.maxFileBytes, logger: logger.child({ slug }) }))
           : createSource({ ...canvas.config, source });
       await canvas.setSource(next);
     },

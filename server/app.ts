@@ -101,6 +101,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     // The console drops the card; a playlist on a canvas reaped for want of displays stops.
     onRemoved: (slug, reason) => {
       playlists.stop(slug);
+      metrics.forgetCanvas(slug);
       events.emit({ type: 'canvas', slug, removed: reason });
     },
   });

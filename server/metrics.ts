@@ -118,6 +118,8 @@ export function createMetrics() {
     },
     observeRender: (ms: number) => renderMs.observe(ms),
     observePacing: (canvas: string, lateMs: number) => pacingMs.observe({ canvas }, Math.max(0, lateMs)),
+    /** A removed canvas's series go too: strangers' slugs that come and go must not pile up. */
+    forgetCanvas: (canvas: string) => pacingMs.remove({ canvas }),
     observeInference: (ms: number) => inferenceMs.observe(ms),
     countInferenceError: (code: string) => inferenceErrors.inc({ code }),
     async text(): Promise<{ body: string; contentType: string }> {

@@ -97,6 +97,7 @@ describe('a canvas a display created', () => {
     await display.closed;
     await vi.waitFor(async () => expect(await slugs()).not.toContain('visitor'), { timeout: 10_000, interval: 200 });
     expect(heard).toContainEqual({ type: 'canvas', slug: 'visitor', removed: 'idle' });
+    expect(await (await api('/metrics')).text()).not.toContain('canvas="visitor"');
     // Declared canvases stay, with or without displays.
     expect(await slugs()).toContain('left-canva');
   });

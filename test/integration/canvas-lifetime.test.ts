@@ -139,6 +139,17 @@ describe('DELETE /api/canvases/:slug', () => {
     expect(heard).toContainEqual({ type: 'canvas', slug: 'guest', removed: 'operator' });
   });
 
+  it('is what `easel remove SLUG` sends', async () => {
+    const display = new DisplayClient(server.ws('kiosk-9'));
+    await display.opened;
+    let stdout = '';
+    const io = (env: Record<string, string>) => ({ env, stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => undefined } });
+    expect(await runCli(['remove', 'kiosk-9'], io({ EASEL_URL: server.http(''), EASEL_OPERATOR_TOKEN: TOKEN }))).toBe(0);
+    expect(stdout).toBe('Removed kiosk-9\n');
+    expect((await display.closed).code).toBe(1001);
+    expect(await runCli(['remove', 'left-canva'], io({ EASEL_URL: server.http(''), EASEL_OPERATOR_TOKEN: TOKEN }))).toBe(1);
+  });
+
   it('refuses a declared canvas with 409 and a missing one with 404', async () => {
     const declared = await api('/api/canvases/left-canva', { method: 'DELETE', headers: auth });
     expect(declared.status).toBe(409);

@@ -71,6 +71,8 @@ export function createCanvas(options: CanvasOptions) {
   /** A still shown by an operator holds the screen until then (Infinity: until the next command). */
   let holdUntil = 0;
   let started = false;
+  /** No display watches (a created canvas): slots stop, so the source stops once its buffer is full. */
+  let resting = false;
 
   const emit = (event: CanvasEvent) => {
     for (const listener of listeners) listener(event);
@@ -245,6 +247,23 @@ export function createCanvas(options: CanvasOptions) {
       if (state === 'paused') this.next();
     },
 
+    /**
+     * Stops the slots while nobody watches, without a state change an operator would see: the
+     * render-ahead queue and the source's buffer fill up and then nothing more is made.
+     */
+    rest() {
+      if (resting) return;
+      resting = true;
+      pacer.pause();
+    },
+
+    /** A display is back: slots go on (unless an operator paused the canvas). */
+    wake() {
+      if (!resting) return;
+      resting = false;
+      if (started && state !== 'paused' && state !== 'closed') pacer.resume();
+    },
+
     /** Shows the next frame now, ends any hold, and starts the pacing grid again from here. */
     next(): boolean {
       holdUntil = 0;
@@ -316,7 +335,7 @@ export function createCanvas(options: CanvasOptions) {
       if (state !== 'paused') return;
       holdUntil = 0;
       setState(channel.latest ? 'holding' : 'starting');
-      pacer.resume();
+      if (!resting) pacer.resume();
       log.info('Canvas resumed');
     },
 

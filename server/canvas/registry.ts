@@ -32,8 +32,9 @@ const PHASES = 8;
 /**
  * Every canvas of the server by slug: the declared ones from the start, others created by a
  * display connecting. A created canvas starts with its first display, so a stranger's slug
- * costs nothing until someone watches it, and is removed `limits.createdCanvasIdleSeconds`
- * after its last display leaves.
+ * costs nothing until someone watches it, rests (no slots, so no more renders or generation
+ * once its buffers are full) while no display watches, and is removed
+ * `limits.createdCanvasIdleSeconds` after its last display leaves.
  */
 export function createRegistry(options: RegistryOptions) {
   const { config, renderer, clock, logger, inference } = options;
@@ -90,8 +91,10 @@ export function createRegistry(options: RegistryOptions) {
         canvas.start(phaseOf(canvas.config.fps));
         logger.info({ slug }, 'Canvas started: its first display is watching');
       }
+      canvas.wake();
       return;
     }
+    canvas.rest();
     if (reapers.has(slug)) return;
     reapers.set(
       slug,

@@ -2,7 +2,7 @@ import { Client } from 'node-osc';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../scripts/cli/main.js';
 import type { EaselEvent } from '../../server/control/events.js';
-import { DisplayClient } from '../support/display-client.js';
+import { DisplayClient, refusedUpgrade } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
 
@@ -157,5 +157,19 @@ describe('DELETE /api/canvases/:slug', () => {
     const missing = await api('/api/canvases/nobody', { method: 'DELETE', headers: auth });
     expect(missing.status).toBe(404);
     expect(await slugs()).toContain('left-canva');
+  });
+});
+
+describe('with createCanvasesOnConnect off', () => {
+  it('a display asking for a near miss gets 404 naming the canvas it meant', async () => {
+    const closed = await startTestServer({ EASEL_FOLDER: folder.dir, EASEL_CREATE_CANVASES_ON_CONNECT: 'false', EASEL_CANVASES: JSON.stringify([{ slug: 'left-canva', source: { type: 'folder' } }]) });
+    try {
+      const refused = await refusedUpgrade(closed.ws('left-canvas'));
+      expect(refused.status).toBe(404);
+      expect(JSON.parse(refused.body)).toMatchObject({ code: 'EASEL_ERR_NOT_FOUND', detail: 'Canvas "left-canvas" is not declared: did you mean "left-canva"?' });
+      expect(closed.server.registry.get('left-canvas')).toBeUndefined();
+    } finally {
+      await closed.close();
+    }
   });
 });

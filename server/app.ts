@@ -75,6 +75,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   const renderer = createRenderer({
     onRendered: metrics.observeRender,
     limitInputPixels: config.render.limitInputPixels,
+    maxFileBytes: config.render.maxFileBytes,
     webp: config.render.webp,
     jpeg: config.render.jpeg,
     avif: config.render.avif,
@@ -105,6 +106,12 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         if (event.type === 'state') events.emit({ type: 'canvas', slug: canvas.slug, state: event.state });
         else events.emit({ type: 'canvas', slug: canvas.slug, source: event.kind });
       }),
+    // The console drops the card; a playlist on a canvas reaped for want of displays stops.
+    onRemoved: (slug, reason) => {
+      playlists.stop(slug);
+      metrics.forgetCanvas(slug);
+      events.emit({ type: 'canvas', slug, removed: reason });
+    },
   });
   const isClosing = () => closing;
 
@@ -147,9 +154,9 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     commands,
     clock,
     logger,
-    // Frames steps count the frames a canvas shows; a playlist may name a canvas not yet created.
+    // Frames steps count the frames a canvas shows; a playlist never creates a canvas.
     onFrame: (slug, listener) =>
-      registry.getOrCreate(slug)?.onEvent((event) => {
+      registry.get(slug)?.onEvent((event) => {
         if (event.type === 'frame') listener();
       }) ?? (() => undefined),
   });

@@ -226,6 +226,7 @@ export const schema = {
   limits: {
     maxDisplaysPerCanvas: { doc: 'Displays one canvas takes; more get HTTP 503 before the upgrade', format: 'positive-int', default: 2000, env: 'EASEL_MAX_DISPLAYS_PER_CANVAS' },
     maxCanvases: { doc: 'Canvases the server runs; a display asking for one more gets HTTP 503', format: 'positive-int', default: 64, env: 'EASEL_MAX_CANVASES' },
+    createdCanvasIdleSeconds: { doc: 'A canvas a display created (not declared) is removed this long after its last display leaves', format: 'non-negative-int', default: 300, env: 'EASEL_CREATED_CANVAS_IDLE_SECONDS' },
     maxConnections: { doc: 'Display connections overall; more get HTTP 503 before the upgrade', format: 'positive-int', default: 10_000, env: 'EASEL_MAX_CONNECTIONS' },
     connectionsPerSecond: { doc: 'New display connections per second from one address; more get HTTP 429', format: 'positive-int', default: 20, env: 'EASEL_CONNECTIONS_PER_SECOND' },
     connectionBurst: { doc: 'New display connections from one address at once before the per-second rate applies', format: 'positive-int', default: 100, env: 'EASEL_CONNECTION_BURST' },
@@ -292,7 +293,7 @@ export interface EaselConfig {
   inference: { endpoints: string[]; width: number; height: number; maxBatch: number; bufferSeconds: number; deadlineMs: number; stallMs: number };
   canvases: CanvasDeclaration[];
   createCanvasesOnConnect: boolean;
-  limits: { maxDisplaysPerCanvas: number; maxCanvases: number; maxConnections: number; connectionsPerSecond: number; connectionBurst: number; rateLimitLoopback: boolean; maxEventStreams: number; eventStreamsPerAddress: number; fdHeadroom: number };
+  limits: { maxDisplaysPerCanvas: number; maxCanvases: number; createdCanvasIdleSeconds: number; maxConnections: number; connectionsPerSecond: number; connectionBurst: number; rateLimitLoopback: boolean; maxEventStreams: number; eventStreamsPerAddress: number; fdHeadroom: number };
   operator: { token: string; openReads: boolean; maxBodyBytes: number; rateLimit: { perMinute: number; burst: number } };
   osc: { enabled: boolean; host: string; port: number };
   playlists: { dir: string };

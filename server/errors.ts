@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   EASEL_ERR_INFERENCE_BAD_IMAGE: 'The inference service returned bytes that do not decode as an image; they are skipped',
   EASEL_ERR_INFERENCE_STALLED: 'The inference service sent no image for longer than the buffer lasts; the call is cancelled and retried',
   EASEL_ERR_NOT_FOUND: 'The canvas, job or playlist asked for does not exist',
+  EASEL_ERR_CANVAS_DECLARED: 'A canvas declared in the config cannot be removed through the API',
   EASEL_ERR_REQUEST_INVALID: 'A request field is missing or not allowed; the message names the field',
   EASEL_ERR_AUTH_REQUIRED: 'A mutating API route was called without the operator token',
   EASEL_ERR_AUTH_INVALID: 'The operator token sent is not the configured one',

@@ -154,6 +154,8 @@ export function createMetrics() {
     },
     observeRender: (ms: number) => renderSeconds.observe(seconds(ms)),
     observePacing: (canvas: string, lateMs: number) => pacingSeconds.observe({ canvas }, seconds(Math.max(0, lateMs))),
+    /** A removed canvas's series go too: strangers' slugs that come and go must not pile up. */
+    forgetCanvas: (canvas: string) => pacingSeconds.remove({ canvas }),
     observeInference: (ms: number) => inferenceSeconds.observe(seconds(ms)),
     countInferenceError: (code: string) => inferenceErrors.inc({ code }),
     async text(): Promise<{ body: string; contentType: string }> {

@@ -13,6 +13,11 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['next', 'a'], { EASEL_OPERATOR_TOKEN: '' })).not.toHaveProperty('token');
   });
 
+  it('reads remove SLUG', () => {
+    expect(parseCliArgs(['remove', 'kiosk-9'], {}).command).toEqual({ name: 'remove', slug: 'kiosk-9' });
+    expect(() => parseCliArgs(['remove'], {})).toThrow('Usage: easel remove SLUG');
+  });
+
   it('reads a prompt with its seed and steps, joining unquoted words', () => {
     expect(parseCliArgs(['prompt', 'lobby', 'a', 'red', 'boat', '--seed', '7', '--steps', '2'], {}).command).toEqual({
       name: 'prompt', slug: 'lobby', prompt: 'a red boat', seed: 7, steps: 2,

@@ -18,6 +18,7 @@ Commands:
   resume SLUG                        go on streaming
   playlist SLUG NAME                 start the playlist NAME on that canvas
   playlist SLUG --stop               stop it
+  remove SLUG                        remove a canvas a display created (declared ones stay)
 
 Options:
   --server URL   the Easel server (default: $EASEL_URL, else ${DEFAULT_SERVER})
@@ -32,7 +33,7 @@ export type CliCommand =
   | { name: 'help' }
   | { name: 'status'; slug?: string; json: boolean }
   | { name: 'prompt'; slug: string; prompt: string; seed?: number; steps?: number }
-  | { name: 'next' | 'pause' | 'resume'; slug: string }
+  | { name: 'next' | 'pause' | 'resume' | 'remove'; slug: string }
   | { name: 'playlist'; slug: string; playlist: string }
   | { name: 'playlist-stop'; slug: string };
 
@@ -112,6 +113,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     case 'next':
     case 'pause':
     case 'resume':
+    case 'remove':
       expectCount(rest, 1, 1, `${name} SLUG`);
       return invocation({ name, slug: slug(rest[0]!) });
     case 'playlist':

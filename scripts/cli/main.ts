@@ -76,6 +76,9 @@ async function execute(command: Exclude<CliCommand, { name: 'help' }>, api: ApiC
     case 'playlist':
       await api.request('POST', `${canvas(command.slug)}/playlist`, { name: command.playlist });
       return `Started playlist "${command.playlist}" on ${command.slug}`;
+    case 'remove':
+      await api.request('DELETE', canvas(command.slug));
+      return `Removed ${command.slug}`;
     case 'playlist-stop':
       await api.request('DELETE', `${canvas(command.slug)}/playlist`);
       return `Stopped the playlist on ${command.slug}`;

@@ -1,12 +1,13 @@
 import type { Registry } from '../canvas/registry.js';
 import type { CanvasCommands, CommandOrigin, PromptCommand, SourceCommand } from '../control/command-types.js';
+import type { CanvasRemoval } from '../control/commands.js';
 import { EaselError } from '../errors.js';
 import type { ImageFormat } from '../stream/rendition.js';
 import { jsonBody, type ApiRequest, type createApi } from './http.js';
 
 export interface CanvasRouteDeps {
   api: ReturnType<typeof createApi>;
-  commands: CanvasCommands;
+  commands: CanvasCommands & CanvasRemoval;
   registry: Registry;
   maxBodyBytes: number;
   /** Extra facts per canvas from other parts (playlist position, current job). */
@@ -34,6 +35,15 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
 
   api.route('get', '/api/canvases', () => ({ status: 200, json: { canvases: commands.list().map((c) => ({ ...c, ...deps.extras(c.slug) })) } }));
   api.route('get', '/api/canvases/:slug', (req) => ({ status: 200, json: describe(req.params.slug!) }));
+  api.route(
+    'del',
+    '/api/canvases/:slug',
+    async (req) => {
+      await commands.removeCanvas(req.params.slug!, origin(req));
+      return { status: 200, json: { removed: req.params.slug! } };
+    },
+    { mutating: true },
+  );
 
   api.route(
     'post',
@@ -105,8 +115,7 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
   );
 
   api.route('get', '/api/canvases/:slug/frame', async (req) => {
-    const canvas = registry.get(req.params.slug!);
-    if (!canvas) throw new EaselError('EASEL_ERR_NOT_FOUND', `No canvas "${req.params.slug}"`, { hint: 'GET /api/canvases lists them' });
+    const canvas = registry.existing(req.params.slug!);
     const wanted = (req.query.get('format') ?? (req.headers.accept?.includes('image/webp') ? 'webp' : 'jpeg')) as ImageFormat;
     if (!['webp', 'jpeg', 'avif'].includes(wanted)) throw new EaselError('EASEL_ERR_REQUEST_INVALID', `format: value "${wanted}" is not one of webp, jpeg, avif`, { hint: 'Use ?format=jpeg' });
     const latest = await canvas.latestImage(wanted);

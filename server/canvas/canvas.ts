@@ -24,6 +24,8 @@ export interface CanvasOptions {
   stallSlots: number;
   /** Told how late each slot fired against its schedule, ms (for metrics). */
   onSlotLate?: (lateMs: number) => void;
+  /** Told how many displays watch after each one comes or goes (the registry starts and reaps canvases by it). */
+  onDisplayCount?: (count: number) => void;
 }
 
 export type CanvasState = 'starting' | 'streaming' | 'holding' | 'paused' | 'closed';
@@ -72,6 +74,8 @@ export function createCanvas(options: CanvasOptions) {
   /** A still shown by an operator holds the screen until then (Infinity: until the next command). */
   let holdUntil = 0;
   let started = false;
+  /** No display watches (a created canvas): slots stop, so the source stops once its buffer is full. */
+  let resting = false;
 
   const emit = (event: CanvasEvent) => {
     for (const listener of listeners) listener(event);
@@ -150,6 +154,7 @@ export function createCanvas(options: CanvasOptions) {
       );
       channel.remove(display);
       stuck.close(display);
+      options.onDisplayCount?.(channel.displays.size);
     }
   }
 
@@ -191,6 +196,10 @@ export function createCanvas(options: CanvasOptions) {
 
     get source(): Source {
       return source;
+    },
+
+    get started(): boolean {
+      return started;
     },
 
     /** Starts producing and pacing; the first slot falls `phaseMs` from now. */
@@ -245,6 +254,23 @@ export function createCanvas(options: CanvasOptions) {
       if (state === 'paused') this.next();
     },
 
+    /**
+     * Stops the slots while nobody watches, without a state change an operator would see: the
+     * render-ahead queue and the source's buffer fill up and then nothing more is made.
+     */
+    rest() {
+      if (resting) return;
+      resting = true;
+      pacer.pause();
+    },
+
+    /** A display is back: slots go on (unless an operator paused the canvas). */
+    wake() {
+      if (!resting) return;
+      resting = false;
+      if (started && state !== 'paused' && state !== 'closed') pacer.resume();
+    },
+
     /** Shows the next frame now, ends any hold, and starts the pacing grid again from here. */
     next(): boolean {
       holdUntil = 0;
@@ -269,11 +295,14 @@ export function createCanvas(options: CanvasOptions) {
       channel.add(display);
       const latest = channel.latest;
       if (latest && channel.deliver(display, latest, clock.now()) === 'missing') renderLate(latest, display);
+      options.onDisplayCount?.(channel.displays.size);
     },
 
     detach(display: Display) {
+      if (!channel.displays.has(display)) return;
       channel.remove(display);
       stuck.forget(display);
+      options.onDisplayCount?.(channel.displays.size);
     },
 
     /** A display told us its screen changed: move it to the rendition that fits. */
@@ -315,7 +344,7 @@ export function createCanvas(options: CanvasOptions) {
       if (state !== 'paused') return;
       holdUntil = 0;
       setState(channel.latest ? 'holding' : 'starting');
-      pacer.resume();
+      if (!resting) pacer.resume();
       log.info('Canvas resumed');
     },
 

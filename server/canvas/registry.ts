@@ -10,6 +10,7 @@ import type { Renderer } from '../stream/renderer.js';
 import type { Source } from '../stream/source.js';
 import { createStillSource } from '../stream/still-source.js';
 import { createCanvas, type Canvas } from './canvas.js';
+import { nearestSlug } from './suggest.js';
 
 export interface RegistryOptions {
   config: EaselConfig;
@@ -22,6 +23,8 @@ export interface RegistryOptions {
   onCanvas?: (canvas: Canvas) => void;
   /** Told how late each canvas's slots fire, ms. */
   onSlotLate?: (slug: string, lateMs: number) => void;
+  /** Told of every canvas removed (idle, or by an operator), after it is closed. */
+  onRemoved?: (slug: string, reason: 'idle' | 'operator') => void;
 }
 
 const PHASES = 8;
@@ -29,11 +32,22 @@ const PHASES = 8;
 /** What a canvas can be switched to at run time: a source from config, or one still file. */
 export type RuntimeSource = SourceConfig | { type: 'still'; path: string };
 
-/** Every canvas of the server by slug: the declared ones from the start, others on first use. */
+/**
+ * Every canvas of the server by slug: the declared ones from the start, others created by a
+ * display connecting. A created canvas starts with its first display, so a stranger's slug
+ * costs nothing until someone watches it, rests (no slots, so no more renders or generation
+ * once its buffers are full) while no display watches, and is removed
+ * `limits.createdCanvasIdleSeconds` after its last display leaves.
+ */
 export function createRegistry(options: RegistryOptions) {
   const { config, renderer, clock, logger, inference } = options;
   const canvases = new Map<string, Canvas>();
   const prompters = new Map<string, InferenceSource>();
+  /** Idle timers of created canvases with no display, by slug. */
+  const reapers = new Map<string, unknown>();
+  const created = new Set<string>();
+  const idleMs = config.limits.createdCanvasIdleSeconds * 1000;
+  const phaseOf = (fps: number) => (((canvases.size - 1) % PHASES) * (1000 / fps)) / PHASES;
 
   function createSource(canvas: CanvasConfig): Source {
     prompters.delete(canvas.slug);
@@ -69,12 +83,66 @@ export function createRegistry(options: RegistryOptions) {
   function sourceOf(canvas: CanvasConfig, source: RuntimeSource): Source {
     if (source.type !== 'still') return createSource({ ...canvas, source });
     prompters.delete(canvas.slug);
-    return createStillSource({ image: { path: source.path }, logger: logger.child({ slug: canvas.slug }) });
+    return createStillSource({ image: { path: source.path }, maxFileBytes: config.render.maxFileBytes, logger: logger.child({ slug: canvas.slug }) });
+  }
+
+  function disarm(slug: string) {
+    if (reapers.has(slug)) clock.clearTimeout(reapers.get(slug));
+    reapers.delete(slug);
+  }
+
+  /** Displays came or went on a created canvas: start it with the first, reap it after the last. */
+  function displaysChanged(canvas: Canvas, count: number) {
+    const slug = canvas.slug;
+    if (canvases.get(slug) !== canvas || !created.has(slug)) return;
+    if (count > 0) {
+      disarm(slug);
+      if (!canvas.started) {
+        canvas.start(phaseOf(canvas.config.fps));
+        logger.info({ slug }, 'Canvas started: its first display is watching');
+      }
+      canvas.wake();
+      return;
+    }
+    canvas.rest();
+    if (reapers.has(slug)) return;
+    reapers.set(
+      slug,
+      clock.setTimeout(() => {
+        reapers.delete(slug);
+        if (canvas.channel.displays.size === 0) void remove(slug, 'idle');
+      }, idleMs),
+    );
+  }
+
+  async function remove(slug: string, reason: 'idle' | 'operator'): Promise<void> {
+    const canvas = canvases.get(slug);
+    if (!canvas) return;
+    disarm(slug);
+    canvases.delete(slug);
+    created.delete(slug);
+    prompters.delete(slug);
+    for (const display of [...canvas.channel.displays]) {
+      canvas.detach(display);
+      display.socket.end(1001, 'Canvas removed');
+    }
+    await canvas.close();
+    logger.info({ slug, reason }, reason === 'idle' ? `Canvas removed: no display for ${config.limits.createdCanvasIdleSeconds} s` : 'Canvas removed by an operator');
+    options.onRemoved?.(slug, reason);
+  }
+
+  function notFound(slug: string): EaselError {
+    const near = nearestSlug(slug, canvases.keys());
+    return new EaselError('EASEL_ERR_NOT_FOUND', `No canvas "${slug}"${near ? `: did you mean "${near}"?` : ''}`, {
+      hint: near ? `Use "${near}", or GET /api/canvases to list the canvases` : 'GET /api/canvases lists the canvases; declare new ones under canvases in the config',
+      details: { slug, ...(near ? { didYouMean: near } : {}) },
+    });
   }
 
   /** `initial`: a source restored from before a restart, used instead of the config's. */
-  function add(canvasConfig: CanvasConfig, initial?: RuntimeSource): Canvas {
-    const canvas = createCanvas({
+  function add(canvasConfig: CanvasConfig, how: { initial?: RuntimeSource | undefined; startNow?: boolean } = {}): Canvas {
+    const { initial, startNow = true } = how;
+    const canvas: Canvas = createCanvas({
       config: canvasConfig,
       source: initial ? sourceOf(canvasConfig, initial) : createSource(canvasConfig),
       renderer,
@@ -84,21 +152,22 @@ export function createRegistry(options: RegistryOptions) {
       stallTimeoutMs: config.displays.stallTimeoutMs,
       stallSlots: config.displays.stallSlots,
       ...(options.onSlotLate ? { onSlotLate: (ms: number) => options.onSlotLate!(canvasConfig.slug, ms) } : {}),
+      onDisplayCount: (count) => displaysChanged(canvas, count),
     });
     canvases.set(canvasConfig.slug, canvas);
     options.onCanvas?.(canvas);
     // Canvases' slots are spread over the period, so their fan-outs never pile into one
     // event-loop turn (and a display of the last canvas does not wait for all the others).
-    canvas.start((((canvases.size - 1) % PHASES) * (1000 / canvasConfig.fps)) / PHASES);
+    if (startNow) canvas.start(phaseOf(canvasConfig.fps));
     const { source, fps, width, height } = canvasConfig;
-    logger.info({ slug: canvasConfig.slug, source: initial ?? source, fps, width, height }, 'Canvas started');
+    logger.info({ slug: canvasConfig.slug, source: initial ?? source, fps, width, height }, startNow ? 'Canvas started' : 'Canvas created for a display; it starts when the display is in');
     return canvas;
   }
 
   return {
     /** Starts the canvases declared in config; `restored` names a source that replaces a canvas's own. */
     startDeclared(restored?: (slug: string) => RuntimeSource | undefined) {
-      for (const declared of config.canvases) if (!canvases.has(declared.slug)) add(resolveCanvas(config, declared), restored?.(declared.slug));
+      for (const declared of config.canvases) if (!canvases.has(declared.slug)) add(resolveCanvas(config, declared), { initial: restored?.(declared.slug) });
     },
 
     /** The inference source of a canvas; undefined for other sources. */
@@ -124,7 +193,24 @@ export function createRegistry(options: RegistryOptions) {
       return canvases.get(slug);
     },
 
-    /** The canvas for a valid slug, created with the defaults when allowed; undefined otherwise. */
+    /** The canvas, or EASEL_ERR_NOT_FOUND naming the nearest existing slug: commands never create one. */
+    existing(slug: string): Canvas {
+      const canvas = canvases.get(slug);
+      if (!canvas) throw notFound(slug);
+      return canvas;
+    },
+
+    notFound,
+
+    /** Declared in config (never reaped; DELETE refuses it) rather than created by a display. */
+    isDeclared(slug: string): boolean {
+      return canvases.has(slug) && !created.has(slug);
+    },
+
+    /**
+     * For a display connecting: the canvas, created with the defaults when allowed (it starts
+     * when the display is attached, and is reaped once no display is left); undefined otherwise.
+     */
     getOrCreate(slug: string): Canvas | undefined {
       const existing = canvases.get(slug);
       if (existing || !config.createCanvasesOnConnect) return existing;
@@ -134,8 +220,15 @@ export function createRegistry(options: RegistryOptions) {
           details: { limit: 'maxCanvases' },
         });
       }
-      return add(resolveCanvas(config, { slug }));
+      created.add(slug);
+      const canvas = add(resolveCanvas(config, { slug }), { startNow: false });
+      // Armed now too: an upgrade that never opens leaves a canvas no display will ever leave.
+      displaysChanged(canvas, 0);
+      return canvas;
     },
+
+    /** Closes a canvas and forgets it; its displays are closed with 1001. */
+    remove: (slug: string) => remove(slug, 'operator'),
 
     /**
      * Replaces a canvas's source: a folder, generation (with its fallback) or a still file.
@@ -158,6 +251,7 @@ export function createRegistry(options: RegistryOptions) {
     },
 
     async closeAll(): Promise<void> {
+      for (const slug of [...reapers.keys()]) disarm(slug);
       await Promise.allSettled([...canvases.values()].map((c) => c.close()));
     },
   };

@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import type { Canvas } from '../canvas/canvas.js';
 import type { Registry } from '../canvas/registry.js';
 import { parseSlug } from '../canvas/slug.js';
@@ -9,8 +8,14 @@ import { EaselError } from '../errors.js';
 import type { InferenceClient } from '../inference/client.js';
 import type { Logger } from '../logger.js';
 import type { CanvasCommands, CommandOrigin, PromptCommand, SourceCommand } from './command-types.js';
+import { checkBytes, checkHeader, checkImageFile } from '../stream/image-limits.js';
 import type { EventBus } from './events.js';
 import type { JobTracker } from './jobs.js';
+
+/** `DELETE /api/canvases/:slug`: only the HTTP API removes canvases, so it is not a CanvasCommand. */
+export interface CanvasRemoval {
+  removeCanvas(slug: string, origin: CommandOrigin): Promise<void>;
+}
 
 /** Playlists, provided once the playlist manager is up. */
 export interface PlaylistControl {
@@ -27,8 +32,6 @@ export interface CommandsOptions {
   logger: Logger;
 }
 
-const UPLOAD_FORMATS = new Set(['jpeg', 'png', 'webp', 'heif', 'tiff', 'gif']);
-
 const invalid = (field: string, message: string, hint: string) =>
   new EaselError('EASEL_ERR_REQUEST_INVALID', `${field}: ${message}`, { hint, details: { field } });
 
@@ -36,16 +39,16 @@ const invalid = (field: string, message: string, hint: string) =>
  * The canvas commands behind HTTP, OSC and playlists: each is checked, carried out, logged in
  * one line naming where it came from, and announced on the event bus.
  */
-export function createCommands(options: CommandsOptions): CanvasCommands & { setPlaylists(p: PlaylistControl): void } {
+export function createCommands(options: CommandsOptions): CanvasCommands & CanvasRemoval & { setPlaylists(p: PlaylistControl): void } {
   const { registry, config, events, jobs, inference, logger: log } = options;
+  const imageLimits = config.render;
   let playlists: PlaylistControl | undefined;
 
-  function canvasFor(slug: string, create = true): Canvas {
+  /** Commands act on canvases that exist: a typo gets "did you mean", never a new canvas. */
+  function canvasFor(slug: string): Canvas {
     const check = parseSlug(slug);
     if (!check.ok) throw new EaselError('EASEL_ERR_SLUG_INVALID', check.reason, { hint: 'Use lowercase letters, digits and dashes, e.g. left-canva' });
-    const canvas = create ? registry.getOrCreate(slug) : registry.get(slug);
-    if (!canvas) throw new EaselError('EASEL_ERR_NOT_FOUND', `No canvas "${slug}"`, { hint: 'GET /api/canvases lists them; declare it under canvases in the config' });
-    return canvas;
+    return registry.existing(slug);
   }
 
   const announce = (slug: string, command: string, origin: CommandOrigin, detail?: Record<string, unknown>) => {
@@ -105,7 +108,7 @@ export function createCommands(options: CommandsOptions): CanvasCommands & { set
     },
 
     list: () => registry.list().map((c) => c.snapshot()),
-    get: (slug) => canvasFor(slug, false).snapshot(),
+    get: (slug) => canvasFor(slug).snapshot(),
 
     async setPrompt(slug, command, origin) {
       const client = needInference();
@@ -139,18 +142,8 @@ export function createCommands(options: CommandsOptions): CanvasCommands & { set
 
     async showStill(slug, image, holdMs, origin) {
       const canvas = canvasFor(slug);
-      const meta = await sharp(image).metadata().catch(() => undefined);
-      if (!meta?.format || !UPLOAD_FORMATS.has(meta.format)) {
-        throw new EaselError('EASEL_ERR_UNSUPPORTED_MEDIA', `The body is not an image Easel can show${meta?.format ? ` (it is ${meta.format})` : ''}`, {
-          hint: 'Send the bytes of a JPEG, PNG, WebP, AVIF, TIFF or GIF file as the request body',
-        });
-      }
-      const pixels = (meta.width ?? 0) * (meta.height ?? 0);
-      if (pixels > config.render.limitInputPixels) {
-        throw new EaselError('EASEL_ERR_IMAGE_TOO_LARGE', `Image is ${meta.width}x${meta.height}, over the pixel limit of ${config.render.limitInputPixels}`, {
-          hint: 'Scale it down before sending, or raise render.limitInputPixels',
-        });
-      }
+      checkBytes(image.length, imageLimits, 'The image');
+      await checkHeader(image, imageLimits, 'The body');
       const id = `u-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
       await canvas.showStill({ id, data: image, source: 'upload', createdAt: Date.now() }, holdMs);
       announce(slug, 'image', origin, { imageId: id, holdMs: holdMs === Infinity ? null : holdMs });
@@ -171,7 +164,10 @@ export function createCommands(options: CommandsOptions): CanvasCommands & { set
         if (order !== 'name' && order !== 'shuffle') throw invalid('order', `value ${JSON.stringify(order)} is not one of name, shuffle`, 'Leave it out for name order');
         await registry.setSource(slug, { type: 'folder', path: await checkPath('path', s.path, 'folder'), order });
       } else if (type === 'still') {
-        await registry.setSource(slug, { type: 'still', path: await checkPath('path', (source as { path?: unknown }).path, 'file') });
+        const file = await checkPath('path', (source as { path?: unknown }).path, 'file');
+        // Refused here, before anything changes or is read: a 1 GB still never reaches the canvas.
+        await checkImageFile(file, imageLimits);
+        await registry.setSource(slug, { type: 'still', path: file });
       } else if (type === 'inference') {
         needInference();
         const s = source as Extract<SourceCommand, { type: 'inference' }>;
@@ -206,9 +202,22 @@ export function createCommands(options: CommandsOptions): CanvasCommands & { set
       announce(slug, 'playlist', origin, { name });
     },
     stopPlaylist(slug, origin) {
-      canvasFor(slug, false);
+      canvasFor(slug);
       playlists?.stop(slug);
       announce(slug, 'playlist-stop', origin);
+    },
+
+    async removeCanvas(slug, origin) {
+      canvasFor(slug);
+      if (registry.isDeclared(slug)) {
+        throw new EaselError('EASEL_ERR_CANVAS_DECLARED', `Canvas "${slug}" is declared in the config and is not removed`, {
+          hint: 'Pause it instead, or take it out of canvases in the config and restart; only canvases displays created can be removed',
+          details: { slug },
+        });
+      }
+      playlists?.stop(slug);
+      announce(slug, 'remove', origin);
+      await registry.remove(slug);
     },
 
     cancelJob(id, origin) {

@@ -3,7 +3,7 @@ import type { CommandOrigin, JobSnapshot } from './command-types.js';
 
 /** What the operator console and `GET /api/events` hear about. */
 export type EaselEvent =
-  | { type: 'canvas'; slug: string; state?: CanvasState; source?: string }
+  | { type: 'canvas'; slug: string; state?: CanvasState; source?: string; removed?: 'idle' | 'operator' }
   | { type: 'command'; slug: string; command: string; origin: CommandOrigin; detail?: Record<string, unknown> }
   | { type: 'job'; job: JobSnapshot }
   | { type: 'playlist'; slug?: string; name: string; event: string; detail?: Record<string, unknown> };

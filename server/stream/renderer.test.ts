@@ -60,6 +60,14 @@ describe('createRenderer', () => {
     expect(String((err as Error).message)).toContain('2100x2000');
   });
 
+  it('refuses image data over render.maxFileBytes before decoding, whatever its source (inference, upload, still)', async () => {
+    const data = await solid(300, 200, '#123456');
+    const err = await createRenderer({ ...options, maxFileBytes: data.length - 1 }).render(image(data), [spec('webp')]).catch((e: unknown) => e);
+    expect(isEaselError(err, 'EASEL_ERR_IMAGE_TOO_LARGE')).toBe(true);
+    expect((err as { details: Record<string, unknown> }).details).toMatchObject({ bytes: data.length, maxFileBytes: data.length - 1 });
+    await expect(createRenderer({ ...options, maxFileBytes: data.length }).render(image(data), [spec('webp')])).resolves.toBeDefined();
+  });
+
   it('refuses a truncated JPEG instead of showing half an image', async () => {
     const noise = Buffer.alloc(300 * 300 * 3);
     for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919) % 251;

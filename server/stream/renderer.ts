@@ -1,5 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import { EaselError } from '../errors.js';
+import { checkBytes } from './image-limits.js';
 import { createRenditionCache } from './rendition-cache.js';
 import { MIME, renditionKey, type ImageFormat, type RenditionSpec } from './rendition.js';
 import type { SourceImage } from './source.js';
@@ -16,6 +17,8 @@ export interface EncodedImage {
 export interface RendererOptions {
   /** Images with more pixels than this are refused before decoding (width × height). */
   limitInputPixels: number;
+  /** Image data larger than this is refused before decoding (render.maxFileBytes); no limit when absent. */
+  maxFileBytes?: number;
   webp: { quality: number; effort: number };
   jpeg: { quality: number };
   avif: { quality: number; effort: number };
@@ -74,6 +77,8 @@ export function createRenderer(options: RendererOptions): Renderer {
   };
 
   async function renderUncached(image: SourceImage, specs: readonly RenditionSpec[]) {
+    // Every way in ends here (inference images, uploads, stills), so the byte limit holds for all.
+    if (options.maxFileBytes !== undefined) checkBytes(image.data.length, { maxFileBytes: options.maxFileBytes, limitInputPixels: options.limitInputPixels }, 'Image');
     const meta = await sharp(image.data, { ...input, limitInputPixels: false }).metadata();
     const pixels = (meta.width ?? 0) * (meta.height ?? 0);
     if (options.limitInputPixels > 0 && pixels > options.limitInputPixels) {

@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isEaselError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from './clock.js';
+import { checkBytes } from './image-limits.js';
 import type { Source, SourceImage, SourceStatus } from './source.js';
 import { isTransientFsError, TRANSIENT_RETRY_MS } from './transient-error.js';
 
 export interface StillSourceOptions {
   /** An image file, or bytes an operator uploaded. */
   image: { path: string } | { data: Buffer; name: string };
+  /** A file larger than this is refused from its size, never read (render.maxFileBytes). */
+  maxFileBytes: number;
   logger: Logger;
   clock?: Clock;
 }
@@ -44,6 +48,8 @@ export function createStillSource(options: StillSourceOptions): Source {
   }
 
   async function load(): Promise<SourceImage> {
+    // The file may have grown since the command checked it: stat again before reading it whole.
+    if (!('data' in options.image)) checkBytes((await stat(name)).size, { maxFileBytes: options.maxFileBytes, limitInputPixels: Infinity }, `Still image "${name}"`);
     const data = 'data' in options.image ? options.image.data : await readFile(name);
     const id = `s-${createHash('sha1').update(data).digest('base64url').slice(0, 12)}`;
     return { id, data, source: 'still', createdAt: Date.now(), cacheKey: id };
@@ -65,18 +71,20 @@ export function createStillSource(options: StillSourceOptions): Source {
         return await loadPatiently(signal);
       } catch (err) {
         if (signal.aborted || closed.signal.aborted) throw err;
-        status = {
-          state: 'failed',
-          code: 'EASEL_ERR_IMAGE_UNREADABLE',
-          reason: `Still image "${name}" cannot be read: ${(err as Error).message}`,
-          hint: 'Check the path and its permissions, then set the source again',
-        };
+        status = isEaselError(err)
+          ? { state: 'failed', code: err.code, reason: err.message, hint: err.hint }
+          : {
+              state: 'failed',
+              code: 'EASEL_ERR_IMAGE_UNREADABLE',
+              reason: `Still image "${name}" cannot be read: ${(err as Error).message}`,
+              hint: 'Check the path and its permissions, then set the source again',
+            };
         log.warn({ code: status.code, hint: status.hint }, status.reason);
         return forever(signal);
       }
     },
     reject(_image, err) {
-      status = { state: 'failed', code: 'EASEL_ERR_IMAGE_UNREADABLE', reason: `Still image "${name}" cannot be shown: ${err.message}`, hint: 'Use a complete JPEG, PNG, WebP, AVIF, TIFF or GIF under the pixel limit' };
+      status = { state: 'failed', code: isEaselError(err, 'EASEL_ERR_IMAGE_TOO_LARGE') ? err.code : 'EASEL_ERR_IMAGE_UNREADABLE', reason: `Still image "${name}" cannot be shown: ${err.message}`, hint: 'Use a complete JPEG, PNG, WebP, AVIF, TIFF or GIF under the pixel limit' };
       log.warn({ code: status.code, hint: status.hint }, status.reason);
     },
     status: () => status,

@@ -201,7 +201,13 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       }
       if (!canvas) {
         refused.unknownCanvas++;
-        replyProblem(res, 404, { title: 'No such canvas', detail: `Canvas "${check.slug}" is not declared`, hint: 'Declare it under canvases in the config, or set createCanvasesOnConnect to true' });
+        const near = registry.notFound(check.slug).details.didYouMean as string | undefined;
+        replyProblem(res, 404, {
+          title: 'No such canvas',
+          detail: `Canvas "${check.slug}" is not declared${near ? `: did you mean "${near}"?` : ''}`,
+          hint: near ? `Open /ws/${near}` : 'Declare it under canvases in the config, or set createCanvasesOnConnect to true',
+          code: 'EASEL_ERR_NOT_FOUND',
+        });
         return;
       }
       if (canvas.channel.displays.size >= limits.maxDisplaysPerCanvas) {
@@ -224,6 +230,20 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
 
     open(ws) {
       const data = ws.getUserData();
+      // A created canvas with no display yet may have been reaped between upgrade and open.
+      if (registry.get(data.canvas.slug) !== data.canvas) {
+        let again: Canvas | undefined;
+        try {
+          again = registry.getOrCreate(data.canvas.slug);
+        } catch {
+          again = undefined;
+        }
+        if (!again) {
+          ws.end(1013, 'Canvas removed: try again');
+          return;
+        }
+        data.canvas = again;
+      }
       const { canvas, wants } = data;
       const display = createDisplay({
         socket: ws,

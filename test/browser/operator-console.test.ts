@@ -352,6 +352,13 @@ describe('the console model', () => {
     expect(applyCanvasList(model, [canvas()], 2500).canvases[0]!.state).toBe('streaming');
   });
 
+  it('drops the card of a removed canvas at once, with a line saying why', () => {
+    let model = applyCanvasList(emptyModel(), [canvas(), canvas({ slug: 'visitor' })], 1000);
+    model = applyEvent(model, { type: 'canvas', slug: 'visitor', removed: 'idle' }, 2000);
+    expect(model.canvases.map((c) => c.slug)).toEqual(['lobby']);
+    expect(model.feed[0]!.text).toBe('visitor: removed (no display watched it)');
+  });
+
   it('never moves a job backwards, and keeps it on the card once it has ended', () => {
     let model = applyEvent(emptyModel(), { type: 'job', job: job({ state: 'done', produced: 4 }) }, 1000);
     model = applyEvent(model, { type: 'job', job: job({ state: 'generating', produced: 3 }) }, 1100);

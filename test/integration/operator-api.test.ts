@@ -205,7 +205,7 @@ describe('jobs and events', () => {
 
 describe('rate limits', () => {
   it('answers 429 with Retry-After once a client sends too many commands', async () => {
-    const limited = await startTestServer({ EASEL_OPERATOR_TOKEN: TOKEN, EASEL_FOLDER: folder.dir, EASEL_RATE_LIMIT_BURST: '3', EASEL_RATE_LIMIT_PER_MINUTE: '6' });
+    const limited = await startTestServer({ EASEL_OPERATOR_TOKEN: TOKEN, EASEL_FOLDER: folder.dir, EASEL_RATE_LIMIT_BURST: '3', EASEL_RATE_LIMIT_PER_MINUTE: '6', EASEL_CANVASES: JSON.stringify([{ slug: 'x', source: { type: 'folder' } }]) });
     try {
       const statuses = [];
       for (let i = 0; i < 5; i++) statuses.push((await fetch(limited.http('/api/canvases/x/next'), { method: 'POST', headers: auth })).status);

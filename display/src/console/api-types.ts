@@ -102,7 +102,7 @@ export interface CommandOrigin {
 /** The messages of `GET /api/events`, by their `event:` name. */
 export type ServerEvent =
   | { type: 'hello'; canvases: CanvasInfo[] }
-  | { type: 'canvas'; slug: string; state?: CanvasState; source?: string }
+  | { type: 'canvas'; slug: string; state?: CanvasState; source?: string; removed?: string }
   | { type: 'command'; slug: string; command: string; origin?: CommandOrigin; detail?: Record<string, unknown> }
   | { type: 'job'; job: JobInfo }
   | { type: 'playlist'; slug?: string; name: string; event: string; detail?: Record<string, unknown> };

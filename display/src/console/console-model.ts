@@ -1,5 +1,5 @@
 import { JobState, SourceState, type CanvasInfo, type JobInfo, type ServerEvent } from './api-types.js';
-import { eventWords, isJobRunning, type Words } from './describe.js';
+import { eventWords, isJobRunning, Tone, type Words } from './describe.js';
 
 /** The event feed keeps this many lines, newest first. */
 export const FEED_LIMIT = 50;
@@ -76,6 +76,11 @@ export function applyEvent(model: ConsoleModel, event: ServerEvent, at: number):
     case 'hello':
       return applyCanvasList(model, event.canvases, at);
     case 'canvas': {
+      if (event.removed !== undefined) {
+        const canvases = model.canvases.filter((c) => c.slug !== event.slug);
+        const why = event.removed === 'idle' ? 'no display watched it' : 'an operator removed it';
+        return addFeedLine({ ...model, canvases }, { text: `${event.slug}: removed (${why})`, tone: Tone.Info }, at);
+      }
       const before = model.canvases.find((c) => c.slug === event.slug);
       const newKind = event.source !== undefined && event.source !== before?.source.kind;
       const canvases = model.canvases.map((c) => {

@@ -5,6 +5,8 @@
  * without a word: checkFlags refuses it, naming the closest flag.
  */
 
+import { editDistance } from './edit-distance.js';
+
 export interface SchemaOption {
   /** Dotted config key, e.g. log.level. */
   key: string;
@@ -45,17 +47,6 @@ export function schemaOptions(schema: SchemaNode, prefix = ''): SchemaOption[] {
 }
 
 const HELP_FLAGS = ['help', 'h'];
-
-/** Levenshtein distance, for "did you mean". */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
-}
 
 /** The known name nearest to `name`, when it is near enough to be a typo. */
 export function closest(name: string, known: readonly string[]): string | undefined {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { editDistance, nearestSlug } from './suggest.js';
+import { editDistance } from '../edit-distance.js';
+import { nearestSlug } from './suggest.js';
 
 describe('nearestSlug', () => {
   const known = ['left-canva', 'right-canva', 'lobby-3'];

@@ -3,23 +3,7 @@
  * name the canvas the operator meant instead of silently acting on nothing.
  */
 
-/** Edits (insert, delete, substitute) from a to b, giving up past `max`. */
-export function editDistance(a: string, b: string, max = Infinity): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    let best = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost);
-      best = Math.min(best, row[j]!);
-    }
-    if (best > max) return max + 1;
-    previous = row;
-  }
-  return previous[b.length]!;
-}
+import { editDistance } from '../edit-distance.js';
 
 const MAX_EDITS = 2;
 /** A prefix this short (`l`) says nothing about which canvas was meant. */

@@ -4,6 +4,7 @@
  * column with what is allowed there. Pure.
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type YAMLMap } from 'yaml';
+import { editDistance } from '../edit-distance.js';
 
 export interface Problem {
   line: number;
@@ -136,13 +137,3 @@ export function createChecker(doc: Document.Parsed, lineCounter: LineCounter) {
   };
 }
 
-/** Levenshtein distance, for "did you mean" on misspelt keys. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
-}

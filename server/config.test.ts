@@ -108,7 +108,7 @@ describe('config/example.json', () => {
 });
 
 describe('README.md', () => {
-  it('documents every configuration key (regenerate the table with scripts/config-table.ts)', async () => {
+  it('documents every configuration key (regenerate the table with tools/config-table.ts)', async () => {
     const { readFileSync } = await import('node:fs');
     const { schema } = await import('./config.js');
     const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanvasInfo, JobInfo } from '../../display/src/console/api-types.js';
 import { applyCanvasList, applyEvent, emptyModel, FEED_LIMIT, vanishedJobs } from '../../display/src/console/console-model.js';
 import { eventWords, jobWords, sourceTrouble, sourceWords } from '../../display/src/console/describe.js';
-import { startDevInferenceService, type DevInferenceService } from '../../scripts/inference-dev.js';
+import { startDevInferenceService, type DevInferenceService } from '../../tools/inference-dev.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { putImage, solidPng } from '../support/images.js';

@@ -1,6 +1,6 @@
 import { Client } from 'node-osc';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../scripts/cli/main.js';
+import { runCli } from '../../cli/run.js';
 import type { EaselEvent } from '../../server/control/events.js';
 import { DisplayClient, refusedUpgrade } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';

@@ -4,14 +4,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../scripts/cli/main.js';
+import { runCli } from '../../cli/run.js';
 import { PROJECT_ROOT } from '../../server/config.js';
 
 /**
  * `easel` against a stand-in for the operator HTTP API: a node:http server that records each
- * request and answers as DESIGN.md says the API does. The first block runs bin/easel.js as its
- * own process, as `npx easel` does; each spawn costs about a second of tsx start-up, so the
- * rest of the command matrix runs the same runCli in this process, over the same real HTTP.
+ * request and answers as DESIGN.md says the API does. The first block runs cli/main.ts (what
+ * `npx easel` runs, compiled) as its own process; each spawn costs about a second of tsx
+ * start-up, so the rest of the command matrix runs the same runCli in this process, over the
+ * same real HTTP.
  */
 
 interface Recorded {
@@ -59,13 +60,13 @@ async function standIn(reply: (req: Recorded) => Reply = () => ({ status: 200, b
 
 function easel(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(PROJECT_ROOT, 'bin/easel.js'), ...args], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli/main.ts'), ...args], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
     });
   });
 }
 
-/** runCli in this process: everything but the 10-line launcher, over real HTTP. */
+/** runCli in this process: everything but the 6-line entry, over real HTTP. */
 async function easelInProcess(args: string[], env: Record<string, string>) {
   let stdout = '';
   let stderr = '';

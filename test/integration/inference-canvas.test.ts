@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startDevInferenceService } from '../../scripts/inference-dev.js';
+import { startDevInferenceService } from '../../tools/inference-dev.js';
 import { DisplayClient, type ReceivedFrame } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startTestServer, tempFolder } from '../support/server.js';

@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startDevInferenceService, type DevInferenceService, type DevInferenceServiceOptions } from '../../scripts/inference-dev.js';
+import { startDevInferenceService, type DevInferenceService, type DevInferenceServiceOptions } from '../../tools/inference-dev.js';
 import { isEaselError } from '../../server/errors.js';
 import { createInferenceClient, type InferenceClient, type InferenceClientOptions, type InferenceImage } from '../../server/inference/client.js';
 import { FakeClock } from '../support/fake-clock.js';

@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startDevInferenceService, type DevInferenceServiceOptions } from '../../scripts/inference-dev.js';
+import { startDevInferenceService, type DevInferenceServiceOptions } from '../../tools/inference-dev.js';
 import { createInferenceClient } from '../../server/inference/client.js';
 import { createInferenceSource, type InferenceSourceOptions } from '../../server/stream/inference-source.js';
 import type { SourceImage } from '../../server/stream/source.js';

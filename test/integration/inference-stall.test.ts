@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { canvasBadge } from '../../display/src/console/describe.js';
-import { startDevInferenceService } from '../../scripts/inference-dev.js';
+import { startDevInferenceService } from '../../tools/inference-dev.js';
 import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startTestServer, tempFolder } from '../support/server.js';

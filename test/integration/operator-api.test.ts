@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startDevInferenceService, type DevInferenceService } from '../../scripts/inference-dev.js';
+import { startDevInferenceService, type DevInferenceService } from '../../tools/inference-dev.js';
 import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';

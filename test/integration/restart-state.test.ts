@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startDevInferenceService, type DevInferenceService } from '../../scripts/inference-dev.js';
+import { startDevInferenceService, type DevInferenceService } from '../../tools/inference-dev.js';
 import { parseSavedState } from '../../server/control/saved-state.js';
 import { startMain } from '../support/main-process.js';
 import { putImage, solidPng } from '../support/images.js';

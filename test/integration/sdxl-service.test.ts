@@ -1,5 +1,5 @@
 /**
- * The Python SDXL-Turbo service (scripts/sdxl-service/) with its fake pipeline, answering the
+ * The Python SDXL-Turbo service (sdxl-service/) with its fake pipeline, answering the
  * Node inference client over real gRPC on an ephemeral loopback port: health while the
  * "model" loads, GetInfo, a streamed batch, img2img, cancellation the service sees, refused
  * requests, a full queue, and a graceful stop.
@@ -32,7 +32,7 @@ const DEBIAN_PACKAGES = 'python3-grpcio python3-protobuf python3-pil protobuf-co
 /** Why the Python service cannot run on this machine, or undefined when it can. */
 function whyNotRunnable(): string | undefined {
   if (!existsSync(PYTHON)) return `${PYTHON} does not exist`;
-  const check = spawnSync(PYTHON, ['scripts/sdxl-service/protos.py', '--check'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const check = spawnSync(PYTHON, ['sdxl-service/protos.py', '--check'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   if (check.status === 0) return undefined;
   return `${(check.stdout + check.stderr).trim() || `exit ${check.status}`} (apt-get install -y ${DEBIAN_PACKAGES})`;
 }
@@ -51,7 +51,7 @@ interface PythonService {
 }
 
 async function startPythonService(args: string[]): Promise<PythonService> {
-  const child = spawn(PYTHON, ['scripts/sdxl-service/server.py', '--fake', '--host', '127.0.0.1', '--port', '0', ...args], {
+  const child = spawn(PYTHON, ['sdxl-service/server.py', '--fake', '--host', '127.0.0.1', '--port', '0', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

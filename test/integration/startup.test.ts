@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -155,24 +155,24 @@ describe('npm start', () => {
     cleanups.push(dir.remove);
     const root = dir.dir;
     // A tree shaped like the project, whose build scripts only record that they ran.
-    mkdirSync(path.join(root, 'scripts'));
-    cpSync(path.join(PROJECT_ROOT, 'scripts', 'build-if-stale.mjs'), path.join(root, 'scripts', 'build-if-stale.mjs'));
-    const record = (name: string, out: string) =>
-      `node -e "require('fs').appendFileSync('built.log','${name}\\n');require('fs').mkdirSync('${path.dirname(out)}',{recursive:true});require('fs').writeFileSync('${out}','')"`;
+    mkdirSync(path.join(root, 'tools'));
+    cpSync(path.join(PROJECT_ROOT, 'tools', 'build-if-stale.mjs'), path.join(root, 'tools', 'build-if-stale.mjs'));
+    const record = (name: string, ...outs: string[]) =>
+      `node -e "require('fs').appendFileSync('built.log','${name}\\n');${outs.map((out) => `require('fs').mkdirSync('${path.dirname(out)}',{recursive:true});require('fs').writeFileSync('${out}','')`).join(';')}"`;
     writeFileSync(
       path.join(root, 'package.json'),
-      JSON.stringify({ scripts: { 'build:server': record('server', 'dist/server/main.js'), 'build:display': record('display', 'display/dist/c.html') } }),
+      JSON.stringify({ scripts: { 'build:server': record('server', 'dist/server/main.js', 'dist/cli/main.js'), 'build:display': record('display', 'display/dist/c.html') } }),
     );
     writeFileSync(path.join(root, 'tsconfig.json'), '{}');
     writeFileSync(path.join(root, 'tsconfig.build.json'), '{}');
-    for (const f of ['server/main.ts', 'display/src/page.ts']) {
+    for (const f of ['server/main.ts', 'cli/main.ts', 'display/src/page.ts']) {
       mkdirSync(path.join(root, path.dirname(f)), { recursive: true });
       writeFileSync(path.join(root, f), '');
     }
     const past = new Date(Date.now() - 60_000);
-    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'server/main.ts', 'display/src/page.ts']) utimesSync(path.join(root, f), past, past);
+    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'server/main.ts', 'cli/main.ts', 'display/src/page.ts']) utimesSync(path.join(root, f), past, past);
     const run = () => {
-      const r = spawnSync(process.execPath, ['scripts/build-if-stale.mjs'], { cwd: root, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['tools/build-if-stale.mjs'], { cwd: root, encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       const log = path.join(root, 'built.log');
       const built = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
@@ -183,6 +183,15 @@ describe('npm start', () => {
     expect(run()).toEqual([]);
     const future = new Date(Date.now() + 60_000);
     utimesSync(path.join(root, 'server/main.ts'), future, future);
+    expect(run()).toEqual(['server']);
+    // The CLI is compiled with the server (npx easel runs dist/cli/main.js): its sources count,
+    // and a build from before it was compiled is rebuilt.
+    utimesSync(path.join(root, 'server/main.ts'), past, past);
+    utimesSync(path.join(root, 'cli/main.ts'), future, future);
+    expect(run()).toEqual(['server']);
+    utimesSync(path.join(root, 'cli/main.ts'), past, past);
+    expect(run()).toEqual([]);
+    rmSync(path.join(root, 'dist/cli'), { recursive: true });
     expect(run()).toEqual(['server']);
   });
 });

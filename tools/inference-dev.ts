@@ -2,7 +2,7 @@
  * `npm run inference:dev -- --port 50051 [--latency-ms 207] [--host 127.0.0.1]
  *   [--error-rate 0.1] [--hang-rate 0] [--garbage-rate 0] [--fault-seed N] [--max-batch 8]`
  *
- * Starts the dev inference service (scripts/inference-dev/service.ts): a stand-in for the GPU
+ * Starts the dev inference service (tools/inference-dev/service.ts): a stand-in for the GPU
  * service that draws pictures procedurally, so Easel streams generated frames on any machine.
  * Point Easel at it with `--inference 127.0.0.1:50051`. SIGUSR2 turns the injected faults off
  * and on again.
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   });
 }
 
-/** Whether this file is the program (`tsx scripts/inference-dev.ts`) rather than imported by a test. */
+/** Whether this file is the program (`tsx tools/inference-dev.ts`) rather than imported by a test. */
 function isMain(): boolean {
   try {
     return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;

@@ -1,5 +1,5 @@
 /**
- * The dev inference service (scripts/inference-dev.ts) as its own process on a fixed port, so
+ * The dev inference service (tools/inference-dev.ts) as its own process on a fixed port, so
  * the soak can kill it — politely or not — and start it again where the server expects it.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -32,7 +32,7 @@ export function createInferenceProcess(options: { port: number; latencyMs: numbe
     },
     /** Starts the service and resolves once it says it listens. */
     async start(timeoutMs = 60_000): Promise<void> {
-      const c = spawnTs(path.join(PROJECT_ROOT, 'scripts/inference-dev.ts'), ['--port', String(options.port), '--latency-ms', String(options.latencyMs)], {
+      const c = spawnTs(path.join(PROJECT_ROOT, 'tools/inference-dev.ts'), ['--port', String(options.port), '--latency-ms', String(options.latencyMs)], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child = c;

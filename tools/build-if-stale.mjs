@@ -33,13 +33,20 @@ function newest(entries) {
 const builtAt = (file) => (existsSync(file) ? statSync(file).mtimeMs : -1);
 // A dependency update (package-lock.json) can change both outputs, the bundled Lit above all.
 const shared = [at('package.json'), at('package-lock.json'), at('tsconfig.json')];
+// One tsc run (build:server, tsconfig.build.json) compiles the server and the CLI together.
 const parts = [
-  { name: 'server', output: at('dist', 'server', 'main.js'), sources: [at('server'), at('tsconfig.build.json'), ...shared], script: 'build:server' },
-  { name: 'display pages', output: at('display', 'dist', 'c.html'), sources: [at('display'), ...shared], script: 'build:display' },
+  {
+    name: 'server and CLI',
+    outputs: [at('dist', 'server', 'main.js'), at('dist', 'cli', 'main.js')],
+    sources: [at('server'), at('cli'), at('tsconfig.build.json'), ...shared],
+    script: 'build:server',
+  },
+  { name: 'display pages', outputs: [at('display', 'dist', 'c.html')], sources: [at('display'), ...shared], script: 'build:display' },
 ];
 
 for (const part of parts) {
-  const built = builtAt(part.output);
+  // The oldest output counts, so a build from before the CLI was compiled is rebuilt.
+  const built = Math.min(...part.outputs.map(builtAt));
   if (built >= newest(part.sources)) continue;
   process.stderr.write(`easel: ${built < 0 ? 'building' : 'rebuilding'} the ${part.name} (${built < 0 ? 'not built yet' : 'sources changed'})\n`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

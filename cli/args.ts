@@ -3,7 +3,7 @@
  * plain object, and every mistake is a UsageError whose message is fit for the terminal.
  */
 import { parseArgs } from 'node:util';
-import { parseSlug } from '../../server/canvas/slug.js';
+import { parseSlug } from '../server/canvas/slug.js';
 
 export const DEFAULT_SERVER = 'http://localhost:8000';
 

@@ -113,7 +113,7 @@ function closeAll() {
 }
 
 if (!process.send) {
-  process.stderr.write('fanout-client.ts is started by fanout-steps.ts over IPC; run `npx tsx scripts/bench/fanout-steps.ts` instead\n');
+  process.stderr.write('fanout-client.ts is started by fanout-steps.ts over IPC; run `npx tsx tools/bench/fanout-steps.ts` instead\n');
   process.exit(2);
 }
 process.on('message', (message: ToClient) => {

@@ -1,4 +1,4 @@
-/** Prints the configuration keys as a Markdown table, for README.md: `npx tsx scripts/config-table.ts`. */
+/** Prints the configuration keys as a Markdown table, for README.md: `npx tsx tools/config-table.ts`. */
 import path from 'node:path';
 import { PROJECT_ROOT, schema } from '../server/config.js';
 

@@ -13,8 +13,8 @@ Debian's python3-grpc-tools (1.14) bundles protoc 3.6, which predates proto3 `op
 (GenerateRequest.seed) and fails; it is skipped with the reason logged.
 
 Run by hand to generate ahead of time (e.g. before making the folder read-only):
-    python3 scripts/sdxl-service/protos.py          # prints where the modules are
-    python3 scripts/sdxl-service/protos.py --check  # exit 0 when grpc, protobuf, Pillow and a
+    python3 sdxl-service/protos.py          # prints where the modules are
+    python3 sdxl-service/protos.py --check  # exit 0 when grpc, protobuf, Pillow and a
                                                     # compiler are all usable; else says what is missing
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import List, Optional, Tuple
 log = logging.getLogger("easel-sdxl")
 
 HERE = Path(__file__).resolve().parent
-PROTO_ROOT = HERE.parent.parent / "proto"
+PROTO_ROOT = HERE.parent / "proto"
 PROTO_FILES = ["easel/inference/v1/inference.proto", "grpc/health/v1/health.proto"]
 GENERATED = HERE / "_generated"
 
@@ -98,7 +98,7 @@ def _generate(target: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
     raise ProtoError(
         "Cannot compile proto/ into Python modules: " + "; ".join(failures)
-        + ". Install grpcio-tools (pip install -r scripts/sdxl-service/requirements.txt) "
+        + ". Install grpcio-tools (pip install -r sdxl-service/requirements.txt) "
         "or protoc (Debian: apt-get install protobuf-compiler)."
     )
 

@@ -4,7 +4,7 @@
  * saw — delivered FPS, inter-frame intervals, bytes per frame — and what the server spent: CPU
  * seconds (from /proc) per 1,000 delivered frames and peak RSS. A measurement, not a test.
  *
- *   npx tsx scripts/bench/fanout.ts --displays 100 --canvases 2 --seconds 60
+ *   npx tsx tools/bench/fanout.ts --displays 100 --canvases 2 --seconds 60
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts Chromium full-screen on one Easel canvas, for a wall-mounted display left running.
 #
-#   scripts/kiosk.sh SLUG [URL]
+#   deploy/kiosk/kiosk.sh SLUG [URL]
 #     SLUG   a canvas slug (left-canva), or several separated by commas for the wall page
 #            (left-canva,right-canva)
 #     URL    the Easel server, default $EASEL_URL or http://localhost:8000

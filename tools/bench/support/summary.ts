@@ -93,7 +93,7 @@ export function evaluateTargets(input: SummaryInput): TargetVerdict[] {
     const inf = input.inference;
     if (!inf) out.push(none(target, 'inference stage did not run'));
     else {
-      // scripts/bench/inference.ts counts frames in an unaligned window of W seconds, so it resolves
+      // tools/bench/inference.ts counts frames in an unaligned window of W seconds, so it resolves
       // the rate to ±1 frame: W·4 − 1 frames still means every slot was filled, up to the window's edges.
       const w = inf.windowSeconds;
       const v = inf.fpsOneEndpointAt207ms;

@@ -1,5 +1,5 @@
 """What the service accepts: the rules of proto/easel/inference/v1/inference.proto, with the
-same messages as the Node dev stand-in (scripts/inference-dev/request-rules.ts), so Easel
+same messages as the Node dev stand-in (tools/inference-dev/request-rules.ts), so Easel
 shows the same words whichever service refused the request.
 
 A request that breaks a rule raises Invalid; the server answers INVALID_ARGUMENT with its text.

@@ -4,7 +4,7 @@
  * endpoints), the time from a prompt change to the first frame of the new prompt, and the
  * longest gap a display sees when the service is killed. A measurement, not a test.
  *
- *   npx tsx scripts/bench/inference.ts [--latency-ms 60] [--seconds 20] [--out-dir bench/results]
+ *   npx tsx tools/bench/inference.ts [--latency-ms 60] [--seconds 20] [--out-dir bench/results]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';

@@ -5,7 +5,7 @@
  * what the codec saves from what dropping base64 saves. Frames are matched by image id across
  * the three displays, so each figure compares the same pictures.
  *
- *   npx tsx scripts/bench/wire.ts [--seconds 12] [--out-dir bench/results]
+ *   npx tsx tools/bench/wire.ts [--seconds 12] [--out-dir bench/results]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -13,7 +13,7 @@
  * test: figures depend on the machine and on what else it runs; the box's CPU use by other
  * processes is reported next to each step.
  *
- *   npx tsx scripts/bench/fanout-steps.ts [--quick] [--steps 100,500,1000,2000,4000]
+ *   npx tsx tools/bench/fanout-steps.ts [--quick] [--steps 100,500,1000,2000,4000]
  *     [--canvases 8] [--workers 4] [--seconds 20] [--warmup 5] [--viewport 1920x1080]
  *     [--cpu-prof] [--server build|tsx] [--retries 1] [--out-dir bench/results]
  *
@@ -156,7 +156,7 @@ async function runStep(n: number, o: FanoutStepsOptions, entry: string | undefin
     }),
     Promise.all(
       Array.from({ length: workers }, async () => {
-        const child = spawnTs(path.join(PROJECT_ROOT, 'scripts/bench/fanout-client.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+        const child = spawnTs(path.join(PROJECT_ROOT, 'tools/bench/fanout-client.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
         await request(child, null, 'ready', 60_000);
         return child;
       }),

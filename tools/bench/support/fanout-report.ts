@@ -86,7 +86,7 @@ export function toMarkdown(r: FanoutStepsResult): string {
     'CPU % is of one core (the box has ' + (r.steps.find((s) => s.box)?.box?.cores ?? '?') + '); "other" is what the rest of the box used meanwhile (other',
     'engineers\' tests on a shared machine): figures taken while it is high are noisy.',
     'Latency = arrival − the frame\'s slot, with the slot grid recovered from first arrivals (no header carries the slot time);',
-    'spread = arrival − the first arrival of the same frame at any display. See scripts/bench/support/fanout-analysis.ts.',
+    'spread = arrival − the first arrival of the same frame at any display. See tools/bench/support/fanout-analysis.ts.',
     '"Slots held": the pacer fired but no frame was ready; "not fired": the pacer woke over a period late and skipped',
     'slots (a starved event loop); "sends skipped": a display had not taken the previous frame (server counters, /api/canvases).',
     'Peak RSS is VmHWM of a fresh server (start-up encodes of 8 canvases included); "in window" is the highest RSS sampled while measuring.',

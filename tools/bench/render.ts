@@ -1,7 +1,7 @@
 /**
  * Render benchmark: what one frame costs to make, and so how many canvases one core can feed at
  * 4 FPS. A measurement, not a test: it asserts nothing and its numbers depend on the machine.
- * Run with `npm run bench` (or `npx tsx scripts/bench/render.ts [--quick] [--out-dir DIR]`); it
+ * Run with `npm run bench` (or `npx tsx tools/bench/render.ts [--quick] [--out-dir DIR]`); it
  * prints a Markdown table and writes <DIR, default bench/results>/render.{json,md}. `--quick`
  * takes fewer samples per case (noisier, about a third of the time).
  *

@@ -2,8 +2,8 @@
 """Easel's SDXL-Turbo inference service: easel.inference.v1.ImageGenerator and
 grpc.health.v1.Health over gRPC (proto/ in this repository), one GPU job at a time.
 
-    python3 scripts/sdxl-service/server.py --port 50051            # real model, needs CUDA
-    python3 scripts/sdxl-service/server.py --fake --port 0         # Pillow drawings, no torch
+    python3 sdxl-service/server.py --port 50051            # real model, needs CUDA
+    python3 sdxl-service/server.py --fake --port 0         # Pillow drawings, no torch
 
 Stdout carries one JSON line per life event, for scripts and tests:
     {"event": "listening", "port": 50051, ...}   bound; GetInfo answers, health NOT_SERVING
@@ -214,7 +214,7 @@ def make_pipeline(args):
     except ImportError as err:
         raise SystemExit(
             f"Cannot import the model's libraries ({err}). On a GPU machine: "
-            "pip install -r scripts/sdxl-service/requirements.txt. Without one: add --fake."
+            "pip install -r sdxl-service/requirements.txt. Without one: add --fake."
         ) from err
     return SdxlTurboPipeline(model=args.model, device=args.device, warmup=not args.no_warmup)
 

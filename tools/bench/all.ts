@@ -3,8 +3,8 @@
  * wire — then one summary (bench/results/summary.{md,json}) with the machine and, for each
  * target, the measured figure and whether it was met or missed and by how much.
  *
- *   npx tsx scripts/bench/all.ts            # full run, ~6–7 min on a 2-core box → bench/results/
- *   npx tsx scripts/bench/all.ts --quick    # ~2–3 min, shorter windows → bench/results/quick/
+ *   npx tsx tools/bench/all.ts            # full run, ~6–7 min on a 2-core box → bench/results/
+ *   npx tsx tools/bench/all.ts --quick    # ~2–3 min, shorter windows → bench/results/quick/
  *
  * A quick run writes to its own folder so it never replaces the figures of a full run. Each
  * stage that fails is reported in the summary and makes the exit code 1; the others still run.
@@ -68,7 +68,7 @@ async function main(): Promise<number> {
   }
 
   await stage('render', async () => {
-    await runScript('scripts/bench/render.ts', [...(quick ? ['--quick'] : []), '--out-dir', outDir]);
+    await runScript('tools/bench/render.ts', [...(quick ? ['--quick'] : []), '--out-dir', outDir]);
     input.render = await readJson<RenderResult>(path.join(outDir, 'render.json'));
   });
   await stage('fanout', async () => {
@@ -78,7 +78,7 @@ async function main(): Promise<number> {
     input.fanout = result;
   });
   await stage('inference', async () => {
-    await runScript('scripts/bench/inference.ts', ['--seconds', quick ? '6' : '20', '--out-dir', outDir]);
+    await runScript('tools/bench/inference.ts', ['--seconds', quick ? '6' : '20', '--out-dir', outDir]);
     input.inference = await readJson<InferenceResult>(path.join(outDir, 'inference.json'));
   });
   await stage('wire', async () => {

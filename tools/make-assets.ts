@@ -1,6 +1,6 @@
 /**
  * Generates the bundled images in assets/, so a fresh checkout streams something real with no
- * inference service. Run with `npm run assets` (or `npx tsx scripts/make-assets.ts`).
+ * inference service. Run with `npm run assets` (or `npx tsx tools/make-assets.ts`).
  *
  * Every picture is procedural SVG rendered by sharp. The output is deterministic: randomness
  * comes from a seeded PRNG and nothing reads the clock, so a second run rewrites the same bytes

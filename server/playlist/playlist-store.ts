@@ -6,13 +6,14 @@
  */
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { stringify } from 'yaml';
 import { parseSlug } from '../canvas/slug.js';
+import { writeFileAtomic } from '../control/state-file.js';
 import { EaselError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
 import { watchFolder } from '../stream/folder-watch.js';
 import { NAME_HINT, parsePlaylist, PlaylistError } from './parse-playlist.js';
-import { asYaml, writeFileAtomic } from './playlist-file.js';
 import type { Playlist } from './playlist-types.js';
 
 export interface PlaylistStoreOptions {
@@ -267,4 +268,22 @@ export function createPlaylistStore(options: PlaylistStoreOptions) {
       await queue;
     },
   };
+}
+
+/**
+ * A JSON body becomes the same structure in YAML; a YAML body is kept as written, comments
+ * included.
+ *
+ * @example
+ * asYaml('{"loop":true}') // 'loop: true\n'
+ */
+function asYaml(body: string): string {
+  if (body.trimStart().startsWith('{')) {
+    try {
+      return stringify(JSON.parse(body));
+    } catch {
+      // Flow-style YAML that is not JSON: keep it as it is.
+    }
+  }
+  return body.endsWith('\n') ? body : `${body}\n`;
 }

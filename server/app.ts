@@ -183,7 +183,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   const sse = registerEventsRoute(app, { events, commands, clock, isClosing, limits: config.limits, admit: (res, req) => api.admit(res, req, { view: true }) });
 
   registerHealthRoutes(app, { registry, isClosing, startedAt: Date.now(), inference });
-  registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger });
+  const pages = registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger, clock });
   const displays = registerDisplayRoute(app, {
     registry,
     displayToken: config.displays.token || undefined,
@@ -249,6 +249,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         clock.clearTimeout(jobWatch);
         await osc?.close();
         await playlists.close();
+        pages.close();
         if (listenSocket) uWS.us_listen_socket_close(listenSocket);
         listenSocket = undefined;
         const stopping = registry.closeAll();

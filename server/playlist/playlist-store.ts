@@ -4,15 +4,16 @@
  * keeps the previous version running while the error (file, line, column) is logged once and
  * shown in list(). The API writes through put() and delete().
  */
-import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { stringify } from 'yaml';
 import { parseSlug } from '../canvas/slug.js';
+import { writeFileAtomic } from '../control/state-file.js';
 import { EaselError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
+import { watchFolder } from '../stream/folder-watch.js';
 import { NAME_HINT, parsePlaylist, PlaylistError } from './parse-playlist.js';
-import { asYaml, writeFileAtomic } from './playlist-file.js';
 import type { Playlist } from './playlist-types.js';
 
 export interface PlaylistStoreOptions {
@@ -78,11 +79,8 @@ export function createPlaylistStore(options: PlaylistStoreOptions) {
   const listeners = new Set<(change: PlaylistChange) => void>();
   /** Scans, puts and deletes run one at a time, in order. */
   let queue: Promise<unknown> = Promise.resolve();
-  let watcher: FSWatcher | undefined;
-  let debounce: unknown = null;
-  let periodic: unknown = null;
+  const stop = new AbortController();
   let loaded: Promise<void> | undefined;
-  let closed = false;
   let dirProblem: string | undefined;
 
   const serial = <T>(task: () => Promise<T>): Promise<T> => {
@@ -128,19 +126,19 @@ export function createPlaylistStore(options: PlaylistStoreOptions) {
     emit({ type: 'removed', name });
   }
 
-  async function scan(): Promise<void> {
-    if (closed) return;
+  /** Resolves whether the folder could be read. */
+  async function scan(): Promise<boolean> {
+    if (stop.signal.aborted) return false;
     let names: string[];
     try {
       names = (await readdir(dir, { withFileTypes: true })).filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.')).map((e) => e.name);
       if (dirProblem) log.info({ dir }, 'Playlist folder readable again');
       dirProblem = undefined;
-      ensureWatching();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
       if (code !== dirProblem) log.warn({ dir, code }, code === 'ENOENT' ? `Playlist folder "${dir}" does not exist` : `Playlist folder "${dir}" cannot be read: ${code}`);
       dirProblem = code;
-      if (code !== 'ENOENT') return; // keep what we have: this may pass
+      if (code !== 'ENOENT') return false; // keep what we have: this may pass
       names = [];
     }
     const files = new Map<string, string>();
@@ -181,50 +179,20 @@ export function createPlaylistStore(options: PlaylistStoreOptions) {
       missingSince.set(name, since);
       const left = since + removeGraceMs - clock.now();
       if (left <= 0) remove(name);
-      else schedule(left); // look again once an editor's save-by-rename is surely done
+      else folder.rescanAfter(left); // look again once an editor's save-by-rename is surely done
     }
+    return !dirProblem;
   }
 
-  const rescan = (): Promise<void> => serial(scan);
-
-  function schedule(ms: number) {
-    if (closed) return;
-    if (debounce !== null) clock.clearTimeout(debounce);
-    debounce = clock.setTimeout(() => {
-      debounce = null;
-      void rescan();
-    }, ms);
-  }
-
-  function ensureWatching() {
-    if (watcher || closed) return;
-    try {
-      watcher = watch(dir, { persistent: false }, () => schedule(options.debounceMs ?? 100));
-      watcher.on('error', () => {
-        watcher?.close();
-        watcher = undefined; // the periodic rescan watches again once it can
-      });
-    } catch {
-      watcher = undefined;
-    }
-  }
-
-  function tick() {
-    periodic = clock.setTimeout(() => {
-      void rescan().finally(() => {
-        if (!closed) tick();
-      });
-    }, options.rescanIntervalMs ?? 5000);
-  }
+  const folder = watchFolder({ dir, clock, signal: stop.signal, scan: () => serial(scan), debounceMs: options.debounceMs, rescanIntervalMs: options.rescanIntervalMs });
+  const rescan = () => folder.rescan();
 
   return {
     dir,
 
     /** Reads the folder and starts watching it; idempotent. */
     load(): Promise<void> {
-      loaded ??= rescan().then(() => {
-        if (!closed) tick();
-      });
+      loaded ??= rescan();
       return loaded;
     },
 
@@ -295,14 +263,27 @@ export function createPlaylistStore(options: PlaylistStoreOptions) {
     },
 
     async close(): Promise<void> {
-      closed = true;
-      watcher?.close();
-      watcher = undefined;
-      if (debounce !== null) clock.clearTimeout(debounce);
-      if (periodic !== null) clock.clearTimeout(periodic);
-      debounce = periodic = null;
+      stop.abort();
       listeners.clear();
       await queue;
     },
   };
+}
+
+/**
+ * A JSON body becomes the same structure in YAML; a YAML body is kept as written, comments
+ * included.
+ *
+ * @example
+ * asYaml('{"loop":true}') // 'loop: true\n'
+ */
+function asYaml(body: string): string {
+  if (body.trimStart().startsWith('{')) {
+    try {
+      return stringify(JSON.parse(body));
+    } catch {
+      // Flow-style YAML that is not JSON: keep it as it is.
+    }
+  }
+  return body.endsWith('\n') ? body : `${body}\n`;
 }

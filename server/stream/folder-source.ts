@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isEaselError } from '../errors.js';
 import { createLogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
+import { watchFolder, type ScanReason } from './folder-watch.js';
 import type { Source, SourceImage, SourceStatus } from './source.js';
 import { isTransientFsError, TRANSIENT_RETRY_MS } from './transient-error.js';
 
@@ -61,9 +61,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
   let cursor: string | undefined;
   let lastId: string | undefined;
   let problem: SourceStatus | undefined;
-  let watcher: FSWatcher | undefined;
-  let debounce: unknown = null;
-  let closed = false;
+  const stop = new AbortController();
   let skipped = 0;
   const wakers = new Set<() => void>();
 
@@ -77,13 +75,22 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
     problem = next;
   };
 
-  async function rescan(): Promise<void> {
-    if (closed) return;
+  /** Resolves whether the folder could be read. A change event also wakes next(): a file may have changed in place. */
+  async function scan(reason: ScanReason): Promise<boolean> {
+    const readable = await list();
+    if (reason === 'event') wake();
+    return readable;
+  }
+
+  async function list(): Promise<boolean> {
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
-      if (isTransientFsError(err)) return transient(err, 'list the folder'); // keep the names known
+      if (isTransientFsError(err)) {
+        transient(err, 'list the folder'); // keep the names known
+        return true;
+      }
       const code = (err as NodeJS.ErrnoException).code;
       names = [];
       report({
@@ -92,8 +99,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
         reason: code === 'ENOENT' ? `Folder "${dir}" does not exist` : `Folder "${dir}" cannot be read: ${code ?? String(err)}`,
         hint: 'Create the folder or point the canvas source.path at a folder of images; Easel picks it up without a restart',
       });
-      unwatch();
-      return;
+      return false;
     }
     const found = entries
       .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase()))
@@ -107,7 +113,6 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
     names = found;
     scanned = true;
     for (const name of bad.keys()) if (!found.includes(name)) bad.delete(name);
-    ensureWatching();
     if (names.length === 0) {
       report({
         state: 'waiting',
@@ -117,28 +122,11 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
       });
     } else if (problem?.state !== 'degraded') report(undefined);
     if (changed) wake();
+    return true;
   }
 
-  function ensureWatching() {
-    if (watcher || closed) return;
-    try {
-      watcher = watch(dir, { persistent: false }, () => {
-        if (debounce !== null) clock.clearTimeout(debounce);
-        debounce = clock.setTimeout(() => {
-          debounce = null;
-          void rescan().then(wake);
-        }, 100);
-      });
-      watcher.on('error', () => unwatch());
-    } catch {
-      watcher = undefined; // the periodic rescan still notices changes
-    }
-  }
-
-  function unwatch() {
-    watcher?.close();
-    watcher = undefined;
-  }
+  const folder = watchFolder({ dir, scan, clock, signal: stop.signal, rescanIntervalMs: options.rescanIntervalMs });
+  const rescan = () => folder.rescan();
 
   function refill() {
     if (options.order === 'name') {
@@ -222,16 +210,6 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
     });
   }
 
-  let rescanTimer: unknown = null;
-  const periodic = () => {
-    rescanTimer = clock.setTimeout(() => {
-      void rescan().finally(() => {
-        if (!closed) periodic();
-      });
-    }, options.rescanIntervalMs ?? 5000);
-  };
-  periodic();
-
   return {
     kind: 'folder',
     rescan,
@@ -293,10 +271,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
     },
 
     async close() {
-      closed = true;
-      unwatch();
-      if (debounce !== null) clock.clearTimeout(debounce);
-      if (rescanTimer !== null) clock.clearTimeout(rescanTimer);
+      stop.abort();
       wake();
     },
   };

@@ -3,10 +3,12 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { parseSlug } from '../canvas/slug.js';
 import { PROJECT_ROOT } from '../config.js';
 import type { Logger } from '../logger.js';
+import { systemClock, type Clock } from '../stream/clock.js';
+import { watchFolder } from '../stream/folder-watch.js';
 import { replyProblem } from './http-reply.js';
 
 /** Where `npm run build` (vite) writes the display pages. */
@@ -16,6 +18,7 @@ export interface PageRoutesOptions {
   /** The Vite build output: c.html, wall.html, operator.html and assets/. */
   distDir: string;
   logger: Logger;
+  clock?: Clock;
 }
 
 interface StaticFile {
@@ -30,6 +33,12 @@ interface StaticFile {
 }
 
 type DistFiles = Map<string, StaticFile>;
+
+interface Build {
+  files: DistFiles;
+  /** The pages' names, mtimes and sizes: a new build changes it. */
+  signature: string;
+}
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -49,12 +58,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-const PAGES = { canvas: '/c.html', wall: '/wall.html', operator: '/operator.html' } as const;
-/**
- * A build is served once these are there. The console came later than the display pages: a
- * build without it still serves the displays, and /operator says to rebuild.
- */
-const REQUIRED_PAGES = [PAGES.canvas, PAGES.wall] as const;
+const PAGES = { canvas: 'c.html', wall: 'wall.html', operator: 'operator.html' } as const;
+const PAGE_FILES = new Set<string>(Object.values(PAGES));
 /**
  * The console sends commands with the token it keeps: no other site may frame it (a click
  * through an invisible frame would be a command) or be told its address.
@@ -64,119 +69,88 @@ const CONSOLE_HEADERS = { 'x-frame-options': 'DENY', 'content-security-policy': 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Pages are revalidated on every load (cheap: 304 by ETag) so a new build shows on the next reload. */
 const REVALIDATE = 'no-cache';
-/** Missing files and a changed build are looked for at most this often. */
-const RECHECK_MS = 2_000;
 /** No file in a display build comes near this; anything bigger is not ours to serve from memory. */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
+/** Until a build appears, and behind lost change events, the build folder is looked at this often. */
+const RESCAN_MS = 2_000;
 
 const gzipAsync = promisify(gzip);
 
 /**
  * Serves the pages from the Vite build: `/c/:slug` (one canvas), `/wall` (several), `/operator`
- * (the technician's console; the API behind it checks the token), and `/assets/*`. Files are
- * read once into memory, asynchronously, when the routes are registered; no request ever
- * touches the disk synchronously. If the build is missing the pages answer 503 with what to do,
- * and the build is picked up without a restart once it exists (a rebuild while running is also
- * noticed, by the mtime of c.html, at most every 2 s).
+ * (the technician's console; the API behind it checks the token), and `/assets/*`. The build is
+ * read into memory, asynchronously, at start and again when the build folder changes (a build
+ * made while running shows on the next reload); no request touches the disk. A page missing
+ * from the build answers 503 with what to do.
  *
  * @example
- * registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger });
+ * const pages = registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger });
+ * pages.close(); // stops watching the build folder
  */
-export function registerPageRoutes(app: TemplatedApp, options: PageRoutesOptions): void {
+export function registerPageRoutes(app: TemplatedApp, options: PageRoutesOptions): { close(): void } {
   const distDir = path.resolve(options.distDir);
   const log = options.logger.child({ component: 'pages' });
-  let files: DistFiles | undefined;
-  let loadedMtime = 0;
-  let loading: Promise<void> | undefined;
-  let checkedAt = 0;
+  const stop = new AbortController();
+  let build: Build | undefined;
   let warnedMissing = false;
 
-  /** Reads the whole build; keeps the previous one if the new one is not complete (a build in progress). */
-  function load(): Promise<void> {
-    loading ??= loadDist(distDir)
-      .then((loaded) => {
-        if (!loaded) {
-          if (!files && !warnedMissing) {
-            warnedMissing = true;
-            log.warn({ distDir, hint: 'Run npm run build' }, 'Display pages are not built: /c/<slug>, /wall and /operator answer 503 until they are');
-          }
-          return;
+  /** Loads the build when it changed; a build not (yet) complete leaves the previous one serving. */
+  async function reload(): Promise<boolean> {
+    try {
+      const loaded = await loadDist(distDir, build);
+      if (loaded === 'unreadable' || loaded === 'incomplete') {
+        if (!build && !warnedMissing) {
+          warnedMissing = true;
+          log.warn({ distDir, hint: 'Run npm run build' }, 'Display pages are not built: /c/<slug>, /wall and /operator answer 503 until they are');
         }
-        files = loaded.files;
-        loadedMtime = loaded.mtime;
-        warnedMissing = false;
-        log.debug({ distDir, files: loaded.files.size }, 'Display pages loaded');
-      })
-      .catch((err: unknown) => {
-        log.error({ err, distDir }, 'Cannot read the display pages');
-      })
-      .finally(() => {
-        checkedAt = Date.now();
-        loading = undefined;
-      });
-    return loading;
+        return loaded === 'incomplete';
+      }
+      if (loaded !== build) log.debug({ distDir, files: loaded.files.size }, 'Display pages loaded');
+      build = loaded;
+    } catch (err) {
+      log.error({ err, distDir }, 'Cannot read the display pages');
+    }
+    return true;
   }
 
-  /** Looks at most every RECHECK_MS for a newer build, without holding up the request that asked. */
-  function recheckSoon(): void {
-    if (loading || Date.now() - checkedAt < RECHECK_MS) return;
-    checkedAt = Date.now();
-    stat(path.join(distDir, PAGES.canvas.slice(1)))
-      .then((info) => {
-        if (info.mtimeMs !== loadedMtime) return load();
-      })
-      .catch(() => {}); // gone while running: keep serving what was loaded
-  }
+  let starting = true;
+  const firstLoad = watchFolder({ dir: distDir, clock: options.clock ?? systemClock, signal: stop.signal, scan: reload, debounceMs: 200, rescanIntervalMs: RESCAN_MS })
+    .rescan()
+    .finally(() => {
+      starting = false;
+    });
 
   function serve(res: HttpResponse, urlPath: string, kind: 'page' | 'asset', ifNoneMatch: string, acceptEncoding: string): void {
-    const file = files?.get(urlPath);
-    if (file) {
-      if (kind === 'page') recheckSoon();
-      send(res, file, ifNoneMatch, acceptEncoding);
-      return;
-    }
-    const mayLoad = loading !== undefined || Date.now() - checkedAt >= RECHECK_MS;
-    if (!mayLoad) {
-      miss(res, urlPath, kind);
-      return;
-    }
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    void load().then(() => {
-      if (aborted) return;
-      res.cork(() => {
-        const loaded = files?.get(urlPath);
-        if (loaded) send(res, loaded, ifNoneMatch, acceptEncoding);
-        else miss(res, urlPath, kind);
+    if (starting) {
+      // A display that asks in the first moment gets the build, not a 503.
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
       });
-    });
-  }
-
-  function miss(res: HttpResponse, urlPath: string, kind: 'page' | 'asset'): void {
-    if (kind === 'asset') {
+      void firstLoad.then(() => {
+        if (!aborted) res.cork(() => serve(res, urlPath, kind, ifNoneMatch, acceptEncoding));
+      });
+      return;
+    }
+    const file = build?.files.get(urlPath);
+    if (file) send(res, file, ifNoneMatch, acceptEncoding);
+    else if (kind === 'asset') {
       replyProblem(res, 404, {
         title: 'Not found',
         detail: `There is no display asset "${urlPath}"`,
         hint: 'Reload the page: it names the assets of the current build',
       });
-      return;
-    }
-    if (urlPath === PAGES.operator && files) {
+    } else {
       replyProblem(res, 503, {
-        title: 'The operator console is not built',
-        detail: `The display build in "${distDir}" has no operator.html (it predates the console)`,
+        title: 'Display pages are not built',
+        detail: `The display page "${urlPath.slice(1)}" is missing from "${distDir}"`,
         hint: 'Run npm run build on the server, then reload this page (no restart needed)',
       });
-      return;
     }
-    replyProblem(res, 503, {
-      title: 'Display pages are not built',
-      detail: `The display pages are missing from "${distDir}"`,
-      hint: 'Run npm run build on the server, then reload this page (no restart needed)',
-    });
   }
+
+  const page = (name: string) => (res: HttpResponse, req: HttpRequest) => serve(res, `/${name}`, 'page', req.getHeader('if-none-match'), req.getHeader('accept-encoding'));
+  const canvasPage = page(PAGES.canvas);
 
   app.get('/c/:slug', (res, req) => {
     const check = parseSlug(req.getParameter(0) ?? '');
@@ -184,24 +158,16 @@ export function registerPageRoutes(app: TemplatedApp, options: PageRoutesOptions
       replyProblem(res, 400, { title: 'Invalid canvas slug', detail: check.reason, hint: 'Use lowercase letters, digits and dashes, e.g. /c/left-canva', code: 'EASEL_ERR_SLUG_INVALID' });
       return;
     }
-    serve(res, PAGES.canvas, 'page', req.getHeader('if-none-match'), req.getHeader('accept-encoding'));
+    canvasPage(res, req);
   });
-
-  app.get('/wall', (res, req) => {
-    serve(res, PAGES.wall, 'page', req.getHeader('if-none-match'), req.getHeader('accept-encoding'));
-  });
-
-  for (const url of ['/operator', '/operator/']) {
-    app.get(url, (res, req) => {
-      serve(res, PAGES.operator, 'page', req.getHeader('if-none-match'), req.getHeader('accept-encoding'));
-    });
-  }
-
+  app.get('/wall', page(PAGES.wall));
+  app.get('/operator', page(PAGES.operator));
+  app.get('/operator/', page(PAGES.operator));
   app.get('/assets/*', (res, req) => {
     serve(res, req.getUrl(), 'asset', req.getHeader('if-none-match'), req.getHeader('accept-encoding'));
   });
 
-  void load();
+  return { close: () => stop.abort() };
 }
 
 /** Writes one file. Only call it while the response is corked (inside a uWS handler or res.cork). */
@@ -226,33 +192,34 @@ function send(res: HttpResponse, file: StaticFile, ifNoneMatch: string, acceptEn
   else res.end(file.body);
 }
 
-/** The build as URL path → file; undefined when it is not (completely) there. */
-async function loadDist(distDir: string): Promise<{ files: DistFiles; mtime: number } | undefined> {
-  let pageInfo;
+/**
+ * Reads the build as URL path → file: every page at the top of `distDir` and every file under
+ * assets/. Returns `current` itself when its pages are unchanged (Vite renames every asset it
+ * changes, so the pages change with them), 'incomplete' while c.html is missing and
+ * 'unreadable' while the folder is.
+ */
+async function loadDist(distDir: string, current: Build | undefined): Promise<Build | 'incomplete' | 'unreadable'> {
+  let names: string[];
   try {
-    pageInfo = await Promise.all(REQUIRED_PAGES.map((p) => stat(path.join(distDir, p.slice(1)))));
+    names = (await readdir(distDir)).filter((n) => PAGE_FILES.has(n)).sort();
   } catch {
-    return undefined;
+    return 'unreadable';
   }
+  if (!names.includes(PAGES.canvas)) return 'incomplete';
+  const pages = await Promise.all(names.map(async (name) => ({ name, info: await stat(path.join(distDir, name)) })));
+  const signature = pages.map((p) => `${p.name}:${p.info.mtimeMs}:${p.info.size}`).join('|');
+  if (current?.signature === signature) return current;
   const files: DistFiles = new Map();
-  for (const page of REQUIRED_PAGES) files.set(page, await readStatic(path.join(distDir, page.slice(1)), REVALIDATE));
-  const consolePage = path.join(distDir, PAGES.operator.slice(1));
-  const consoleInfo = await stat(consolePage).catch(() => undefined);
-  if (consoleInfo?.isFile()) files.set(PAGES.operator, await readStatic(consolePage, REVALIDATE, CONSOLE_HEADERS));
+  for (const { name } of pages) files.set(`/${name}`, await readStatic(path.join(distDir, name), REVALIDATE, name === PAGES.operator ? CONSOLE_HEADERS : {}));
   const assetsDir = path.join(distDir, 'assets');
-  let entries: string[] = [];
-  try {
-    entries = await readdir(assetsDir, { recursive: true });
-  } catch {
-    // A build with no assets is odd but servable.
-  }
+  const entries = await readdir(assetsDir, { recursive: true }).catch(() => [] as string[]); // a build with no assets is odd but servable
   for (const entry of entries) {
     const file = path.join(assetsDir, entry);
     const info = await stat(file);
     if (!info.isFile() || info.size > MAX_FILE_BYTES) continue;
     files.set(`/assets/${entry.split(path.sep).join('/')}`, await readStatic(file, IMMUTABLE));
   }
-  return { files, mtime: pageInfo[0]!.mtimeMs };
+  return { files, signature };
 }
 
 async function readStatic(file: string, cacheControl: string, headers: Record<string, string> = {}): Promise<StaticFile> {

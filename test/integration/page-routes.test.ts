@@ -3,7 +3,9 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import uWS, { type us_listen_socket } from 'uWebSockets.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Clock } from '../../server/stream/clock.js';
 import { registerPageRoutes } from '../../server/transport/page-routes.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { captureLogs } from '../support/log-capture.js';
 import { tempFolder } from '../support/server.js';
 
@@ -25,10 +27,11 @@ afterEach(() => {
 });
 
 /** The page routes alone on a uWS app on an ephemeral port. */
-async function serve(distDir: string) {
+async function serve(distDir: string, clock?: Clock) {
   const app = uWS.App();
   const { logger, lines } = captureLogs('debug');
-  registerPageRoutes(app, { distDir, logger });
+  const pages = registerPageRoutes(app, { distDir, logger, clock });
+  cleanups.push(() => pages.close());
   app.any('/*', (res) => {
     res.writeStatus('404 Not Found').end('catch-all');
   });
@@ -121,5 +124,29 @@ describe('the display page routes', () => {
     const newer = HTML.replace('Easel', 'Easel 2');
     writeFileSync(path.join(dist.dir, 'c.html'), newer);
     await vi.waitFor(async () => expect(await (await fetch(url('/c/a'))).text()).toBe(newer), { timeout: 5000, interval: 250 });
+  });
+
+  it('serves a build as it is: a page it lacks answers 503 with the hint, and an unchanged build is read once', async () => {
+    const dist = tempFolder('easel-dist-');
+    cleanups.push(dist.remove);
+    writeBuild(dist.dir); // no operator.html, as in a build older than the console
+    const clock = new FakeClock();
+    const { url, logs } = await serve(dist.dir, clock);
+    expect((await fetch(url('/c/a'))).status).toBe(200);
+    const console = await fetch(url('/operator'));
+    expect(console.status).toBe(503);
+    expect(await console.json()).toMatchObject({ detail: expect.stringContaining('operator.html'), hint: expect.stringContaining('npm run build') });
+    const loads = () => logs.filter((l) => l.msg === 'Display pages loaded').length;
+    for (let i = 0; i < 3; i++) {
+      clock.advance(2000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(loads()).toBe(1);
+    writeFileSync(path.join(dist.dir, 'operator.html'), HTML);
+    await vi.waitFor(async () => {
+      clock.advance(2000);
+      expect((await fetch(url('/operator'))).status).toBe(200);
+    }, { timeout: 5000, interval: 50 });
+    expect((await fetch(url('/operator/'))).headers.get('x-frame-options')).toBe('DENY');
   });
 });

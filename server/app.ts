@@ -13,6 +13,8 @@ import { createAuthFailures } from './api/auth-failures.js';
 import { createHostPolicy } from './api/host-policy.js';
 import { createRateLimiter } from './api/rate-limit.js';
 import { createCommands } from './control/commands.js';
+import { withPlaylists, type Commands } from './control/playlist-commands.js';
+import { connectEventFeed } from './control/event-feed.js';
 import { createEventBus, type EventBus } from './control/events.js';
 import { createJobTracker } from './control/jobs.js';
 import { createOscListener } from './control/osc-listener.js';
@@ -42,7 +44,7 @@ export interface EaselServer {
   readonly registry: Registry;
   readonly displays: DisplayRoute;
   readonly inference: InferenceClient | undefined;
-  readonly commands: ReturnType<typeof createCommands>;
+  readonly commands: Commands;
   readonly events: EventBus;
   /** The operator token in force; `generatedToken` is set when Easel made it (print it once). */
   readonly operatorToken: string | undefined;
@@ -89,30 +91,8 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         )
       : undefined;
   const events = createEventBus();
-  const jobs = createJobTracker(events);
-  const registry = createRegistry({
-    config,
-    onSlotLate: metrics.observePacing,
-    renderer,
-    clock,
-    logger,
-    inference,
-    onCanvas: (canvas) =>
-      canvas.onEvent((event) => {
-        if (event.type === 'frame') {
-          if (event.frame.source === 'inference') jobs.frameShown(canvas.slug, event.frame.prompt);
-          return;
-        }
-        if (event.type === 'state') events.emit({ type: 'canvas', slug: canvas.slug, state: event.state });
-        else events.emit({ type: 'canvas', slug: canvas.slug, source: event.kind });
-      }),
-    // The console drops the card; a playlist on a canvas reaped for want of displays stops.
-    onRemoved: (slug, reason) => {
-      playlists.stop(slug);
-      metrics.forgetCanvas(slug);
-      events.emit({ type: 'canvas', slug, removed: reason });
-    },
-  });
+  const registry = createRegistry({ config, onSlotLate: metrics.observePacing, onRemoved: metrics.forgetCanvas, renderer, clock, logger, inference });
+  const jobs = createJobTracker({ events, canvases: registry });
   const isClosing = () => closing;
 
   // DESIGN.md: no token and reachable from other machines → make one and print it once.
@@ -136,42 +116,10 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     ? createRuntimeState({ file: path.resolve(config.state.file), registry, runningPlaylists: () => playlists.running(), events, config, clock, logger })
     : undefined;
   const plainCommands = createCommands({ registry, config, events, jobs, inference, logger });
-  const commands = runtime?.wrap(plainCommands) ?? plainCommands;
-  // A refused request (bad size, steps) leaves the source failed for good: its job fails with the reason.
-  let jobWatch: unknown = null;
-  const watchJobs = () => {
-    jobWatch = clock.setTimeout(() => {
-      for (const canvas of registry.list()) {
-        const status = jobs.current(canvas.slug) && registry.prompter(canvas.slug)?.status();
-        if (status && status.state === 'failed') jobs.failRunning(canvas.slug, status.reason ?? 'The inference service refused the request');
-      }
-      watchJobs();
-    }, 1000);
-  };
-  watchJobs();
-  const playlists = createPlaylistManager({
-    dir: config.playlists.dir,
-    commands,
-    clock,
-    logger,
-    // Frames steps count the frames a canvas shows; a playlist never creates a canvas.
-    onFrame: (slug, listener) =>
-      registry.get(slug)?.onEvent((event) => {
-        if (event.type === 'frame') listener();
-      }) ?? (() => undefined),
-  });
-  playlists.onEvent((event) => {
-    const { type, ...detail } = event;
-    const name = 'playlist' in event ? event.playlist : 'change' in event ? event.change.name : '';
-    const slug = 'slug' in event ? event.slug : undefined;
-    events.emit({ type: 'playlist', name, event: type === 'file' ? `file-${(event as { change: { type: string } }).change.type}` : type, ...(slug ? { slug } : {}), detail });
-  });
-  commands.setPlaylists({
-    start: async (slug, name, origin) => {
-      await playlists.start(slug, name, origin);
-    },
-    stop: (slug) => playlists.stop(slug),
-  });
+  const canvasCommands = runtime?.wrap(plainCommands) ?? plainCommands;
+  const playlists = createPlaylistManager({ dir: config.playlists.dir, commands: canvasCommands, onFrame: registry.onFrame, canvases: registry, clock, logger });
+  const commands = withPlaylists(canvasCommands, { playlists, registry, events, logger });
+  connectEventFeed(events, { canvases: registry, playlists });
   registerCanvasRoutes({
     api,
     commands,
@@ -246,7 +194,6 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         closing = true;
         // First, while canvases and playlists still run: their state is what the next start restores.
         await runtime?.close();
-        clock.clearTimeout(jobWatch);
         await osc?.close();
         await playlists.close();
         if (listenSocket) uWS.us_listen_socket_close(listenSocket);

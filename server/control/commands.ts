@@ -17,12 +17,6 @@ export interface CanvasRemoval {
   removeCanvas(slug: string, origin: CommandOrigin): Promise<void>;
 }
 
-/** Playlists, provided once the playlist manager is up. */
-export interface PlaylistControl {
-  start(slug: string, name: string, origin: CommandOrigin): Promise<void>;
-  stop(slug: string): void;
-}
-
 export interface CommandsOptions {
   registry: Registry;
   config: EaselConfig;
@@ -35,14 +29,16 @@ export interface CommandsOptions {
 const invalid = (field: string, message: string, hint: string) =>
   new EaselError('EASEL_ERR_REQUEST_INVALID', `${field}: ${message}`, { hint, details: { field } });
 
+/** The commands playlists drive canvases with; the playlist commands are added on top (playlist-commands.ts). */
+export type SourceCommands = Omit<CanvasCommands, 'startPlaylist' | 'stopPlaylist'> & CanvasRemoval;
+
 /**
  * The canvas commands behind HTTP, OSC and playlists: each is checked, carried out, logged in
  * one line naming where it came from, and announced on the event bus.
  */
-export function createCommands(options: CommandsOptions): CanvasCommands & CanvasRemoval & { setPlaylists(p: PlaylistControl): void } {
+export function createCommands(options: CommandsOptions): SourceCommands {
   const { registry, config, events, jobs, inference, logger: log } = options;
   const imageLimits = config.render;
-  let playlists: PlaylistControl | undefined;
 
   /** Commands act on canvases that exist: a typo gets "did you mean", never a new canvas. */
   function canvasFor(slug: string): Canvas {
@@ -51,10 +47,7 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
     return registry.existing(slug);
   }
 
-  const announce = (slug: string, command: string, origin: CommandOrigin, detail?: Record<string, unknown>) => {
-    log.info({ slug, command, via: origin.via, who: origin.who, ...detail }, `Command ${command}`);
-    events.emit({ type: 'command', slug, command, origin, ...(detail ? { detail } : {}) });
-  };
+  const announce = announcer(log, events);
 
   function needInference(): InferenceClient {
     if (inference) return inference;
@@ -103,10 +96,6 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
   }
 
   return {
-    setPlaylists(p) {
-      playlists = p;
-    },
-
     list: () => registry.list().map((c) => c.snapshot()),
     get: (slug) => canvasFor(slug).snapshot(),
 
@@ -131,10 +120,10 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
         width: config.inference.width,
         height: config.inference.height,
       };
-      if (before) registry.setPrompt(slug, prompt, promptOptions);
+      if (before) registry.setPrompt(slug, prompt, { ...promptOptions, job: job.id });
       else {
         const d = config.canvasDefaults.source;
-        await registry.setSource(slug, { type: 'inference', prompt, negativePrompt: negativePrompt ?? d.negativePrompt, steps: steps ?? d.steps, ...(seed !== undefined ? { seed } : {}), drift: drift ?? d.drift, fallback: d.fallback });
+        await registry.setSource(slug, { type: 'inference', prompt, negativePrompt: negativePrompt ?? d.negativePrompt, steps: steps ?? d.steps, ...(seed !== undefined ? { seed } : {}), drift: drift ?? d.drift, fallback: d.fallback }, job.id);
       }
       announce(slug, 'prompt', origin, { prompt, job: job.id });
       return job;
@@ -153,11 +142,7 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
     async setSource(slug, source, origin) {
       const canvas = canvasFor(slug);
       const type = (source as { type?: unknown }).type;
-      if (type === 'playlist') {
-        const name = (source as { name?: unknown }).name;
-        if (typeof name !== 'string' || !name) throw invalid('name', 'must name a playlist', 'Send {"type": "playlist", "name": "evening-show"}');
-        return this.startPlaylist(slug, name, origin);
-      }
+      if (type === 'playlist') throw playlistsUnavailable();
       if (type === 'folder') {
         const s = source as Extract<SourceCommand, { type: 'folder' }>;
         const order = s.order ?? 'name';
@@ -195,18 +180,6 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
       announce(slug, 'next', origin, { shown });
     },
 
-    async startPlaylist(slug, name, origin) {
-      canvasFor(slug);
-      if (!playlists) throw new EaselError('EASEL_ERR_NOT_FOUND', 'Playlists are not available on this server', { hint: 'Check the playlists.dir setting' });
-      await playlists.start(slug, name, origin);
-      announce(slug, 'playlist', origin, { name });
-    },
-    stopPlaylist(slug, origin) {
-      canvasFor(slug);
-      playlists?.stop(slug);
-      announce(slug, 'playlist-stop', origin);
-    },
-
     async removeCanvas(slug, origin) {
       canvasFor(slug);
       if (registry.isDeclared(slug)) {
@@ -215,7 +188,6 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
           details: { slug },
         });
       }
-      playlists?.stop(slug);
       announce(slug, 'remove', origin);
       await registry.remove(slug);
     },
@@ -229,3 +201,14 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
     job: (id) => jobs.get(id),
   };
 }
+
+/** Logs a command in one line naming where it came from, and tells the event bus. */
+export function announcer(log: Logger, events: EventBus) {
+  return (slug: string, command: string, origin: CommandOrigin, detail?: Record<string, unknown>) => {
+    log.info({ slug, command, via: origin.via, who: origin.who, ...detail }, `Command ${command}`);
+    events.emit({ type: 'command', slug, command, origin, ...(detail ? { detail } : {}) });
+  };
+}
+
+/** A `playlist` source asked of commands that have no playlists on top. */
+export const playlistsUnavailable = () => new EaselError('EASEL_ERR_NOT_FOUND', 'Playlists are not available on this server', { hint: 'Check the playlists.dir setting' });

@@ -11,7 +11,8 @@ import type { EaselConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { PlaylistRunnerStatus } from '../playlist/playlist-runner.js';
 import type { Clock } from '../stream/clock.js';
-import type { CanvasCommands, SourceCommand } from './command-types.js';
+import type { SourceCommand } from './command-types.js';
+import type { SourceCommands } from './commands.js';
 import type { EventBus } from './events.js';
 import type { SavedCanvas, SavedState } from './saved-state.js';
 import { createDebouncedWriter, writeFileAtomic } from './state-file.js';
@@ -141,7 +142,7 @@ export function createRuntimeState(options: RuntimeStateOptions) {
     stillsDir,
 
     /** The same commands, each noted here once it succeeded. */
-    wrap<C extends CanvasCommands>(inner: C): C {
+    wrap<C extends SourceCommands>(inner: C): C {
       const changed = () => writer.changed();
       return {
         ...inner,

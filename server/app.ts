@@ -92,7 +92,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       : undefined;
   const events = createEventBus();
   const registry = createRegistry({ config, onSlotLate: metrics.observePacing, onRemoved: metrics.forgetCanvas, renderer, clock, logger, inference });
-  const jobs = createJobTracker({ events, canvases: registry });
+  const jobs = createJobTracker({ events, canvases: registry, clock });
   const isClosing = () => closing;
 
   // DESIGN.md: no token and reachable from other machines → make one and print it once.
@@ -115,7 +115,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   const runtime = config.state.file
     ? createRuntimeState({ file: path.resolve(config.state.file), registry, runningPlaylists: () => playlists.running(), events, config, clock, logger })
     : undefined;
-  const plainCommands = createCommands({ registry, config, events, jobs, inference, logger });
+  const plainCommands = createCommands({ registry, config, events, jobs, inference, clock, logger });
   const canvasCommands = runtime?.wrap(plainCommands) ?? plainCommands;
   const playlists = createPlaylistManager({ dir: config.playlists.dir, commands: canvasCommands, onFrame: registry.onFrame, canvases: registry, clock, logger });
   const commands = withPlaylists(canvasCommands, { playlists, registry, events, logger });
@@ -130,7 +130,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   registerPlaylistRoutes(api, playlists);
   const sse = registerEventsRoute(app, { events, commands, clock, isClosing, limits: config.limits, admit: (res, req) => api.admit(res, req, { view: true }) });
 
-  registerHealthRoutes(app, { registry, isClosing, startedAt: Date.now(), inference });
+  registerHealthRoutes(app, { registry, isClosing, startedAt: clock.now(), inference, clock });
   registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger });
   const displays = registerDisplayRoute(app, {
     registry,

@@ -105,7 +105,7 @@ export function createRegistry(options: RegistryOptions) {
   function sourceOf(canvas: CanvasConfig, source: RuntimeSource, job?: string): Source {
     if (source.type !== 'still') return createSource({ ...canvas, source }, job);
     prompters.delete(canvas.slug);
-    return createStillSource({ image: { path: source.path }, maxFileBytes: config.render.maxFileBytes, logger: logger.child({ slug: canvas.slug }) });
+    return createStillSource({ image: { path: source.path }, maxFileBytes: config.render.maxFileBytes, logger: logger.child({ slug: canvas.slug }), clock });
   }
 
   function disarm(slug: string) {

@@ -7,6 +7,7 @@ import type { EaselConfig } from '../config.js';
 import { EaselError } from '../errors.js';
 import type { InferenceClient } from '../inference/client.js';
 import type { Logger } from '../logger.js';
+import { systemClock, type Clock } from '../stream/clock.js';
 import type { CanvasCommands, CommandOrigin, PromptCommand, SourceCommand } from './command-types.js';
 import { checkBytes, checkHeader, checkImageFile } from '../stream/image-limits.js';
 import type { EventBus } from './events.js';
@@ -23,6 +24,8 @@ export interface CommandsOptions {
   events: EventBus;
   jobs: JobTracker;
   inference: InferenceClient | undefined;
+  /** Default: the system clock. */
+  clock?: Clock;
   logger: Logger;
 }
 
@@ -39,6 +42,7 @@ export type SourceCommands = Omit<CanvasCommands, 'startPlaylist' | 'stopPlaylis
 export function createCommands(options: CommandsOptions): SourceCommands {
   const { registry, config, events, jobs, inference, logger: log } = options;
   const imageLimits = config.render;
+  const clock = options.clock ?? systemClock;
 
   /** Commands act on canvases that exist: a typo gets "did you mean", never a new canvas. */
   function canvasFor(slug: string): Canvas {
@@ -59,12 +63,12 @@ export function createCommands(options: CommandsOptions): SourceCommands {
   let info: { at: number; steps: [number, number]; maxBatch: number } | undefined;
   /** The service's limits, asked at most once a minute; generous defaults when it cannot answer. */
   async function limits(client: InferenceClient) {
-    if (info && Date.now() - info.at < 60_000) return info;
+    if (info && clock.now() - info.at < 60_000) return info;
     try {
       const i = await client.getInfo();
-      info = { at: Date.now(), steps: [i.minInferenceSteps || 1, i.maxInferenceSteps || 50], maxBatch: i.maxBatch || 1 };
+      info = { at: clock.now(), steps: [i.minInferenceSteps || 1, i.maxInferenceSteps || 50], maxBatch: i.maxBatch || 1 };
     } catch {
-      info = { at: Date.now() - 50_000, steps: [1, 50], maxBatch: 1 };
+      info = { at: clock.now() - 50_000, steps: [1, 50], maxBatch: 1 };
     }
     return info;
   }
@@ -133,8 +137,8 @@ export function createCommands(options: CommandsOptions): SourceCommands {
       const canvas = canvasFor(slug);
       checkBytes(image.length, imageLimits, 'The image');
       await checkHeader(image, imageLimits, 'The body');
-      const id = `u-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-      await canvas.showStill({ id, data: image, source: 'upload', createdAt: Date.now() }, holdMs);
+      const id = `u-${Math.round(clock.now()).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+      await canvas.showStill({ id, data: image, source: 'upload', createdAt: clock.now() }, holdMs);
       announce(slug, 'image', origin, { imageId: id, holdMs: holdMs === Infinity ? null : holdMs });
       return { imageId: id };
     },

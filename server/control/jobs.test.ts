@@ -3,6 +3,7 @@ import { createFrame } from '../canvas/frame.js';
 import type { RegistryEvent } from '../canvas/registry.js';
 import { createEventBus, type EaselEvent } from './events.js';
 import { createJobTracker } from './jobs.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
 
 /** Jobs hear the canvases' events by job id: frames of other prompts, or of none, never count. */
 function setUp() {
@@ -17,16 +18,19 @@ function setUp() {
   const events = createEventBus();
   const heard: EaselEvent[] = [];
   events.subscribe((e) => heard.push(e));
-  const jobs = createJobTracker({ events, canvases });
+  const clock = new FakeClock(Date.UTC(2030, 0, 1));
+  const jobs = createJobTracker({ events, canvases, clock });
   const shown = (slug: string, job: string | undefined, prompt = 'a red boat') =>
     emit({ type: 'frame', slug, frame: createFrame({ id: `${Math.random()}`, data: Buffer.alloc(0), source: 'inference', createdAt: 0, prompt, ...(job && { job }) }, new Map()) });
-  return { jobs, emit, shown, heard };
+  return { jobs, emit, shown, heard, clock };
 }
 
 describe('createJobTracker', () => {
   it('counts the frames that carry its id, generating then done', () => {
-    const { jobs, shown } = setUp();
+    const { jobs, shown, clock } = setUp();
     const job = jobs.create('left', 'a red boat', 2, async () => undefined);
+    expect(job.createdAt).toBe('2030-01-01T00:00:00.000Z');
+    clock.advance(1500);
     shown('left', undefined); // the prompt before it, same text
     shown('left', 'another-job');
     expect(jobs.get(job.id)).toMatchObject({ state: 'queued', produced: 0 });
@@ -34,7 +38,7 @@ describe('createJobTracker', () => {
     expect(jobs.get(job.id)).toMatchObject({ state: 'generating', produced: 1 });
     shown('left', job.id);
     expect(jobs.get(job.id)).toMatchObject({ state: 'done', produced: 2 });
-    expect(jobs.get(job.id).endedAt).toBeDefined();
+    expect(jobs.get(job.id).endedAt).toBe('2030-01-01T00:00:01.500Z');
     shown('left', job.id);
     expect(jobs.get(job.id).produced).toBe(2);
   });

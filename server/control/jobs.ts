@@ -3,11 +3,14 @@ import { EaselError } from '../errors.js';
 import type { JobSnapshot } from './command-types.js';
 import type { EventBus } from './events.js';
 import type { RegistryEvent } from '../canvas/registry.js';
+import { systemClock, type Clock } from '../stream/clock.js';
 
 export interface JobTrackerOptions {
   events: EventBus;
   /** Where jobs hear of the frames shown and the prompts refused, each carrying its job id. */
   canvases: { onEvent(listener: (event: RegistryEvent) => void): () => void };
+  /** Default: the system clock. */
+  clock?: Clock;
 }
 
 interface Job extends JobSnapshot {
@@ -24,12 +27,14 @@ const KEEP_ENDED = 200;
  */
 export function createJobTracker(options: JobTrackerOptions) {
   const { events } = options;
+  const clock = options.clock ?? systemClock;
+  const isoNow = () => new Date(clock.now()).toISOString();
   const jobs = new Map<string, Job>();
   const snapshot = ({ revert: _revert, ...job }: Job): JobSnapshot => ({ ...job });
 
   const update = (job: Job, change: Partial<JobSnapshot>) => {
     Object.assign(job, change);
-    if (ENDED.has(job.state)) job.endedAt ??= new Date().toISOString();
+    if (ENDED.has(job.state)) job.endedAt ??= isoNow();
     events.emit({ type: 'job', job: snapshot(job) });
   };
 
@@ -68,7 +73,7 @@ export function createJobTracker(options: JobTrackerOptions) {
     /** A new job for `slug`; any job still running there is cancelled as replaced. */
     create(slug: string, prompt: string, count: number, revert: () => Promise<void>): JobSnapshot {
       for (const old of running(slug)) update(old, { state: 'cancelled', reason: 'Replaced by a newer prompt' });
-      const job: Job = { id: randomUUID(), slug, prompt, count, produced: 0, state: 'queued', createdAt: new Date().toISOString(), revert };
+      const job: Job = { id: randomUUID(), slug, prompt, count, produced: 0, state: 'queued', createdAt: isoNow(), revert };
       jobs.set(job.id, job);
       prune();
       events.emit({ type: 'job', job: snapshot(job) });

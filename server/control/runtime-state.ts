@@ -69,7 +69,7 @@ export function createRuntimeState(options: RuntimeStateOptions) {
       if (shown && until !== undefined) entry.hold = { imageId: still.imageId, file: still.file, until };
       else if (shown && entry.paused) entry.hold = { imageId: still.imageId, file: still.file, until: 0 };
       else if (!shown && clock.now() - still.requestedAt < 10_000) {
-        entry.hold = { imageId: still.imageId, file: still.file, until: still.holdMs === Infinity ? null : Date.now() + still.holdMs };
+        entry.hold = { imageId: still.imageId, file: still.file, until: still.holdMs === Infinity ? null : clock.now() + still.holdMs };
       }
     }
     return Object.keys(entry).length > 0 ? entry : undefined;
@@ -209,7 +209,7 @@ export function createRuntimeState(options: RuntimeStateOptions) {
       if (restored.source && saved.source) sources.set(slug, saved.source);
       if (restored.paused) paused.add(slug);
       if (restored.hold && saved.hold) {
-        const holdMs = saved.hold.until === null ? Infinity : Math.max(0, saved.hold.until - Date.now());
+        const holdMs = saved.hold.until === null ? Infinity : Math.max(0, saved.hold.until - clock.now());
         stills.set(slug, { imageId: saved.hold.imageId, file: saved.hold.file, holdMs, requestedAt: clock.now(), stored: true });
       }
       writer.changed();

@@ -28,6 +28,7 @@ import { systemClock, type Clock } from './stream/clock.js';
 import { createRenderer } from './stream/renderer.js';
 import { registerDisplayRoute, type DisplayRoute } from './transport/display-route.js';
 import { registerHealthRoutes } from './transport/health-routes.js';
+import { registerMetricsRoute } from './transport/metrics-route.js';
 import { guardApp, type RegisteredRoute } from './transport/guarded-app.js';
 import { createAdmission } from './transport/admission.js';
 import { createFdGuard } from './transport/fd-guard.js';
@@ -146,12 +147,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     idleTimeoutSeconds: config.displays.idleTimeoutSeconds,
   });
   metrics.bind({ canvases: registry, renderer, displays, inference, osc: () => osc?.results, refusedRequests: () => ({ fd_headroom: admission.refused, event_streams: sse.refused.eventStreams, event_streams_per_address: sse.refused.eventStreamsPerAddress }) });
-  app.get('/metrics', (res) => {
-    res.onAborted(() => (res.aborted = true));
-    void metrics.text().then(({ body, contentType }) => {
-      if (!res.aborted) res.cork(() => res.writeHeader('content-type', contentType).end(body));
-    });
-  });
+  registerMetricsRoute(app, metrics);
   app.any('/*', (res, req) => {
     replyProblem(res, 404, { title: 'Not found', detail: `Nothing is served at "${req.getUrl()}"`, hint: 'Displays connect to /ws/<canvas-slug>; health is at /healthz and /readyz' });
   });

@@ -5,7 +5,7 @@ import type { EaselConfig } from './config.js';
 import { EaselError } from './errors.js';
 import { createInferenceClient, type InferenceClient } from './inference/client.js';
 import { createMetrics, observedInference } from './metrics.js';
-import { isLoopbackHost, makeToken } from './api/auth.js';
+import { operatorTokenFor } from './api/auth.js';
 import { registerCanvasRoutes } from './api/canvas-routes.js';
 import { registerEventsRoute } from './api/events-route.js';
 import { createApi } from './api/http.js';
@@ -96,9 +96,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   const jobs = createJobTracker({ events, canvases: registry, clock });
   const isClosing = () => closing;
 
-  // DESIGN.md: no token and reachable from other machines → make one and print it once.
-  const generatedToken = !config.operator.token && !isLoopbackHost(config.host);
-  const operatorToken = config.operator.token || (generatedToken ? makeToken() : undefined);
+  const { token: operatorToken, generated: generatedToken } = operatorTokenFor(config.operator.token, config.host);
   // One count of wrong tokens per address for the API and the display upgrade alike.
   const authFailures = createAuthFailures({ clock });
   const hosts = createHostPolicy({ allowedHosts: config.http.allowedHosts, bindHost: config.host });

@@ -5,7 +5,7 @@ import type { EaselConfig } from './config.js';
 import { EaselError } from './errors.js';
 import { createInferenceClient, type InferenceClient } from './inference/client.js';
 import { createMetrics, observedInference } from './metrics.js';
-import { isLoopbackHost, makeToken } from './api/auth.js';
+import { operatorTokenFor } from './api/auth.js';
 import { registerCanvasRoutes } from './api/canvas-routes.js';
 import { registerEventsRoute } from './api/events-route.js';
 import { createApi } from './api/http.js';
@@ -13,6 +13,8 @@ import { createAuthFailures } from './api/auth-failures.js';
 import { createHostPolicy } from './api/host-policy.js';
 import { createRateLimiter } from './api/rate-limit.js';
 import { createCommands } from './control/commands.js';
+import { withPlaylists, type Commands } from './control/playlist-commands.js';
+import { connectEventFeed } from './control/event-feed.js';
 import { createEventBus, type EventBus } from './control/events.js';
 import { createJobTracker } from './control/jobs.js';
 import { createOscListener } from './control/osc-listener.js';
@@ -26,6 +28,7 @@ import { systemClock, type Clock } from './stream/clock.js';
 import { createRenderer } from './stream/renderer.js';
 import { registerDisplayRoute, type DisplayRoute } from './transport/display-route.js';
 import { registerHealthRoutes } from './transport/health-routes.js';
+import { registerMetricsRoute } from './transport/metrics-route.js';
 import { guardApp, type RegisteredRoute } from './transport/guarded-app.js';
 import { createAdmission } from './transport/admission.js';
 import { createFdGuard } from './transport/fd-guard.js';
@@ -42,7 +45,7 @@ export interface EaselServer {
   readonly registry: Registry;
   readonly displays: DisplayRoute;
   readonly inference: InferenceClient | undefined;
-  readonly commands: ReturnType<typeof createCommands>;
+  readonly commands: Commands;
   readonly events: EventBus;
   /** The operator token in force; `generatedToken` is set when Easel made it (print it once). */
   readonly operatorToken: string | undefined;
@@ -89,35 +92,11 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         )
       : undefined;
   const events = createEventBus();
-  const jobs = createJobTracker(events);
-  const registry = createRegistry({
-    config,
-    onSlotLate: metrics.observePacing,
-    renderer,
-    clock,
-    logger,
-    inference,
-    onCanvas: (canvas) =>
-      canvas.onEvent((event) => {
-        if (event.type === 'frame') {
-          if (event.frame.source === 'inference') jobs.frameShown(canvas.slug, event.frame.prompt);
-          return;
-        }
-        if (event.type === 'state') events.emit({ type: 'canvas', slug: canvas.slug, state: event.state });
-        else events.emit({ type: 'canvas', slug: canvas.slug, source: event.kind });
-      }),
-    // The console drops the card; a playlist on a canvas reaped for want of displays stops.
-    onRemoved: (slug, reason) => {
-      playlists.stop(slug);
-      metrics.forgetCanvas(slug);
-      events.emit({ type: 'canvas', slug, removed: reason });
-    },
-  });
+  const registry = createRegistry({ config, onSlotLate: metrics.observePacing, onRemoved: metrics.forgetCanvas, renderer, clock, logger, inference });
+  const jobs = createJobTracker({ events, canvases: registry, clock });
   const isClosing = () => closing;
 
-  // DESIGN.md: no token and reachable from other machines → make one and print it once.
-  const generatedToken = !config.operator.token && !isLoopbackHost(config.host);
-  const operatorToken = config.operator.token || (generatedToken ? makeToken() : undefined);
+  const { token: operatorToken, generated: generatedToken } = operatorTokenFor(config.operator.token, config.host);
   // One count of wrong tokens per address for the API and the display upgrade alike.
   const authFailures = createAuthFailures({ clock });
   const hosts = createHostPolicy({ allowedHosts: config.http.allowedHosts, bindHost: config.host });
@@ -135,43 +114,11 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   const runtime = config.state.file
     ? createRuntimeState({ file: path.resolve(config.state.file), registry, runningPlaylists: () => playlists.running(), events, config, clock, logger })
     : undefined;
-  const plainCommands = createCommands({ registry, config, events, jobs, inference, logger });
-  const commands = runtime?.wrap(plainCommands) ?? plainCommands;
-  // A refused request (bad size, steps) leaves the source failed for good: its job fails with the reason.
-  let jobWatch: unknown = null;
-  const watchJobs = () => {
-    jobWatch = clock.setTimeout(() => {
-      for (const canvas of registry.list()) {
-        const status = jobs.current(canvas.slug) && registry.prompter(canvas.slug)?.status();
-        if (status && status.state === 'failed') jobs.failRunning(canvas.slug, status.reason ?? 'The inference service refused the request');
-      }
-      watchJobs();
-    }, 1000);
-  };
-  watchJobs();
-  const playlists = createPlaylistManager({
-    dir: config.playlists.dir,
-    commands,
-    clock,
-    logger,
-    // Frames steps count the frames a canvas shows; a playlist never creates a canvas.
-    onFrame: (slug, listener) =>
-      registry.get(slug)?.onEvent((event) => {
-        if (event.type === 'frame') listener();
-      }) ?? (() => undefined),
-  });
-  playlists.onEvent((event) => {
-    const { type, ...detail } = event;
-    const name = 'playlist' in event ? event.playlist : 'change' in event ? event.change.name : '';
-    const slug = 'slug' in event ? event.slug : undefined;
-    events.emit({ type: 'playlist', name, event: type === 'file' ? `file-${(event as { change: { type: string } }).change.type}` : type, ...(slug ? { slug } : {}), detail });
-  });
-  commands.setPlaylists({
-    start: async (slug, name, origin) => {
-      await playlists.start(slug, name, origin);
-    },
-    stop: (slug) => playlists.stop(slug),
-  });
+  const plainCommands = createCommands({ registry, config, events, jobs, inference, clock, logger });
+  const canvasCommands = runtime?.wrap(plainCommands) ?? plainCommands;
+  const playlists = createPlaylistManager({ dir: config.playlists.dir, commands: canvasCommands, onFrame: registry.onFrame, canvases: registry, clock, logger });
+  const commands = withPlaylists(canvasCommands, { playlists, registry, events, logger });
+  connectEventFeed(events, { canvases: registry, playlists });
   registerCanvasRoutes({
     api,
     commands,
@@ -182,7 +129,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   registerPlaylistRoutes(api, playlists);
   const sse = registerEventsRoute(app, { events, commands, clock, isClosing, limits: config.limits, admit: (res, req) => api.admit(res, req, { view: true }) });
 
-  registerHealthRoutes(app, { registry, isClosing, startedAt: Date.now(), inference });
+  registerHealthRoutes(app, { registry, isClosing, startedAt: clock.now(), inference, clock });
   const pages = registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger, clock });
   const displays = registerDisplayRoute(app, {
     registry,
@@ -198,12 +145,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     idleTimeoutSeconds: config.displays.idleTimeoutSeconds,
   });
   metrics.bind({ canvases: registry, renderer, displays, inference, osc: () => osc?.results, refusedRequests: () => ({ fd_headroom: admission.refused, event_streams: sse.refused.eventStreams, event_streams_per_address: sse.refused.eventStreamsPerAddress }) });
-  app.get('/metrics', (res) => {
-    res.onAborted(() => (res.aborted = true));
-    void metrics.text().then(({ body, contentType }) => {
-      if (!res.aborted) res.cork(() => res.writeHeader('content-type', contentType).end(body));
-    });
-  });
+  registerMetricsRoute(app, metrics);
   app.any('/*', (res, req) => {
     replyProblem(res, 404, { title: 'Not found', detail: `Nothing is served at "${req.getUrl()}"`, hint: 'Displays connect to /ws/<canvas-slug>; health is at /healthz and /readyz' });
   });
@@ -246,7 +188,6 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         closing = true;
         // First, while canvases and playlists still run: their state is what the next start restores.
         await runtime?.close();
-        clock.clearTimeout(jobWatch);
         await osc?.close();
         await playlists.close();
         pages.close();

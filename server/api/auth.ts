@@ -20,6 +20,15 @@ export function makeToken(): string {
 }
 
 /**
+ * The operator token in force. DESIGN.md: with none set and a host reachable from other
+ * machines, Easel makes one (`generated`, to print once); on loopback none is needed.
+ */
+export function operatorTokenFor(configured: string, host: string): { token: string | undefined; generated: boolean } {
+  const generated = !configured && !isLoopbackHost(host);
+  return { token: configured || (generated ? makeToken() : undefined), generated };
+}
+
+/**
  * Checks `Authorization: Bearer <token>` in constant time (both sides hashed to equal length
  * first, so neither length nor content leaks through timing). No token configured: open.
  */

@@ -9,7 +9,7 @@ import { createInferenceSource, type InferenceSource, type PromptOptions } from 
 import type { Renderer } from '../stream/renderer.js';
 import type { Source } from '../stream/source.js';
 import { createStillSource } from '../stream/still-source.js';
-import { createCanvas, type Canvas } from './canvas.js';
+import { createCanvas, type Canvas, type CanvasEvent } from './canvas.js';
 import { nearestSlug } from './suggest.js';
 
 export interface RegistryOptions {
@@ -19,8 +19,6 @@ export interface RegistryOptions {
   logger: Logger;
   /** Shared by every inference canvas; absent when no endpoint is configured. */
   inference?: InferenceClient | undefined;
-  /** Told of every canvas as it is created, before it starts. */
-  onCanvas?: (canvas: Canvas) => void;
   /** Told how late each canvas's slots fire, ms. */
   onSlotLate?: (slug: string, lateMs: number) => void;
   /** Told of every canvas removed (idle, or by an operator), after it is closed. */
@@ -28,6 +26,15 @@ export interface RegistryOptions {
 }
 
 const PHASES = 8;
+
+/**
+ * What happens to the canvases, for whoever needs it (jobs, the event feed, playlists, metrics):
+ * each canvas's own events, its removal, and a prompt its generator was refused for good.
+ */
+export type RegistryEvent =
+  | CanvasEvent
+  | { type: 'removed'; slug: string; reason: 'idle' | 'operator' }
+  | { type: 'refused'; slug: string; job: string | undefined; reason: string };
 
 /** What a canvas can be switched to at run time: a source from config, or one still file. */
 export type RuntimeSource = SourceConfig | { type: 'still'; path: string };
@@ -48,8 +55,21 @@ export function createRegistry(options: RegistryOptions) {
   const created = new Set<string>();
   const idleMs = config.limits.createdCanvasIdleSeconds * 1000;
   const phaseOf = (fps: number) => (((canvases.size - 1) % PHASES) * (1000 / fps)) / PHASES;
+  const listeners = new Set<(event: RegistryEvent) => void>();
 
-  function createSource(canvas: CanvasConfig): Source {
+  const emit = (event: RegistryEvent) => {
+    for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch (err) {
+        // A listener's bug must not stop a canvas's producer or pacer, which emit these.
+        logger.error({ err, slug: event.slug, event: event.type }, 'A canvas event listener failed');
+      }
+    }
+  };
+
+  /** `job`: the job a new generating source starts for (its frames and a refusal carry it). */
+  function createSource(canvas: CanvasConfig, job?: string): Source {
     prompters.delete(canvas.slug);
     const log = logger.child({ slug: canvas.slug });
     const folder = (dir: string, order: 'name' | 'shuffle') =>
@@ -68,6 +88,7 @@ export function createRegistry(options: RegistryOptions) {
         ...(s.drift > 0 ? { drift: { strength: s.drift } } : {}),
         width: config.inference.width,
         height: config.inference.height,
+        ...(job !== undefined && { job }),
       },
       fps: canvas.fps,
       bufferSeconds: config.inference.bufferSeconds,
@@ -76,14 +97,15 @@ export function createRegistry(options: RegistryOptions) {
       clock,
     });
     prompters.set(canvas.slug, generated);
+    generated.onRefused(({ job: refused, reason }) => emit({ type: 'refused', slug: canvas.slug, job: refused, reason }));
     if (s.fallback === '') return generated;
     return createFallbackSource({ primary: generated, fallback: folder(s.fallback, 'shuffle'), clock, logger: log });
   }
 
-  function sourceOf(canvas: CanvasConfig, source: RuntimeSource): Source {
-    if (source.type !== 'still') return createSource({ ...canvas, source });
+  function sourceOf(canvas: CanvasConfig, source: RuntimeSource, job?: string): Source {
+    if (source.type !== 'still') return createSource({ ...canvas, source }, job);
     prompters.delete(canvas.slug);
-    return createStillSource({ image: { path: source.path }, maxFileBytes: config.render.maxFileBytes, logger: logger.child({ slug: canvas.slug }) });
+    return createStillSource({ image: { path: source.path }, maxFileBytes: config.render.maxFileBytes, logger: logger.child({ slug: canvas.slug }), clock });
   }
 
   function disarm(slug: string) {
@@ -129,6 +151,7 @@ export function createRegistry(options: RegistryOptions) {
     await canvas.close();
     logger.info({ slug, reason }, reason === 'idle' ? `Canvas removed: no display for ${config.limits.createdCanvasIdleSeconds} s` : 'Canvas removed by an operator');
     options.onRemoved?.(slug, reason);
+    emit({ type: 'removed', slug, reason });
   }
 
   function notFound(slug: string): EaselError {
@@ -155,7 +178,7 @@ export function createRegistry(options: RegistryOptions) {
       onDisplayCount: (count) => displaysChanged(canvas, count),
     });
     canvases.set(canvasConfig.slug, canvas);
-    options.onCanvas?.(canvas);
+    canvas.onEvent(emit);
     // Canvases' slots are spread over the period, so their fan-outs never pile into one
     // event-loop turn (and a display of the last canvas does not wait for all the others).
     if (startNow) canvas.start(phaseOf(canvasConfig.fps));
@@ -168,6 +191,21 @@ export function createRegistry(options: RegistryOptions) {
     /** Starts the canvases declared in config; `restored` names a source that replaces a canvas's own. */
     startDeclared(restored?: (slug: string) => RuntimeSource | undefined) {
       for (const declared of config.canvases) if (!canvases.has(declared.slug)) add(resolveCanvas(config, declared), { initial: restored?.(declared.slug) });
+    },
+
+    /** Listens to every canvas's events, removals and refusals; returns the unsubscribe function. */
+    onEvent(listener: (event: RegistryEvent) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    /** Calls back on each frame `slug` shows; a canvas that does not exist is never created for it. */
+    onFrame(slug: string, listener: () => void): () => void {
+      return (
+        canvases.get(slug)?.onEvent((event) => {
+          if (event.type === 'frame') listener();
+        }) ?? (() => undefined)
+      );
     },
 
     /** The inference source of a canvas; undefined for other sources. */
@@ -232,12 +270,13 @@ export function createRegistry(options: RegistryOptions) {
 
     /**
      * Replaces a canvas's source: a folder, generation (with its fallback) or a still file.
-     * The screen keeps its frame until the new source's first one is ready.
+     * The screen keeps its frame until the new source's first one is ready. `job`: the job a
+     * generating source starts for.
      */
-    async setSource(slug: string, source: RuntimeSource): Promise<void> {
+    async setSource(slug: string, source: RuntimeSource, job?: string): Promise<void> {
       const canvas = canvases.get(slug);
       if (!canvas) throw new TypeError(`Expected a canvas "${slug}" but there is none`);
-      await canvas.setSource(sourceOf(canvas.config, source));
+      await canvas.setSource(sourceOf(canvas.config, source, job));
     },
 
     /** The source a canvas started with, from config: where a cancelled prompt goes back to. */

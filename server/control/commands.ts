@@ -7,6 +7,7 @@ import type { EaselConfig } from '../config.js';
 import { EaselError } from '../errors.js';
 import type { InferenceClient } from '../inference/client.js';
 import type { Logger } from '../logger.js';
+import { systemClock, type Clock } from '../stream/clock.js';
 import type { CanvasCommands, CommandOrigin, PromptCommand, SourceCommand } from './command-types.js';
 import { checkBytes, checkHeader, checkImageFile } from '../stream/image-limits.js';
 import type { EventBus } from './events.js';
@@ -17,32 +18,31 @@ export interface CanvasRemoval {
   removeCanvas(slug: string, origin: CommandOrigin): Promise<void>;
 }
 
-/** Playlists, provided once the playlist manager is up. */
-export interface PlaylistControl {
-  start(slug: string, name: string, origin: CommandOrigin): Promise<void>;
-  stop(slug: string): void;
-}
-
 export interface CommandsOptions {
   registry: Registry;
   config: EaselConfig;
   events: EventBus;
   jobs: JobTracker;
   inference: InferenceClient | undefined;
+  /** Default: the system clock. */
+  clock?: Clock;
   logger: Logger;
 }
 
 const invalid = (field: string, message: string, hint: string) =>
   new EaselError('EASEL_ERR_REQUEST_INVALID', `${field}: ${message}`, { hint, details: { field } });
 
+/** The commands playlists drive canvases with; the playlist commands are added on top (playlist-commands.ts). */
+export type SourceCommands = Omit<CanvasCommands, 'startPlaylist' | 'stopPlaylist'> & CanvasRemoval;
+
 /**
  * The canvas commands behind HTTP, OSC and playlists: each is checked, carried out, logged in
  * one line naming where it came from, and announced on the event bus.
  */
-export function createCommands(options: CommandsOptions): CanvasCommands & CanvasRemoval & { setPlaylists(p: PlaylistControl): void } {
+export function createCommands(options: CommandsOptions): SourceCommands {
   const { registry, config, events, jobs, inference, logger: log } = options;
   const imageLimits = config.render;
-  let playlists: PlaylistControl | undefined;
+  const clock = options.clock ?? systemClock;
 
   /** Commands act on canvases that exist: a typo gets "did you mean", never a new canvas. */
   function canvasFor(slug: string): Canvas {
@@ -51,10 +51,7 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
     return registry.existing(slug);
   }
 
-  const announce = (slug: string, command: string, origin: CommandOrigin, detail?: Record<string, unknown>) => {
-    log.info({ slug, command, via: origin.via, who: origin.who, ...detail }, `Command ${command}`);
-    events.emit({ type: 'command', slug, command, origin, ...(detail ? { detail } : {}) });
-  };
+  const announce = announcer(log, events);
 
   function needInference(): InferenceClient {
     if (inference) return inference;
@@ -66,12 +63,12 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
   let info: { at: number; steps: [number, number]; maxBatch: number } | undefined;
   /** The service's limits, asked at most once a minute; generous defaults when it cannot answer. */
   async function limits(client: InferenceClient) {
-    if (info && Date.now() - info.at < 60_000) return info;
+    if (info && clock.now() - info.at < 60_000) return info;
     try {
       const i = await client.getInfo();
-      info = { at: Date.now(), steps: [i.minInferenceSteps || 1, i.maxInferenceSteps || 50], maxBatch: i.maxBatch || 1 };
+      info = { at: clock.now(), steps: [i.minInferenceSteps || 1, i.maxInferenceSteps || 50], maxBatch: i.maxBatch || 1 };
     } catch {
-      info = { at: Date.now() - 50_000, steps: [1, 50], maxBatch: 1 };
+      info = { at: clock.now() - 50_000, steps: [1, 50], maxBatch: 1 };
     }
     return info;
   }
@@ -103,10 +100,6 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
   }
 
   return {
-    setPlaylists(p) {
-      playlists = p;
-    },
-
     list: () => registry.list().map((c) => c.snapshot()),
     get: (slug) => canvasFor(slug).snapshot(),
 
@@ -131,10 +124,10 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
         width: config.inference.width,
         height: config.inference.height,
       };
-      if (before) registry.setPrompt(slug, prompt, promptOptions);
+      if (before) registry.setPrompt(slug, prompt, { ...promptOptions, job: job.id });
       else {
         const d = config.canvasDefaults.source;
-        await registry.setSource(slug, { type: 'inference', prompt, negativePrompt: negativePrompt ?? d.negativePrompt, steps: steps ?? d.steps, ...(seed !== undefined ? { seed } : {}), drift: drift ?? d.drift, fallback: d.fallback });
+        await registry.setSource(slug, { type: 'inference', prompt, negativePrompt: negativePrompt ?? d.negativePrompt, steps: steps ?? d.steps, ...(seed !== undefined ? { seed } : {}), drift: drift ?? d.drift, fallback: d.fallback }, job.id);
       }
       announce(slug, 'prompt', origin, { prompt, job: job.id });
       return job;
@@ -144,8 +137,8 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
       const canvas = canvasFor(slug);
       checkBytes(image.length, imageLimits, 'The image');
       await checkHeader(image, imageLimits, 'The body');
-      const id = `u-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-      await canvas.showStill({ id, data: image, source: 'upload', createdAt: Date.now() }, holdMs);
+      const id = `u-${Math.round(clock.now()).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+      await canvas.showStill({ id, data: image, source: 'upload', createdAt: clock.now() }, holdMs);
       announce(slug, 'image', origin, { imageId: id, holdMs: holdMs === Infinity ? null : holdMs });
       return { imageId: id };
     },
@@ -153,11 +146,7 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
     async setSource(slug, source, origin) {
       const canvas = canvasFor(slug);
       const type = (source as { type?: unknown }).type;
-      if (type === 'playlist') {
-        const name = (source as { name?: unknown }).name;
-        if (typeof name !== 'string' || !name) throw invalid('name', 'must name a playlist', 'Send {"type": "playlist", "name": "evening-show"}');
-        return this.startPlaylist(slug, name, origin);
-      }
+      if (type === 'playlist') throw playlistsUnavailable();
       if (type === 'folder') {
         const s = source as Extract<SourceCommand, { type: 'folder' }>;
         const order = s.order ?? 'name';
@@ -195,18 +184,6 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
       announce(slug, 'next', origin, { shown });
     },
 
-    async startPlaylist(slug, name, origin) {
-      canvasFor(slug);
-      if (!playlists) throw new EaselError('EASEL_ERR_NOT_FOUND', 'Playlists are not available on this server', { hint: 'Check the playlists.dir setting' });
-      await playlists.start(slug, name, origin);
-      announce(slug, 'playlist', origin, { name });
-    },
-    stopPlaylist(slug, origin) {
-      canvasFor(slug);
-      playlists?.stop(slug);
-      announce(slug, 'playlist-stop', origin);
-    },
-
     async removeCanvas(slug, origin) {
       canvasFor(slug);
       if (registry.isDeclared(slug)) {
@@ -215,7 +192,6 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
           details: { slug },
         });
       }
-      playlists?.stop(slug);
       announce(slug, 'remove', origin);
       await registry.remove(slug);
     },
@@ -229,3 +205,14 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
     job: (id) => jobs.get(id),
   };
 }
+
+/** Logs a command in one line naming where it came from, and tells the event bus. */
+export function announcer(log: Logger, events: EventBus) {
+  return (slug: string, command: string, origin: CommandOrigin, detail?: Record<string, unknown>) => {
+    log.info({ slug, command, via: origin.via, who: origin.who, ...detail }, `Command ${command}`);
+    events.emit({ type: 'command', slug, command, origin, ...(detail ? { detail } : {}) });
+  };
+}
+
+/** A `playlist` source asked of commands that have no playlists on top. */
+export const playlistsUnavailable = () => new EaselError('EASEL_ERR_NOT_FOUND', 'Playlists are not available on this server', { hint: 'Check the playlists.dir setting' });

@@ -2,6 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { EaselError } from '../errors.js';
 import type { JobSnapshot } from './command-types.js';
 import type { EventBus } from './events.js';
+import type { RegistryEvent } from '../canvas/registry.js';
+import { systemClock, type Clock } from '../stream/clock.js';
+
+export interface JobTrackerOptions {
+  events: EventBus;
+  /** Where jobs hear of the frames shown and the prompts refused, each carrying its job id. */
+  canvases: { onEvent(listener: (event: RegistryEvent) => void): () => void };
+  /** Default: the system clock. */
+  clock?: Clock;
+}
 
 interface Job extends JobSnapshot {
   /** Puts the canvas back as it was before this job's prompt, when it is cancelled. */
@@ -13,15 +23,18 @@ const KEEP_ENDED = 200;
 
 /**
  * Generation jobs: one per prompt command, reporting queued → generating n/N → done (or
- * cancelled, failed with a reason) on the event bus as the canvas shows the prompt's frames.
+ * cancelled, failed with a reason) on the event bus as the canvas shows the job's frames.
  */
-export function createJobTracker(events: EventBus) {
+export function createJobTracker(options: JobTrackerOptions) {
+  const { events } = options;
+  const clock = options.clock ?? systemClock;
+  const isoNow = () => new Date(clock.now()).toISOString();
   const jobs = new Map<string, Job>();
   const snapshot = ({ revert: _revert, ...job }: Job): JobSnapshot => ({ ...job });
 
   const update = (job: Job, change: Partial<JobSnapshot>) => {
     Object.assign(job, change);
-    if (ENDED.has(job.state)) job.endedAt ??= new Date().toISOString();
+    if (ENDED.has(job.state)) job.endedAt ??= isoNow();
     events.emit({ type: 'job', job: snapshot(job) });
   };
 
@@ -38,29 +51,33 @@ export function createJobTracker(events: EventBus) {
     return job;
   };
 
+  const live = (id: string | undefined): Job | undefined => {
+    const job = id === undefined ? undefined : jobs.get(id);
+    return job && !ENDED.has(job.state) ? job : undefined;
+  };
+
+  options.canvases.onEvent((event) => {
+    if (event.type === 'frame') {
+      const job = live(event.frame.image.job);
+      if (!job) return;
+      const produced = job.produced + 1;
+      update(job, produced >= job.count ? { produced, state: 'done' } : { produced, state: 'generating' });
+    } else if (event.type === 'refused') {
+      // A refused request (bad size, steps) is refused for good: its job fails with the reason.
+      const job = live(event.job);
+      if (job) update(job, { state: 'failed', reason: event.reason });
+    }
+  });
+
   return {
     /** A new job for `slug`; any job still running there is cancelled as replaced. */
     create(slug: string, prompt: string, count: number, revert: () => Promise<void>): JobSnapshot {
       for (const old of running(slug)) update(old, { state: 'cancelled', reason: 'Replaced by a newer prompt' });
-      const job: Job = { id: randomUUID(), slug, prompt, count, produced: 0, state: 'queued', createdAt: new Date().toISOString(), revert };
+      const job: Job = { id: randomUUID(), slug, prompt, count, produced: 0, state: 'queued', createdAt: isoNow(), revert };
       jobs.set(job.id, job);
       prune();
       events.emit({ type: 'job', job: snapshot(job) });
       return snapshot(job);
-    },
-
-    /** A frame of `prompt` was shown on `slug`. */
-    frameShown(slug: string, prompt: string | undefined): void {
-      for (const job of running(slug)) {
-        if (job.prompt !== prompt) continue;
-        const produced = job.produced + 1;
-        update(job, produced >= job.count ? { produced, state: 'done' } : { produced, state: 'generating' });
-      }
-    },
-
-    /** The source could not generate for good (a refused request): running jobs on it fail. */
-    failRunning(slug: string, reason: string): void {
-      for (const job of running(slug)) update(job, { state: 'failed', reason });
     },
 
     async cancel(id: string): Promise<JobSnapshot> {

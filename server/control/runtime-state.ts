@@ -11,7 +11,8 @@ import type { EaselConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { PlaylistRunnerStatus } from '../playlist/playlist-runner.js';
 import type { Clock } from '../stream/clock.js';
-import type { CanvasCommands, SourceCommand } from './command-types.js';
+import type { SourceCommand } from './command-types.js';
+import type { SourceCommands } from './commands.js';
 import type { EventBus } from './events.js';
 import type { SavedCanvas, SavedState } from './saved-state.js';
 import { createDebouncedWriter, writeFileAtomic } from './state-file.js';
@@ -68,7 +69,7 @@ export function createRuntimeState(options: RuntimeStateOptions) {
       if (shown && until !== undefined) entry.hold = { imageId: still.imageId, file: still.file, until };
       else if (shown && entry.paused) entry.hold = { imageId: still.imageId, file: still.file, until: 0 };
       else if (!shown && clock.now() - still.requestedAt < 10_000) {
-        entry.hold = { imageId: still.imageId, file: still.file, until: still.holdMs === Infinity ? null : Date.now() + still.holdMs };
+        entry.hold = { imageId: still.imageId, file: still.file, until: still.holdMs === Infinity ? null : clock.now() + still.holdMs };
       }
     }
     return Object.keys(entry).length > 0 ? entry : undefined;
@@ -141,7 +142,7 @@ export function createRuntimeState(options: RuntimeStateOptions) {
     stillsDir,
 
     /** The same commands, each noted here once it succeeded. */
-    wrap<C extends CanvasCommands>(inner: C): C {
+    wrap<C extends SourceCommands>(inner: C): C {
       const changed = () => writer.changed();
       return {
         ...inner,
@@ -208,7 +209,7 @@ export function createRuntimeState(options: RuntimeStateOptions) {
       if (restored.source && saved.source) sources.set(slug, saved.source);
       if (restored.paused) paused.add(slug);
       if (restored.hold && saved.hold) {
-        const holdMs = saved.hold.until === null ? Infinity : Math.max(0, saved.hold.until - Date.now());
+        const holdMs = saved.hold.until === null ? Infinity : Math.max(0, saved.hold.until - clock.now());
         stills.set(slug, { imageId: saved.hold.imageId, file: saved.hold.file, holdMs, requestedAt: clock.now(), stored: true });
       }
       writer.changed();

@@ -93,7 +93,7 @@ export async function restoreCanvases(deps: RestoreDeps, sources: Map<string, Ru
 async function restoreStill(canvas: Canvas, entry: SavedCanvas, deps: RestoreDeps): Promise<boolean> {
   const hold = entry.hold!;
   const log = deps.logger.child({ slug: canvas.slug });
-  const remaining = hold.until === null ? Infinity : hold.until - Date.now();
+  const remaining = hold.until === null ? Infinity : hold.until - deps.clock.now();
   if (remaining <= 0 && !entry.paused) {
     log.info({ until: new Date(hold.until!).toISOString() }, 'Saved hold of a still ended while the server was down; not shown again');
     return false;
@@ -102,7 +102,7 @@ async function restoreStill(canvas: Canvas, entry: SavedCanvas, deps: RestoreDep
   try {
     const data = await readFile(file);
     if (data.length > deps.config.render.maxFileBytes) throw new Error(`it is over render.maxFileBytes (${deps.config.render.maxFileBytes} bytes)`);
-    await canvas.showStill({ id: hold.imageId, data, source: 'upload', createdAt: Date.now() }, Math.max(0, remaining));
+    await canvas.showStill({ id: hold.imageId, data, source: 'upload', createdAt: deps.clock.now() }, Math.max(0, remaining));
     return true;
   } catch (err) {
     log.warn({ file, err: (err as Error).message }, `Saved still "${file}" cannot be shown again: ${(err as Error).message}`);

@@ -148,6 +148,7 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
       try {
         const images = streamImages(connection.generator, { ...request, requestId }, {
           signal, endpoint: endpoint.address,
+          // Wall-clock, not the clock: gRPC compares deadlines with the real time.
           deadline: Date.now() + (callOptions.deadlineMs ?? generateDeadlineMs),
         });
         for await (const image of images) {
@@ -182,6 +183,7 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
     const endpoint = pick(new Set());
     const { connection, end } = endpoint.begin();
     return new Promise<InferenceInfo>((resolve, reject) => {
+      // Wall-clock: gRPC compares deadlines with the real time.
       const call = connection.generator.getInfo({}, { deadline: Date.now() + deadlineMs }, (err, reply) => {
         signal?.removeEventListener('abort', onAbort);
         end();

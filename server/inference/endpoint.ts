@@ -125,6 +125,7 @@ export function createEndpoint(options: EndpointOptions): Endpoint {
     const token = ++watchToken;
     const call = connection.health.watch(
       { service: IMAGE_GENERATOR_SERVICE },
+      // gRPC compares deadlines with the real time, so they are wall-clock whatever the clock says.
       { deadline: Date.now() + healthRenewMs },
     );
     watchCall = call;

@@ -19,6 +19,8 @@ export interface PlaylistManagerOptions {
   dir: string;
   commands: Pick<CanvasCommands, 'setPrompt' | 'setSource' | 'pause' | 'resume'>;
   onFrame: OnFrame;
+  /** Where the manager hears that a canvas was removed: a playlist on it stops. */
+  canvases?: { onEvent(listener: (event: { type: string; slug: string }) => void): () => void };
   clock: Clock;
   logger: Logger;
   /** IANA time zone for `at:` times; default: the machine's local time. */
@@ -84,6 +86,11 @@ export function createPlaylistManager(options: PlaylistManagerOptions) {
   });
 
   const ready = store.load().then(reschedule);
+
+  // A playlist on a canvas reaped for want of displays (or removed) stops; it never creates one.
+  const unsubscribeCanvases = options.canvases?.onEvent((event) => {
+    if (event.type === 'removed' && stopSlug(event.slug)) log.info({ slug: event.slug }, `Playlist stopped on "${event.slug}"`);
+  });
 
   function launch(playlist: Playlist, slugs: string[], origin: CommandOrigin, from?: { stepIndex: number; loopCount: number }): PlaylistRunnerStatus {
     for (const slug of slugs) stopSlug(slug);
@@ -182,6 +189,7 @@ export function createPlaylistManager(options: PlaylistManagerOptions) {
     close(): Promise<void> {
       closing ??= (async () => {
         scheduler.close();
+        unsubscribeCanvases?.();
         await ready.catch(() => undefined);
         scheduler.close();
         for (const runner of [...runners]) runner.stop();

@@ -199,6 +199,19 @@ describe('createPlaylistRunner', () => {
     expect(clock.now()).toBeGreaterThan(0);
   });
 
+  it('drops a command still waiting behind a slow one once the playlist is stopped', async () => {
+    const { fake, runner, pass, clock } = setup(playlistOf([prompt('slow', seconds(10)), folder('/imgs', seconds(10))]));
+    const release = fake.hold('prompt');
+    runner.start();
+    await pass(12); // the folder command of step 2 waits behind the prompt
+    runner.stop();
+    release();
+    await settle();
+    await settle();
+    expect(fake.log()).toEqual(['12s left-canva prompt slow']);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('refuses a playlist with no steps as a programmer error', () => {
     const { fake } = setup(playlistOf([pause(1)]));
     expect(() => createPlaylistRunner({ playlist: playlistOf([]), slugs: ['a'], commands: fake.commands, onFrame: fake.onFrame, clock: new FakeClock(), logger: captureLogs().logger })).toThrow(RangeError);

@@ -92,7 +92,8 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
   const resumable = from !== undefined && Number.isInteger(from.stepIndex) && from.stepIndex >= 0 && from.stepIndex < playlist.steps.length;
   let index = resumable ? from.stepIndex : 0;
   let loopCount = from && Number.isInteger(from.loopCount) && from.loopCount >= 0 ? from.loopCount : 0;
-  let token = 0;
+  /** Aborted when its step is over (finished, or the playlist ended or stopped): late work of that step is dropped. */
+  let stepRun = new AbortController();
   let started = false;
   const startedAt = clock.now();
   let stepStartedAt = startedAt;
@@ -116,7 +117,7 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
   };
   const step = (): PlaylistStep => playlist.steps[index]!;
   const info = (): StepInfo => ({ playlist: playlist.name, slugs: [...active], stepIndex: index, stepCount: playlist.steps.length, step: summarizeStep(step()), loopCount });
-  const isCurrent = (t: number, slug?: string) => t === token && state === 'running' && (slug === undefined || active.has(slug));
+  const isCurrent = (step: AbortSignal, slug?: string) => !step.aborted && state === 'running' && (slug === undefined || active.has(slug));
 
   function failed(slug: string, err: unknown): void {
     const e = err as { code?: string; message?: string; hint?: string };
@@ -136,7 +137,7 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
    * Runs one canvas's command after the ones before it (so a slow command never lands after
    * its successor) unless its step is over by then. Resolves true when it succeeded.
    */
-  function command(slug: string, t: number, fn: () => unknown): Promise<boolean> {
+  function command(slug: string, t: AbortSignal, fn: () => unknown): Promise<boolean> {
     const run = (chains.get(slug) ?? Promise.resolve()).then(async () => {
       if (!isCurrent(t, slug)) return false;
       await fn();
@@ -149,7 +150,7 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
     });
   }
 
-  function issue(s: PlaylistStep, slug: string, t: number): Promise<boolean> {
+  function issue(s: PlaylistStep, slug: string, t: AbortSignal): Promise<boolean> {
     switch (s.type) {
       case 'prompt': {
         const seed = seedForPass(s, { playlist: playlist.name, stepIndex: index, pass: loopCount, slug });
@@ -170,7 +171,9 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
   }
 
   function beginStep(): void {
-    const t = ++token;
+    stepRun.abort();
+    stepRun = new AbortController();
+    const t = stepRun.signal;
     const s = step();
     stepStartedAt = clock.now();
     stepEndsAt = undefined;
@@ -235,7 +238,7 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
     }
   }
 
-  function finish(t: number, reason: 'time' | 'frames' | 'stalled'): void {
+  function finish(t: AbortSignal, reason: 'time' | 'frames' | 'stalled'): void {
     if (!isCurrent(t)) return;
     clearTimers();
     resume([...paused]);
@@ -263,7 +266,7 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
   /** `slugs`: the canvases the playlist drove to the end. */
   function end(final: 'ended' | 'stopped', slugs: string[]): void {
     if (state !== 'running') return;
-    token += 1;
+    stepRun.abort();
     clearTimers();
     resume([...paused]);
     state = final;

@@ -160,6 +160,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
     if (!info.isFile()) return { skip: true };
     const signature = `${info.mtimeMs}:${info.size}`;
     if (bad.get(name) === signature) return { skip: true };
+    // Against the real time, not the clock: mtimes are the file system's wall-clock time.
     const age = Date.now() - info.mtimeMs;
     if (age >= 0 && age < settleMs) return { later: settleMs - age };
     if (info.size > options.maxFileBytes) {
@@ -182,7 +183,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
     }
     issued.set(id, name);
     if (issued.size > 64) issued.delete(issued.keys().next().value!);
-    return { image: { id, data, source: 'folder', createdAt: Date.now(), cacheKey: `${file}|${signature}` } };
+    return { image: { id, data, source: 'folder', createdAt: clock.now(), cacheKey: `${file}|${signature}` } };
   }
 
   function markBad(name: string, signature: string, reason: string, code: string, hint: string) {

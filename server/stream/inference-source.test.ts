@@ -295,4 +295,30 @@ describe('an inference service that is up but sends no image', () => {
     await vi.waitFor(() => expect(source.status()).toMatchObject({ state: 'degraded', code: 'EASEL_ERR_INFERENCE_BAD_IMAGE', reason: expect.stringContaining('4 images in a row') }));
     expect(calls[0]!.settled).toBe(true);
   });
+
+  it('carries the job of its prompt on each image and on a refusal, never to the service', async () => {
+    const { calls, source } = setup();
+    const refusals: unknown[] = [];
+    source.onRefused((r) => refusals.push(r));
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    source.setPrompt('a harbour at night', { job: 'job-1' });
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(calls[1]!.request).not.toHaveProperty('job');
+    const first = source.next(signal());
+    calls[1]!.send(1);
+    expect(await first).toMatchObject({ prompt: 'a harbour at night', job: 'job-1' });
+    calls[1]!.fail(new EaselError('EASEL_ERR_INFERENCE_REJECTED', 'width 100 is not a multiple of 64', { hint: 'Use 64-pixel steps' }));
+    await vi.waitFor(() => expect(refusals).toEqual([{ job: 'job-1', reason: 'width 100 is not a multiple of 64' }]));
+    expect(source.status().state).toBe('failed');
+  });
+
+  it('tells no one of a failure that may pass', async () => {
+    const { calls, source } = setup();
+    const refusals: unknown[] = [];
+    source.onRefused((r) => refusals.push(r));
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    calls[0]!.fail(unavailable());
+    await vi.waitFor(() => expect(source.status().state).toBe('degraded'));
+    expect(refusals).toEqual([]);
+  });
 });

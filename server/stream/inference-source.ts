@@ -28,6 +28,15 @@ export interface PromptOptions {
    * `strength` (0..1), so the picture drifts instead of jumping. Off when absent.
    */
   drift?: { strength: number };
+  /** The job this prompt is for: carried by its images and by a refusal, never sent to the service. */
+  job?: string;
+}
+
+/** A prompt the service refuses for good (a bad size, steps): retrying the same request cannot help. */
+export interface GenerationRefusal {
+  /** The job whose prompt was refused; undefined for a prompt from config. */
+  job: string | undefined;
+  reason: string;
 }
 
 export interface InferenceSourceOptions {
@@ -70,6 +79,8 @@ export interface InferenceSource extends Source {
    * buffered frames of the old prompt, and starts generating for the new one at once.
    */
   setPrompt(prompt: string, options?: PromptOptions): void;
+  /** Calls back each time a request is refused for good; returns the unsubscribe function. */
+  onRefused(listener: (refusal: GenerationRefusal) => void): () => void;
 }
 
 /**
@@ -113,6 +124,7 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
   /** Undecodable images in a row, across calls. */
   let badRun = 0;
   let status: SourceStatus = { state: 'waiting', reason: `Generating the first images for "${prompt}"` };
+  const refusedListeners = new Set<(refusal: GenerationRefusal) => void>();
 
   const wake = () => {
     poke?.();
@@ -121,7 +133,7 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
 
   function request(): InferenceRequest {
     const room = capacity - buffer.length;
-    const { drift, seed: _seed, ...rest } = promptOptions;
+    const { drift, seed: _seed, job: _job, ...rest } = promptOptions;
     const chained = drift && lastImage ? { initImage: lastImage, strength: drift.strength } : {};
     // SDXL-Turbo needs steps * strength >= 1 for img2img to change anything.
     const steps = drift && lastImage ? (rest.numInferenceSteps ?? Math.min(4, Math.ceil(1 / drift.strength))) : rest.numInferenceSteps;
@@ -136,7 +148,7 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
     };
   }
 
-  async function generateBatch(signal: AbortSignal): Promise<number> {
+  async function generateBatch(signal: AbortSignal, job: string | undefined): Promise<number> {
     const asked = request();
     let good = 0;
     for await (const image of client.generate(asked, { signal })) {
@@ -155,7 +167,7 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
       watch?.progress();
       generated += 1;
       lastImage = image.data;
-      buffer.push({ id: `${image.requestId}/${image.index}`, data: image.data, source: 'inference', createdAt: clock.now(), prompt: asked.prompt });
+      buffer.push({ id: `${image.requestId}/${image.index}`, data: image.data, source: 'inference', createdAt: clock.now(), prompt: asked.prompt, ...(job !== undefined && { job }) });
     }
     return good;
   }
@@ -189,7 +201,7 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
     status = { state: 'ok' };
   }
 
-  function onFailure(err: unknown, retryInMs: number): void {
+  function onFailure(err: unknown, retryInMs: number, job: string | undefined): void {
     const next = isEaselError(err)
       ? err
       : new EaselError('EASEL_ERR_INFERENCE_FAILED', 'Inference failed unexpectedly', { hint: 'See the server log for the error', cause: err });
@@ -205,6 +217,16 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
       hint: problem.hint,
       details: { code: problem.code, retryInMs, failures: backoff.attempts },
     };
+    if (lasting) {
+      const refusal = { job, reason: problem.message };
+      for (const listener of [...refusedListeners]) {
+        try {
+          listener(refusal);
+        } catch (listenerErr) {
+          log.error({ err: listenerErr }, 'A refusal listener failed');
+        }
+      }
+    }
   }
 
   async function run(): Promise<void> {
@@ -217,6 +239,8 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
       }
       const controller = new AbortController();
       call = controller;
+      // Taken now: a refusal belongs to the job that asked, even if the prompt changes meanwhile.
+      const job = promptOptions.job;
       watch = watchForStall({
         clock, slotMs,
         isDry: () => buffer.length === 0,
@@ -230,7 +254,7 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
       try {
         let good: number;
         try {
-          good = await generateBatch(controller.signal);
+          good = await generateBatch(controller.signal, job);
         } finally {
           watch.stop();
           watch = undefined;
@@ -246,7 +270,7 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
         const err = stalled ? controller.signal.reason : caught;
         call = undefined;
         const ms = backoff.next();
-        onFailure(err, ms);
+        onFailure(err, ms, job);
         pause = new AbortController();
         await delay(ms, { signal: pause.signal, clock }).catch(() => {});
         pause = undefined;
@@ -296,10 +320,15 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
       pause?.abort();
       wake();
     },
+    onRefused(listener) {
+      refusedListeners.add(listener);
+      return () => refusedListeners.delete(listener);
+    },
     close() {
       closePromise ??= (async () => {
         closed = true;
         unsubscribe?.();
+        refusedListeners.clear();
         call?.abort(closedError());
         pause?.abort();
         wake();

@@ -17,6 +17,8 @@ export interface SourceImage {
   readonly createdAt: number;
   /** The prompt that made it, for generated images. */
   readonly prompt?: string;
+  /** The job that asked for it, for generated images: jobs count their frames by it, not by prompt text. */
+  readonly job?: string;
   /**
    * Set when these exact bytes come back again (a looping folder: path + mtime + size), so
    * renditions made once can be reused instead of re-encoded on every loop.

@@ -256,7 +256,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       data.display = display;
       sockets.add(ws);
       if (wants.mode === 'binary') {
-        ws.send(JSON.stringify({ type: 'hello', protocol: 1, canvas: canvas.slug, fps: canvas.snapshot().fps, serverTime: Date.now() }), false);
+        ws.send(JSON.stringify({ type: 'hello', protocol: 1, canvas: canvas.slug, fps: canvas.snapshot().fps, serverTime: clock.now() }), false);
       }
       canvas.attach(display);
       log.debug({ slug: canvas.slug, display: display.id, address: display.remoteAddress, mode: display.mode, rendition: display.key }, 'Display connected');
@@ -281,7 +281,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       if (msg?.type === 'ping' && typeof msg.t0 === 'number' && Number.isFinite(msg.t0)) {
         if (display && typeof msg.offset === 'number' && Number.isFinite(msg.offset)) display.clockOffsetMs = msg.offset;
         // JSON mode carries frames and nothing else, so seed clients never see a pong.
-        if (wants.mode === 'binary') ws.send(JSON.stringify({ type: 'pong', t0: msg.t0, serverTime: Date.now() }), false);
+        if (wants.mode === 'binary') ws.send(JSON.stringify({ type: 'pong', t0: msg.t0, serverTime: clock.now() }), false);
         return;
       }
       if (msg?.type === 'viewport' && display) {

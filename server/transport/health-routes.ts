@@ -2,6 +2,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import type { CanvasSnapshot } from '../canvas/canvas.js';
 import type { Registry } from '../canvas/registry.js';
 import type { InferenceClient, InferenceClientStatus } from '../inference/client.js';
+import { systemClock, type Clock } from '../stream/clock.js';
 import { replyJson } from './http-reply.js';
 
 /**
@@ -13,8 +14,10 @@ import { replyJson } from './http-reply.js';
 export interface HealthDeps {
   registry: Registry;
   isClosing: () => boolean;
+  /** Clock ms when the server started. */
   startedAt: number;
   inference?: InferenceClient | undefined;
+  clock?: Clock;
 }
 
 export type Readiness = 'ready' | 'degraded' | 'unready' | 'shutting-down';
@@ -60,7 +63,7 @@ export function readiness(canvases: CanvasSnapshot[], inference: InferenceClient
 
 export function registerHealthRoutes(app: TemplatedApp, deps: HealthDeps): void {
   app.get('/healthz', (res) => {
-    replyJson(res, 200, { status: 'ok', uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000) });
+    replyJson(res, 200, { status: 'ok', uptimeSeconds: Math.round(((deps.clock ?? systemClock).now() - deps.startedAt) / 1000) });
   });
 
   app.get('/readyz', (res) => {

@@ -5,14 +5,13 @@ import { createPacer } from '../stream/pacer.js';
 import type { EncodedImage, Renderer } from '../stream/renderer.js';
 import { chooseRendition, renditionKey, type DisplayWants, type ImageFormat, type RenditionSpec } from '../stream/rendition.js';
 import type { Source, SourceImage } from '../stream/source.js';
+import { createCanvasDisplays } from './canvas-displays.js';
 import { createCanvasStatus, describeFrame, type CanvasEvent, type CanvasSnapshot } from './canvas-state.js';
 import { Channel, type Display } from './channel.js';
 import { createFrame, type Frame } from './frame.js';
 import { createHold } from './hold.js';
-import { createLateRenditions } from './late-renditions.js';
 import { createProducer } from './producer.js';
 import { createRenderAhead } from './render-ahead.js';
-import { createStuckCloser } from './stuck-close.js';
 
 export type { CanvasEvent, CanvasSnapshot, CanvasState } from './canvas-state.js';
 
@@ -49,8 +48,7 @@ export function createCanvas(options: CanvasOptions) {
   const status = createCanvasStatus(config.slug);
   const queue = createRenderAhead(options.renderAhead);
   const hold = createHold(clock);
-  const late = createLateRenditions({ renderer, channel, clock, logger: log });
-  const counters = { held: 0, rejected: 0, stalledClosed: 0 };
+  const counters = { held: 0, rejected: 0 };
   let seq = 0;
   let started = false;
   /** No display watches (a created canvas): slots stop, so the source stops once its buffer is full. */
@@ -64,14 +62,21 @@ export function createCanvas(options: CanvasOptions) {
   };
 
   const producer = createProducer({ renderer, queue, specs: wantedSpecs, clock, logger: log, onRejected: () => counters.rejected++ });
-  const displaysChanged = () => options.onDisplayCount?.(channel.displays.size);
-  // Two slots to take what is queued, so a display that is merely slow still hears why it goes.
-  const stuck = createStuckCloser({ clock, logger: log, graceMs: () => Math.min(2000, 2000 / pacer.fps) });
-  const stallLimits = { timeoutMs: options.stallTimeoutMs, slots: options.stallSlots };
+  const displays = createCanvasDisplays({
+    box: config,
+    channel,
+    renderer,
+    clock,
+    logger: log,
+    stall: { timeoutMs: options.stallTimeoutMs, slots: options.stallSlots },
+    // Two slots to take what is queued, so a display that is merely slow still hears why it goes.
+    graceMs: () => Math.min(2000, 2000 / pacer.fps),
+    onCount: options.onDisplayCount,
+  });
 
   function publish(frame: Frame, now: number) {
     frame.seq = ++seq;
-    for (const display of channel.publish(frame, now)) late.request(frame, display);
+    displays.publish(frame, now);
     hold.shown(frame);
     status.shown(frame);
   }
@@ -88,10 +93,7 @@ export function createCanvas(options: CanvasOptions) {
         counters.held++;
         status.missed();
       }
-      stuck.sweep(channel, now, stallLimits, () => {
-        counters.stalledClosed++;
-        displaysChanged();
-      });
+      displays.sweep(now);
     },
   });
 
@@ -190,29 +192,12 @@ export function createCanvas(options: CanvasOptions) {
     },
 
     /** Adds a display and gives it the latest frame at once. */
-    attach(display: Display) {
-      channel.add(display);
-      late.offerLatest(display);
-      displaysChanged();
-    },
-
-    detach(display: Display) {
-      if (!channel.displays.has(display)) return;
-      channel.remove(display);
-      stuck.forget(display);
-      displaysChanged();
-    },
-
+    attach: (display: Display) => displays.attach(display),
+    detach: (display: Display) => displays.detach(display),
     /** A display told us its screen changed: move it to the rendition that fits. */
-    updateDisplay(display: Display, wants: DisplayWants) {
-      const spec = chooseRendition(config, wants);
-      const key = renditionKey(spec);
-      if (key === display.key) return;
-      display.spec = spec;
-      display.key = key;
-      display.lastSeq = 0; // let it have the current frame in its new size
-      late.offerLatest(display);
-    },
+    updateDisplay: (display: Display, wants: DisplayWants) => displays.update(display, wants),
+    /** Its send buffer emptied: the newest frame it missed goes out (or, stuck, its close). */
+    drained: (display: Display) => displays.drained(display),
 
     /**
      * Drops the frames rendered ahead, for when the source's next images replace them (a new
@@ -220,12 +205,6 @@ export function createCanvas(options: CanvasOptions) {
      */
     dropQueued() {
       dropQueued('Queued frames dropped');
-    },
-
-    drained(display: Display) {
-      if (stuck.drained(display)) return;
-      const latest = channel.latest;
-      if (channel.drained(display, clock.now()) === 'missing' && latest) late.request(latest, display);
     },
 
     pause() {
@@ -253,7 +232,7 @@ export function createCanvas(options: CanvasOptions) {
         source: { kind: source.kind, ...source.status() },
         displays: channel.displays.size,
         lastFrame: describeFrame(channel.latest),
-        counters: { published: channel.published, skippedSends: channel.skippedSends, ...counters },
+        counters: { published: channel.published, skippedSends: channel.skippedSends, ...counters, stalledClosed: displays.stalledClosed },
       };
     },
 
@@ -262,7 +241,7 @@ export function createCanvas(options: CanvasOptions) {
       if (!status.close()) return;
       pacer.stop();
       const stopped = producer.stop(new Error(`Canvas "${config.slug}" closed`));
-      await Promise.allSettled([source.close(), stopped, late.settled()]);
+      await Promise.allSettled([source.close(), stopped, displays.settled()]);
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
-import type { Display } from './channel.js';
+import type { Channel, Display } from './channel.js';
 
 export const TOO_SLOW_CODE = 1008;
 export const TOO_SLOW_REASON = 'Display too slow: it took no frame for too long';
@@ -48,6 +48,23 @@ export function createStuckCloser(options: { clock: Clock; logger: Logger; grace
       if (timer === undefined) return;
       clock.clearTimeout(timer);
       waiting.delete(display);
+    },
+
+    /**
+     * Takes the displays `channel` finds stuck (none of the last `slots` frames, or blocked longer
+     * than `timeoutMs`) out of it and closes them; `onClosed` hears of each once it is out.
+     */
+    sweep(channel: Channel, now: number, limits: { timeoutMs: number; slots: number }, onClosed: (display: Display) => void): void {
+      for (const display of channel.stalled(now, limits.timeoutMs, limits.slots)) {
+        const blockedMs = now - (display.blockedSince ?? now);
+        log.warn(
+          { display: display.id, address: display.remoteAddress, code: 'EASEL_ERR_DISPLAY_TOO_SLOW', skipped: display.skipped, skippedInARow: display.skippedInARow, blockedMs },
+          `Closing a display that took none of its last ${display.skippedInARow} frames (blocked ${(blockedMs / 1000).toFixed(1)} s)`,
+        );
+        channel.remove(display);
+        this.close(display);
+        onClosed(display);
+      }
     },
 
     get waiting(): number {

@@ -1,0 +1,195 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { fakeDisplay } from '../../test/support/fake-display.js';
+import { solidPng } from '../../test/support/images.js';
+import { captureLogs } from '../../test/support/log-capture.js';
+import { createScriptedSource, imageOf } from '../../test/support/scripted-source.js';
+import { quickRenderer } from '../../test/support/test-renderer.js';
+import type { CanvasConfig } from '../config.js';
+import { chooseRendition } from '../stream/rendition.js';
+import { createCanvas, type Canvas, type CanvasState } from './canvas.js';
+import { TOO_SLOW_CODE } from './stuck-close.js';
+
+/**
+ * One canvas on a fake clock (10 fps: a slot every 100 ms) with a source the test answers by
+ * hand. Renders are real (sharp), so the test waits for the state it expects after each image,
+ * and moves the clock only once the frames it needs are queued.
+ */
+const config: CanvasConfig = { slug: 'wall', source: { type: 'folder', path: '/nowhere', order: 'name' }, fps: 10, width: 32, height: 32, fit: 'inside', formats: ['jpeg', 'webp'] };
+const SLOT = 100;
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+const open: Canvas[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+});
+
+async function setUp(options: { renderAhead?: number; stallSlots?: number; start?: boolean } = {}) {
+  const clock = new FakeClock();
+  const logs = captureLogs();
+  const scripted = createScriptedSource('folder');
+  const counts: number[] = [];
+  const canvas = createCanvas({
+    config,
+    source: scripted.source,
+    renderer: quickRenderer(),
+    clock,
+    logger: logs.logger,
+    renderAhead: options.renderAhead ?? 3,
+    stallTimeoutMs: 60_000,
+    stallSlots: options.stallSlots ?? 5,
+    onDisplayCount: (n) => counts.push(n),
+  });
+  open.push(canvas);
+  const states: CanvasState[] = [];
+  canvas.onEvent((e) => e.type === 'state' && states.push(e.state));
+  if (options.start !== false) canvas.start();
+  const png = await solidPng('#884422', 16, 16);
+  /**
+   * Gives the source `n` images and waits until the producer has queued them all: it asks for
+   * the next one only then (so the queue needs room for one more than it holds after).
+   */
+  const feed = async (n: number, on = scripted) => {
+    const images = [];
+    for (let i = 0; i < n; i++) {
+      await vi.waitFor(() => expect(on.asked).toBe(true));
+      const image = imageOf(png, on.source.kind);
+      on.give(image);
+      images.push(image);
+    }
+    await vi.waitFor(() => expect(on.asked).toBe(true));
+    return images;
+  };
+  const slots = (n: number) => clock.advance(n * SLOT);
+  const spec = chooseRendition(config, { mode: 'binary', accept: [] });
+  return { clock, logs, scripted, canvas, states, counts, feed, slots, spec };
+}
+
+describe('createCanvas', () => {
+  it('close() resolves promptly while the producer backs off after a source error', async () => {
+    const { clock, logs, scripted, canvas } = await setUp();
+    await vi.waitFor(() => expect(scripted.asked).toBe(true));
+    scripted.fail(new Error('disk gone'));
+    await vi.waitFor(() => expect(logs.lines.some((l) => l.msg === 'Source failed; trying again')).toBe(true));
+    // The fake clock never moves: a back-off that ignored the abort would never end.
+    const closed = await Promise.race([canvas.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting'), 5000))]);
+    expect(closed).toBe('closed');
+    expect(clock.pendingTimers).toBe(0);
+    expect(scripted.closed).toBe(1);
+    expect(canvas.snapshot().state).toBe('closed');
+  });
+
+  it('publishes one queued frame per slot, to every display, then holds and resends nothing', async () => {
+    const { canvas, states, feed, slots, spec } = await setUp();
+    const a = fakeDisplay(spec);
+    canvas.attach(a.display);
+    const images = await feed(2);
+    slots(1);
+    expect(canvas.snapshot().lastFrame).toMatchObject({ seq: 1, imageId: images[0]!.id });
+    slots(1);
+    expect(canvas.snapshot().lastFrame).toMatchObject({ seq: 2, imageId: images[1]!.id });
+    const heldBefore = canvas.snapshot().counters.held;
+    slots(3);
+    expect(canvas.snapshot().counters).toMatchObject({ published: 2, held: heldBefore + 3 });
+    expect(a.socket.sent).toHaveLength(2);
+    expect(states).toEqual(['streaming', 'holding']);
+  });
+
+  it('shows a still at the next slot and holds it for its time from then, the queue waiting', async () => {
+    const { canvas, feed, slots, clock } = await setUp();
+    await feed(2);
+    const still = imageOf(await solidPng('#ffffff', 16, 16), 'still');
+    await canvas.showStill(still, 5 * SLOT);
+    slots(1);
+    expect(canvas.snapshot().lastFrame?.imageId).toBe(still.id);
+    expect(canvas.snapshot().holding).toEqual({ until: new Date(clock.now() + 5 * SLOT).toISOString() });
+    slots(4);
+    expect(canvas.snapshot().lastFrame?.imageId).toBe(still.id);
+    slots(1);
+    expect(canvas.snapshot().lastFrame?.imageId).not.toBe(still.id);
+    expect(canvas.snapshot().holding).toBeNull();
+  });
+
+  it('stays paused when stepped, and resumes to holding with its next frame at once', async () => {
+    const { canvas, states, feed, slots } = await setUp();
+    await feed(2);
+    canvas.pause();
+    slots(5);
+    expect(canvas.snapshot().counters.published).toBe(0);
+    expect(canvas.next()).toBe(true);
+    expect(canvas.snapshot()).toMatchObject({ state: 'paused', counters: { published: 1 } });
+    canvas.resume();
+    expect(states).toEqual(['paused', 'holding', 'streaming']);
+    expect(canvas.snapshot()).toMatchObject({ state: 'streaming', counters: { published: 2 } });
+  });
+
+  it('has no slots while resting and takes them up again on wake', async () => {
+    const { canvas, slots } = await setUp();
+    canvas.rest();
+    const held = canvas.snapshot().counters.held;
+    slots(10);
+    expect(canvas.snapshot().counters.held).toBe(held);
+    canvas.wake();
+    slots(3);
+    expect(canvas.snapshot().counters.held).toBeGreaterThanOrEqual(held + 3);
+  });
+
+  it('closes a display that took none of stallSlots frames in a row, and says how many watch', async () => {
+    const { canvas, counts, feed, slots, spec, clock } = await setUp({ stallSlots: 3 });
+    const slow = fakeDisplay(spec, clock.now());
+    const fine = fakeDisplay(spec, clock.now());
+    canvas.attach(slow.display);
+    canvas.attach(fine.display);
+    slow.socket.buffered = 1_000_000;
+    for (let i = 0; i < 3; i++) {
+      await feed(1);
+      slots(1);
+    }
+    expect(canvas.snapshot()).toMatchObject({ displays: 1, counters: { published: 3, stalledClosed: 1 } });
+    expect(counts).toEqual([1, 2, 1]);
+    expect(fine.socket.sent).toHaveLength(3);
+    slow.socket.buffered = 0;
+    canvas.drained(slow.display);
+    expect(slow.socket.ended?.code).toBe(TOO_SLOW_CODE);
+  });
+
+  it('gives a display whose screen changed the current frame again, in a rendition made for it', async () => {
+    const { canvas, feed, slots, spec } = await setUp();
+    const d = fakeDisplay(spec);
+    canvas.attach(d.display);
+    await feed(1);
+    slots(1);
+    expect(d.socket.sent).toHaveLength(1);
+    canvas.updateDisplay(d.display, { mode: 'binary', accept: ['webp'] });
+    canvas.updateDisplay(d.display, { mode: 'binary', accept: ['webp'] });
+    expect(d.display.key).toBe('webp:32x32:inside');
+    await vi.waitFor(() => expect(d.socket.sent).toHaveLength(2));
+  });
+
+  it('swaps the source: frames of the old one are dropped, the old one is closed, the screen keeps its frame', async () => {
+    const { canvas, scripted, feed, slots } = await setUp();
+    await feed(2);
+    slots(1);
+    const shown = canvas.snapshot().lastFrame;
+    const next = createScriptedSource('inference');
+    await canvas.setSource(next.source);
+    expect(scripted.closed).toBe(1);
+    slots(3);
+    expect(canvas.snapshot().lastFrame).toEqual(shown);
+    const [fresh] = await feed(1, next);
+    slots(1);
+    expect(canvas.snapshot().lastFrame?.imageId).toBe(fresh!.id);
+    expect(canvas.snapshot().source.kind).toBe('inference');
+  });
+
+  it('asks a source swapped in before the start once at a time, not from two producers', async () => {
+    const { canvas, scripted } = await setUp({ start: false });
+    const next = createScriptedSource();
+    await canvas.setSource(next.source);
+    canvas.start();
+    await vi.waitFor(() => expect(next.asked).toBe(true));
+    await settle();
+    expect(next.calls.filter((c) => !c.signal.aborted)).toHaveLength(1);
+    expect(scripted.calls).toHaveLength(0);
+  });
+});

@@ -15,6 +15,7 @@ import { createJobTracker } from './control/jobs.js';
 import { createOscListener } from './control/osc-listener.js';
 import { listenWithRetry } from './transport/listen.js';
 import { registerPlaylistRoutes } from './api/playlist-routes.js';
+import { registerAuthRoutes } from './api/auth-routes.js';
 import { createPlaylistManager } from './playlist/playlist-manager.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './stream/clock.js';
@@ -153,6 +154,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     extras: (slug) => ({ job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
   });
   registerPlaylistRoutes(api, playlists);
+  registerAuthRoutes(api);
   const sse = registerEventsRoute(app, { events, commands, clock, isClosing });
 
   registerHealthRoutes(app, { registry, isClosing, startedAt: Date.now(), inference });

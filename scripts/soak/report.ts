@@ -52,11 +52,14 @@ export function rssVerdict(samples: readonly RssSample[], thresholdMbPerMinute: 
 }
 
 /** Second-half slopes of each part of memory, MB per minute (null where the part was not reported). */
-export type MemorySlopes = Record<'rss' | 'cache' | 'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers' | 'native', number | null>;
+export type MemorySlopes = Record<'rss' | 'cache' | 'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers' | 'native' | 'live', number | null>;
 
 export interface MemoryVerdict {
   slopes: MemorySlopes;
-  /** RSS growth the rendition cache does not explain: RSS slope minus the cache's (when it grew), MB/min. */
+  /**
+   * Growth the rendition cache and V8's spare heap do not explain, MB/min: the slope of
+   * RSS − cache − (heap total − heap used), or of RSS − cache when the server gave no figures.
+   */
   unexplainedMbPerMinute: number;
   thresholdMbPerMinute: number;
   /** The cache's budget (render.cacheMegabytes) and the most it held. */
@@ -73,12 +76,30 @@ export interface MemoryVerdict {
 
 const FIGURES = ['cacheMb', 'heapUsedMb', 'heapTotalMb', 'externalMb', 'arrayBuffersMb', 'nativeMb'] as const;
 
-function slopeOf(half: readonly RssSample[], key: 'rssMb' | (typeof FIGURES)[number]): number | null {
-  const points = half.filter((s) => s[key] !== null);
-  if (points.length < 2) return null;
-  const { slope } = linearFit(points.map((s) => s.t / 60), points.map((s) => s[key]!));
-  return Number.isFinite(slope) ? round(slope, 3) : null;
+/**
+ * Theil–Sen slope (the median of every pairwise slope), MB per minute: one sample caught
+ * mid-burst (external memory doubles while 50 frames are in flight) does not tilt it.
+ */
+export function robustSlope(points: ReadonlyArray<readonly [minutes: number, mb: number]>): number | null {
+  const slopes: number[] = [];
+  for (let i = 0; i < points.length; i++)
+    for (let j = i + 1; j < points.length; j++) if (points[j]![0] !== points[i]![0]) slopes.push((points[j]![1] - points[i]![1]) / (points[j]![0] - points[i]![0]));
+  if (slopes.length === 0) return null;
+  slopes.sort((a, b) => a - b);
+  const mid = slopes.length / 2;
+  const median = slopes.length % 2 ? slopes[Math.floor(mid)]! : (slopes[mid - 1]! + slopes[mid]!) / 2;
+  return round(median, 3);
 }
+
+function slopeOf(half: readonly RssSample[], value: (s: RssSample) => number | null): number | null {
+  return robustSlope(half.flatMap((s) => {
+    const v = value(s);
+    return v === null ? [] : [[s.t / 60, v] as const];
+  }));
+}
+
+/** What the process holds that is neither the cache nor heap V8 reserved but does not use. */
+const liveMb = (s: RssSample) => (s.heapTotalMb === null || s.heapUsedMb === null ? null : s.rssMb - (s.cacheMb ?? 0) - (s.heapTotalMb - s.heapUsedMb));
 
 /**
  * Whether memory growth over the second half stays within what the rendition cache explains.
@@ -89,24 +110,27 @@ function slopeOf(half: readonly RssSample[], key: 'rssMb' | (typeof FIGURES)[num
 export function memoryVerdict(samples: readonly RssSample[], thresholdMbPerMinute: number, cacheBudgetMb: number | null): MemoryVerdict {
   const half = samples.slice(Math.floor(samples.length / 2));
   const slopes: MemorySlopes = {
-    rss: slopeOf(half, 'rssMb'),
-    cache: slopeOf(half, 'cacheMb'),
-    heapUsed: slopeOf(half, 'heapUsedMb'),
-    heapTotal: slopeOf(half, 'heapTotalMb'),
-    external: slopeOf(half, 'externalMb'),
-    arrayBuffers: slopeOf(half, 'arrayBuffersMb'),
-    native: slopeOf(half, 'nativeMb'),
+    rss: slopeOf(half, (s) => s.rssMb),
+    cache: slopeOf(half, (s) => s.cacheMb),
+    heapUsed: slopeOf(half, (s) => s.heapUsedMb),
+    heapTotal: slopeOf(half, (s) => s.heapTotalMb),
+    external: slopeOf(half, (s) => s.externalMb),
+    arrayBuffers: slopeOf(half, (s) => s.arrayBuffersMb),
+    native: slopeOf(half, (s) => s.nativeMb),
+    live: slopeOf(half, liveMb),
   };
   const cacheValues = samples.map((s) => s.cacheMb).filter((x): x is number => x !== null);
   const cacheMaxMb = cacheValues.length ? Math.max(...cacheValues) : null;
   const cacheFullBySecondHalf = cacheBudgetMb !== null && cacheBudgetMb > 0 && half.length > 0 && half.every((s) => s.cacheMb !== null && s.cacheMb >= 0.9 * cacheBudgetMb);
   const cacheExplains = cacheFullBySecondHalf ? 0 : Math.max(0, slopes.cache ?? 0);
-  const unexplained = round((slopes.rss ?? NaN) - cacheExplains, 3);
+  // V8 sizes its heap to the allocation rate, which follows the number of displays: spare heap
+  // comes and goes with load. A leak shows in what is used (heap used, external, native).
+  const unexplained = round(slopes.live ?? (slopes.rss ?? NaN) - cacheExplains, 3);
   const growing = (['heapUsed', 'external', 'native'] as const).filter((k) => (slopes[k] ?? 0) - (k === 'external' ? cacheExplains : 0) > thresholdMbPerMinute);
   const reasons: string[] = [];
   if (!Number.isFinite(unexplained)) reasons.push('too few samples to tell');
   else if (unexplained > thresholdMbPerMinute)
-    reasons.push(`RSS grew ${slopes.rss} MB/min over the second half, ${unexplained} MB/min more than the rendition cache explains (threshold ${thresholdMbPerMinute})`);
+    reasons.push(`RSS grew ${slopes.rss} MB/min over the second half, ${unexplained} MB/min of it not the rendition cache nor spare JS heap (threshold ${thresholdMbPerMinute})`);
   if (cacheFullBySecondHalf && growing.length > 0)
     reasons.push(`with the cache full, ${growing.map((k) => `${k} grew ${slopes[k]} MB/min`).join(', ')}`);
   if (cacheBudgetMb !== null && cacheMaxMb !== null && cacheMaxMb > cacheBudgetMb * 1.05 + 1) reasons.push(`the rendition cache held ${cacheMaxMb} MB, over its budget of ${cacheBudgetMb} MB`);
@@ -121,7 +145,7 @@ export function memoryVerdict(samples: readonly RssSample[], thresholdMbPerMinut
     growing,
     ok,
     reason: ok
-      ? `memory growth within the cache budget: RSS ${slopes.rss} MB/min, cache ${slopes.cache ?? '–'} MB/min, unexplained ${unexplained} MB/min (threshold ${thresholdMbPerMinute})`
+      ? `memory growth within the cache budget: RSS ${slopes.rss} MB/min, cache ${slopes.cache ?? '–'} MB/min, spare heap ${round((slopes.heapTotal ?? 0) - (slopes.heapUsed ?? 0), 3)} MB/min, the rest ${unexplained} MB/min (threshold ${thresholdMbPerMinute})`
       : `memory keeps growing: ${reasons.join('; ')}`,
   };
 }

@@ -22,6 +22,7 @@ import { createRuntimeState } from './control/runtime-state.js';
 import { loadSavedState, restorableSources, restoreCanvases, restorePlaylists, type RestoreDeps } from './control/state-restore.js';
 import { listenWithRetry } from './transport/listen.js';
 import { registerPlaylistRoutes } from './api/playlist-routes.js';
+import { registerAuthRoutes } from './api/auth-routes.js';
 import { createPlaylistManager } from './playlist/playlist-manager.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './stream/clock.js';
@@ -127,6 +128,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     extras: (slug) => ({ job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
   });
   registerPlaylistRoutes(api, playlists);
+  registerAuthRoutes(api);
   const sse = registerEventsRoute(app, { events, commands, clock, isClosing, limits: config.limits, admit: (res, req) => api.admit(res, req, { view: true }) });
 
   registerHealthRoutes(app, { registry, isClosing, startedAt: clock.now(), inference, clock });

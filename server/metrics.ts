@@ -110,6 +110,15 @@ export function createMetrics() {
       this.set(sources?.renderer.cacheBytes ?? 0);
     },
   });
+  // prom-client's defaults have heap and external memory but not the array buffers inside external.
+  new client.Gauge({
+    name: 'easel_array_buffers_bytes',
+    help: 'Bytes of ArrayBuffers and Buffers (part of external memory): frames, renditions, source images',
+    registers: [register],
+    collect() {
+      this.set(process.memoryUsage().arrayBuffers);
+    },
+  });
   new client.Gauge({
     name: 'easel_inference_endpoint_up',
     help: 'Inference endpoints: 1 when serving',

@@ -7,15 +7,19 @@
  * random within bounds (binary and JSON mode, several screen sizes, pings, viewport changes,
  * some dropped without a close), the folder changes (images added — some as slow two-part
  * copies — removed and rewritten), and the inference service is restarted now and then,
- * sometimes by SIGKILL. Every `--sample-seconds` the server's RSS is read from /proc.
+ * sometimes by SIGKILL. Every `--sample-seconds` the server's RSS is read from /proc, and its
+ * /metrics for the rendition cache, JS heap, external memory and array buffers (native is the rest).
  *
- * It reports RSS over time and whether it is flat after warm-up, error counts, and every gap
- * over two frame slots a connected display saw, to bench/results/soak-<N>m.{json,md}. It stops
- * by itself; Ctrl-C writes what it has so far and stops every child process.
+ * It reports RSS and its parts over time, error counts, and every gap over two frame slots a
+ * connected display saw, to bench/results/soak-<N>m.{json,md}. It exits 1 with a line saying why
+ * when RSS keeps growing over the second half by more than the rendition cache explains
+ * (--flat-mb-per-min), or the cache outgrows its budget. `--cache-mb` sets the cache budget
+ * (EASEL_RENDER_CACHE_MB); a small one fills in minutes, so a short soak sees memory level off.
+ * It stops by itself; Ctrl-C writes what it has so far and stops every child process.
  *
  *   npm run soak -- --minutes 30 [--min-displays 10] [--max-displays 60] [--seed 7]
  *     [--sample-seconds 10] [--inference-latency-ms 207] [--flat-mb-per-min 0.5] [--server build|tsx]
- *     [--out-dir bench/results]
+ *     [--cache-mb 16] [--out-dir bench/results]
  *
  * The server runs compiled with plain node as `npm start` runs it (built into .tmp/bench-build/);
  * `--server tsx` runs the TypeScript sources instead.
@@ -33,9 +37,13 @@ import { createDisplaySwarm } from './soak/display-swarm.js';
 import { copyImages, createFolderChurn } from './soak/folder-churn.js';
 import { createInferenceProcess, freePort } from './soak/inference-process.js';
 import { between, createRandom } from './support/random.js';
-import { rssVerdict, soakJson, soakMarkdown, type RssSample, type SoakReportInput } from './soak/report.js';
+import { fetchMemory } from './soak/memory.js';
+import { memoryVerdict, rssVerdict, soakJson, soakMarkdown, type RssSample, type SoakReportInput } from './soak/report.js';
 
-const USAGE = 'Usage: npm run soak -- --minutes N [--min-displays 10] [--max-displays 60] [--seed N] [--sample-seconds 10] [--inference-latency-ms 207] [--flat-mb-per-min 0.5] [--server build|tsx] [--out-dir bench/results]';
+/** render.cacheMegabytes' default (server/config.ts). */
+const DEFAULT_CACHE_MB = 128;
+
+const USAGE = 'Usage: npm run soak -- --minutes N [--min-displays 10] [--max-displays 60] [--seed N] [--sample-seconds 10] [--inference-latency-ms 207] [--flat-mb-per-min 0.5] [--cache-mb N] [--server build|tsx] [--out-dir bench/results]';
 
 function parseOptions(argv: string[]) {
   const { values } = parseArgs({
@@ -49,6 +57,7 @@ function parseOptions(argv: string[]) {
       'inference-latency-ms': { type: 'string', default: '207' },
       'flat-mb-per-min': { type: 'string', default: '0.5' },
       'out-dir': { type: 'string', default: 'bench/results' },
+      'cache-mb': { type: 'string' },
       server: { type: 'string', default: 'build' },
     },
     strict: true,
@@ -70,6 +79,8 @@ function parseOptions(argv: string[]) {
     inferenceLatencyMs: num('inference-latency-ms', 0, 10_000),
     flatMbPerMinute: num('flat-mb-per-min', 0, 1000),
     outDir: path.resolve(PROJECT_ROOT, values['out-dir']),
+    /** The rendition cache budget the server runs with: --cache-mb, else the environment, else the default. */
+    cacheMb: values['cache-mb'] !== undefined ? num('cache-mb', 0, 100_000) : process.env.EASEL_RENDER_CACHE_MB ? Number(process.env.EASEL_RENDER_CACHE_MB) : DEFAULT_CACHE_MB,
     server: values.server,
   };
 }
@@ -118,7 +129,7 @@ async function main(): Promise<number> {
       { slug: 'soak-shuffle', source: { type: 'folder', path: dir, order: 'shuffle' } },
       { slug: 'soak-gen', source: { type: 'inference', prompt: 'a soak test of a slow drifting watercolour', fallback: dir } },
     ],
-    env: { EASEL_INFERENCE_ENDPOINTS: `127.0.0.1:${inferencePort}` },
+    env: { EASEL_INFERENCE_ENDPOINTS: `127.0.0.1:${inferencePort}`, EASEL_RENDER_CACHE_MB: String(o.cacheMb) },
   });
   log(`server pid ${server.pid} on port ${server.port}`);
   await server.waitForPublished(slugs, 2);
@@ -170,7 +181,9 @@ async function main(): Promise<number> {
       serverDisplays = null;
     }
     const dt = Math.max(0.001, now - lastAt);
+    const memory = await fetchMemory(server.port, stat.rssMb);
     samples.push({
+      ...memory,
       t: Math.round(now),
       rssMb: Math.round(stat.rssMb * 10) / 10,
       cpuPercent: Math.round((100 * (stat.cpuSeconds - lastCpu)) / dt),
@@ -249,9 +262,11 @@ async function main(): Promise<number> {
           canvases: slugs,
           sampleSeconds: o.sampleSeconds,
           inferenceLatencyMs: o.inferenceLatencyMs,
+          cacheMb: o.cacheMb,
         },
         samples,
         verdict: rssVerdict(samples, o.flatMbPerMinute),
+        memory: memoryVerdict(samples, o.flatMbPerMinute, o.cacheMb),
         swarm: swarm.stats,
         churn: { ...churn.counts },
         inference: { ...inferenceStats, events: events.filter((e) => e.what.startsWith('inference')) },
@@ -273,7 +288,14 @@ async function main(): Promise<number> {
       process.stdout.write(markdown);
       process.stderr.write(`Wrote ${path.relative(PROJECT_ROOT, o.outDir) || '.'}/${name}.{json,md}\n`);
       const errors = Object.keys(report.swarm.errors).length + Object.keys(report.swarm.unexpectedCloses).length;
-      return diedEarly || !report.verdict.flat || errors > 0 || report.swarm.gaps.length > 0 ? 1 : 0;
+      const failures = [
+        ...(diedEarly ? [`the server ${diedEarly}`] : []),
+        ...(report.memory.ok ? [] : [report.memory.reason]),
+        ...(errors > 0 ? [`${errors} kinds of display errors or unexpected closes`] : []),
+        ...(report.swarm.gaps.length > 0 ? [`${report.swarm.gaps.length} gaps over two slots`] : []),
+      ];
+      process.stderr.write(failures.length ? `Soak FAILED: ${failures.join('; ')}\n` : `Soak passed: ${report.memory.reason}\n`);
+      return failures.length ? 1 : 0;
     })());
   onInterrupt(async () => {
     await finish(true);

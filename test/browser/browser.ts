@@ -87,6 +87,18 @@ export function shownTimes(page: Page): Promise<string[]> {
   });
 }
 
+/**
+ * The time in the first canvas's corner and the stats of the frame it shows, read in one step:
+ * frames keep arriving, so two separate reads can straddle a new frame on a busy machine.
+ */
+export function shownTimeWithStats(page: Page): Promise<{ time: string; stats: EaselCanvasStats | null }> {
+  return page.evaluate(() => {
+    const wall = document.querySelector('easel-wall');
+    const c: any = [...document.querySelectorAll('easel-canvas'), ...(wall?.shadowRoot?.querySelectorAll('easel-canvas') ?? [])][0];
+    return { time: c?.shadowRoot?.querySelector('.time')?.textContent?.trim() ?? '', stats: c ? c.stats : null };
+  });
+}
+
 export interface Chrome {
   viewport: { width: number; height: number };
   scroll: { width: number; height: number };

@@ -201,16 +201,20 @@ describe('the operator console', () => {
     await watched.close();
   });
 
-  it('asks for the token again, with the server\'s message and hint, when a command is refused for it', async () => {
-    const watched = await openConsole(390, 844, 'not-the-token');
+  it('keeps a wrong token at the gate with the server\'s hint; the right one opens and its first command works', async () => {
+    const watched = await openPage(browser, 390, 844);
     const { page } = watched;
-    await card(page, 'left-canva').getByRole('button', { name: 'Next frame' }).click();
-    await expect.poll(() => page.getByLabel('Operator token').isVisible()).toBe(true);
+    await page.goto(server.http('/operator'));
+    await page.getByLabel('Operator token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Open' }).click();
     const alert = page.locator('easel-token-gate easel-problem [role="alert"]');
-    expect(await alert.textContent()).toContain('Operator token not accepted');
+    await expect.poll(() => alert.textContent()).toContain('Operator token not accepted');
     expect(await alert.textContent()).toContain('EASEL_OPERATOR_TOKEN');
+    // Still the gate: the console never opened on a token the server refuses.
+    expect(await page.locator('easel-canvas-card').count()).toBe(0);
+    expect(await page.getByLabel('Operator token').isVisible()).toBe(true);
     expect(await page.evaluate(() => localStorage.getItem('easel.operatorToken'))).toBeNull();
-    // The right token then works.
+    // The right token opens it, and the very first command goes through.
     await page.getByLabel('Operator token').fill(TOKEN);
     await page.getByRole('button', { name: 'Open' }).click();
     await expect.poll(() => page.locator('easel-canvas-card').count()).toBe(2);
@@ -218,7 +222,36 @@ describe('the operator console', () => {
     await expect
       .poll(() => page.locator('easel-event-feed li').allTextContents())
       .toEqual(expect.arrayContaining([expect.stringContaining('left-canva: Skipped to the next frame')]));
-    // The browser reports the refused request itself; nothing else may complain.
+    expect(await card(page, 'left-canva').locator('easel-problem .box').count()).toBe(0);
+    expect(await page.getByLabel('Operator token').count()).toBe(0);
+    // The browser reports the refused check itself; nothing else may complain.
+    expect(watched.problems.filter((p) => !/status of 403/.test(p))).toEqual([]);
+    await watched.close();
+  });
+
+  it('checks a token kept from an earlier visit: a stale one brings the gate back with the hint', async () => {
+    const watched = await openPage(browser, 390, 844);
+    const { page } = watched;
+    await page.addInitScript(() => localStorage.setItem('easel.operatorToken', 'from-before-the-restart'));
+    await page.goto(server.http('/operator'));
+    const alert = page.locator('easel-token-gate easel-problem [role="alert"]');
+    await expect.poll(() => alert.textContent()).toContain('Operator token not accepted');
+    expect(await page.locator('easel-canvas-card').count()).toBe(0);
+    expect(watched.problems.filter((p) => !/status of 403/.test(p))).toEqual([]);
+    await watched.close();
+  });
+
+  it('asks for the token again, with the server\'s hint, when a command is refused for it later', async () => {
+    const watched = await openConsole(390, 844);
+    const { page } = watched;
+    // The token changed on the server since the console opened.
+    await page.route('**/api/canvases/left-canva/next', (route) =>
+      route.fulfill({ status: 403, contentType: 'application/problem+json', json: { title: 'Operator token not accepted', status: 403, hint: 'Use the token from EASEL_OPERATOR_TOKEN' } }),
+    );
+    await card(page, 'left-canva').getByRole('button', { name: 'Next frame' }).click();
+    await expect.poll(() => page.getByLabel('Operator token').isVisible()).toBe(true);
+    expect(await page.locator('easel-token-gate easel-problem [role="alert"]').textContent()).toContain('EASEL_OPERATOR_TOKEN');
+    expect(await page.evaluate(() => localStorage.getItem('easel.operatorToken'))).toBeNull();
     expect(watched.problems.filter((p) => !/status of 403/.test(p))).toEqual([]);
     await watched.close();
   });

@@ -55,6 +55,17 @@ describe('operator token', () => {
     expect(right.headers.get('location')).toBe(`/api/jobs/${job.id}`);
   });
 
+  it('can be checked without changing anything: POST /api/auth/check answers like a command would', async () => {
+    const none = await post('/api/auth/check', {}, { 'content-type': 'application/json' });
+    expect(none.status).toBe(401);
+    const wrong = await post('/api/auth/check', {}, { authorization: 'Bearer nope', 'content-type': 'application/json' });
+    expect(wrong.status).toBe(403);
+    expect(await wrong.json()).toMatchObject({ code: 'EASEL_ERR_AUTH_INVALID', hint: expect.stringContaining('EASEL_OPERATOR_TOKEN') });
+    const right = await post('/api/auth/check', {});
+    expect(right.status).toBe(200);
+    expect(await right.json()).toEqual({ ok: true });
+  });
+
   it('is not needed to read state', async () => {
     const res = await api('/api/canvases');
     expect(res.status).toBe(200);

@@ -5,8 +5,9 @@
  */
 import { linearFit, percentile, round } from '../bench/support/stats.js';
 import type { SwarmStats } from './display-swarm.js';
+import type { MemoryFigures } from './memory.js';
 
-export interface RssSample {
+export interface RssSample extends MemoryFigures {
   /** Seconds since the soak started. */
   t: number;
   rssMb: number;
@@ -50,6 +51,105 @@ export function rssVerdict(samples: readonly RssSample[], thresholdMbPerMinute: 
   };
 }
 
+/** Second-half slopes of each part of memory, MB per minute (null where the part was not reported). */
+export type MemorySlopes = Record<'rss' | 'cache' | 'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers' | 'native' | 'live', number | null>;
+
+export interface MemoryVerdict {
+  slopes: MemorySlopes;
+  /**
+   * Growth the rendition cache and V8's spare heap do not explain, MB/min: the slope of
+   * RSS − cache − (heap total − heap used), or of RSS − cache when the server gave no figures.
+   */
+  unexplainedMbPerMinute: number;
+  thresholdMbPerMinute: number;
+  /** The cache's budget (render.cacheMegabytes) and the most it held. */
+  cacheBudgetMb: number | null;
+  cacheMaxMb: number | null;
+  /** Whether the cache held at least 90 % of its budget from the start of the second half: from then on it explains no growth. */
+  cacheFullBySecondHalf: boolean;
+  /** Parts besides the cache that grew faster than the threshold over the second half. */
+  growing: string[];
+  ok: boolean;
+  /** One plain line: why the soak fails on memory, or what the growth was. */
+  reason: string;
+}
+
+const FIGURES = ['cacheMb', 'heapUsedMb', 'heapTotalMb', 'externalMb', 'arrayBuffersMb', 'nativeMb'] as const;
+
+/**
+ * Theil–Sen slope (the median of every pairwise slope), MB per minute: one sample caught
+ * mid-burst (external memory doubles while 50 frames are in flight) does not tilt it.
+ */
+export function robustSlope(points: ReadonlyArray<readonly [minutes: number, mb: number]>): number | null {
+  const slopes: number[] = [];
+  for (let i = 0; i < points.length; i++)
+    for (let j = i + 1; j < points.length; j++) if (points[j]![0] !== points[i]![0]) slopes.push((points[j]![1] - points[i]![1]) / (points[j]![0] - points[i]![0]));
+  if (slopes.length === 0) return null;
+  slopes.sort((a, b) => a - b);
+  const mid = slopes.length / 2;
+  const median = slopes.length % 2 ? slopes[Math.floor(mid)]! : (slopes[mid - 1]! + slopes[mid]!) / 2;
+  return round(median, 3);
+}
+
+function slopeOf(half: readonly RssSample[], value: (s: RssSample) => number | null): number | null {
+  return robustSlope(half.flatMap((s) => {
+    const v = value(s);
+    return v === null ? [] : [[s.t / 60, v] as const];
+  }));
+}
+
+/** What the process holds that is neither the cache nor heap V8 reserved but does not use. */
+const liveMb = (s: RssSample) => (s.heapTotalMb === null || s.heapUsedMb === null ? null : s.rssMb - (s.cacheMb ?? 0) - (s.heapTotalMb - s.heapUsedMb));
+
+/**
+ * Whether memory growth over the second half stays within what the rendition cache explains.
+ * The cache may grow up to its budget — that is memory bought on purpose — so its slope is
+ * taken off RSS's; what remains must be under the threshold. Once the cache is full, heap,
+ * external and native must not keep growing either.
+ */
+export function memoryVerdict(samples: readonly RssSample[], thresholdMbPerMinute: number, cacheBudgetMb: number | null): MemoryVerdict {
+  const half = samples.slice(Math.floor(samples.length / 2));
+  const slopes: MemorySlopes = {
+    rss: slopeOf(half, (s) => s.rssMb),
+    cache: slopeOf(half, (s) => s.cacheMb),
+    heapUsed: slopeOf(half, (s) => s.heapUsedMb),
+    heapTotal: slopeOf(half, (s) => s.heapTotalMb),
+    external: slopeOf(half, (s) => s.externalMb),
+    arrayBuffers: slopeOf(half, (s) => s.arrayBuffersMb),
+    native: slopeOf(half, (s) => s.nativeMb),
+    live: slopeOf(half, liveMb),
+  };
+  const cacheValues = samples.map((s) => s.cacheMb).filter((x): x is number => x !== null);
+  const cacheMaxMb = cacheValues.length ? Math.max(...cacheValues) : null;
+  const cacheFullBySecondHalf = cacheBudgetMb !== null && cacheBudgetMb > 0 && half.length > 0 && half.every((s) => s.cacheMb !== null && s.cacheMb >= 0.9 * cacheBudgetMb);
+  const cacheExplains = cacheFullBySecondHalf ? 0 : Math.max(0, slopes.cache ?? 0);
+  // V8 sizes its heap to the allocation rate, which follows the number of displays: spare heap
+  // comes and goes with load. A leak shows in what is used (heap used, external, native).
+  const unexplained = round(slopes.live ?? (slopes.rss ?? NaN) - cacheExplains, 3);
+  const growing = (['heapUsed', 'external', 'native'] as const).filter((k) => (slopes[k] ?? 0) - (k === 'external' ? cacheExplains : 0) > thresholdMbPerMinute);
+  const reasons: string[] = [];
+  if (!Number.isFinite(unexplained)) reasons.push('too few samples to tell');
+  else if (unexplained > thresholdMbPerMinute)
+    reasons.push(`RSS grew ${slopes.rss} MB/min over the second half, ${unexplained} MB/min of it not the rendition cache nor spare JS heap (threshold ${thresholdMbPerMinute})`);
+  if (cacheFullBySecondHalf && growing.length > 0)
+    reasons.push(`with the cache full, ${growing.map((k) => `${k} grew ${slopes[k]} MB/min`).join(', ')}`);
+  if (cacheBudgetMb !== null && cacheMaxMb !== null && cacheMaxMb > cacheBudgetMb * 1.05 + 1) reasons.push(`the rendition cache held ${cacheMaxMb} MB, over its budget of ${cacheBudgetMb} MB`);
+  const ok = reasons.length === 0;
+  return {
+    slopes,
+    unexplainedMbPerMinute: unexplained,
+    thresholdMbPerMinute,
+    cacheBudgetMb,
+    cacheMaxMb,
+    cacheFullBySecondHalf,
+    growing,
+    ok,
+    reason: ok
+      ? `memory growth within the cache budget: RSS ${slopes.rss} MB/min, cache ${slopes.cache ?? '–'} MB/min, spare heap ${round((slopes.heapTotal ?? 0) - (slopes.heapUsed ?? 0), 3)} MB/min, the rest ${unexplained} MB/min (threshold ${thresholdMbPerMinute})`
+      : `memory keeps growing: ${reasons.join('; ')}`,
+  };
+}
+
 /** RSS against time, `height` rows by at most `width` columns (samples are bucketed by max). */
 export function asciiChart(samples: readonly RssSample[], height = 10, width = 72): string {
   if (samples.length === 0) return '(no samples)';
@@ -78,6 +178,7 @@ export interface SoakReportInput {
   settings: Record<string, unknown>;
   samples: RssSample[];
   verdict: RssVerdict;
+  memory: MemoryVerdict;
   swarm: SwarmStats;
   churn: Record<string, number>;
   inference: { restarts: number; crashes: number; events: Array<{ at: number; what: string }> };
@@ -109,6 +210,8 @@ export function soakJson(r: SoakReportInput) {
   };
 }
 
+const fig = (x: number | null) => (x === null ? '–' : x.toFixed(1));
+
 export function soakMarkdown(r: SoakReportInput): string {
   const v = r.verdict;
   const s = r.swarm;
@@ -130,6 +233,8 @@ export function soakMarkdown(r: SoakReportInput): string {
     '',
     `- **RSS ${v.flat ? 'flat' : 'NOT flat'} after warm-up**: slope ${v.slopeMbPerMinute} MB/min over the second half (from ${v.fromSeconds} s; threshold ±${v.thresholdMbPerMinute}), ` +
       `fitted growth ${v.growthMb} MB; range ${v.min}–${v.max} MB, mean after warm-up ${v.meanAfterWarmup} MB.`,
+    `- **Memory ${r.memory.ok ? 'within the cache budget' : 'NOT explained by the cache'}**: ${r.memory.reason}. Second-half slopes, MB/min: ${Object.entries(r.memory.slopes).map(([k, x]) => `${k} ${x ?? '–'}`).join(', ')}; ` +
+      `cache held up to ${r.memory.cacheMaxMb ?? '–'} MB of its ${r.memory.cacheBudgetMb ?? '–'} MB budget${r.memory.cacheFullBySecondHalf ? ' (full through the second half)' : ''}.`,
     `- **Display errors / unexpected closes**: ${errorsTotal} (errors: ${table(s.errors)}; closes by the server: ${table(s.unexpectedCloses)}; refusals: ${table(s.refusals)}; bad messages: ${s.badMessages}).`,
     `- **Gaps over two slots (${2 * 250} ms) while connected**: ${s.gaps.length} (largest gap between frames: ${Math.round(s.maxGapMsOverall)} ms; displays that never got a frame: ${s.neverGotFrame}).`,
     `- **Server log**: ${r.server.logErrors} errors, ${r.server.logWarnings} warnings${Object.keys(r.server.logMessages).length ? ` (${table(r.server.logMessages)})` : ''}.`,
@@ -149,9 +254,11 @@ export function soakMarkdown(r: SoakReportInput): string {
     asciiChart(r.samples),
     '```',
     '',
-    '| t (s) | RSS MB | server CPU % | displays (clients / server) | frames/s |',
-    '|--:|--:|--:|--:|--:|',
-    ...rows.map((x) => `| ${x.t} | ${x.rssMb.toFixed(1)} | ${x.cpuPercent.toFixed(0)} | ${x.displays} / ${x.serverDisplays ?? '–'} | ${x.framesPerSecond.toFixed(0)} |`),
+    'Memory parts from the server\'s /metrics: native = RSS − heap total − external (external includes array buffers, which hold the cache\'s renditions).',
+    '',
+    '| t (s) | RSS MB | cache MB | heap used / total MB | external MB | array buffers MB | native MB | server CPU % | displays (clients / server) | frames/s |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...rows.map((x) => `| ${x.t} | ${x.rssMb.toFixed(1)} | ${fig(x.cacheMb)} | ${fig(x.heapUsedMb)} / ${fig(x.heapTotalMb)} | ${fig(x.externalMb)} | ${fig(x.arrayBuffersMb)} | ${fig(x.nativeMb)} | ${x.cpuPercent.toFixed(0)} | ${x.displays} / ${x.serverDisplays ?? '–'} | ${x.framesPerSecond.toFixed(0)} |`),
     '',
     ...(s.gaps.length
       ? ['## Gaps', '', '| t (s) | display | canvas | mode | gap ms | kind | events within 3 s |', '|--:|--:|---|---|--:|---|---|',

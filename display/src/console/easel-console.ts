@@ -31,8 +31,10 @@ export const REFRESH_MS = 2_000;
  * The operator console at `/operator`: the token gate, then every canvas as a card and the
  * event feed. State comes from `GET /api/canvases` (every 2 s while the page is visible) merged
  * with `GET /api/events` (commands, job progress, playlists, as they happen); commands go to
- * the operator API with the token, which is kept in localStorage. The first command the server
- * refuses for the token (401/403) forgets it and shows the gate again with the server's hint.
+ * the operator API with the token, which is kept in localStorage. A token — entered, or kept from
+ * an earlier visit — is checked with the server before the console opens, so a wrong one stays
+ * at the gate with the server's hint instead of losing the first command. A command refused for
+ * the token later (it changed on the server) forgets it and shows the gate again the same way.
  *
  * @example
  * <easel-console></easel-console>
@@ -121,9 +123,12 @@ export class EaselConsole extends LitElement {
     `,
   ];
 
-  @state() private token: string | undefined = loadToken();
+  /** The token the server accepted; the console is open while there is one. */
+  @state() private token: string | undefined;
   /** Why the gate is shown again: the server's answer to a refused token. */
   @state() private gateProblem: ProblemText | undefined;
+  /** A token is with the server for checking. */
+  @state() private checking = false;
   @state() private model: ConsoleModel = emptyModel();
   @state() private playlists: PlaylistInfo[] | null | undefined;
   /** The canvas list cannot be had (the server is down, say). */
@@ -153,6 +158,9 @@ export class EaselConsole extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     document.addEventListener('visibilitychange', this.onVisibility);
+    const stored = loadToken();
+    // A generated token changes with every server start: the kept one may be stale.
+    if (stored !== undefined && this.token === undefined && !this.checking) void this.tryToken(stored, true);
   }
 
   override disconnectedCallback(): void {
@@ -179,7 +187,7 @@ export class EaselConsole extends LitElement {
   protected override render() {
     switch (this.access) {
       case ConsoleAccess.Locked:
-        return html`<easel-token-gate .problem=${this.gateProblem} @easel-token-entered=${this.onTokenEntered}></easel-token-gate>`;
+        return html`<easel-token-gate .problem=${this.gateProblem} ?checking=${this.checking} @easel-token-entered=${this.onTokenEntered}></easel-token-gate>`;
       case ConsoleAccess.Open:
         return this.renderConsole();
       default:
@@ -281,10 +289,32 @@ export class EaselConsole extends LitElement {
   };
 
   private readonly onTokenEntered = (event: TokenEnteredEvent): void => {
-    saveToken(event.detail.token);
-    this.gateProblem = undefined;
-    this.token = event.detail.token;
+    void this.tryToken(event.detail.token, false);
   };
+
+  /**
+   * Opens the console with `token` once the server accepts it. A refusal keeps the gate with
+   * the server's words. A kept token whose check cannot get through (server down) opens anyway:
+   * it was accepted before, and the console says the server cannot be reached.
+   */
+  private async tryToken(token: string, stored: boolean): Promise<void> {
+    this.checking = true;
+    try {
+      await this.api.checkToken(token);
+    } catch (err) {
+      const problem = err instanceof ApiProblem ? err : new ApiProblem({ status: 0, title: 'The token could not be checked', detail: String(err) });
+      if (!(stored && problem.status === 0)) {
+        if (problem.isAuth) forgetToken();
+        this.gateProblem = { title: problem.title, detail: problem.detail, hint: problem.hint };
+        this.checking = false;
+        return;
+      }
+    }
+    this.checking = false;
+    saveToken(token);
+    this.gateProblem = undefined;
+    this.token = token;
+  }
 
   private readonly onCanvasChanged = (event: CanvasChangedEvent): void => {
     this.model = applyCanvas(this.model, event.detail.canvas, Date.now());

@@ -8,9 +8,9 @@ import type { ProblemText } from './easel-problem.js';
 export type TokenEnteredEvent = CustomEvent<{ token: string }>;
 
 /**
- * The first thing the console shows: a field for the operator token. There is no API call that
- * checks a token without changing anything, so it is checked by the first command; a refused
- * one brings this back with the server's message and hint (`problem`).
+ * The first thing the console shows: a field for the operator token. The console checks an
+ * entered token with the server (`POST /api/auth/check`) before it opens, showing `checking`
+ * meanwhile; a refused one stays here with the server's message and hint (`problem`).
  *
  * @example
  * html`<easel-token-gate .problem=${problem} @easel-token-entered=${onToken}></easel-token-gate>`
@@ -72,6 +72,8 @@ export class EaselTokenGate extends LitElement {
 
   /** Why the token is asked for again (refused, missing), from the server. */
   @property({ attribute: false }) problem: ProblemText | undefined;
+  /** The server is being asked about the token: the button waits. */
+  @property({ type: Boolean }) checking = false;
 
   @query('#token') private input!: HTMLInputElement;
 
@@ -100,7 +102,7 @@ export class EaselTokenGate extends LitElement {
             enterkeyhint="go"
             aria-describedby="token-note"
           />
-          <button class="primary" type="submit">Open</button>
+          <button class="primary" type="submit" ?disabled=${this.checking}>${this.checking ? 'Checking…' : 'Open'}</button>
         </div>
         <label class="show"><input type="checkbox" @change=${this.onShow} /> Show the token</label>
       </form>
@@ -117,6 +119,7 @@ export class EaselTokenGate extends LitElement {
 
   private onSubmit(event: SubmitEvent): void {
     event.preventDefault();
+    if (this.checking) return;
     const token = this.input.value.trim();
     this.dispatchEvent(new CustomEvent('easel-token-entered', { detail: { token }, bubbles: true, composed: true }));
   }

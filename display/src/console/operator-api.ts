@@ -43,6 +43,11 @@ export interface OperatorApiOptions {
 export type CanvasAction = 'pause' | 'resume' | 'next';
 
 export interface OperatorApi {
+  /**
+   * Resolves when the server would accept `token` for commands; rejects with its ApiProblem
+   * (401/403 with the hint, 429, unreachable) when not. Changes nothing on the server.
+   */
+  checkToken(token: string): Promise<void>;
   canvases(): Promise<CanvasInfo[]>;
   /** Resolves with the job that reports the prompt's progress. */
   prompt(slug: string, prompt: string): Promise<JobInfo>;
@@ -71,9 +76,9 @@ export function createOperatorApi(options: OperatorApiOptions): OperatorApi {
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const canvasPath = (slug: string) => `/api/canvases/${encodeURIComponent(slug)}`;
 
-  async function request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+  async function request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, tokenToSend = options.token()): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
-    const token = options.token();
+    const token = tokenToSend;
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const url = options.server ? new URL(path, options.server).href : path;
@@ -108,6 +113,10 @@ export function createOperatorApi(options: OperatorApiOptions): OperatorApi {
   };
 
   return {
+    async checkToken(token) {
+      // A body, so the check passes the same content-type rules as a real command.
+      await request('POST', '/api/auth/check', {}, token);
+    },
     async canvases() {
       const body = await request('GET', '/api/canvases');
       const list = (body as { canvases?: unknown } | undefined)?.canvases;

@@ -55,6 +55,9 @@ export const sourceCommand = z.discriminatedUnion(
 );
 export type SourceCommand = z.infer<typeof sourceCommand>;
 
+/** POST /api/canvases/:slug/playlist. */
+export const playlistCommand = z.object({ name: fields.name });
+
 export const SOURCE_TYPES = ['folder', 'inference'] as const;
 /** A canvas's source in the config: any field may be left to `canvasDefaults.source`. */
 export const sourceDeclaration = z.strictObject(

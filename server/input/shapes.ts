@@ -22,6 +22,8 @@ export type PromptCommand = z.infer<typeof promptCommand>;
 
 /** The fields of a playlist's prompt step (its hold is the playlist's own). */
 export const promptStepFields = promptCommand.omit({ count: true }).extend({ seedWalk: fields.seedWalk.optional() });
+/** The fields of a playlist's folder step besides its (relative) folder. */
+export const folderStepFields = z.object({ order: fields.order.optional() });
 
 /** A source as it runs, every blank filled: what the config resolves a canvas to. */
 export const folderSource = z.object({ type: z.literal('folder'), path: fields.path, order: fields.order });

@@ -88,7 +88,8 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
     if (steps) {
       const [min, max] = (await limits(client)).steps;
       if (steps < min || steps > max) {
-        throw invalid('steps', `value ${steps} is not allowed, the inference service takes ${min} to ${max}`, `Use ${min}-${max} (SDXL-Turbo: 1-4), 0 for the service default, or leave it out`);
+        const hint = `Use ${min}-${max} (SDXL-Turbo: 1-4), 0 for the service default, or leave it out`;
+        throw invalid('steps', `value ${steps} is not allowed, the inference service takes ${min} to ${max}`, hint);
       }
     }
     return checked;
@@ -165,7 +166,15 @@ export function createCommands(options: CommandsOptions): CanvasCommands & Canva
       } else {
         const d = config.canvasDefaults.source;
         const s = await checkPrompt({ ...source, prompt: source.prompt ?? d.prompt }, needInference());
-        await registry.setSource(slug, { type: 'inference', prompt: s.prompt, negativePrompt: s.negativePrompt ?? d.negativePrompt, steps: s.steps ?? d.steps, ...(s.seed !== undefined ? { seed: s.seed } : {}), drift: s.drift ?? d.drift, fallback: d.fallback });
+        await registry.setSource(slug, {
+          type: 'inference',
+          prompt: s.prompt,
+          negativePrompt: s.negativePrompt ?? d.negativePrompt,
+          steps: s.steps ?? d.steps,
+          ...(s.seed !== undefined ? { seed: s.seed } : {}),
+          drift: s.drift ?? d.drift,
+          fallback: d.fallback,
+        });
       }
       announce(slug, 'source', origin, { type: source.type });
       events.emit({ type: 'canvas', slug, source: canvas.source.kind });

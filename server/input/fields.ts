@@ -63,7 +63,10 @@ export const RULES = {
   prompt: { expected: 'text', hint: `Write the text to generate from, 1 to ${MAX_PROMPT.toLocaleString('en')} characters` },
   negativePrompt: { expected: 'text', hint: `Describe what the images should not show, at most ${MAX_PROMPT.toLocaleString('en')} characters, or leave it out` },
   seed: { expected: `a whole number from 0 to ${MAX_SEED}`, hint: 'Leave it out for random seeds; the same seed makes the same image again' },
-  steps: { expected: `a whole number from 0 (the service default) to ${MAX_STEPS}`, hint: 'Leave it out or use 0 for the service default; SDXL-Turbo takes 1-4' },
+  steps: {
+    expected: `a whole number from 0 (the service default) to ${MAX_STEPS}`,
+    hint: 'Leave it out or use 0 for the service default; SDXL-Turbo takes 1-4',
+  },
   drift: { expected: 'a strength from 0 (off) to 1', hint: 'Use 0.2-0.5 for a slow drift, or 0 for none' },
   count: { expected: 'a whole number from 1 to 100', hint: 'Leave it out for 4' },
   seedWalk: { expected: 'true or false', hint: 'Write seedWalk: true to move each pass on to new seeds' },

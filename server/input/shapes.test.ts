@@ -96,7 +96,9 @@ describe('parseRequest', () => {
 
   it('says a missing field is required, and a source type it does not know', () => {
     expect(() => parseRequest(promptCommand, {})).toThrow('prompt: is required');
-    expect(() => parseRequest(sourceCommand, { type: 'video' })).toThrow('type: value "video" is not allowed, expected one of folder, inference, still, playlist');
+    expect(() => parseRequest(sourceCommand, { type: 'video' })).toThrow(
+      'type: value "video" is not allowed, expected one of folder, inference, still, playlist',
+    );
     expect(() => parseRequest(sourceCommand, { type: 'folder' })).toThrow('path: is required');
   });
 

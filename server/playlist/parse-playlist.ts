@@ -210,7 +210,17 @@ function readStep(check: Checker, node: Node, n: number, baseDir: string): Playl
       const f = check.shape(promptStepFields, keys);
       if (!f || !hold) return undefined;
       const { prompt, negativePrompt, seed, steps, drift } = f;
-      return { type: 'prompt', prompt, ...(negativePrompt !== undefined && { negativePrompt }), ...(seed !== undefined && { seed }), seedWalk: f.seedWalk ?? false, ...(steps !== undefined && { steps }), ...(drift !== undefined && { drift }), hold, line };
+      return {
+        type: 'prompt',
+        prompt,
+        ...(negativePrompt !== undefined && { negativePrompt }),
+        ...(seed !== undefined && { seed }),
+        seedWalk: f.seedWalk ?? false,
+        ...(steps !== undefined && { steps }),
+        ...(drift !== undefined && { drift }),
+        hold,
+        line,
+      };
     }
     case 'folder': {
       const folder = check.text(value, '"folder"');

@@ -2,11 +2,14 @@ import convict from 'convict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ZodType } from 'zod';
 import { isLoopbackHost } from './api/auth.js';
 import { parseSlug } from './canvas/slug.js';
 import { checkFlags, schemaOptions } from './cli-flags.js';
 import { EaselError } from './errors.js';
-import { MAX_FPS, MIN_FPS } from './stream/pacer.js';
+import { fields, ORDERS } from './input/fields.js';
+import { problemsOf } from './input/problems.js';
+import { canvasDeclaration, sourceDeclaration, SOURCE_TYPES, type CanvasDeclaration, type SourceConfig } from './input/shapes.js';
 import type { Fit, ImageFormat } from './stream/rendition.js';
 
 /** The project root, whether running from server/ (tsx) or dist/server/ (built). */
@@ -16,33 +19,7 @@ export const PROJECT_ROOT = (() => {
   return dir;
 })();
 
-/** Longest prompt accepted, in characters. */
-export const MAX_PROMPT = 2000;
-const FITS: readonly Fit[] = ['inside', 'contain', 'cover', 'fill'];
-const FORMATS: readonly ImageFormat[] = ['webp', 'jpeg', 'avif'];
-const ORDERS = ['name', 'shuffle'] as const;
-
-export interface FolderSourceConfig {
-  type: 'folder';
-  path: string;
-  order: (typeof ORDERS)[number];
-}
-export interface InferenceSourceConfig {
-  type: 'inference';
-  prompt: string;
-  negativePrompt: string;
-  /** 0 = the service's default. */
-  steps: number;
-  /** First seed of a walk; absent = a random seed per image. */
-  seed?: number;
-  /** img2img drift strength, 0 = off. */
-  drift: number;
-  /** Folder shown while the service cannot generate; '' = hold the last frames. */
-  fallback: string;
-}
-export type SourceConfig = FolderSourceConfig | InferenceSourceConfig;
-const SOURCE_TYPES = ['folder', 'inference'] as const;
-const SOURCE_KEYS = ['type', 'path', 'order', 'prompt', 'negativePrompt', 'steps', 'seed', 'drift', 'fallback'];
+export type { CanvasDeclaration, FolderSourceConfig, InferenceSourceConfig, SourceConfig } from './input/shapes.js';
 
 export interface CanvasConfig {
   slug: string;
@@ -53,11 +30,6 @@ export interface CanvasConfig {
   fit: Fit;
   formats: ImageFormat[];
 }
-
-/** A canvas as declared in config: only the slug is required, the rest comes from `canvasDefaults`. */
-export type CanvasDeclaration = { slug: string } & Partial<Omit<CanvasConfig, 'slug' | 'source'>> & {
-  source?: { type?: (typeof SOURCE_TYPES)[number] } & Partial<Omit<FolderSourceConfig, 'type'>> & Partial<Omit<InferenceSourceConfig, 'type'>>;
-};
 
 function rangeFormat(name: string, min: number, max: number, integer: boolean): convict.Format {
   return {
@@ -71,26 +43,39 @@ function rangeFormat(name: string, min: number, max: number, integer: boolean): 
   };
 }
 
-const listOf = (name: string, allowed: readonly string[]): convict.Format => ({
-  name,
-  coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
-  validate(v: unknown) {
-    if (!Array.isArray(v) || v.length === 0 || v.some((x) => !allowed.includes(x as string))) {
-      throw new Error(`must be a non-empty list drawn from ${allowed.join(', ')}`);
-    }
-  },
-});
+const toNumber = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v);
+const toList = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v);
+
+/** A convict format that follows a field rule of input/fields.ts, so defaults and canvases agree. */
+function ruleFormat(name: string, schema: ZodType, coerce?: (v: unknown) => unknown): convict.Format {
+  return {
+    name,
+    ...(coerce && { coerce }),
+    validate(v: unknown) {
+      const result = schema.safeParse(v);
+      if (result.success) return;
+      const problem = problemsOf(result.error, v)[0]!;
+      throw new Error(problem.expected ? `must be ${problem.expected}` : problem.message);
+    },
+  };
+}
 
 convict.addFormats({
-  fps: rangeFormat('fps', MIN_FPS, MAX_FPS, false),
-  'canvas-size': rangeFormat('canvas-size', 16, 8192, true),
+  fps: ruleFormat('fps', fields.fps, toNumber),
+  'canvas-size': ruleFormat('canvas-size', fields.width, toNumber),
+  fit: ruleFormat('fit', fields.fit),
+  order: ruleFormat('order', fields.order),
+  prompt: ruleFormat('prompt', fields.prompt),
+  'negative-prompt': ruleFormat('negative-prompt', fields.negativePrompt),
+  'folder-path': ruleFormat('folder-path', fields.path),
+  'inference-steps': ruleFormat('inference-steps', fields.steps, toNumber),
+  drift: ruleFormat('drift', fields.drift, toNumber),
   quality: rangeFormat('quality', 1, 100, true),
   'webp-effort': rangeFormat('webp-effort', 0, 6, true),
   'avif-effort': rangeFormat('avif-effort', 0, 9, true),
   'positive-int': rangeFormat('positive-int', 1, Number.MAX_SAFE_INTEGER, true),
   'non-negative-int': rangeFormat('non-negative-int', 0, Number.MAX_SAFE_INTEGER, true),
-  'image-formats': listOf('image-formats', FORMATS),
-  'unit-interval': rangeFormat('unit-interval', 0, 1, false),
+  'image-formats': ruleFormat('image-formats', fields.formats, toList),
   endpoints: {
     name: 'endpoints',
     coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
@@ -140,37 +125,16 @@ function validateCanvasList(list: unknown): void {
     if (!slug.ok) throw new Error(`${at}.slug: ${slug.reason}`);
     if (seen.has(slug.slug)) throw new Error(`${at}.slug: "${slug.slug}" is declared twice`);
     seen.add(slug.slug);
-    const known = ['slug', 'source', 'fps', 'width', 'height', 'fit', 'formats'];
-    const unknown = Object.keys(d).find((k) => !known.includes(k));
-    if (unknown) throw new Error(`${at}.${unknown}: unknown setting; allowed are ${known.join(', ')}`);
-    const check = (key: string, ok: (v: unknown) => boolean, allowed: string) => {
-      if (d[key] !== undefined && !ok(d[key])) throw new Error(`${at}.${key}: value ${JSON.stringify(d[key])} is not allowed, expected ${allowed}`);
-    };
-    const num = (min: number, max: number, int = false) => (v: unknown) =>
-      typeof v === 'number' && v >= min && v <= max && (!int || Number.isInteger(v));
-    check('fps', num(MIN_FPS, MAX_FPS), `a number from ${MIN_FPS} to ${MAX_FPS}`);
-    check('width', num(16, 8192, true), 'an integer from 16 to 8192');
-    check('height', num(16, 8192, true), 'an integer from 16 to 8192');
-    check('fit', (v) => FITS.includes(v as Fit), `one of ${FITS.join(', ')}`);
-    check('formats', (v) => Array.isArray(v) && v.length > 0 && v.every((f) => FORMATS.includes(f)), `a non-empty list drawn from ${FORMATS.join(', ')}`);
-    if (d.source !== undefined) {
-      const s = d.source as Record<string, unknown>;
-      if (typeof s !== 'object' || s === null) throw new Error(`${at}.source must be an object like {"type": "folder", "path": "assets"}`);
-      const bad = (key: string, allowed: string) => {
-        throw new Error(`${at}.source.${key}: value ${JSON.stringify(s[key])} is not allowed, expected ${allowed}`);
-      };
-      const unknownKey = Object.keys(s).find((k) => !SOURCE_KEYS.includes(k));
-      if (unknownKey) throw new Error(`${at}.source.${unknownKey}: unknown setting; allowed are ${SOURCE_KEYS.join(', ')}`);
-      if (s.type !== undefined && !SOURCE_TYPES.includes(s.type as never)) bad('type', `one of ${SOURCE_TYPES.join(', ')}`);
-      if (s.path !== undefined && (typeof s.path !== 'string' || s.path === '')) bad('path', 'a folder path');
-      if (s.order !== undefined && !ORDERS.includes(s.order as never)) bad('order', `one of ${ORDERS.join(', ')}`);
-      if (s.prompt !== undefined && (typeof s.prompt !== 'string' || s.prompt.trim() === '' || s.prompt.length > MAX_PROMPT)) bad('prompt', `text of 1 to ${MAX_PROMPT} characters`);
-      if (s.negativePrompt !== undefined && (typeof s.negativePrompt !== 'string' || s.negativePrompt.length > MAX_PROMPT)) bad('negativePrompt', `text of at most ${MAX_PROMPT} characters`);
-      if (s.steps !== undefined && !num(0, 50, true)(s.steps)) bad('steps', 'an integer from 0 (service default) to 50');
-      if (s.seed !== undefined && !num(0, Number.MAX_SAFE_INTEGER, true)(s.seed)) bad('seed', 'a non-negative integer');
-      if (s.drift !== undefined && !num(0, 1)(s.drift)) bad('drift', 'a strength from 0 (off) to 1');
-      if (s.fallback !== undefined && typeof s.fallback !== 'string') bad('fallback', 'a folder path, or "" to hold the last frames');
+    const parsed = canvasDeclaration.safeParse(c);
+    if (parsed.success) return;
+    const problems = problemsOf(parsed.error, c);
+    // A misspelt key explains the problems after it: name it first.
+    const unknown = problems.find((p) => p.message === 'unknown setting');
+    if (unknown) {
+      const allowed = Object.keys(unknown.path.length > 1 ? sourceDeclaration.shape : canvasDeclaration.shape);
+      throw new Error(`${at}.${unknown.field}: unknown setting; allowed are ${allowed.join(', ')}`);
     }
+    throw new Error(`${at}.${problems[0]!.field}: ${problems[0]!.message}`);
   });
 }
 
@@ -189,24 +153,24 @@ export const schema = {
   },
   log: {
     level: { doc: 'Log level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'EASEL_LOG_LEVEL', arg: 'log-level' },
-    pretty: { doc: 'Readable logs instead of JSON: auto means when run from a terminal', format: ['auto', 'true', 'false'], default: 'auto', env: 'EASEL_LOG_PRETTY', arg: 'log-pretty' },
+    pretty: { doc: 'Readable logs instead of JSON: auto means when run from a terminal', format: ['auto', 'true', 'false'], default: 'auto' as 'auto' | 'true' | 'false', env: 'EASEL_LOG_PRETTY', arg: 'log-pretty' },
   },
   canvasDefaults: {
     source: {
-      type: { doc: 'Source of canvases that do not name one: folder, inference, or auto (inference when inference.endpoints is set)', format: ['auto', ...SOURCE_TYPES], default: 'auto', env: 'EASEL_SOURCE' },
-      prompt: { doc: 'Prompt of inference canvases that do not name one', format: String, default: 'a slow drifting watercolour landscape at dusk, soft light, gallery print', env: 'EASEL_PROMPT', arg: 'prompt' },
-      negativePrompt: { doc: 'Negative prompt of inference canvases', format: String, default: '', env: 'EASEL_NEGATIVE_PROMPT' },
-      steps: { doc: 'Inference steps, 0 = the service default (SDXL-Turbo: 1-4)', format: 'non-negative-int', default: 0, env: 'EASEL_STEPS' },
-      drift: { doc: 'img2img drift strength for inference canvases: each image starts from the previous one (0 = off)', format: 'unit-interval', default: 0, env: 'EASEL_DRIFT' },
+      type: { doc: 'Source of canvases that do not name one: folder, inference, or auto (inference when inference.endpoints is set)', format: ['auto', ...SOURCE_TYPES], default: 'auto' as 'auto' | SourceConfig['type'], env: 'EASEL_SOURCE' },
+      prompt: { doc: 'Prompt of inference canvases that do not name one', format: 'prompt', default: 'a slow drifting watercolour landscape at dusk, soft light, gallery print', env: 'EASEL_PROMPT', arg: 'prompt' },
+      negativePrompt: { doc: 'Negative prompt of inference canvases', format: 'negative-prompt', default: '', env: 'EASEL_NEGATIVE_PROMPT' },
+      steps: { doc: 'Inference steps, 0 = the service default (SDXL-Turbo: 1-4)', format: 'inference-steps', default: 0, env: 'EASEL_STEPS' },
+      drift: { doc: 'img2img drift strength for inference canvases: each image starts from the previous one (0 = off)', format: 'drift', default: 0, env: 'EASEL_DRIFT' },
       fallback: { doc: 'Folder an inference canvas shows while the service is down ("" = hold the last frames)', format: String, default: path.join(PROJECT_ROOT, 'assets'), env: 'EASEL_FALLBACK_FOLDER' },
-      path: { doc: 'Image folder of canvases that do not name one (relative to the working directory)', format: String, default: path.join(PROJECT_ROOT, 'assets'), env: 'EASEL_FOLDER', arg: 'folder' },
-      order: { doc: 'Folder order: name, or shuffle (a new order every loop)', format: ORDERS as unknown as string[], default: 'name', env: 'EASEL_FOLDER_ORDER' },
+      path: { doc: 'Image folder of canvases that do not name one (relative to the working directory)', format: 'folder-path', default: path.join(PROJECT_ROOT, 'assets'), env: 'EASEL_FOLDER', arg: 'folder' },
+      order: { doc: 'Folder order: name, or shuffle (a new order every loop)', format: 'order', default: 'name' as (typeof ORDERS)[number], env: 'EASEL_FOLDER_ORDER' },
     },
     fps: { doc: 'Frames per second, 0.1 to 30', format: 'fps', default: 4, env: 'EASEL_FPS', arg: 'fps' },
     width: { doc: 'Canvas width in pixels: the largest rendition', format: 'canvas-size', default: 1024, env: 'EASEL_WIDTH' },
     height: { doc: 'Canvas height in pixels: the largest rendition', format: 'canvas-size', default: 1024, env: 'EASEL_HEIGHT' },
-    fit: { doc: 'How images fit the canvas box: inside (whole image, no padding), contain, cover or fill', format: FITS as unknown as string[], default: 'inside', env: 'EASEL_FIT' },
-    formats: { doc: 'Encodings offered to displays, first = default for binary mode (webp, jpeg, avif)', format: 'image-formats', default: ['webp', 'jpeg'], env: 'EASEL_FORMATS' },
+    fit: { doc: 'How images fit the canvas box: inside (whole image, no padding), contain, cover or fill', format: 'fit', default: 'inside' as Fit, env: 'EASEL_FIT' },
+    formats: { doc: 'Encodings offered to displays, first = default for binary mode (webp, jpeg, avif)', format: 'image-formats', default: ['webp', 'jpeg'] as ImageFormat[], env: 'EASEL_FORMATS' },
   },
   canvases: {
     doc: 'Canvases started with the server; others are created on first connection with canvasDefaults',
@@ -281,34 +245,10 @@ export const schema = {
 };
 
 type Schema = typeof schema;
-export interface EaselConfig {
-  env: string;
-  host: string;
-  port: number;
-  http: { allowedHosts: string[] };
-  log: { level: string; pretty: 'auto' | 'true' | 'false' };
-  canvasDefaults: Omit<CanvasConfig, 'slug' | 'source'> & {
-    source: { type: 'auto' | SourceConfig['type'] } & Omit<FolderSourceConfig, 'type'> & Omit<InferenceSourceConfig, 'type' | 'seed'>;
-  };
-  inference: { endpoints: string[]; width: number; height: number; maxBatch: number; bufferSeconds: number; deadlineMs: number; stallMs: number };
-  canvases: CanvasDeclaration[];
-  createCanvasesOnConnect: boolean;
-  limits: { maxDisplaysPerCanvas: number; maxCanvases: number; createdCanvasIdleSeconds: number; maxConnections: number; connectionsPerSecond: number; connectionBurst: number; rateLimitLoopback: boolean; maxEventStreams: number; eventStreamsPerAddress: number; fdHeadroom: number };
-  operator: { token: string; openReads: boolean; maxBodyBytes: number; rateLimit: { perMinute: number; burst: number } };
-  osc: { enabled: boolean; host: string; port: number };
-  playlists: { dir: string };
-  state: { file: string };
-  displays: { token: string; stallTimeoutMs: number; stallSlots: number; maxBackpressureBytes: number; idleTimeoutSeconds: number };
-  render: {
-    limitInputPixels: number;
-    maxFileBytes: number;
-    renderAhead: number;
-    cacheMegabytes: number;
-    webp: { quality: number; effort: number };
-    jpeg: { quality: number };
-    avif: { quality: number; effort: number };
-  };
-}
+/** A schema leaf's value is its default's type; a branch is the object of its leaves. */
+type ConfigOf<S> = S extends { doc: string; default: infer D } ? D : { [K in keyof S]: ConfigOf<S[K]> };
+/** The loaded configuration, derived from the schema: a key added there is typed here. */
+export type EaselConfig = Omit<ConfigOf<Schema>, 'config'>;
 
 /** An inference canvas with no service to ask would only ever show its fallback: say so at start. */
 function checkInferenceNeeded(config: EaselConfig): void {

@@ -1,7 +1,9 @@
 import type { Registry } from '../canvas/registry.js';
-import type { CanvasCommands, CommandOrigin, PromptCommand, SourceCommand } from '../control/command-types.js';
+import type { CanvasCommands, CommandOrigin } from '../control/command-types.js';
 import type { CanvasRemoval } from '../control/commands.js';
 import { EaselError } from '../errors.js';
+import { parseRequest } from '../input/problems.js';
+import { playlistCommand, promptCommand, sourceCommand } from '../input/shapes.js';
 import type { ImageFormat } from '../stream/rendition.js';
 import { jsonBody, type ApiRequest, type createApi } from './http.js';
 
@@ -49,7 +51,7 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
     'post',
     '/api/canvases/:slug/prompt',
     async (req) => {
-      const job = await commands.setPrompt(req.params.slug!, jsonBody(req) as unknown as PromptCommand, origin(req));
+      const job = await commands.setPrompt(req.params.slug!, parseRequest(promptCommand, jsonBody(req)), origin(req));
       return { status: 202, json: { job }, headers: { location: `/api/jobs/${job.id}` } };
     },
     { mutating: true },
@@ -75,7 +77,7 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
     'put',
     '/api/canvases/:slug/source',
     async (req) => {
-      await commands.setSource(req.params.slug!, jsonBody(req) as unknown as SourceCommand, origin(req));
+      await commands.setSource(req.params.slug!, parseRequest(sourceCommand, jsonBody(req)), origin(req));
       return { status: 200, json: describe(req.params.slug!) };
     },
     { mutating: true },
@@ -97,8 +99,7 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
     'post',
     '/api/canvases/:slug/playlist',
     async (req) => {
-      const { name } = jsonBody(req);
-      if (typeof name !== 'string' || name === '') throw new EaselError('EASEL_ERR_REQUEST_INVALID', 'name: is required: the playlist to start', { hint: 'Send {"name": "evening-show"}' });
+      const { name } = parseRequest(playlistCommand, jsonBody(req));
       await commands.startPlaylist(req.params.slug!, name, origin(req));
       return { status: 200, json: describe(req.params.slug!) };
     },

@@ -4,6 +4,7 @@
  * event feed. Commands throw EaselError with a code and hint when they cannot be carried out.
  */
 import type { CanvasSnapshot } from '../canvas/canvas.js';
+import type { PromptCommand, SourceCommand } from '../input/shapes.js';
 
 export interface CommandOrigin {
   via: 'http' | 'osc' | 'playlist' | 'cli' | 'config';
@@ -11,24 +12,8 @@ export interface CommandOrigin {
   who?: string;
 }
 
-export interface PromptCommand {
-  prompt: string;
-  negativePrompt?: string;
-  /** First seed of a walk (reproducible); absent = random seeds. */
-  seed?: number;
-  /** Inference steps (SDXL-Turbo 1-4); absent = the service default. */
-  steps?: number;
-  /** img2img drift strength 0-1; absent = the canvas's setting. */
-  drift?: number;
-  /** How many frames the job reports progress for; generation then goes on with this prompt. */
-  count?: number;
-}
-
-export type SourceCommand =
-  | { type: 'folder'; path: string; order?: 'name' | 'shuffle' }
-  | { type: 'inference'; prompt?: string; negativePrompt?: string; seed?: number; steps?: number; drift?: number }
-  | { type: 'still'; path: string }
-  | { type: 'playlist'; name: string };
+/** Their shapes and rules live in input/shapes.ts, shared with the config and playlists. */
+export type { PromptCommand, SourceCommand } from '../input/shapes.js';
 
 export type JobState = 'queued' | 'generating' | 'done' | 'cancelled' | 'failed';
 

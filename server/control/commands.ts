@@ -8,7 +8,9 @@ import { EaselError } from '../errors.js';
 import type { InferenceClient } from '../inference/client.js';
 import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from '../stream/clock.js';
-import type { CanvasCommands, CommandOrigin, PromptCommand, SourceCommand } from './command-types.js';
+import type { CanvasCommands, CommandOrigin } from './command-types.js';
+import { parseRequest } from '../input/problems.js';
+import { promptCommand, sourceCommand, type PromptCommand } from '../input/shapes.js';
 import { checkBytes, checkHeader, checkImageFile } from '../stream/image-limits.js';
 import type { EventBus } from './events.js';
 import type { JobTracker } from './jobs.js';
@@ -73,24 +75,24 @@ export function createCommands(options: CommandsOptions): SourceCommands {
     return info;
   }
 
-  async function checkPrompt(command: PromptCommand, client: InferenceClient): Promise<void> {
-    const { prompt, negativePrompt, seed, steps, drift, count } = command as Record<keyof PromptCommand, unknown>;
-    if (typeof prompt !== 'string' || prompt.trim() === '') throw invalid('prompt', 'is required: the text to generate from', 'Send {"prompt": "a foggy harbour"}');
-    if (prompt.length > 2000) throw invalid('prompt', `is ${prompt.length} characters, the most is 2000`, 'Shorten the prompt');
-    if (negativePrompt !== undefined && (typeof negativePrompt !== 'string' || negativePrompt.length > 2000)) throw invalid('negativePrompt', 'must be text of at most 2000 characters', 'Shorten it or leave it out');
-    if (seed !== undefined && !(Number.isSafeInteger(seed) && (seed as number) >= 0)) throw invalid('seed', `value ${JSON.stringify(seed)} is not a whole number from 0 to 2^53`, 'Leave it out for random seeds');
-    if (drift !== undefined && !(typeof drift === 'number' && drift >= 0 && drift <= 1)) throw invalid('drift', `value ${JSON.stringify(drift)} is not a strength from 0 to 1`, 'Use 0.2-0.5 for a slow drift, or leave it out');
-    if (count !== undefined && !(Number.isInteger(count) && (count as number) >= 1 && (count as number) <= 100)) throw invalid('count', `value ${JSON.stringify(count)} is not a whole number from 1 to 100`, 'Leave it out for 4');
-    if (steps !== undefined) {
+  /**
+   * The prompt's shape by the shared rules, then its steps by the service's own range: 0 (the
+   * service default) always passes.
+   */
+  async function checkPrompt(command: PromptCommand, client: InferenceClient): Promise<PromptCommand> {
+    const checked = parseRequest(promptCommand, command);
+    const { steps } = checked;
+    if (steps) {
       const [min, max] = (await limits(client)).steps;
-      if (!(Number.isInteger(steps) && (steps as number) >= min && (steps as number) <= max)) {
-        throw invalid('steps', `value ${JSON.stringify(steps)} is not allowed, the inference service takes ${min} to ${max}`, `Use ${min}-${max} (SDXL-Turbo: 1-4), or leave it out`);
+      if (steps < min || steps > max) {
+        const hint = `Use ${min}-${max} (SDXL-Turbo: 1-4), 0 for the service default, or leave it out`;
+        throw invalid('steps', `value ${steps} is not allowed, the inference service takes ${min} to ${max}`, hint);
       }
     }
+    return checked;
   }
 
-  async function checkPath(field: string, p: unknown, kind: 'folder' | 'file'): Promise<string> {
-    if (typeof p !== 'string' || p === '') throw invalid(field, `must be the path of a ${kind} on the server`, `Send {"${field.split('.').pop()}": "/srv/art"}`);
+  async function checkPath(field: string, p: string, kind: 'folder' | 'file'): Promise<string> {
     const resolved = path.resolve(p);
     const info = await stat(resolved).catch(() => undefined);
     if (!info || (kind === 'folder' ? !info.isDirectory() : !info.isFile())) {
@@ -106,8 +108,8 @@ export function createCommands(options: CommandsOptions): SourceCommands {
     async setPrompt(slug, command, origin) {
       const client = needInference();
       const canvas = canvasFor(slug);
-      await checkPrompt(command, client);
-      const { prompt, negativePrompt, seed, steps, drift } = command;
+      const checked = await checkPrompt(command, client);
+      const { prompt, negativePrompt, seed, steps, drift } = checked;
       const before = registry.prompter(slug);
       const previousPrompt = before?.status().details?.prompt as string | undefined;
       const previousSource = canvas.source.kind;
@@ -115,11 +117,11 @@ export function createCommands(options: CommandsOptions): SourceCommands {
         if (previousPrompt !== undefined && registry.prompter(slug)) registry.setPrompt(slug, previousPrompt);
         else if (previousSource !== 'inference') await registry.setSource(slug, registry.initialSource(slug));
       };
-      const job = jobs.create(slug, prompt, command.count ?? 4, revert);
+      const job = jobs.create(slug, prompt, checked.count ?? 4, revert);
       const promptOptions = {
         ...(negativePrompt ? { negativePrompt } : {}),
         ...(seed !== undefined ? { seed } : {}),
-        ...(steps !== undefined ? { numInferenceSteps: steps } : {}),
+        ...(steps ? { numInferenceSteps: steps } : {}),
         ...(drift ? { drift: { strength: drift } } : {}),
         width: config.inference.width,
         height: config.inference.height,
@@ -143,31 +145,31 @@ export function createCommands(options: CommandsOptions): SourceCommands {
       return { imageId: id };
     },
 
-    async setSource(slug, source, origin) {
+    async setSource(slug, command, origin) {
       const canvas = canvasFor(slug);
-      const type = (source as { type?: unknown }).type;
-      if (type === 'playlist') throw playlistsUnavailable();
-      if (type === 'folder') {
-        const s = source as Extract<SourceCommand, { type: 'folder' }>;
-        const order = s.order ?? 'name';
-        if (order !== 'name' && order !== 'shuffle') throw invalid('order', `value ${JSON.stringify(order)} is not one of name, shuffle`, 'Leave it out for name order');
-        await registry.setSource(slug, { type: 'folder', path: await checkPath('path', s.path, 'folder'), order });
-      } else if (type === 'still') {
-        const file = await checkPath('path', (source as { path?: unknown }).path, 'file');
+      const source = parseRequest(sourceCommand, command);
+      if (source.type === 'playlist') throw playlistsUnavailable();
+      if (source.type === 'folder') {
+        await registry.setSource(slug, { type: 'folder', path: await checkPath('path', source.path, 'folder'), order: source.order ?? 'name' });
+      } else if (source.type === 'still') {
+        const file = await checkPath('path', source.path, 'file');
         // Refused here, before anything changes or is read: a 1 GB still never reaches the canvas.
         await checkImageFile(file, imageLimits);
         await registry.setSource(slug, { type: 'still', path: file });
-      } else if (type === 'inference') {
-        needInference();
-        const s = source as Extract<SourceCommand, { type: 'inference' }>;
-        const d = config.canvasDefaults.source;
-        const prompt = s.prompt ?? d.prompt;
-        await checkPrompt({ ...s, prompt }, needInference());
-        await registry.setSource(slug, { type: 'inference', prompt, negativePrompt: s.negativePrompt ?? d.negativePrompt, steps: s.steps ?? d.steps, ...(s.seed !== undefined ? { seed: s.seed } : {}), drift: s.drift ?? d.drift, fallback: d.fallback });
       } else {
-        throw invalid('type', `value ${JSON.stringify(type)} is not one of folder, inference, still, playlist`, 'Send {"type": "folder", "path": "/srv/art"}');
+        const d = config.canvasDefaults.source;
+        const s = await checkPrompt({ ...source, prompt: source.prompt ?? d.prompt }, needInference());
+        await registry.setSource(slug, {
+          type: 'inference',
+          prompt: s.prompt,
+          negativePrompt: s.negativePrompt ?? d.negativePrompt,
+          steps: s.steps ?? d.steps,
+          ...(s.seed !== undefined ? { seed: s.seed } : {}),
+          drift: s.drift ?? d.drift,
+          fallback: d.fallback,
+        });
       }
-      announce(slug, 'source', origin, { type });
+      announce(slug, 'source', origin, { type: source.type });
       events.emit({ type: 'canvas', slug, source: canvas.source.kind });
     },
 

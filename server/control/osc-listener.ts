@@ -24,7 +24,7 @@ export interface OscListenerOptions {
   port: number;
   commands: CanvasCommands;
   logger: Logger;
-  /** Longest prompt accepted, in characters (default 2000, as the HTTP API). */
+  /** Longest prompt accepted, in characters (default: the shared prompt rule, as the HTTP API). */
   maxPromptLength?: number;
   /** The clock the log limiter reads; tests pass their own. */
   now?: () => number;
@@ -69,7 +69,7 @@ export async function createOscListener(options: OscListenerOptions): Promise<Os
   const { host, commands } = options;
   const log = options.logger.child({ component: 'osc' });
   const now = options.now ?? Date.now;
-  const maxPromptLength = options.maxPromptLength ?? 2000;
+  const { maxPromptLength } = options;
   const stats: OscStats = { messages: 0, commands: 0, ignored: 0, failed: 0 };
   const results: Record<OscResult, number> = { ok: 0, malformed: 0, unknown_canvas: 0, refused: 0 };
   const inFlight = new Set<Promise<void>>();

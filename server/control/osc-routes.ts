@@ -10,6 +10,7 @@
  *   /easel/<slug>/playlist/stop      stop it
  */
 import { parseSlug } from '../canvas/slug.js';
+import { MAX_PROMPT } from '../input/fields.js';
 
 export type OscAction =
   | { kind: 'prompt'; slug: string; prompt: string }
@@ -23,8 +24,8 @@ export type OscAction =
 export type OscRoute = { ok: true; action: OscAction | null } | { ok: false; reason: string };
 
 export interface OscRouteOptions {
-  /** Longest prompt accepted, in characters. */
-  maxPromptLength: number;
+  /** Longest prompt accepted, in characters; default: the one rule for prompts (input/fields.ts). */
+  maxPromptLength?: number;
 }
 
 export const OSC_ADDRESSES = ['prompt', 'next', 'pause', 'resume', 'playlist', 'playlist/stop'] as const;
@@ -36,12 +37,13 @@ const KNOWN = `Easel listens to /easel/<slug>/${OSC_ADDRESSES.join(', ')}`;
  * comes back as `{ ok: false, reason }`, a sentence for the log.
  *
  * @example
- * routeOscMessage('/easel/left-canva/prompt', ['a red boat'], { maxPromptLength: 2000 })
+ * routeOscMessage('/easel/left-canva/prompt', ['a red boat'])
  * // { ok: true, action: { kind: 'prompt', slug: 'left-canva', prompt: 'a red boat' } }
- * routeOscMessage('/easel/left-canva/next', [0], { maxPromptLength: 2000 })
+ * routeOscMessage('/easel/left-canva/next', [0])
  * // { ok: true, action: null }   (a button release)
  */
-export function routeOscMessage(address: string, args: readonly unknown[], options: OscRouteOptions): OscRoute {
+export function routeOscMessage(address: string, args: readonly unknown[], options: OscRouteOptions = {}): OscRoute {
+  const maxPromptLength = options.maxPromptLength ?? MAX_PROMPT;
   const parts = address.split('/');
   if (parts.length < 4 || parts[0] !== '' || parts[1] !== 'easel') {
     return { ok: false, reason: `Unknown OSC address "${shorten(address)}": ${KNOWN}` };
@@ -55,8 +57,8 @@ export function routeOscMessage(address: string, args: readonly unknown[], optio
     case 'prompt': {
       const prompt = promptFrom(args);
       if (typeof prompt !== 'string') return { ok: false, reason: `Cannot use ${address}: ${prompt.error}` };
-      if (prompt.length > options.maxPromptLength) {
-        return { ok: false, reason: `Cannot use ${address}: the prompt is ${prompt.length} characters long, the most is ${options.maxPromptLength}` };
+      if (prompt.length > maxPromptLength) {
+        return { ok: false, reason: `Cannot use ${address}: the prompt is ${prompt.length} characters long, the most is ${maxPromptLength}` };
       }
       return { ok: true, action: { kind: 'prompt', slug, prompt } };
     }

@@ -142,11 +142,11 @@ steps:
     ['a duration over a day', 'steps:\n  - still: a.png\n    duration: 25h\n', 3, 15, /out of range/],
     ['frames that are not whole', 'steps:\n  - prompt: x\n    frames: 2.5\n', 3, 13, /"frames" must be a whole number from 1 to 100000, not 2.5/],
     ['a negative seed', 'steps:\n  - prompt: x\n    seed: -1\n    duration: 5s\n', 3, 11, /"seed" must be a whole number/],
-    ['inference steps out of range', 'steps:\n  - prompt: x\n    steps: 8\n    duration: 5s\n', 3, 12, /"steps" \(inference steps\) must be a whole number from 1 to 4/],
-    ['drift above 1', 'steps:\n  - prompt: x\n    drift: 1.5\n    duration: 5s\n', 3, 12, /"drift" must be a number from 0 to 1/],
+    ['inference steps out of range', 'steps:\n  - prompt: x\n    steps: 51\n    duration: 5s\n', 3, 12, /"steps" must be a whole number from 0 \(the service default\) to 50, not 51/],
+    ['drift above 1', 'steps:\n  - prompt: x\n    drift: 1.5\n    duration: 5s\n', 3, 12, /"drift" must be a strength from 0 \(off\) to 1, not 1.5/],
     ['seedWalk that is not a boolean', 'steps:\n  - prompt: x\n    seedWalk: 3\n    duration: 5s\n', 3, 15, /"seedWalk" must be true or false/],
     ['a prompt that is a number', 'steps:\n  - prompt: 42\n    duration: 5s\n', 2, 13, /"prompt" must be text, not 42/],
-    ['an empty negative prompt', 'steps:\n  - prompt: x\n    negativePrompt: ""\n    duration: 5s\n', 3, 21, /"negativePrompt" must be text/],
+    ['a negative prompt that is a number', 'steps:\n  - prompt: x\n    negativePrompt: 3\n    duration: 5s\n', 3, 21, /"negativePrompt" must be text, not 3/],
     ['a prompt over 2000 characters', `steps:\n  - prompt: ${'a'.repeat(2001)}\n    duration: 5s\n`, 2, 13, /2001 characters long, the most is 2000/],
     ['an unknown folder order', 'steps:\n  - folder: a\n    order: random\n    duration: 5s\n', 3, 12, /"order" must be "name" or "shuffle", not "random"/],
     ['a still that is not an image', 'steps:\n  - still: notes.txt\n    duration: 5s\n', 2, 12, /"still" must name an image file/],
@@ -159,6 +159,11 @@ steps:
     expect(error.problems[0]).toMatchObject({ line, column });
     expect(error.problems[0]!.message).toMatch(message);
     expect(error.problems[0]!.hint.length).toBeGreaterThan(5);
+  });
+
+  it('takes the prompt fields by the same rules as the API and the config', () => {
+    const playlist = ok(`steps:\n  - prompt: x\n    negativePrompt: ""\n    seed: ${2 ** 40}\n    steps: 0\n    duration: 5s\n`);
+    expect(playlist.steps[0]).toMatchObject({ negativePrompt: '', seed: 2 ** 40, steps: 0 });
   });
 
   it('refuses a file whose name is not a valid playlist name', () => {

@@ -7,12 +7,12 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { parseSlug } from '../canvas/slug.js';
 import { EaselError } from '../errors.js';
+import { folderStepFields, promptStepFields } from '../input/shapes.js';
 import { IMAGE_EXTENSIONS } from '../stream/folder-source.js';
 import { parseDuration } from './duration.js';
 import { WEEKDAYS, type Hold, type Playlist, type PlaylistStep, type Weekday } from './playlist-types.js';
 import { createChecker, type Checker, type Entry, type Problem } from './yaml-checker.js';
 
-export const MAX_PROMPT_CHARS = 2000;
 export const MIN_STEP_MS = 1000;
 export const MAX_STEP_MS = 24 * 3_600_000;
 export const MAX_FRAMES = 100_000;
@@ -207,25 +207,26 @@ function readStep(check: Checker, node: Node, n: number, baseDir: string): Playl
   const hold = frameless && all.has('frames') && !keys.has('duration') ? undefined : readHold(check, keys, node, n, frameless);
   switch (kind) {
     case 'prompt': {
-      const prompt = check.text(value, '"prompt"', MAX_PROMPT_CHARS);
-      const negativePrompt = keys.has('negativePrompt') ? check.text(keys.get('negativePrompt')!.value, '"negativePrompt"', MAX_PROMPT_CHARS) : undefined;
-      const seed = keys.has('seed') ? check.int(keys.get('seed')!.value, '"seed"', 0, 2 ** 32 - 1) : undefined;
-      const seedWalk = keys.has('seedWalk') ? check.bool(keys.get('seedWalk')!.value, '"seedWalk"') : false;
-      const steps = keys.has('steps') ? check.int(keys.get('steps')!.value, '"steps" (inference steps)', 1, 4) : undefined;
-      const drift = keys.has('drift') ? check.number(keys.get('drift')!.value, '"drift"', 0, 1) : undefined;
-      if (prompt === undefined || !hold) return undefined;
-      return { type: 'prompt', prompt, ...(negativePrompt !== undefined && { negativePrompt }), ...(seed !== undefined && { seed }), seedWalk: seedWalk ?? false, ...(steps !== undefined && { steps }), ...(drift !== undefined && { drift }), hold, line };
+      const f = check.shape(promptStepFields, keys);
+      if (!f || !hold) return undefined;
+      const { prompt, negativePrompt, seed, steps, drift } = f;
+      return {
+        type: 'prompt',
+        prompt,
+        ...(negativePrompt !== undefined && { negativePrompt }),
+        ...(seed !== undefined && { seed }),
+        seedWalk: f.seedWalk ?? false,
+        ...(steps !== undefined && { steps }),
+        ...(drift !== undefined && { drift }),
+        hold,
+        line,
+      };
     }
     case 'folder': {
       const folder = check.text(value, '"folder"');
-      let order: 'name' | 'shuffle' | undefined;
-      if (keys.has('order')) {
-        const raw = check.text(keys.get('order')!.value, '"order"');
-        if (raw === 'name' || raw === 'shuffle') order = raw;
-        else if (raw !== undefined) check.problem(keys.get('order')!.value, `"order" must be "name" or "shuffle", not "${raw}"`, 'Write order: name (file name order) or order: shuffle');
-      }
-      if (folder === undefined || !hold) return undefined;
-      return { type: 'folder', path: path.resolve(baseDir, folder), ...(order && { order }), hold, line };
+      const f = check.shape(folderStepFields, keys);
+      if (folder === undefined || !f || !hold) return undefined;
+      return { type: 'folder', path: path.resolve(baseDir, folder), ...(f.order && { order: f.order }), hold, line };
     }
     case 'still': {
       const file = check.text(value, '"still"');

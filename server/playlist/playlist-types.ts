@@ -2,6 +2,7 @@
  * What a playlist file means once parsed: the typed form every other playlist module works
  * with. docs/playlists.md describes the YAML that produces it.
  */
+import { MAX_SEED } from '../input/fields.js';
 import { formatDuration } from './duration.js';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
@@ -87,7 +88,8 @@ export function seedForPass(
     base = 2166136261; // FNV-1a: stable across restarts and machines
     for (const ch of `${at.playlist}#${at.stepIndex}#${at.slug}`) base = Math.imul(base ^ ch.charCodeAt(0), 16777619) >>> 0;
   }
-  return (base + at.pass * SEED_WALK_STRIDE) % 2 ** 32;
+  // Wraps where seeds end (input/fields.ts), so a given seed of any size starts its walk unchanged.
+  return (base + at.pass * SEED_WALK_STRIDE) % (MAX_SEED + 1);
 }
 
 /** One line a technician reads in a status or log: `prompt "a harbour at night" for 45s`. */

@@ -4,7 +4,9 @@
  * column with what is allowed there. Pure.
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type YAMLMap } from 'yaml';
+import type { z } from 'zod';
 import { editDistance } from '../edit-distance.js';
+import { problemsOf } from '../input/problems.js';
 
 export interface Problem {
   line: number;
@@ -89,6 +91,29 @@ export function createChecker(doc: Document.Parsed, lineCounter: LineCounter) {
         out.set(name, { key, value: resolve(pair.value) ?? key });
       }
       return out;
+    },
+
+    /**
+     * The values of `keys` checked by a shape of input/shapes.ts, the rules the API and the config
+     * follow too; each wrong one is a problem at its value: `"steps" must be …, not 51`.
+     */
+    shape<T extends z.ZodObject>(schema: T, keys: Map<string, Entry>): z.infer<T> | undefined {
+      const nodes = new Map<string, Node>();
+      const data: Record<string, unknown> = {};
+      for (const name of Object.keys(schema.shape)) {
+        const entry = keys.get(name);
+        if (!entry) continue;
+        nodes.set(name, entry.value);
+        data[name] = scalar(entry.value);
+      }
+      const result = schema.safeParse(data);
+      if (result.success) return result.data;
+      for (const p of problemsOf(result.error, data)) {
+        const name = String(p.path[0]);
+        const node = nodes.get(name);
+        problem(node, p.expected ? `"${name}" must be ${p.expected}, not ${show(node)}` : `"${name}" ${p.message}`, p.hint);
+      }
+      return undefined;
     },
 
     /** A non-empty string, at most maxChars long. */

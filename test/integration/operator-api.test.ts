@@ -97,6 +97,16 @@ describe('validation', () => {
     expect(((await res.json()) as { detail: string }).detail).toBe('steps: value 9 is not allowed, the inference service takes 1 to 4');
   });
 
+  it('takes steps 0 as the service default, as the config and playlists do', async () => {
+    expect((await post('/api/canvases/wall/prompt', { prompt: 'ok', steps: 0 })).status).toBe(202);
+  });
+
+  it('refuses a source of no known type and a playlist with no name, naming the field', async () => {
+    const put = await api('/api/canvases/wall/source', { method: 'PUT', headers: auth, body: JSON.stringify({ type: 'video' }) });
+    expect(await put.json()).toMatchObject({ status: 400, field: 'type', detail: expect.stringMatching(/^type: value "video" is not allowed/) });
+    expect(await (await post('/api/canvases/wall/playlist', {})).json()).toMatchObject({ status: 400, field: 'name', detail: 'name: is required' });
+  });
+
   it('refuses a body that is not JSON, a bad slug and an unknown canvas', async () => {
     expect((await post('/api/canvases/wall/prompt', '{nope')).status).toBe(400);
     expect((await post('/api/canvases/Bad_Slug/pause', {})).status).toBe(400);

@@ -28,6 +28,8 @@ beforeAll(async () => {
     EASEL_INFERENCE_WIDTH: '256',
     EASEL_INFERENCE_HEIGHT: '256',
     EASEL_MAX_BODY_BYTES: '200000',
+    // This file sends more commands than one client's default burst; the limit has its own test below.
+    EASEL_RATE_LIMIT_BURST: '1000',
     EASEL_CANVASES: JSON.stringify([{ slug: 'wall', source: { type: 'folder' } }]),
   });
 });

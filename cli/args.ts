@@ -56,9 +56,8 @@ export class UsageError extends Error {
  * // { command: { name: 'prompt', slug: 'left-canva', prompt: 'a red boat', seed: 7 }, server: 'http://localhost:8000' }
  */
 export function parseCliArgs(argv: string[], env: Record<string, string | undefined>): CliInvocation {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const read = () =>
+    parseArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
@@ -71,6 +70,9 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
+  let parsed: ReturnType<typeof read>;
+  try {
+    parsed = read();
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

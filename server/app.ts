@@ -2,7 +2,6 @@ import path from 'node:path';
 import uWS, { type us_listen_socket } from 'uWebSockets.js';
 import { createRegistry, type Registry } from './canvas/registry.js';
 import type { EaselConfig } from './config.js';
-import { EaselError } from './errors.js';
 import { createInferenceClient, type InferenceClient } from './inference/client.js';
 import { createMetrics, observedInference } from './metrics.js';
 import { operatorTokenFor } from './api/auth.js';

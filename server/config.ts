@@ -7,7 +7,7 @@ import { isLoopbackHost } from './api/auth.js';
 import { parseSlug } from './canvas/slug.js';
 import { checkFlags, schemaOptions } from './cli-flags.js';
 import { EaselError } from './errors.js';
-import { fields, ORDERS } from './input/fields.js';
+import { fields, type ORDERS } from './input/fields.js';
 import { problemsOf } from './input/problems.js';
 import { canvasDeclaration, sourceDeclaration, SOURCE_TYPES, type CanvasDeclaration, type SourceConfig } from './input/shapes.js';
 import type { Fit, ImageFormat } from './stream/rendition.js';
@@ -81,7 +81,7 @@ convict.addFormats({
     coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
     validate(v: unknown) {
       if (!Array.isArray(v)) throw new Error('must be a list of host:port');
-      const bad = v.find((e) => typeof e !== 'string' || !/^[A-Za-z0-9.\-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(e));
+      const bad = v.find((e) => typeof e !== 'string' || !/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(e));
       if (bad !== undefined) throw new Error(`endpoint ${JSON.stringify(bad)} is not host:port (e.g. 127.0.0.1:50051)`);
     },
   },

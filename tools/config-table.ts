@@ -22,4 +22,4 @@ for (const [key, leaf] of leaves(schema as unknown as Record<string, unknown>, '
   const names = [leaf.env && `\`${leaf.env}\``, leaf.arg && `\`--${leaf.arg}\``].filter(Boolean).join(' ');
   rows.push(`| \`${key}\` | ${names} | ${show(leaf.default)} | ${leaf.doc} |`);
 }
-process.stdout.write(rows.join('\n') + '\n');
+process.stdout.write(`${rows.join('\n')}\n`);

@@ -245,7 +245,9 @@ export function createApi(app: TemplatedApp, options: ApiOptions) {
   /** A request as handlers see it; throws a 400 problem for a malformed path parameter. */
   function capture(res: HttpResponse, raw: HttpRequest, names: readonly string[]): ApiRequest {
     const headers: Record<string, string> = {};
-    raw.forEach((k, v) => (headers[k] = v));
+    raw.forEach((k, v) => {
+      headers[k] = v;
+    });
     return {
       method: raw.getMethod(),
       path: raw.getUrl(),

@@ -39,5 +39,7 @@ export function connectEventFeed(events: EventBus, sources: EventFeedSources): (
     }),
     sources.playlists.onEvent((event) => events.emit(playlistFeedEvent(event))),
   ];
-  return () => stops.forEach((stop) => stop());
+  return () => {
+    for (const stop of stops) stop();
+  };
 }

@@ -118,7 +118,9 @@ export function createRuntimeState(options: RuntimeStateOptions) {
     }
     const still: KeptStill = { imageId, file: `${slug}-${imageId}`, holdMs, requestedAt: clock.now() };
     still.writing = writeFileAtomic(path.join(stillsDir, still.file), image).then(
-      () => void (still.stored = true),
+      () => {
+        still.stored = true;
+      },
       (err: unknown) => {
         still.stored = false;
         log.warn({ slug, err }, 'Cannot keep the still in the state folder: it will not be shown again after a restart');

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Dirent, Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isEaselError } from '../errors.js';
@@ -83,7 +84,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
   }
 
   async function list(): Promise<boolean> {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
@@ -147,7 +148,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
 
   async function attempt(name: string): Promise<Attempt> {
     const file = path.join(dir, name);
-    let info;
+    let info: Stats;
     try {
       info = await stat(file);
     } catch (err) {
@@ -224,7 +225,8 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
         let tries = names.length + newcomers.length + 1;
         while (tries-- > 0) {
           const fromNewcomers = newcomers.length > 0;
-          const name = fromNewcomers ? newcomers.shift() : (deck.length === 0 && refill(), deck.shift());
+          if (!fromNewcomers && deck.length === 0) refill();
+          const name = fromNewcomers ? newcomers.shift() : deck.shift();
           if (name === undefined) break;
           const result = await attempt(name);
           signal.throwIfAborted();

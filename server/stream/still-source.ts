@@ -41,7 +41,14 @@ export function createStillSource(options: StillSourceOptions): Source {
           const any = AbortSignal.any([signal, closed.signal]);
           if (any.aborted) return reject(any.reason);
           const timer = clock.setTimeout(resolve, TRANSIENT_RETRY_MS);
-          any.addEventListener('abort', () => (clock.clearTimeout(timer), reject(any.reason)), { once: true });
+          any.addEventListener(
+            'abort',
+            () => {
+              clock.clearTimeout(timer);
+              reject(any.reason);
+            },
+            { once: true },
+          );
         });
       }
     }

@@ -191,7 +191,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
         replyProblem(res, 400, { title: 'Unknown format', detail: `Format "${format}" is not one of binary, json`, hint: 'Leave format out for binary frames, or use format=json for the seed-compatible JSON frames' });
         return;
       }
-      let canvas;
+      let canvas: Canvas | undefined;
       try {
         canvas = registry.getOrCreate(check.slug);
       } catch (err) {

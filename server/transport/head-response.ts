@@ -20,19 +20,33 @@ export function headResponse(res: HttpResponse): HttpResponse {
     // bytes), and endWithoutBody(undefined) neither: say the length as a header instead.
     if (length !== undefined) res.writeHeader('content-length', String(length));
     res.endWithoutBody();
-    if (streaming) queueMicrotask(() => abortHandlers.forEach((handler) => handler()));
+    if (streaming) queueMicrotask(() => {
+      for (const handler of abortHandlers) handler();
+    });
   };
   const proxy: HttpResponse = new Proxy(res, {
     get(target, prop) {
       switch (prop) {
         case 'end':
-          return (body?: RecognizedString) => (finish(byteLength(body), false), proxy);
+          return (body?: RecognizedString) => {
+            finish(byteLength(body), false);
+            return proxy;
+          };
         case 'endWithoutBody':
-          return (length?: number) => (finish(length, false), proxy);
+          return (length?: number) => {
+            finish(length, false);
+            return proxy;
+          };
         case 'tryEnd':
-          return (_body: RecognizedString, total: number) => (finish(total, false), [true, true]);
+          return (_body: RecognizedString, total: number) => {
+            finish(total, false);
+            return [true, true];
+          };
         case 'write':
-          return () => (finish(undefined, true), true);
+          return () => {
+            finish(undefined, true);
+            return true;
+          };
         case 'writeStatus':
         case 'writeHeader':
           return (...args: unknown[]) => {
@@ -41,7 +55,11 @@ export function headResponse(res: HttpResponse): HttpResponse {
           };
         case 'cork':
           // A finished response may not be touched again; the callback still runs (and writes nothing).
-          return (callback: () => void) => (ended ? callback() : target.cork(callback), proxy);
+          return (callback: () => void) => {
+            if (ended) callback();
+            else target.cork(callback);
+            return proxy;
+          };
         case 'onAborted':
           return (handler: () => void) => {
             abortHandlers.push(handler);

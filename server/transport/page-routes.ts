@@ -172,7 +172,7 @@ export function registerPageRoutes(app: TemplatedApp, options: PageRoutesOptions
 
 /** Writes one file. Only call it while the response is corked (inside a uWS handler or res.cork). */
 function send(res: HttpResponse, file: StaticFile, ifNoneMatch: string, acceptEncoding: string): void {
-  if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === file.etag)) {
+  if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === file.etag)) {
     res.writeStatus('304 Not Modified').writeHeader('etag', file.etag).writeHeader('cache-control', file.cacheControl).endWithoutBody();
     return;
   }

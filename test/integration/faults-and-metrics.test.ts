@@ -95,7 +95,7 @@ describe('faults', () => {
     const jpeg = await noisyJpeg(600, 600);
     putImage(folder.dir, 'c-truncated.jpg', jpeg.subarray(0, Math.floor(jpeg.length * 0.6)));
     putImage(folder.dir, 'd-good.png', await solidPng('#0000ff'));
-    expect((await sharp(folder.dir + '/b-bomb.png', { limitInputPixels: false }).metadata()).width).toBe(30_000);
+    expect((await sharp(`${folder.dir}/b-bomb.png`, { limitInputPixels: false }).metadata()).width).toBe(30_000);
     const server = await serve({ EASEL_FOLDER: folder.dir });
     const rssBefore = process.memoryUsage().rss;
     const d = await display(server.ws('bombs'));

@@ -127,10 +127,10 @@ async function main() {
   for (const ws of sockets) ws.close();
   server.stop();
   const text = JSON.stringify(result, null, 2);
-  process.stdout.write(text + '\n');
+  process.stdout.write(`${text}\n`);
   const dir = path.join(PROJECT_ROOT, 'bench/results');
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, `${values.out}.json`), text + '\n');
+  await writeFile(path.join(dir, `${values.out}.json`), `${text}\n`);
 }
 
 await main();

@@ -104,8 +104,8 @@ const result = {
   serviceKilled: await killGap(),
 };
 const text = JSON.stringify(result, null, 2);
-process.stdout.write(text + '\n');
+process.stdout.write(`${text}\n`);
 const outDir = path.resolve(PROJECT_ROOT, values['out-dir']);
 await mkdir(outDir, { recursive: true });
-await writeFile(path.join(outDir, 'inference.json'), text + '\n');
+await writeFile(path.join(outDir, 'inference.json'), `${text}\n`);
 process.exit(0);

@@ -74,7 +74,6 @@ export interface MemoryVerdict {
   reason: string;
 }
 
-const FIGURES = ['cacheMb', 'heapUsedMb', 'heapTotalMb', 'externalMb', 'arrayBuffersMb', 'nativeMb'] as const;
 
 /**
  * Theil–Sen slope (the median of every pairwise slope), MB per minute: one sample caught

@@ -83,7 +83,7 @@ export function toMarkdown(r: FanoutStepsResult): string {
     '|--:|--:|--:|:-:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...rows,
     '',
-    'CPU % is of one core (the box has ' + (r.steps.find((s) => s.box)?.box?.cores ?? '?') + '); "other" is what the rest of the box used meanwhile (other',
+    `CPU % is of one core (the box has ${r.steps.find((s) => s.box)?.box?.cores ?? '?'}); "other" is what the rest of the box used meanwhile (other`,
     'engineers\' tests on a shared machine): figures taken while it is high are noisy.',
     'Latency = arrival − the frame\'s slot, with the slot grid recovered from first arrivals (no header carries the slot time);',
     'spread = arrival − the first arrival of the same frame at any display. See tools/bench/support/fanout-analysis.ts.',

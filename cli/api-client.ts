@@ -34,7 +34,7 @@ export interface ApiClient {
 
 const TOKEN_HINT = {
   missing: 'Set EASEL_OPERATOR_TOKEN to the operator token (configured on the server, or printed once when it starts)',
-  wrong: 'EASEL_OPERATOR_TOKEN does not match the server\'s operator token: copy it again from the server\'s config or start-up log',
+  wrong: "EASEL_OPERATOR_TOKEN does not match the server's operator token: copy it again from the server's config or start-up log",
 };
 
 /**
@@ -75,7 +75,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         const title = problem.title ?? (response.status === 401 ? 'Operator token required' : 'Operator token refused');
         throw new CliError(title, problem.detail, token ? TOKEN_HINT.wrong : TOKEN_HINT.missing);
       }
-      if (json === undefined) throw notEasel(server, `answered ${method} ${path} with HTTP ${response.status} ${response.statusText}`.trim());
+      if (json === undefined)
+        throw notEasel(server, `answered ${method} ${path} with HTTP ${response.status} ${response.statusText}`.trim());
       const problem = asProblem(json);
       throw new CliError(problem.title ?? `HTTP ${response.status}`, problem.detail, problem.hint);
     },
@@ -84,7 +85,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 
 function unreachable(server: string, err: unknown, timeoutMs: number): CliError {
   if (err instanceof Error && err.name === 'TimeoutError') {
-    return new CliError(`The Easel server at ${server} did not answer within ${Math.round(timeoutMs / 1000)} s`, undefined, 'Check that the server is running and not overloaded, and that --server or EASEL_URL is right');
+    return new CliError(
+      `The Easel server at ${server} did not answer within ${Math.round(timeoutMs / 1000)} s`,
+      undefined,
+      'Check that the server is running and not overloaded, and that --server or EASEL_URL is right',
+    );
   }
   const cause = (err as { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } }).cause;
   const code = cause?.code ?? cause?.errors?.[0]?.code;
@@ -93,20 +98,36 @@ function unreachable(server: string, err: unknown, timeoutMs: number): CliError 
       return new CliError(`Cannot reach the Easel server at ${server}`, 'is it running? Set --server or EASEL_URL');
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new CliError(`Cannot reach the Easel server at ${server}`, `the host "${new URL(server).hostname}" is not known`, 'Check the host name in --server or EASEL_URL');
+      return new CliError(
+        `Cannot reach the Easel server at ${server}`,
+        `the host "${new URL(server).hostname}" is not known`,
+        'Check the host name in --server or EASEL_URL',
+      );
     default: {
       if (cause?.message === 'bad port') {
         // fetch refuses the ports browsers block (6000, 6665-6669, 10080, ...): say so plainly.
-        return new CliError(`Cannot reach the Easel server at ${server}`, `Node's fetch refuses port ${new URL(server).port}`, 'Run the server on another port (the default is 8000)');
+        return new CliError(
+          `Cannot reach the Easel server at ${server}`,
+          `Node's fetch refuses port ${new URL(server).port}`,
+          'Run the server on another port (the default is 8000)',
+        );
       }
       const why = code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
-      return new CliError(`Cannot reach the Easel server at ${server}`, why, 'Check that it is running and that --server or EASEL_URL is right');
+      return new CliError(
+        `Cannot reach the Easel server at ${server}`,
+        why,
+        'Check that it is running and that --server or EASEL_URL is right',
+      );
     }
   }
 }
 
 function notEasel(server: string, what: string): CliError {
-  return new CliError(`The server at ${server} ${what}`, undefined, 'Is --server or EASEL_URL pointing at an Easel server (and not a proxy or another program)?');
+  return new CliError(
+    `The server at ${server} ${what}`,
+    undefined,
+    'Is --server or EASEL_URL pointing at an Easel server (and not a proxy or another program)?',
+  );
 }
 
 function parseJson(text: string): unknown {

@@ -8,7 +8,11 @@ describe('parseCliArgs', () => {
 
   it('takes the server from --server over EASEL_URL, and the token from EASEL_OPERATOR_TOKEN', () => {
     const env = { EASEL_URL: 'http://wall.local:8000/', EASEL_OPERATOR_TOKEN: 't0k' };
-    expect(parseCliArgs(['next', 'a'], env)).toEqual({ command: { name: 'next', slug: 'a' }, server: 'http://wall.local:8000', token: 't0k' });
+    expect(parseCliArgs(['next', 'a'], env)).toEqual({
+      command: { name: 'next', slug: 'a' },
+      server: 'http://wall.local:8000',
+      token: 't0k',
+    });
     expect(parseCliArgs(['next', 'a', '--server', 'https://proxy/easel/'], env).server).toBe('https://proxy/easel');
     expect(parseCliArgs(['next', 'a'], { EASEL_OPERATOR_TOKEN: '' })).not.toHaveProperty('token');
   });
@@ -20,7 +24,11 @@ describe('parseCliArgs', () => {
 
   it('reads a prompt with its seed and steps, joining unquoted words', () => {
     expect(parseCliArgs(['prompt', 'lobby', 'a', 'red', 'boat', '--seed', '7', '--steps', '2'], {}).command).toEqual({
-      name: 'prompt', slug: 'lobby', prompt: 'a red boat', seed: 7, steps: 2,
+      name: 'prompt',
+      slug: 'lobby',
+      prompt: 'a red boat',
+      seed: 7,
+      steps: 2,
     });
     expect(parseCliArgs(['prompt', 'lobby', '--', '-dark- harbour'], {}).command).toMatchObject({ prompt: '-dark- harbour' });
   });

@@ -86,7 +86,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   const invocation = (command: CliCommand): CliInvocation => ({ command, server, ...(token ? { token } : {}) });
 
   const only = (flag: 'seed' | 'steps' | 'stop' | 'json', command: string) => {
-    if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`The option --${flag} goes only with "easel ${command}"`);
+    if (values[flag] !== undefined && values[flag] !== false)
+      throw new UsageError(`The option --${flag} goes only with "easel ${command}"`);
   };
   if (name !== 'prompt') {
     only('seed', 'prompt');

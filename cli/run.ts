@@ -59,7 +59,11 @@ async function execute(command: Exclude<CliCommand, { name: 'help' }>, api: ApiC
     }
     case 'prompt': {
       const { slug, prompt, seed, steps } = command;
-      const body = await api.request('POST', `${canvas(slug)}/prompt`, { prompt, ...(seed === undefined ? {} : { seed }), ...(steps === undefined ? {} : { steps }) });
+      const body = await api.request('POST', `${canvas(slug)}/prompt`, {
+        prompt,
+        ...(seed === undefined ? {} : { seed }),
+        ...(steps === undefined ? {} : { steps }),
+      });
       const reply = body as { job?: { id?: unknown }; id?: unknown } | undefined;
       const id = reply?.job?.id ?? reply?.id;
       return `Queued ${typeof id === 'string' ? `job ${id}` : 'a job'} on ${slug}: "${prompt}"`;

@@ -4,12 +4,20 @@ import { formatStatusTable } from './status-table.js';
 const at = Date.parse('2025-06-01T18:30:00.000Z');
 const local = new Date(at).toLocaleTimeString('en-GB', { hour12: false });
 const canvas = (slug: string, extra: Record<string, unknown> = {}) => ({
-  slug, state: 'streaming', source: { kind: 'folder', state: 'ok' }, displays: 1, lastFrame: { timestamp: new Date(at).toISOString() }, ...extra,
+  slug,
+  state: 'streaming',
+  source: { kind: 'folder', state: 'ok' },
+  displays: 1,
+  lastFrame: { timestamp: new Date(at).toISOString() },
+  ...extra,
 });
 
 describe('formatStatusTable', () => {
   it('lines up one row per canvas under the headers, displays right-aligned', () => {
-    const table = formatStatusTable([canvas('left-canva', { displays: 12 }), canvas('b', { state: 'paused', lastFrame: null })], at + 4_000);
+    const table = formatStatusTable(
+      [canvas('left-canva', { displays: 12 }), canvas('b', { state: 'paused', lastFrame: null })],
+      at + 4_000,
+    );
     expect(table.split('\n')).toEqual([
       'SLUG        STATE      SOURCE  DISPLAYS  LAST FRAME',
       `left-canva  streaming  folder        12  ${local} (4s ago)`,
@@ -31,10 +39,22 @@ describe('formatStatusTable', () => {
   });
 
   it('marks a source in trouble and lists its reason, code and hint under the table', () => {
-    const sick = canvas('lobby', { source: { kind: 'inference', state: 'degraded', code: 'EASEL_ERR_INFERENCE_UNAVAILABLE', reason: 'No inference service answers', hint: 'Start the inference service' } });
+    const sick = canvas('lobby', {
+      source: {
+        kind: 'inference',
+        state: 'degraded',
+        code: 'EASEL_ERR_INFERENCE_UNAVAILABLE',
+        reason: 'No inference service answers',
+        hint: 'Start the inference service',
+      },
+    });
     const lines = formatStatusTable([sick], at).split('\n');
     expect(lines[1]).toMatch(/^lobby +streaming +inference \(degraded\) +1 /);
-    expect(lines.slice(2)).toEqual(['', 'lobby: No inference service answers [EASEL_ERR_INFERENCE_UNAVAILABLE]', '  Start the inference service']);
+    expect(lines.slice(2)).toEqual([
+      '',
+      'lobby: No inference service answers [EASEL_ERR_INFERENCE_UNAVAILABLE]',
+      '  Start the inference service',
+    ]);
   });
 
   it('says so when there are no canvases, and refuses a body that is not a list', () => {

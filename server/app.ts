@@ -66,7 +66,11 @@ export interface EaselServer {
 export function createEaselServer(options: EaselServerOptions): EaselServer {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
-  const admission = createAdmission({ guard: createFdGuard({ headroom: config.limits.fdHeadroom, now: () => clock.now() }), logger, now: () => clock.now() });
+  const admission = createAdmission({
+    guard: createFdGuard({ headroom: config.limits.fdHeadroom, now: () => clock.now() }),
+    logger,
+    now: () => clock.now(),
+  });
   const guard = guardApp(uWS.App(), logger, { admit: admission.admit });
   const app = guard.app;
   let closing = false;
@@ -87,12 +91,25 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   const inference: InferenceClient | undefined =
     config.inference.endpoints.length > 0
       ? observedInference(
-          createInferenceClient({ endpoints: config.inference.endpoints, logger: logger.child({ component: 'inference' }), generateDeadlineMs: config.inference.deadlineMs, clock }),
+          createInferenceClient({
+            endpoints: config.inference.endpoints,
+            logger: logger.child({ component: 'inference' }),
+            generateDeadlineMs: config.inference.deadlineMs,
+            clock,
+          }),
           metrics,
         )
       : undefined;
   const events = createEventBus();
-  const registry = createRegistry({ config, onSlotLate: metrics.observePacing, onRemoved: metrics.forgetCanvas, renderer, clock, logger, inference });
+  const registry = createRegistry({
+    config,
+    onSlotLate: metrics.observePacing,
+    onRemoved: metrics.forgetCanvas,
+    renderer,
+    clock,
+    logger,
+    inference,
+  });
   const jobs = createJobTracker({ events, canvases: registry, clock });
   const isClosing = () => closing;
 
@@ -112,11 +129,26 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   });
   // Runtime changes are kept in the state file (when one is set) and come back after a restart.
   const runtime = config.state.file
-    ? createRuntimeState({ file: path.resolve(config.state.file), registry, runningPlaylists: () => playlists.running(), events, config, clock, logger })
+    ? createRuntimeState({
+        file: path.resolve(config.state.file),
+        registry,
+        runningPlaylists: () => playlists.running(),
+        events,
+        config,
+        clock,
+        logger,
+      })
     : undefined;
   const plainCommands = createCommands({ registry, config, events, jobs, inference, clock, logger });
   const canvasCommands = runtime?.wrap(plainCommands) ?? plainCommands;
-  const playlists = createPlaylistManager({ dir: config.playlists.dir, commands: canvasCommands, onFrame: registry.onFrame, canvases: registry, clock, logger });
+  const playlists = createPlaylistManager({
+    dir: config.playlists.dir,
+    commands: canvasCommands,
+    onFrame: registry.onFrame,
+    canvases: registry,
+    clock,
+    logger,
+  });
   const commands = withPlaylists(canvasCommands, { playlists, registry, events, logger });
   connectEventFeed(events, { canvases: registry, playlists });
   registerCanvasRoutes({
@@ -128,7 +160,14 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   });
   registerPlaylistRoutes(api, playlists);
   registerAuthRoutes(api);
-  const sse = registerEventsRoute(app, { events, commands, clock, isClosing, limits: config.limits, admit: (res, req) => api.admit(res, req, { view: true }) });
+  const sse = registerEventsRoute(app, {
+    events,
+    commands,
+    clock,
+    isClosing,
+    limits: config.limits,
+    admit: (res, req) => api.admit(res, req, { view: true }),
+  });
 
   registerHealthRoutes(app, { registry, isClosing, startedAt: clock.now(), inference, clock });
   const pages = registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger, clock });
@@ -145,10 +184,25 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     maxBackpressureBytes: config.displays.maxBackpressureBytes,
     idleTimeoutSeconds: config.displays.idleTimeoutSeconds,
   });
-  metrics.bind({ canvases: registry, renderer, displays, inference, osc: () => osc?.results, refusedRequests: () => ({ fd_headroom: admission.refused, event_streams: sse.refused.eventStreams, event_streams_per_address: sse.refused.eventStreamsPerAddress }) });
+  metrics.bind({
+    canvases: registry,
+    renderer,
+    displays,
+    inference,
+    osc: () => osc?.results,
+    refusedRequests: () => ({
+      fd_headroom: admission.refused,
+      event_streams: sse.refused.eventStreams,
+      event_streams_per_address: sse.refused.eventStreamsPerAddress,
+    }),
+  });
   registerMetricsRoute(app, metrics);
   app.any('/*', (res, req) => {
-    replyProblem(res, 404, { title: 'Not found', detail: `Nothing is served at "${req.getUrl()}"`, hint: 'Displays connect to /ws/<canvas-slug>; health is at /healthz and /readyz' });
+    replyProblem(res, 404, {
+      title: 'Not found',
+      detail: `Nothing is served at "${req.getUrl()}"`,
+      hint: 'Displays connect to /ws/<canvas-slug>; health is at /healthz and /readyz',
+    });
   });
 
   return {

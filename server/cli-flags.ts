@@ -73,7 +73,8 @@ export function checkFlags(argv: readonly string[], options: readonly SchemaOpti
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
-    if (token === '--') return { ok: false, message: `Unexpected "--": flags go straight after "npm start --", e.g. npm start -- --port 9000` };
+    if (token === '--')
+      return { ok: false, message: `Unexpected "--": flags go straight after "npm start --", e.g. npm start -- --port 9000` };
     if (!token.startsWith('-') || token === '-') {
       return { ok: false, message: `Unexpected argument "${token}": the server takes only flags, e.g. --port 9000` };
     }

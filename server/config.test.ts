@@ -58,7 +58,9 @@ describe('loadConfig', () => {
 
   it('refuses a bad slug and a slug declared twice', () => {
     const bad = JSON.stringify([{ slug: 'Lobby One' }]);
-    expect(failure(() => loadConfig({ env: { EASEL_CANVASES: bad }, configDir: emptyDir() })).message).toMatch(/canvases\[0\]\.slug: Invalid canvas slug "Lobby One"/);
+    expect(failure(() => loadConfig({ env: { EASEL_CANVASES: bad }, configDir: emptyDir() })).message).toMatch(
+      /canvases\[0\]\.slug: Invalid canvas slug "Lobby One"/,
+    );
     const twice = JSON.stringify([{ slug: 'a' }, { slug: 'a' }]);
     expect(failure(() => loadConfig({ env: { EASEL_CANVASES: twice }, configDir: emptyDir() })).message).toMatch(/declared twice/);
   });
@@ -76,9 +78,17 @@ describe('loadConfig', () => {
 
 describe('inference settings', () => {
   it('makes canvases generate when an endpoint is given, falling back to the bundled assets', () => {
-    const config = loadConfig({ env: {}, argv: ['--inference', '127.0.0.1:50051,gpu-2:50051', '--prompt', 'tide pools'], configDir: emptyDir() });
+    const config = loadConfig({
+      env: {},
+      argv: ['--inference', '127.0.0.1:50051,gpu-2:50051', '--prompt', 'tide pools'],
+      configDir: emptyDir(),
+    });
     expect(config.inference.endpoints).toEqual(['127.0.0.1:50051', 'gpu-2:50051']);
-    expect(resolveCanvas(config, { slug: 'x' }).source).toMatchObject({ type: 'inference', prompt: 'tide pools', fallback: path.join(PROJECT_ROOT, 'assets') });
+    expect(resolveCanvas(config, { slug: 'x' }).source).toMatchObject({
+      type: 'inference',
+      prompt: 'tide pools',
+      fallback: path.join(PROJECT_ROOT, 'assets'),
+    });
     expect(resolveCanvas(config, { slug: 'y', source: { type: 'folder' } }).source.type).toBe('folder');
   });
 
@@ -90,7 +100,9 @@ describe('inference settings', () => {
 
   it('refuses an inference canvas when no endpoint is configured', () => {
     const canvases = JSON.stringify([{ slug: 'gen', source: { type: 'inference', prompt: 'fog' } }]);
-    expect(failure(() => loadConfig({ env: { EASEL_CANVASES: canvases }, configDir: emptyDir() })).message).toMatch(/canvases\[0\]\.source\.type: "inference" needs inference\.endpoints/);
+    expect(failure(() => loadConfig({ env: { EASEL_CANVASES: canvases }, configDir: emptyDir() })).message).toMatch(
+      /canvases\[0\]\.source\.type: "inference" needs inference\.endpoints/,
+    );
   });
 
   it('names a bad prompt setting', () => {

@@ -44,7 +44,13 @@ function rangeFormat(name: string, min: number, max: number, integer: boolean): 
 }
 
 const toNumber = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v);
-const toList = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v);
+const toList = (v: unknown) =>
+  typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : v;
 
 /** A convict format that follows a field rule of input/fields.ts, so defaults and canvases agree. */
 function ruleFormat(name: string, schema: ZodType, coerce?: (v: unknown) => unknown): convict.Format {
@@ -78,7 +84,13 @@ convict.addFormats({
   'image-formats': ruleFormat('image-formats', fields.formats, toList),
   endpoints: {
     name: 'endpoints',
-    coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+    coerce: (v: unknown) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
     validate(v: unknown) {
       if (!Array.isArray(v)) throw new Error('must be a list of host:port');
       const bad = v.find((e) => typeof e !== 'string' || !/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(e));
@@ -87,7 +99,13 @@ convict.addFormats({
   },
   'host-list': {
     name: 'host-list',
-    coerce: (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+    coerce: (v: unknown) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
     validate(v: unknown) {
       if (!Array.isArray(v)) throw new Error('must be a list of host names, e.g. ["easel.venue.lan", "*.venue.lan"]');
       const bad = v.find((h) => typeof h !== 'string' || !/^(\*|(\*\.)?[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+\]?)$/.test(h));
@@ -140,8 +158,20 @@ function validateCanvasList(list: unknown): void {
 
 export const schema = {
   env: { doc: 'Which config/<env>.json to load', format: ['production', 'development', 'test'], default: 'development', env: 'NODE_ENV' },
-  config: { doc: 'A JSON config file to load instead of config/<env>.json', format: String, default: '', env: 'EASEL_CONFIG', arg: 'config' },
-  host: { doc: 'Address to listen on; 0.0.0.0 so displays on other machines can connect', format: String, default: '0.0.0.0', env: 'EASEL_HOST', arg: 'host' },
+  config: {
+    doc: 'A JSON config file to load instead of config/<env>.json',
+    format: String,
+    default: '',
+    env: 'EASEL_CONFIG',
+    arg: 'config',
+  },
+  host: {
+    doc: 'Address to listen on; 0.0.0.0 so displays on other machines can connect',
+    format: String,
+    default: '0.0.0.0',
+    env: 'EASEL_HOST',
+    arg: 'host',
+  },
   port: { doc: 'HTTP and WebSocket port; 0 picks a free one', format: 'port', default: 8000, env: 'EASEL_PORT', arg: 'port' },
   http: {
     allowedHosts: {
@@ -152,25 +182,89 @@ export const schema = {
     },
   },
   log: {
-    level: { doc: 'Log level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'EASEL_LOG_LEVEL', arg: 'log-level' },
-    pretty: { doc: 'Readable logs instead of JSON: auto means when run from a terminal', format: ['auto', 'true', 'false'], default: 'auto' as 'auto' | 'true' | 'false', env: 'EASEL_LOG_PRETTY', arg: 'log-pretty' },
+    level: {
+      doc: 'Log level',
+      format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+      env: 'EASEL_LOG_LEVEL',
+      arg: 'log-level',
+    },
+    pretty: {
+      doc: 'Readable logs instead of JSON: auto means when run from a terminal',
+      format: ['auto', 'true', 'false'],
+      default: 'auto' as 'auto' | 'true' | 'false',
+      env: 'EASEL_LOG_PRETTY',
+      arg: 'log-pretty',
+    },
   },
   canvasDefaults: {
     source: {
-      type: { doc: 'Source of canvases that do not name one: folder, inference, or auto (inference when inference.endpoints is set)', format: ['auto', ...SOURCE_TYPES], default: 'auto' as 'auto' | SourceConfig['type'], env: 'EASEL_SOURCE' },
-      prompt: { doc: 'Prompt of inference canvases that do not name one', format: 'prompt', default: 'a slow drifting watercolour landscape at dusk, soft light, gallery print', env: 'EASEL_PROMPT', arg: 'prompt' },
-      negativePrompt: { doc: 'Negative prompt of inference canvases', format: 'negative-prompt', default: '', env: 'EASEL_NEGATIVE_PROMPT' },
-      steps: { doc: 'Inference steps, 0 = the service default (SDXL-Turbo: 1-4)', format: 'inference-steps', default: 0, env: 'EASEL_STEPS' },
-      drift: { doc: 'img2img drift strength for inference canvases: each image starts from the previous one (0 = off)', format: 'drift', default: 0, env: 'EASEL_DRIFT' },
-      fallback: { doc: 'Folder an inference canvas shows while the service is down ("" = hold the last frames)', format: String, default: path.join(PROJECT_ROOT, 'assets'), env: 'EASEL_FALLBACK_FOLDER' },
-      path: { doc: 'Image folder of canvases that do not name one (relative to the working directory)', format: 'folder-path', default: path.join(PROJECT_ROOT, 'assets'), env: 'EASEL_FOLDER', arg: 'folder' },
-      order: { doc: 'Folder order: name, or shuffle (a new order every loop)', format: 'order', default: 'name' as (typeof ORDERS)[number], env: 'EASEL_FOLDER_ORDER' },
+      type: {
+        doc: 'Source of canvases that do not name one: folder, inference, or auto (inference when inference.endpoints is set)',
+        format: ['auto', ...SOURCE_TYPES],
+        default: 'auto' as 'auto' | SourceConfig['type'],
+        env: 'EASEL_SOURCE',
+      },
+      prompt: {
+        doc: 'Prompt of inference canvases that do not name one',
+        format: 'prompt',
+        default: 'a slow drifting watercolour landscape at dusk, soft light, gallery print',
+        env: 'EASEL_PROMPT',
+        arg: 'prompt',
+      },
+      negativePrompt: {
+        doc: 'Negative prompt of inference canvases',
+        format: 'negative-prompt',
+        default: '',
+        env: 'EASEL_NEGATIVE_PROMPT',
+      },
+      steps: {
+        doc: 'Inference steps, 0 = the service default (SDXL-Turbo: 1-4)',
+        format: 'inference-steps',
+        default: 0,
+        env: 'EASEL_STEPS',
+      },
+      drift: {
+        doc: 'img2img drift strength for inference canvases: each image starts from the previous one (0 = off)',
+        format: 'drift',
+        default: 0,
+        env: 'EASEL_DRIFT',
+      },
+      fallback: {
+        doc: 'Folder an inference canvas shows while the service is down ("" = hold the last frames)',
+        format: String,
+        default: path.join(PROJECT_ROOT, 'assets'),
+        env: 'EASEL_FALLBACK_FOLDER',
+      },
+      path: {
+        doc: 'Image folder of canvases that do not name one (relative to the working directory)',
+        format: 'folder-path',
+        default: path.join(PROJECT_ROOT, 'assets'),
+        env: 'EASEL_FOLDER',
+        arg: 'folder',
+      },
+      order: {
+        doc: 'Folder order: name, or shuffle (a new order every loop)',
+        format: 'order',
+        default: 'name' as (typeof ORDERS)[number],
+        env: 'EASEL_FOLDER_ORDER',
+      },
     },
     fps: { doc: 'Frames per second, 0.1 to 30', format: 'fps', default: 4, env: 'EASEL_FPS', arg: 'fps' },
     width: { doc: 'Canvas width in pixels: the largest rendition', format: 'canvas-size', default: 1024, env: 'EASEL_WIDTH' },
     height: { doc: 'Canvas height in pixels: the largest rendition', format: 'canvas-size', default: 1024, env: 'EASEL_HEIGHT' },
-    fit: { doc: 'How images fit the canvas box: inside (whole image, no padding), contain, cover or fill', format: 'fit', default: 'inside' as Fit, env: 'EASEL_FIT' },
-    formats: { doc: 'Encodings offered to displays, first = default for binary mode (webp, jpeg, avif)', format: 'image-formats', default: ['webp', 'jpeg'] as ImageFormat[], env: 'EASEL_FORMATS' },
+    fit: {
+      doc: 'How images fit the canvas box: inside (whole image, no padding), contain, cover or fill',
+      format: 'fit',
+      default: 'inside' as Fit,
+      env: 'EASEL_FIT',
+    },
+    formats: {
+      doc: 'Encodings offered to displays, first = default for binary mode (webp, jpeg, avif)',
+      format: 'image-formats',
+      default: ['webp', 'jpeg'] as ImageFormat[],
+      env: 'EASEL_FORMATS',
+    },
   },
   canvases: {
     doc: 'Canvases started with the server; others are created on first connection with canvasDefaults',
@@ -179,33 +273,130 @@ export const schema = {
     env: 'EASEL_CANVASES',
   },
   inference: {
-    endpoints: { doc: 'Inference services (host:port, comma-separated); calls are spread over those that are up', format: 'endpoints', default: [] as string[], env: 'EASEL_INFERENCE_ENDPOINTS', arg: 'inference' },
-    width: { doc: 'Width of generated images (SDXL-Turbo is trained at 512)', format: 'canvas-size', default: 512, env: 'EASEL_INFERENCE_WIDTH' },
+    endpoints: {
+      doc: 'Inference services (host:port, comma-separated); calls are spread over those that are up',
+      format: 'endpoints',
+      default: [] as string[],
+      env: 'EASEL_INFERENCE_ENDPOINTS',
+      arg: 'inference',
+    },
+    width: {
+      doc: 'Width of generated images (SDXL-Turbo is trained at 512)',
+      format: 'canvas-size',
+      default: 512,
+      env: 'EASEL_INFERENCE_WIDTH',
+    },
     height: { doc: 'Height of generated images', format: 'canvas-size', default: 512, env: 'EASEL_INFERENCE_HEIGHT' },
     maxBatch: { doc: 'Most images asked for in one call', format: 'positive-int', default: 4, env: 'EASEL_INFERENCE_MAX_BATCH' },
-    bufferSeconds: { doc: 'Generated frames kept ready per canvas, in seconds at its fps', format: 'positive-int', default: 3, env: 'EASEL_INFERENCE_BUFFER_SECONDS' },
+    bufferSeconds: {
+      doc: 'Generated frames kept ready per canvas, in seconds at its fps',
+      format: 'positive-int',
+      default: 3,
+      env: 'EASEL_INFERENCE_BUFFER_SECONDS',
+    },
     deadlineMs: { doc: 'Deadline of one generate call (ms)', format: 'positive-int', default: 60_000, env: 'EASEL_INFERENCE_DEADLINE_MS' },
-    stallMs: { doc: 'A call that brings no image for this long while the buffer is empty is cancelled and retried, and the canvas shows its fallback (ms; 0 = bufferSeconds)', format: 'non-negative-int', default: 0, env: 'EASEL_INFERENCE_STALL_MS' },
+    stallMs: {
+      doc: 'A call that brings no image for this long while the buffer is empty is cancelled and retried, and the canvas shows its fallback (ms; 0 = bufferSeconds)',
+      format: 'non-negative-int',
+      default: 0,
+      env: 'EASEL_INFERENCE_STALL_MS',
+    },
   },
   limits: {
-    maxDisplaysPerCanvas: { doc: 'Displays one canvas takes; more get HTTP 503 before the upgrade', format: 'positive-int', default: 2000, env: 'EASEL_MAX_DISPLAYS_PER_CANVAS' },
-    maxCanvases: { doc: 'Canvases the server runs; a display asking for one more gets HTTP 503', format: 'positive-int', default: 64, env: 'EASEL_MAX_CANVASES' },
-    createdCanvasIdleSeconds: { doc: 'A canvas a display created (not declared) is removed this long after its last display leaves', format: 'non-negative-int', default: 300, env: 'EASEL_CREATED_CANVAS_IDLE_SECONDS' },
-    maxConnections: { doc: 'Display connections overall; more get HTTP 503 before the upgrade', format: 'positive-int', default: 10_000, env: 'EASEL_MAX_CONNECTIONS' },
-    connectionsPerSecond: { doc: 'New display connections per second from one address; more get HTTP 429', format: 'positive-int', default: 20, env: 'EASEL_CONNECTIONS_PER_SECOND' },
-    connectionBurst: { doc: 'New display connections from one address at once before the per-second rate applies', format: 'positive-int', default: 100, env: 'EASEL_CONNECTION_BURST' },
-    rateLimitLoopback: { doc: 'Apply the per-address connection rate to this machine too (load tests connect from loopback)', format: Boolean, default: false, env: 'EASEL_RATE_LIMIT_LOOPBACK' },
-    maxEventStreams: { doc: 'Event streams (/api/events, the console feed) open at once; more get HTTP 503', format: 'positive-int', default: 256, env: 'EASEL_MAX_EVENT_STREAMS' },
-    eventStreamsPerAddress: { doc: 'Event streams open at once from one address; more get HTTP 429', format: 'positive-int', default: 16, env: 'EASEL_EVENT_STREAMS_PER_ADDRESS' },
-    fdHeadroom: { doc: 'File descriptors kept free for the canvases: within this many of the open-files limit, new connections get HTTP 503 (health and metrics still answer)', format: 'non-negative-int', default: 256, env: 'EASEL_FD_HEADROOM' },
+    maxDisplaysPerCanvas: {
+      doc: 'Displays one canvas takes; more get HTTP 503 before the upgrade',
+      format: 'positive-int',
+      default: 2000,
+      env: 'EASEL_MAX_DISPLAYS_PER_CANVAS',
+    },
+    maxCanvases: {
+      doc: 'Canvases the server runs; a display asking for one more gets HTTP 503',
+      format: 'positive-int',
+      default: 64,
+      env: 'EASEL_MAX_CANVASES',
+    },
+    createdCanvasIdleSeconds: {
+      doc: 'A canvas a display created (not declared) is removed this long after its last display leaves',
+      format: 'non-negative-int',
+      default: 300,
+      env: 'EASEL_CREATED_CANVAS_IDLE_SECONDS',
+    },
+    maxConnections: {
+      doc: 'Display connections overall; more get HTTP 503 before the upgrade',
+      format: 'positive-int',
+      default: 10_000,
+      env: 'EASEL_MAX_CONNECTIONS',
+    },
+    connectionsPerSecond: {
+      doc: 'New display connections per second from one address; more get HTTP 429',
+      format: 'positive-int',
+      default: 20,
+      env: 'EASEL_CONNECTIONS_PER_SECOND',
+    },
+    connectionBurst: {
+      doc: 'New display connections from one address at once before the per-second rate applies',
+      format: 'positive-int',
+      default: 100,
+      env: 'EASEL_CONNECTION_BURST',
+    },
+    rateLimitLoopback: {
+      doc: 'Apply the per-address connection rate to this machine too (load tests connect from loopback)',
+      format: Boolean,
+      default: false,
+      env: 'EASEL_RATE_LIMIT_LOOPBACK',
+    },
+    maxEventStreams: {
+      doc: 'Event streams (/api/events, the console feed) open at once; more get HTTP 503',
+      format: 'positive-int',
+      default: 256,
+      env: 'EASEL_MAX_EVENT_STREAMS',
+    },
+    eventStreamsPerAddress: {
+      doc: 'Event streams open at once from one address; more get HTTP 429',
+      format: 'positive-int',
+      default: 16,
+      env: 'EASEL_EVENT_STREAMS_PER_ADDRESS',
+    },
+    fdHeadroom: {
+      doc: 'File descriptors kept free for the canvases: within this many of the open-files limit, new connections get HTTP 503 (health and metrics still answer)',
+      format: 'non-negative-int',
+      default: 256,
+      env: 'EASEL_FD_HEADROOM',
+    },
   },
   operator: {
-    token: { doc: 'Bearer token for mutating API routes; empty on a non-loopback host means one is made at start and printed once', format: String, default: '', env: 'EASEL_OPERATOR_TOKEN', sensitive: true },
-    openReads: { doc: 'Show client addresses and server paths in reading routes to anyone, not only to holders of the operator token', format: Boolean, default: false, env: 'EASEL_OPEN_READS' },
-    maxBodyBytes: { doc: 'Largest request body (image uploads), bytes', format: 'positive-int', default: 16 * 1024 * 1024, env: 'EASEL_MAX_BODY_BYTES' },
+    token: {
+      doc: 'Bearer token for mutating API routes; empty on a non-loopback host means one is made at start and printed once',
+      format: String,
+      default: '',
+      env: 'EASEL_OPERATOR_TOKEN',
+      sensitive: true,
+    },
+    openReads: {
+      doc: 'Show client addresses and server paths in reading routes to anyone, not only to holders of the operator token',
+      format: Boolean,
+      default: false,
+      env: 'EASEL_OPEN_READS',
+    },
+    maxBodyBytes: {
+      doc: 'Largest request body (image uploads), bytes',
+      format: 'positive-int',
+      default: 16 * 1024 * 1024,
+      env: 'EASEL_MAX_BODY_BYTES',
+    },
     rateLimit: {
-      perMinute: { doc: 'Mutating requests allowed per client address and per token each minute', format: 'positive-int', default: 120, env: 'EASEL_RATE_LIMIT_PER_MINUTE' },
-      burst: { doc: 'Mutating requests allowed at once before the per-minute rate applies', format: 'positive-int', default: 20, env: 'EASEL_RATE_LIMIT_BURST' },
+      perMinute: {
+        doc: 'Mutating requests allowed per client address and per token each minute',
+        format: 'positive-int',
+        default: 120,
+        env: 'EASEL_RATE_LIMIT_PER_MINUTE',
+      },
+      burst: {
+        doc: 'Mutating requests allowed at once before the per-minute rate applies',
+        format: 'positive-int',
+        default: 20,
+        env: 'EASEL_RATE_LIMIT_BURST',
+      },
     },
   },
   osc: {
@@ -214,27 +405,89 @@ export const schema = {
     port: { doc: 'UDP port of the OSC listener', format: 'port', default: 9000, env: 'EASEL_OSC_PORT' },
   },
   playlists: {
-    dir: { doc: 'Folder of playlist files (*.yaml), watched for changes', format: String, default: path.join(PROJECT_ROOT, 'config', 'playlists'), env: 'EASEL_PLAYLISTS_DIR' },
+    dir: {
+      doc: 'Folder of playlist files (*.yaml), watched for changes',
+      format: String,
+      default: path.join(PROJECT_ROOT, 'config', 'playlists'),
+      env: 'EASEL_PLAYLISTS_DIR',
+    },
   },
   state: {
-    file: { doc: 'File keeping what operators change at run time (sources, prompts, pauses, held stills, playlists) across restarts; stills go to stills/ beside it; "" = forget on restart', format: String, default: path.join('state', 'easel-state.json'), env: 'EASEL_STATE_FILE', arg: 'state-file' },
+    file: {
+      doc: 'File keeping what operators change at run time (sources, prompts, pauses, held stills, playlists) across restarts; stills go to stills/ beside it; "" = forget on restart',
+      format: String,
+      default: path.join('state', 'easel-state.json'),
+      env: 'EASEL_STATE_FILE',
+      arg: 'state-file',
+    },
   },
-  createCanvasesOnConnect: { doc: 'Create a canvas with the defaults when a display asks for an unknown slug', format: Boolean, default: true, env: 'EASEL_CREATE_CANVASES_ON_CONNECT' },
+  createCanvasesOnConnect: {
+    doc: 'Create a canvas with the defaults when a display asks for an unknown slug',
+    format: Boolean,
+    default: true,
+    env: 'EASEL_CREATE_CANVASES_ON_CONNECT',
+  },
   displays: {
-    token: { doc: 'When set, displays must connect with ?token=<this> (pages pass on the ?token= of their own address)', format: String, default: '', env: 'EASEL_DISPLAY_TOKEN', sensitive: true },
-    stallTimeoutMs: { doc: 'Close a display that could take no frame for this long (ms)', format: 'positive-int', default: 20_000, env: 'EASEL_DISPLAY_STALL_TIMEOUT_MS' },
-    stallSlots: { doc: 'Close a display that could take none of this many frames in a row (20 = 5 s at 4 FPS; raise it for fast canvases on slow links)', format: 'positive-int', default: 20, env: 'EASEL_DISPLAY_STALL_SLOTS' },
-    maxBackpressureBytes: { doc: 'Most bytes queued for one display before uWS drops a send; keep above one 4K frame', format: 'positive-int', default: 8 * 1024 * 1024, env: 'EASEL_DISPLAY_MAX_BACKPRESSURE_BYTES' },
-    idleTimeoutSeconds: { doc: 'Close a display silent for this long; pings are sent automatically before that (0 = never)', format: 'non-negative-int', default: 60, env: 'EASEL_DISPLAY_IDLE_TIMEOUT_SECONDS' },
+    token: {
+      doc: 'When set, displays must connect with ?token=<this> (pages pass on the ?token= of their own address)',
+      format: String,
+      default: '',
+      env: 'EASEL_DISPLAY_TOKEN',
+      sensitive: true,
+    },
+    stallTimeoutMs: {
+      doc: 'Close a display that could take no frame for this long (ms)',
+      format: 'positive-int',
+      default: 20_000,
+      env: 'EASEL_DISPLAY_STALL_TIMEOUT_MS',
+    },
+    stallSlots: {
+      doc: 'Close a display that could take none of this many frames in a row (20 = 5 s at 4 FPS; raise it for fast canvases on slow links)',
+      format: 'positive-int',
+      default: 20,
+      env: 'EASEL_DISPLAY_STALL_SLOTS',
+    },
+    maxBackpressureBytes: {
+      doc: 'Most bytes queued for one display before uWS drops a send; keep above one 4K frame',
+      format: 'positive-int',
+      default: 8 * 1024 * 1024,
+      env: 'EASEL_DISPLAY_MAX_BACKPRESSURE_BYTES',
+    },
+    idleTimeoutSeconds: {
+      doc: 'Close a display silent for this long; pings are sent automatically before that (0 = never)',
+      format: 'non-negative-int',
+      default: 60,
+      env: 'EASEL_DISPLAY_IDLE_TIMEOUT_SECONDS',
+    },
   },
   render: {
-    limitInputPixels: { doc: 'Refuse images with more pixels than this (width x height)', format: 'positive-int', default: 50_000_000, env: 'EASEL_LIMIT_INPUT_PIXELS' },
-    maxFileBytes: { doc: 'Refuse image files larger than this', format: 'positive-int', default: 64 * 1024 * 1024, env: 'EASEL_MAX_FILE_BYTES' },
+    limitInputPixels: {
+      doc: 'Refuse images with more pixels than this (width x height)',
+      format: 'positive-int',
+      default: 50_000_000,
+      env: 'EASEL_LIMIT_INPUT_PIXELS',
+    },
+    maxFileBytes: {
+      doc: 'Refuse image files larger than this',
+      format: 'positive-int',
+      default: 64 * 1024 * 1024,
+      env: 'EASEL_MAX_FILE_BYTES',
+    },
     renderAhead: { doc: 'Frames rendered ahead of their slot per canvas', format: 'positive-int', default: 2, env: 'EASEL_RENDER_AHEAD' },
-    cacheMegabytes: { doc: 'Memory for renditions of images that repeat (looping folders); 0 turns it off', format: 'non-negative-int', default: 128, env: 'EASEL_RENDER_CACHE_MB' },
+    cacheMegabytes: {
+      doc: 'Memory for renditions of images that repeat (looping folders); 0 turns it off',
+      format: 'non-negative-int',
+      default: 128,
+      env: 'EASEL_RENDER_CACHE_MB',
+    },
     webp: {
       quality: { doc: 'WebP quality', format: 'quality', default: 80, env: 'EASEL_WEBP_QUALITY' },
-      effort: { doc: 'WebP effort 0-6: higher is smaller and much slower (see npm run bench)', format: 'webp-effort', default: 0, env: 'EASEL_WEBP_EFFORT' },
+      effort: {
+        doc: 'WebP effort 0-6: higher is smaller and much slower (see npm run bench)',
+        format: 'webp-effort',
+        default: 0,
+        env: 'EASEL_WEBP_EFFORT',
+      },
     },
     jpeg: { quality: { doc: 'JPEG quality', format: 'quality', default: 80, env: 'EASEL_JPEG_QUALITY' } },
     avif: {
@@ -254,9 +507,14 @@ export type EaselConfig = Omit<ConfigOf<Schema>, 'config'>;
 function checkInferenceNeeded(config: EaselConfig): void {
   if (config.inference.endpoints.length > 0) return;
   const i = config.canvases.findIndex((c) => c.source?.type === 'inference');
-  if (i >= 0) throw new Error(`canvases[${i}].source.type: "inference" needs inference.endpoints (EASEL_INFERENCE_ENDPOINTS or --inference host:port)`);
+  if (i >= 0)
+    throw new Error(
+      `canvases[${i}].source.type: "inference" needs inference.endpoints (EASEL_INFERENCE_ENDPOINTS or --inference host:port)`,
+    );
   if (config.canvasDefaults.source.type === 'inference') {
-    throw new Error('canvasDefaults.source.type: "inference" needs inference.endpoints (EASEL_INFERENCE_ENDPOINTS or --inference host:port)');
+    throw new Error(
+      'canvasDefaults.source.type: "inference" needs inference.endpoints (EASEL_INFERENCE_ENDPOINTS or --inference host:port)',
+    );
   }
 }
 
@@ -287,7 +545,8 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): EaselConfig {
   const env = options.env ?? process.env;
   const flags = checkFlags(options.argv ?? [], schemaOptions(schema));
-  if (!flags.ok) throw new EaselError('EASEL_ERR_CONFIG_INVALID', flags.message, { hint: 'npm start -- --help lists every flag and EASEL_* variable' });
+  if (!flags.ok)
+    throw new EaselError('EASEL_ERR_CONFIG_INVALID', flags.message, { hint: 'npm start -- --help lists every flag and EASEL_* variable' });
   const conf = convict<Schema>(schema as never, { env: env as Record<string, string>, args: options.argv ?? [] });
   const explicit = conf.get('config' as never) as string;
   const file = explicit || path.join(options.configDir ?? path.join(PROJECT_ROOT, 'config'), `${conf.get('env' as never)}.json`);
@@ -299,11 +558,15 @@ export function loadConfig(options: LoadConfigOptions = {}): EaselConfig {
     checkOperatorToken(conf.getProperties() as unknown as EaselConfig);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    throw new EaselError('EASEL_ERR_CONFIG_INVALID', `Configuration is not valid:${detail.includes('\n') ? '\n  ' : ' '}${detail.split('\n').join('\n  ')}`, {
-      hint: `Fix the key${detail.includes('\n') ? 's' : ''} named above in ${existsSync(file) ? `"${file}", ` : ''}the EASEL_* environment or the command line; README.md lists every key`,
-      cause: err,
-      details: { file },
-    });
+    throw new EaselError(
+      'EASEL_ERR_CONFIG_INVALID',
+      `Configuration is not valid:${detail.includes('\n') ? '\n  ' : ' '}${detail.split('\n').join('\n  ')}`,
+      {
+        hint: `Fix the key${detail.includes('\n') ? 's' : ''} named above in ${existsSync(file) ? `"${file}", ` : ''}the EASEL_* environment or the command line; README.md lists every key`,
+        cause: err,
+        details: { file },
+      },
+    );
   }
   return conf.getProperties() as unknown as EaselConfig;
 }

@@ -12,9 +12,18 @@ describe('the error catalog', () => {
   });
 
   it('carries a code and a hint, and serialises without the stack or the cause', () => {
-    const err = new EaselError('EASEL_ERR_SLUG_INVALID', 'Invalid canvas slug "X"', { hint: 'Use lowercase', cause: new Error('inner'), details: { slug: 'X' } });
+    const err = new EaselError('EASEL_ERR_SLUG_INVALID', 'Invalid canvas slug "X"', {
+      hint: 'Use lowercase',
+      cause: new Error('inner'),
+      details: { slug: 'X' },
+    });
     expect(isEaselError(err, 'EASEL_ERR_SLUG_INVALID')).toBe(true);
     expect(isEaselError(err, 'EASEL_ERR_CONFIG_INVALID')).toBe(false);
-    expect(JSON.parse(JSON.stringify(err))).toEqual({ code: 'EASEL_ERR_SLUG_INVALID', message: 'Invalid canvas slug "X"', hint: 'Use lowercase', slug: 'X' });
+    expect(JSON.parse(JSON.stringify(err))).toEqual({
+      code: 'EASEL_ERR_SLUG_INVALID',
+      message: 'Invalid canvas slug "X"',
+      hint: 'Use lowercase',
+      slug: 'X',
+    });
   });
 });

@@ -57,7 +57,12 @@ export function createMetrics() {
   const snapshots = () => sources?.canvases.list().map((c) => c.snapshot()) ?? [];
 
   /** A counter whose value lives elsewhere: set at each scrape from `read`. */
-  const mirroredCounter = (name: string, help: string, read: () => Array<[Record<string, string>, number]>, labelNames: readonly string[] = canvasLabel) =>
+  const mirroredCounter = (
+    name: string,
+    help: string,
+    read: () => Array<[Record<string, string>, number]>,
+    labelNames: readonly string[] = canvasLabel,
+  ) =>
     new client.Counter({
       name,
       help,
@@ -69,18 +74,45 @@ export function createMetrics() {
       },
     });
 
-  mirroredCounter('easel_frames_published_total', 'Frames a canvas published to its displays', () => snapshots().map((s) => [{ canvas: s.slug }, s.counters.published]));
-  mirroredCounter('easel_frames_skipped_total', 'Frame sends skipped because a display had not taken the previous one', () => snapshots().map((s) => [{ canvas: s.slug }, s.counters.skippedSends]));
-  mirroredCounter('easel_slots_held_total', 'Frame slots with no new frame ready (the canvas held)', () => snapshots().map((s) => [{ canvas: s.slug }, s.counters.held]));
-  mirroredCounter('easel_images_rejected_total', 'Source images that could not be rendered', () => snapshots().map((s) => [{ canvas: s.slug }, s.counters.rejected]));
-  mirroredCounter('easel_displays_closed_slow_total', 'Displays closed for taking no frame too long', () => snapshots().map((s) => [{ canvas: s.slug }, s.counters.stalledClosed]));
-  mirroredCounter('easel_connections_refused_total', 'Display connections refused before the upgrade, by reason', () =>
-    Object.entries(sources?.displays.refused ?? {}).map(([reason, n]) => [{ reason }, n]), ['reason']);
-  mirroredCounter('easel_requests_refused_total', 'HTTP requests refused by a limit other than the display ones, by reason', () =>
-    Object.entries(sources?.refusedRequests?.() ?? {}).map(([reason, n]) => [{ reason }, n]), ['reason']);
-  mirroredCounter('easel_osc_messages_total', 'OSC messages received, by result (malformed: not understood; refused: the command failed)', () =>
-    Object.entries(sources?.osc?.() ?? {}).map(([result, n]) => [{ result }, n]), ['result']);
-  mirroredCounter('easel_client_messages_ignored_total', 'Display messages outside the protocol, ignored', () => [[{}, sources?.displays.ignoredMessages ?? 0]], []);
+  mirroredCounter('easel_frames_published_total', 'Frames a canvas published to its displays', () =>
+    snapshots().map((s) => [{ canvas: s.slug }, s.counters.published]),
+  );
+  mirroredCounter('easel_frames_skipped_total', 'Frame sends skipped because a display had not taken the previous one', () =>
+    snapshots().map((s) => [{ canvas: s.slug }, s.counters.skippedSends]),
+  );
+  mirroredCounter('easel_slots_held_total', 'Frame slots with no new frame ready (the canvas held)', () =>
+    snapshots().map((s) => [{ canvas: s.slug }, s.counters.held]),
+  );
+  mirroredCounter('easel_images_rejected_total', 'Source images that could not be rendered', () =>
+    snapshots().map((s) => [{ canvas: s.slug }, s.counters.rejected]),
+  );
+  mirroredCounter('easel_displays_closed_slow_total', 'Displays closed for taking no frame too long', () =>
+    snapshots().map((s) => [{ canvas: s.slug }, s.counters.stalledClosed]),
+  );
+  mirroredCounter(
+    'easel_connections_refused_total',
+    'Display connections refused before the upgrade, by reason',
+    () => Object.entries(sources?.displays.refused ?? {}).map(([reason, n]) => [{ reason }, n]),
+    ['reason'],
+  );
+  mirroredCounter(
+    'easel_requests_refused_total',
+    'HTTP requests refused by a limit other than the display ones, by reason',
+    () => Object.entries(sources?.refusedRequests?.() ?? {}).map(([reason, n]) => [{ reason }, n]),
+    ['reason'],
+  );
+  mirroredCounter(
+    'easel_osc_messages_total',
+    'OSC messages received, by result (malformed: not understood; refused: the command failed)',
+    () => Object.entries(sources?.osc?.() ?? {}).map(([result, n]) => [{ result }, n]),
+    ['result'],
+  );
+  mirroredCounter(
+    'easel_client_messages_ignored_total',
+    'Display messages outside the protocol, ignored',
+    () => [[{}, sources?.displays.ignoredMessages ?? 0]],
+    [],
+  );
 
   new client.Gauge({
     name: 'easel_displays_connected',

@@ -28,7 +28,10 @@ export function createReloader(options: ReloadOptions, running: EaselConfig): ()
     try {
       next = loadConfig({ argv: options.argv, ...(options.env ? { env: options.env } : {}) });
     } catch (err) {
-      options.logger.warn({ signal: 'SIGHUP', err: (err as Error).message }, 'SIGHUP: the configuration is not valid now; the running one is kept');
+      options.logger.warn(
+        { signal: 'SIGHUP', err: (err as Error).message },
+        'SIGHUP: the configuration is not valid now; the running one is kept',
+      );
       return;
     }
     const changed = changedKeys(current, next);

@@ -48,7 +48,9 @@ for (const part of parts) {
   // The oldest output counts, so a build from before the CLI was compiled is rebuilt.
   const built = Math.min(...part.outputs.map(builtAt));
   if (built >= newest(part.sources)) continue;
-  process.stderr.write(`easel: ${built < 0 ? 'building' : 'rebuilding'} the ${part.name} (${built < 0 ? 'not built yet' : 'sources changed'})\n`);
+  process.stderr.write(
+    `easel: ${built < 0 ? 'building' : 'rebuilding'} the ${part.name} (${built < 0 ? 'not built yet' : 'sources changed'})\n`,
+  );
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const run = spawnSync(npm, ['run', '--silent', part.script], { cwd: root, stdio: 'inherit' });
   if (run.status !== 0) process.exit(run.status ?? 1);

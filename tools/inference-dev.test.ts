@@ -4,17 +4,44 @@ import { parseDevInferenceArgs, startDevInferenceService } from './inference-dev
 describe('parseDevInferenceArgs', () => {
   it('defaults to port 50051 on loopback with 207 ms per image and no faults', () => {
     expect(parseDevInferenceArgs([])).toEqual({
-      host: '127.0.0.1', port: 50051, latencyMs: 207, maxBatch: 8, errorRate: 0, hangRate: 0, garbageRate: 0,
+      host: '127.0.0.1',
+      port: 50051,
+      latencyMs: 207,
+      maxBatch: 8,
+      errorRate: 0,
+      hangRate: 0,
+      garbageRate: 0,
     });
   });
 
   it('reads every flag', () => {
     const options = parseDevInferenceArgs([
-      '--port', '0', '--host', '0.0.0.0', '--latency-ms', '60', '--error-rate', '0.1',
-      '--hang-rate', '0.05', '--garbage-rate', '0.2', '--fault-seed', '9', '--max-batch', '4',
+      '--port',
+      '0',
+      '--host',
+      '0.0.0.0',
+      '--latency-ms',
+      '60',
+      '--error-rate',
+      '0.1',
+      '--hang-rate',
+      '0.05',
+      '--garbage-rate',
+      '0.2',
+      '--fault-seed',
+      '9',
+      '--max-batch',
+      '4',
     ]);
     expect(options).toEqual({
-      host: '0.0.0.0', port: 0, latencyMs: 60, maxBatch: 4, errorRate: 0.1, hangRate: 0.05, garbageRate: 0.2, faultSeed: 9,
+      host: '0.0.0.0',
+      port: 0,
+      latencyMs: 60,
+      maxBatch: 4,
+      errorRate: 0.1,
+      hangRate: 0.05,
+      garbageRate: 0.2,
+      faultSeed: 9,
     });
   });
 

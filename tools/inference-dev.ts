@@ -16,7 +16,8 @@ import { startDevInferenceService, type DevInferenceServiceOptions } from './inf
 export { startDevInferenceService } from './inference-dev/service.js';
 export type { DevFaultRates, DevInferenceService, DevInferenceServiceOptions, DevInferenceStats } from './inference-dev/service.js';
 
-const USAGE = 'Usage: npm run inference:dev -- --port 50051 [--host 127.0.0.1] [--latency-ms 207] [--error-rate 0] [--hang-rate 0] [--garbage-rate 0] [--fault-seed N] [--max-batch 8]';
+const USAGE =
+  'Usage: npm run inference:dev -- --port 50051 [--host 127.0.0.1] [--latency-ms 207] [--error-rate 0] [--hang-rate 0] [--garbage-rate 0] [--fault-seed N] [--max-batch 8]';
 
 /** Reads the command line into service options; throws a message fit for the terminal. */
 export function parseDevInferenceArgs(argv: string[]): DevInferenceServiceOptions {
@@ -42,7 +43,11 @@ export function parseDevInferenceArgs(argv: string[]): DevInferenceServiceOption
     }
     return value;
   };
-  const rates = { errorRate: number('error-rate', 0, 1, false), hangRate: number('hang-rate', 0, 1, false), garbageRate: number('garbage-rate', 0, 1, false) };
+  const rates = {
+    errorRate: number('error-rate', 0, 1, false),
+    hangRate: number('hang-rate', 0, 1, false),
+    garbageRate: number('garbage-rate', 0, 1, false),
+  };
   if (rates.errorRate + rates.hangRate + rates.garbageRate > 1) {
     throw new Error('Invalid fault rates: --error-rate, --hang-rate and --garbage-rate add up to more than 1');
   }

@@ -40,7 +40,6 @@ interface DrawContext {
   rand: () => number;
 }
 
-
 /** Rounds coordinates so the SVG text (and so the raster) never depends on float printing. */
 const f = (n: number): string => (Math.round(n * 10) / 10).toString();
 
@@ -50,8 +49,7 @@ const lerp = (a: number, b: number, t: number): number => a + (b - a) * t;
 function mix(a: string, b: string, t: number): string {
   const pa = parseInt(a.slice(1), 16);
   const pb = parseInt(b.slice(1), 16);
-  const channel = (shift: number): number =>
-    Math.round(lerp((pa >> shift) & 255, (pb >> shift) & 255, t));
+  const channel = (shift: number): number => Math.round(lerp((pa >> shift) & 255, (pb >> shift) & 255, t));
   const out = (channel(16) << 16) | (channel(8) << 8) | channel(0);
   return `#${out.toString(16).padStart(6, '0')}`;
 }
@@ -61,9 +59,7 @@ function pick<T>(rand: () => number, items: readonly T[]): T {
 }
 
 function linear(id: string, stops: readonly string[], vertical = true): string {
-  const s = stops
-    .map((c, i) => `<stop offset="${f((i / (stops.length - 1)) * 100)}%" stop-color="${c}"/>`)
-    .join('');
+  const s = stops.map((c, i) => `<stop offset="${f((i / (stops.length - 1)) * 100)}%" stop-color="${c}"/>`).join('');
   const dir = vertical ? 'x1="0" y1="0" x2="0" y2="1"' : 'x1="0" y1="0" x2="1" y2="0"';
   return `<linearGradient id="${id}" ${dir}>${s}</linearGradient>`;
 }
@@ -73,8 +69,7 @@ function wave(ctx: DrawContext, y: number, amp: number, len: number, phase: numb
   const { w, h } = ctx;
   let d = `M0 ${f(h)} L0 ${f(y + Math.sin(phase) * amp)}`;
   for (let x = 16; x <= w + 16; x += 16) {
-    const yy = y + Math.sin(phase + (x / len) * Math.PI * 2) * amp
-      + Math.sin(phase * 1.7 + (x / (len * 0.43)) * Math.PI * 2) * amp * 0.25;
+    const yy = y + Math.sin(phase + (x / len) * Math.PI * 2) * amp + Math.sin(phase * 1.7 + (x / (len * 0.43)) * Math.PI * 2) * amp * 0.25;
     d += ` L${f(x)} ${f(yy)}`;
   }
   return `${d} L${f(w + 16)} ${f(h)} Z`;
@@ -84,15 +79,19 @@ function stars(ctx: DrawContext, count: number, maxY: number): string {
   let out = '';
   for (let i = 0; i < count; i++) {
     const r = ctx.rand() < 0.9 ? 0.6 + ctx.rand() * 0.8 : 1.6 + ctx.rand();
-    out += `<circle cx="${f(ctx.rand() * ctx.w)}" cy="${f(ctx.rand() * maxY)}" r="${f(r)}" `
-      + `fill="#fffbea" opacity="${f(0.35 + ctx.rand() * 0.6)}"/>`;
+    out +=
+      `<circle cx="${f(ctx.rand() * ctx.w)}" cy="${f(ctx.rand() * maxY)}" r="${f(r)}" ` +
+      `fill="#fffbea" opacity="${f(0.35 + ctx.rand() * 0.6)}"/>`;
   }
   return out;
 }
 
 const DESIGNS: readonly AssetSpec[] = [
   {
-    name: 'dawn', width: 1024, height: 1024, encoding: 'jpeg',
+    name: 'dawn',
+    width: 1024,
+    height: 1024,
+    encoding: 'jpeg',
     draw: (ctx) => {
       const { w, h } = ctx;
       const horizon = h * 0.66;
@@ -100,8 +99,9 @@ const DESIGNS: readonly AssetSpec[] = [
       for (let i = 0; i < 22; i++) {
         const y = horizon + 10 + i * i * 0.75;
         const len = w * (0.1 + ctx.rand() * 0.25) * (1 - i / 30);
-        sea += `<rect x="${f(w / 2 - len / 2 + (ctx.rand() - 0.5) * 60)}" y="${f(y)}" width="${f(len)}" `
-          + `height="${f(2 + i * 0.25)}" rx="2" fill="#ffe2a8" opacity="${f(0.55 - i * 0.02)}"/>`;
+        sea +=
+          `<rect x="${f(w / 2 - len / 2 + (ctx.rand() - 0.5) * 60)}" y="${f(y)}" width="${f(len)}" ` +
+          `height="${f(2 + i * 0.25)}" rx="2" fill="#ffe2a8" opacity="${f(0.55 - i * 0.02)}"/>`;
       }
       return `<defs>${linear('sky', ['#27284f', '#7a3f78', '#d9677a', '#f8a66c', '#fcd79a'])}
         ${linear('sea', ['#6b3b6e', '#2d2547', '#1b1a33'])}
@@ -114,7 +114,10 @@ const DESIGNS: readonly AssetSpec[] = [
     },
   },
   {
-    name: 'orchard', width: 1024, height: 1024, encoding: 'jpeg',
+    name: 'orchard',
+    width: 1024,
+    height: 1024,
+    encoding: 'jpeg',
     draw: (ctx) => {
       const { w, h, rand } = ctx;
       const palette = ['#d1495b', '#edae49', '#66a182', '#2e4057', '#e07a5f', '#81b29a'];
@@ -131,8 +134,9 @@ const DESIGNS: readonly AssetSpec[] = [
           out += `<circle cx="${f(cx)}" cy="${f(cy)}" r="${f(r)}" fill="${c}"/>`;
           if (rand() < 0.45) {
             const a = Math.floor(rand() * 4) * 90;
-            out += `<path d="M${f(cx - r)} ${f(cy)} A${f(r)} ${f(r)} 0 0 1 ${f(cx + r)} ${f(cy)} Z" `
-              + `fill="${pick(rand, palette)}" transform="rotate(${a} ${f(cx)} ${f(cy)})"/>`;
+            out +=
+              `<path d="M${f(cx - r)} ${f(cy)} A${f(r)} ${f(r)} 0 0 1 ${f(cx + r)} ${f(cy)} Z" ` +
+              `fill="${pick(rand, palette)}" transform="rotate(${a} ${f(cx)} ${f(cy)})"/>`;
           }
           if (rand() < 0.3) {
             out += `<circle cx="${f(cx)}" cy="${f(cy)}" r="${f(r * 0.3)}" fill="#f2e8d5"/>`;
@@ -143,23 +147,28 @@ const DESIGNS: readonly AssetSpec[] = [
     },
   },
   {
-    name: 'tidal', width: 1024, height: 1024, encoding: 'jpeg',
+    name: 'tidal',
+    width: 1024,
+    height: 1024,
+    encoding: 'jpeg',
     draw: (ctx) => {
       const { w, h, rand } = ctx;
-      let out = `<defs>${linear('bg', ['#e8f1ef', '#bfe0dc', '#7fb8c0'])}</defs>`
-        + `<rect width="${w}" height="${h}" fill="url(#bg)"/>`;
+      let out = `<defs>${linear('bg', ['#e8f1ef', '#bfe0dc', '#7fb8c0'])}</defs>` + `<rect width="${w}" height="${h}" fill="url(#bg)"/>`;
       const layers = 13;
       for (let i = 0; i < layers; i++) {
         const t = i / (layers - 1);
         const y = h * 0.18 + t * h * 0.78;
-        out += `<path d="${wave(ctx, y, 14 + t * 26, w * (0.5 + rand() * 0.6), rand() * 6.28)}" `
-          + `fill="${mix('#8fd0c9', '#0d2540', t)}"/>`;
+        out +=
+          `<path d="${wave(ctx, y, 14 + t * 26, w * (0.5 + rand() * 0.6), rand() * 6.28)}" ` + `fill="${mix('#8fd0c9', '#0d2540', t)}"/>`;
       }
       return out;
     },
   },
   {
-    name: 'dune', width: 1280, height: 800, encoding: 'jpeg',
+    name: 'dune',
+    width: 1280,
+    height: 800,
+    encoding: 'jpeg',
     draw: (ctx) => {
       const { w, h, rand } = ctx;
       let out = `<defs>${linear('sky', ['#f7e3c6', '#f3c99b', '#eaa985'])}
@@ -172,19 +181,24 @@ const DESIGNS: readonly AssetSpec[] = [
         const base = h * (0.45 + t * 0.45);
         const peak = w * (0.15 + rand() * 0.7);
         const top = base - h * (0.08 + rand() * 0.1);
-        out += `<path d="M0 ${f(base)} C${f(peak * 0.5)} ${f(base)} ${f(peak * 0.7)} ${f(top)} ${f(peak)} ${f(top)} `
-          + `C${f(peak + (w - peak) * 0.3)} ${f(top)} ${f(peak + (w - peak) * 0.5)} ${f(base + 20)} ${w} ${f(base - 10)} `
-          + `L${w} ${h} L0 ${h} Z" fill="${mix('#e2a86b', '#7a3b22', t)}"/>`;
+        out +=
+          `<path d="M0 ${f(base)} C${f(peak * 0.5)} ${f(base)} ${f(peak * 0.7)} ${f(top)} ${f(peak)} ${f(top)} ` +
+          `C${f(peak + (w - peak) * 0.3)} ${f(top)} ${f(peak + (w - peak) * 0.5)} ${f(base + 20)} ${w} ${f(base - 10)} ` +
+          `L${w} ${h} L0 ${h} Z" fill="${mix('#e2a86b', '#7a3b22', t)}"/>`;
         // The shaded lee side of each dune: a darker sliver after the crest.
-        out += `<path d="M${f(peak)} ${f(top)} C${f(peak + 60)} ${f(top + 30)} ${f(peak + 40)} ${f(base)} ${f(peak - 30)} ${f(base + 40)} `
-          + `L${f(peak + (w - peak) * 0.6)} ${f(base + 60)} C${f(peak + (w - peak) * 0.4)} ${f(base)} ${f(peak + (w - peak) * 0.25)} ${f(top)} ${f(peak)} ${f(top)} Z" `
-          + `fill="#3a1a0e" opacity="0.12"/>`;
+        out +=
+          `<path d="M${f(peak)} ${f(top)} C${f(peak + 60)} ${f(top + 30)} ${f(peak + 40)} ${f(base)} ${f(peak - 30)} ${f(base + 40)} ` +
+          `L${f(peak + (w - peak) * 0.6)} ${f(base + 60)} C${f(peak + (w - peak) * 0.4)} ${f(base)} ${f(peak + (w - peak) * 0.25)} ${f(top)} ${f(peak)} ${f(top)} Z" ` +
+          `fill="#3a1a0e" opacity="0.12"/>`;
       }
       return out;
     },
   },
   {
-    name: 'bauhaus', width: 1024, height: 1024, encoding: 'png',
+    name: 'bauhaus',
+    width: 1024,
+    height: 1024,
+    encoding: 'png',
     draw: (ctx) => {
       const { w, h } = ctx;
       let dots = '';
@@ -205,19 +219,26 @@ const DESIGNS: readonly AssetSpec[] = [
     },
   },
   {
-    name: 'aurora', width: 1024, height: 1024, encoding: 'webp',
+    name: 'aurora',
+    width: 1024,
+    height: 1024,
+    encoding: 'webp',
     draw: (ctx) => {
       const { w, h, rand } = ctx;
       let ribbons = '';
-      const colours = [['#3cf0a0', '#2bb6d9'], ['#7cff8a', '#a26bff'], ['#29e3c5', '#6d5bff']] as const;
+      const colours = [
+        ['#3cf0a0', '#2bb6d9'],
+        ['#7cff8a', '#a26bff'],
+        ['#29e3c5', '#6d5bff'],
+      ] as const;
       colours.forEach(([a, b], i) => {
         const y = h * (0.28 + i * 0.1);
         let d = `M${f(-40)} ${f(y)}`;
         for (let x = 0; x <= w + 80; x += 32) {
           d += ` L${f(x)} ${f(y + Math.sin(x / (180 + i * 40) + rand() * 0.15 + i) * 70)}`;
         }
-        ribbons += `<path d="${d}" stroke="url(#rib${i})" stroke-width="${f(60 - i * 12)}" fill="none" `
-          + `opacity="0.75" filter="url(#soft)"/>`;
+        ribbons +=
+          `<path d="${d}" stroke="url(#rib${i})" stroke-width="${f(60 - i * 12)}" fill="none" ` + `opacity="0.75" filter="url(#soft)"/>`;
         ribbons += `<defs>${linear(`rib${i}`, [a, b, a], false)}</defs>`;
       });
       let ridge = `M0 ${h}`;
@@ -231,12 +252,15 @@ const DESIGNS: readonly AssetSpec[] = [
     },
   },
   {
-    name: 'arches', width: 800, height: 1280, encoding: 'jpeg',
+    name: 'arches',
+    width: 800,
+    height: 1280,
+    encoding: 'jpeg',
     draw: (ctx) => {
       const { w, h } = ctx;
       const arch = (x: number, y: number, aw: number, ah: number, fill: string): string =>
-        `<path d="M${f(x)} ${f(y + ah)} L${f(x)} ${f(y + aw / 2)} A${f(aw / 2)} ${f(aw / 2)} 0 0 1 ${f(x + aw)} ${f(y + aw / 2)} `
-        + `L${f(x + aw)} ${f(y + ah)} Z" fill="${fill}"/>`;
+        `<path d="M${f(x)} ${f(y + ah)} L${f(x)} ${f(y + aw / 2)} A${f(aw / 2)} ${f(aw / 2)} 0 0 1 ${f(x + aw)} ${f(y + aw / 2)} ` +
+        `L${f(x + aw)} ${f(y + ah)} Z" fill="${fill}"/>`;
       const layers = ['#f4c7a1', '#eaa17a', '#d87b5a', '#b95a45', '#8c3f3a'];
       let out = `<rect width="${w}" height="${h}" fill="#f7e6d3"/>`;
       layers.forEach((c, i) => {
@@ -245,14 +269,18 @@ const DESIGNS: readonly AssetSpec[] = [
       });
       // A sky seen through the innermost arch, so the portrait frame reads as a doorway.
       const inset = layers.length * w * 0.06;
-      out += `<defs>${linear('through', ['#9cc9e6', '#f7d9b8'])}</defs>`
-        + arch(w * 0.12 + inset, h * 0.1 + inset * 1.3, w * 0.76 - inset * 2, h * 0.9 - inset * 1.3, 'url(#through)')
-        + `<rect y="${f(h * 0.92)}" width="${w}" height="${f(h * 0.08)}" fill="#6e2f2b"/>`;
+      out +=
+        `<defs>${linear('through', ['#9cc9e6', '#f7d9b8'])}</defs>` +
+        arch(w * 0.12 + inset, h * 0.1 + inset * 1.3, w * 0.76 - inset * 2, h * 0.9 - inset * 1.3, 'url(#through)') +
+        `<rect y="${f(h * 0.92)}" width="${w}" height="${f(h * 0.08)}" fill="#6e2f2b"/>`;
       return out;
     },
   },
   {
-    name: 'prism', width: 1024, height: 1024, encoding: 'jpeg',
+    name: 'prism',
+    width: 1024,
+    height: 1024,
+    encoding: 'jpeg',
     draw: (ctx) => {
       const { w, h } = ctx;
       const cx = w * 0.5;
@@ -264,8 +292,9 @@ const DESIGNS: readonly AssetSpec[] = [
         const a0 = (i / n) * Math.PI * 2;
         const a1 = ((i + 1) / n) * Math.PI * 2 + 0.01;
         const hue = Math.round((i / n) * 360);
-        out += `<path d="M${f(cx)} ${f(cy)} L${f(cx + Math.cos(a0) * R)} ${f(cy + Math.sin(a0) * R)} `
-          + `L${f(cx + Math.cos(a1) * R)} ${f(cy + Math.sin(a1) * R)} Z" fill="hsl(${hue}, 62%, ${i % 2 ? 72 : 64}%)"/>`;
+        out +=
+          `<path d="M${f(cx)} ${f(cy)} L${f(cx + Math.cos(a0) * R)} ${f(cy + Math.sin(a0) * R)} ` +
+          `L${f(cx + Math.cos(a1) * R)} ${f(cy + Math.sin(a1) * R)} Z" fill="hsl(${hue}, 62%, ${i % 2 ? 72 : 64}%)"/>`;
       }
       for (let r = 440; r > 20; r -= 52) {
         out += `<circle cx="${f(cx)}" cy="${f(cy)}" r="${r}" fill="none" stroke="#fdfaf3" stroke-width="14" opacity="0.55"/>`;
@@ -274,7 +303,10 @@ const DESIGNS: readonly AssetSpec[] = [
     },
   },
   {
-    name: 'summit', width: 1024, height: 1024, encoding: 'jpeg-exif-6',
+    name: 'summit',
+    width: 1024,
+    height: 1024,
+    encoding: 'jpeg-exif-6',
     draw: (ctx) => {
       const { w, h, rand } = ctx;
       // Strong "up" cues (sun high, snow on the peaks, caption at the bottom) so a display
@@ -291,14 +323,17 @@ const DESIGNS: readonly AssetSpec[] = [
         if (snow) {
           for (const [x, y] of peaks) {
             const s = step * 0.16;
-            caps += `<path d="M${f(x)} ${f(y - 2)} L${f(x - s * 2)} ${f(y + s * 1.6)} L${f(x - s * 0.3)} ${f(y + s * 1.2)} `
-              + `L${f(x + s * 0.2)} ${f(y + s * 1.7)} L${f(x + s * 2)} ${f(y + s * 1.6)} Z" fill="#f7f9fc"/>`;
+            caps +=
+              `<path d="M${f(x)} ${f(y - 2)} L${f(x - s * 2)} ${f(y + s * 1.6)} L${f(x - s * 0.3)} ${f(y + s * 1.2)} ` +
+              `L${f(x + s * 0.2)} ${f(y + s * 1.7)} L${f(x + s * 2)} ${f(y + s * 1.6)} Z" fill="#f7f9fc"/>`;
           }
         }
         // Caps are clipped to the range so their edges follow the slopes exactly.
         const id = `range${Math.round(base)}`;
-        return `<defs><clipPath id="${id}"><path d="${d} L${w} ${h} Z"/></clipPath></defs>`
-          + `<path d="${d} L${w} ${h} Z" fill="${fill}"/><g clip-path="url(#${id})">${caps}</g>`;
+        return (
+          `<defs><clipPath id="${id}"><path d="${d} L${w} ${h} Z"/></clipPath></defs>` +
+          `<path d="${d} L${w} ${h} Z" fill="${fill}"/><g clip-path="url(#${id})">${caps}</g>`
+        );
       };
       return `<defs>${linear('sky', ['#6fa8dc', '#a9cde8', '#e6f0f5'])}</defs>
         <rect width="${w}" height="${h}" fill="url(#sky)"/>
@@ -309,7 +344,10 @@ const DESIGNS: readonly AssetSpec[] = [
     },
   },
   {
-    name: 'ember', width: 1024, height: 1024, encoding: 'jpeg',
+    name: 'ember',
+    width: 1024,
+    height: 1024,
+    encoding: 'jpeg',
     draw: (ctx) => {
       const { w, h, rand } = ctx;
       let out = `<defs><radialGradient id="bg" cx="50%" cy="70%" r="80%"><stop offset="0%" stop-color="#3b160d"/><stop offset="100%" stop-color="#0d0606"/></radialGradient>
@@ -319,21 +357,26 @@ const DESIGNS: readonly AssetSpec[] = [
       for (let i = 0; i < 70; i++) {
         const r = 8 + rand() ** 2 * 90;
         const far = r > 50;
-        out += `<circle cx="${f(rand() * w)}" cy="${f(h * 0.15 + rand() * h * 0.85)}" r="${f(r)}" fill="url(#b)" `
-          + `opacity="${f(0.35 + rand() * 0.6)}"${far ? ' filter="url(#blur)"' : ''}/>`;
+        out +=
+          `<circle cx="${f(rand() * w)}" cy="${f(h * 0.15 + rand() * h * 0.85)}" r="${f(r)}" fill="url(#b)" ` +
+          `opacity="${f(0.35 + rand() * 0.6)}"${far ? ' filter="url(#blur)"' : ''}/>`;
       }
       return out;
     },
   },
   {
-    name: 'lagoon', width: 1024, height: 1024, encoding: 'webp',
+    name: 'lagoon',
+    width: 1024,
+    height: 1024,
+    encoding: 'webp',
     draw: (ctx) => {
       const { w, h } = ctx;
       const ripples = (cx: number, cy: number, colour: string): string => {
         let out = '';
         for (let r = 18; r < w * 1.2; r += 34) {
-          out += `<circle cx="${f(cx)}" cy="${f(cy)}" r="${r}" fill="none" stroke="${colour}" `
-            + `stroke-width="${f(3 + r / 90)}" opacity="${f(Math.max(0.08, 0.5 - r / 1800))}"/>`;
+          out +=
+            `<circle cx="${f(cx)}" cy="${f(cy)}" r="${r}" fill="none" stroke="${colour}" ` +
+            `stroke-width="${f(3 + r / 90)}" opacity="${f(Math.max(0.08, 0.5 - r / 1800))}"/>`;
         }
         return out;
       };
@@ -343,7 +386,10 @@ const DESIGNS: readonly AssetSpec[] = [
     },
   },
   {
-    name: 'dusk', width: 1024, height: 1024, encoding: 'jpeg',
+    name: 'dusk',
+    width: 1024,
+    height: 1024,
+    encoding: 'jpeg',
     draw: (ctx) => {
       const { w, h, rand } = ctx;
       let city = '';
@@ -383,17 +429,20 @@ function caption(label: string, w: number, h: number): string {
   const pillH = size * 1.7;
   const x = size * 1.2;
   const y = h - size * 1.2 - pillH;
-  return `<rect x="${f(x)}" y="${f(y)}" width="${f(pillW)}" height="${f(pillH)}" rx="${f(pillH / 2)}" fill="#000" opacity="0.5"/>`
-    + `<text x="${f(x + padX)}" y="${f(y + pillH / 2 + size * 0.36)}" font-family="DejaVu Sans Mono, monospace" `
-    + `font-size="${size}" letter-spacing="1" fill="#fff" opacity="0.92">${label}</text>`;
+  return (
+    `<rect x="${f(x)}" y="${f(y)}" width="${f(pillW)}" height="${f(pillH)}" rx="${f(pillH / 2)}" fill="#000" opacity="0.5"/>` +
+    `<text x="${f(x + padX)}" y="${f(y + pillH / 2 + size * 0.36)}" font-family="DejaVu Sans Mono, monospace" ` +
+    `font-size="${size}" letter-spacing="1" fill="#fff" opacity="0.92">${label}</text>`
+  );
 }
 
 async function render(spec: AssetSpec, index: number): Promise<{ file: string; data: Buffer }> {
   const { width: w, height: h } = spec;
   const number = String(index + 1).padStart(2, '0');
   const body = spec.draw({ w, h, rand: createRandom(0xea5e1 + index * 7919) });
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">`
-    + `${body}${caption(`${number} · ${spec.name}`, w, h)}</svg>`;
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">` +
+    `${body}${caption(`${number} · ${spec.name}`, w, h)}</svg>`;
   const upright = sharp(Buffer.from(svg)).flatten({ background: '#000' });
   const base = `${number}-${spec.name}`;
   switch (spec.encoding) {

@@ -43,7 +43,8 @@ import { memoryVerdict, rssVerdict, soakJson, soakMarkdown, type RssSample, type
 /** render.cacheMegabytes' default (server/config.ts). */
 const DEFAULT_CACHE_MB = 128;
 
-const USAGE = 'Usage: npm run soak -- --minutes N [--min-displays 10] [--max-displays 60] [--seed N] [--sample-seconds 10] [--inference-latency-ms 207] [--flat-mb-per-min 0.5] [--cache-mb N] [--server build|tsx] [--out-dir bench/results]';
+const USAGE =
+  'Usage: npm run soak -- --minutes N [--min-displays 10] [--max-displays 60] [--seed N] [--sample-seconds 10] [--inference-latency-ms 207] [--flat-mb-per-min 0.5] [--cache-mb N] [--server build|tsx] [--out-dir bench/results]';
 
 function parseOptions(argv: string[]) {
   const { values } = parseArgs({
@@ -64,7 +65,8 @@ function parseOptions(argv: string[]) {
   });
   const num = (name: keyof typeof values, low: number, high: number) => {
     const v = Number(values[name]);
-    if (values[name] === '' || !Number.isFinite(v) || v < low || v > high) throw new Error(`Invalid --${name} "${values[name]}": expected a number from ${low} to ${high}`);
+    if (values[name] === '' || !Number.isFinite(v) || v < low || v > high)
+      throw new Error(`Invalid --${name} "${values[name]}": expected a number from ${low} to ${high}`);
     return v;
   };
   if (values.server !== 'build' && values.server !== 'tsx') throw new Error(`Invalid --server "${values.server}": expected build or tsx`);
@@ -80,7 +82,12 @@ function parseOptions(argv: string[]) {
     flatMbPerMinute: num('flat-mb-per-min', 0, 1000),
     outDir: path.resolve(PROJECT_ROOT, values['out-dir']),
     /** The rendition cache budget the server runs with: --cache-mb, else the environment, else the default. */
-    cacheMb: values['cache-mb'] !== undefined ? num('cache-mb', 0, 100_000) : process.env.EASEL_RENDER_CACHE_MB ? Number(process.env.EASEL_RENDER_CACHE_MB) : DEFAULT_CACHE_MB,
+    cacheMb:
+      values['cache-mb'] !== undefined
+        ? num('cache-mb', 0, 100_000)
+        : process.env.EASEL_RENDER_CACHE_MB
+          ? Number(process.env.EASEL_RENDER_CACHE_MB)
+          : DEFAULT_CACHE_MB,
     server: values.server,
   };
 }
@@ -110,12 +117,16 @@ async function main(): Promise<number> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'easel-soak-'));
   const assetsDir = path.join(PROJECT_ROOT, 'assets');
   const copied = await copyImages(assetsDir, dir);
-  const sources = await Promise.all((await readdir(assetsDir)).filter((n) => /\.(jpe?g|png|webp)$/i.test(n)).map((n) => readFile(path.join(assetsDir, n))));
+  const sources = await Promise.all(
+    (await readdir(assetsDir)).filter((n) => /\.(jpe?g|png|webp)$/i.test(n)).map((n) => readFile(path.join(assetsDir, n))),
+  );
   const churn = createFolderChurn({ dir, sources, random, minFiles: 4, maxFiles: 24 });
   const inferencePort = await freePort();
   const inference = createInferenceProcess({ port: inferencePort, latencyMs: o.inferenceLatencyMs });
   const inferenceStats = { restarts: 0, crashes: 0, events: [] as Array<{ at: number; what: string }> };
-  log(`seed ${o.seed}; folder ${dir} (${copied} images); dev inference service on 127.0.0.1:${inferencePort} at ${o.inferenceLatencyMs} ms/image`);
+  log(
+    `seed ${o.seed}; folder ${dir} (${copied} images); dev inference service on 127.0.0.1:${inferencePort} at ${o.inferenceLatencyMs} ms/image`,
+  );
 
   const { entry, runtime: serverRuntime } = await chooseServerRuntime(o.server === 'build' ? 'build' : 'tsx');
   log(`server runs as: ${serverRuntime}`);
@@ -175,7 +186,9 @@ async function main(): Promise<number> {
     const now = elapsed();
     let serverDisplays: number | null = null;
     try {
-      const body = (await (await fetch(`http://127.0.0.1:${server.port}/api/canvases`)).json()) as { canvases: Array<{ displays: number }> };
+      const body = (await (await fetch(`http://127.0.0.1:${server.port}/api/canvases`)).json()) as {
+        canvases: Array<{ displays: number }>;
+      };
       serverDisplays = body.canvases.reduce((s, c) => s + c.displays, 0);
     } catch {
       serverDisplays = null;
@@ -197,20 +210,29 @@ async function main(): Promise<number> {
   };
 
   await sample();
-  every(() => swarm.tick(), () => 1000);
+  every(
+    () => swarm.tick(),
+    () => 1000,
+  );
   every(sample, () => o.sampleSeconds * 1000);
-  every(async () => event(`folder: ${await churn.step()}`), () => 1000 * between(random, 3, 10));
-  every(async () => {
-    const crash = random() < 0.3;
-    event(`inference: ${crash ? 'killed (SIGKILL)' : 'stopped (SIGTERM)'}`);
-    await inference.stop(crash ? 'SIGKILL' : 'SIGTERM');
-    inferenceStats.restarts++;
-    if (crash) inferenceStats.crashes++;
-    await sleep(1000 * between(random, 1, 6));
-    if (ending) return;
-    await inference.start();
-    event('inference: started again');
-  }, () => 1000 * between(random, 30, 75));
+  every(
+    async () => event(`folder: ${await churn.step()}`),
+    () => 1000 * between(random, 3, 10),
+  );
+  every(
+    async () => {
+      const crash = random() < 0.3;
+      event(`inference: ${crash ? 'killed (SIGKILL)' : 'stopped (SIGTERM)'}`);
+      await inference.stop(crash ? 'SIGKILL' : 'SIGTERM');
+      inferenceStats.restarts++;
+      if (crash) inferenceStats.crashes++;
+      await sleep(1000 * between(random, 1, 6));
+      if (ending) return;
+      await inference.start();
+      event('inference: started again');
+    },
+    () => 1000 * between(random, 30, 75),
+  );
   void exited(server.child).then(({ code, signal }) => {
     if (!ending) {
       diedEarly = `exited with ${signal ?? `code ${code}`} at ${elapsed().toFixed(0)} s: ${server.stderrTail().slice(-500)}`;
@@ -237,7 +259,9 @@ async function main(): Promise<number> {
       if (!diedEarly) {
         await sleep(1000);
         try {
-          const body = (await (await fetch(`http://127.0.0.1:${server.port}/api/canvases`)).json()) as { canvases: Array<{ displays: number }> };
+          const body = (await (await fetch(`http://127.0.0.1:${server.port}/api/canvases`)).json()) as {
+            canvases: Array<{ displays: number }>;
+          };
           displaysAfterClose = body.canvases.reduce((s, c) => s + c.displays, 0);
         } catch {
           displaysAfterClose = null;

@@ -143,7 +143,8 @@ export class EaselCanvas extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     // The first connection is made in hostConnected; only a later change needs a new one.
-    if ((['slug', 'server', 'accept', 'token'] as const).some((key) => changed.has(key) && changed.get(key) !== undefined)) this.socket.restart();
+    if ((['slug', 'server', 'accept', 'token'] as const).some((key) => changed.has(key) && changed.get(key) !== undefined))
+      this.socket.restart();
     if (changed.has('placeholder')) this.placeholderFailed = false;
     this.dataset.state = this.socket.state;
   }
@@ -152,9 +153,11 @@ export class EaselCanvas extends LitElement {
     const layerClass = this.fit === 'cover' ? 'layer cover' : 'layer';
     const showPlaceholder = this.placeholder && !this.shown && !this.placeholderFailed;
     return html`
-      ${showPlaceholder
-        ? html`<img class=${this.fit === 'cover' ? 'placeholder cover' : 'placeholder'} src=${this.placeholder} alt="" draggable="false" @error=${this.onPlaceholderError} />`
-        : nothing}
+      ${
+        showPlaceholder
+          ? html`<img class=${this.fit === 'cover' ? 'placeholder cover' : 'placeholder'} src=${this.placeholder} alt="" draggable="false" @error=${this.onPlaceholderError} />`
+          : nothing
+      }
       <canvas class=${layerClass}></canvas>
       <canvas class=${layerClass}></canvas>
       ${this.showTime && this.shown ? html`<div class="time ${isLive(this.socket.state) ? '' : 'stale'}">${formatFrameTime(this.shown.timestamp)}</div>` : nothing}

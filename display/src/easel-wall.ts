@@ -32,7 +32,13 @@ export class EaselWall extends LitElement {
     }
   `;
 
-  @property({ converter: (value) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean) })
+  @property({
+    converter: (value) =>
+      (value ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+  })
   slugs: string[] = [...DEFAULT_WALL_SLUGS];
 
   /** The page's query options, passed to every canvas. */

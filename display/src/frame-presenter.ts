@@ -31,7 +31,14 @@ interface Layer {
  * Scaling (contain / cover) is CSS `object-fit` on the canvases.
  */
 export class FramePresenter {
-  readonly stats: PresenterStats = { framesReceived: 0, framesShown: 0, framesDropped: 0, decodeErrors: 0, liveBitmaps: 0, peakLiveBitmaps: 0 };
+  readonly stats: PresenterStats = {
+    framesReceived: 0,
+    framesShown: 0,
+    framesDropped: 0,
+    decodeErrors: 0,
+    liveBitmaps: 0,
+    peakLiveBitmaps: 0,
+  };
   shown: FrameHeader | undefined;
 
   private readonly options: PresenterOptions;

@@ -56,14 +56,21 @@ export function parsePageOptions(search: string): PageOptions {
 /** The slug of a `/c/:slug` path (or `?slug=` when the page is opened as c.html in dev). */
 export function slugFromLocation(pathname: string, search: string): string | undefined {
   const fromPath = /^\/c\/([^/]+)\/?$/.exec(pathname)?.[1];
-  const raw = fromPath !== undefined ? safeDecode(fromPath) : new URLSearchParams(search).get('slug') ?? '';
+  const raw = fromPath !== undefined ? safeDecode(fromPath) : (new URLSearchParams(search).get('slug') ?? '');
   return SLUG_PATTERN.test(raw) ? raw : undefined;
 }
 
 /** `?slugs=a,b` for /wall: valid slugs only, each once, in order; the default pair when none is usable. */
 export function wallSlugs(search: string): string[] {
   const raw = new URLSearchParams(search).get('slugs') ?? '';
-  const slugs = [...new Set(raw.split(',').map((s) => s.trim()).filter((s) => SLUG_PATTERN.test(s)))].slice(0, MAX_WALL_SLUGS);
+  const slugs = [
+    ...new Set(
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => SLUG_PATTERN.test(s)),
+    ),
+  ].slice(0, MAX_WALL_SLUGS);
   return slugs.length > 0 ? slugs : [...DEFAULT_WALL_SLUGS];
 }
 

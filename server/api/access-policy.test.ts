@@ -49,15 +49,34 @@ describe('wrong tokens per address', () => {
 });
 
 describe('Host and Origin', () => {
-  const hosts = createHostPolicy({ allowedHosts: ['wall.venue.lan', '*.gallery.org'], bindHost: '0.0.0.0', machineNames: ['easel', 'easel.local'] });
+  const hosts = createHostPolicy({
+    allowedHosts: ['wall.venue.lan', '*.gallery.org'],
+    bindHost: '0.0.0.0',
+    machineNames: ['easel', 'easel.local'],
+  });
 
   it('answers loopback, the machine, IP literals and the configured names, and nothing else', () => {
-    for (const ok of ['localhost:8000', '127.0.0.1', '[::1]:8000', 'EASEL.local:8000', 'easel', '192.168.1.50:8000', 'wall.venue.lan', 'a.gallery.org', 'app.localhost', undefined, '']) {
+    for (const ok of [
+      'localhost:8000',
+      '127.0.0.1',
+      '[::1]:8000',
+      'EASEL.local:8000',
+      'easel',
+      '192.168.1.50:8000',
+      'wall.venue.lan',
+      'a.gallery.org',
+      'app.localhost',
+      undefined,
+      '',
+    ]) {
       expect(hosts.hostAllowed(ok), String(ok)).toBe(true);
     }
-    for (const bad of ['evil.example', 'evil.example:8000', 'gallery.org.evil.example', 'localhost.evil.example']) expect(hosts.hostAllowed(bad), bad).toBe(false);
+    for (const bad of ['evil.example', 'evil.example:8000', 'gallery.org.evil.example', 'localhost.evil.example'])
+      expect(hosts.hostAllowed(bad), bad).toBe(false);
     expect(createHostPolicy({ allowedHosts: ['*'], bindHost: '0.0.0.0', machineNames: [] }).hostAllowed('anything.example')).toBe(true);
-    expect(createHostPolicy({ allowedHosts: [], bindHost: 'easel.venue.lan', machineNames: [] }).hostAllowed('easel.venue.lan:8000')).toBe(true);
+    expect(createHostPolicy({ allowedHosts: [], bindHost: 'easel.venue.lan', machineNames: [] }).hostAllowed('easel.venue.lan:8000')).toBe(
+      true,
+    );
     expect(hostName('[FE80::1%eth0]:8000')).toBe('fe80::1');
   });
 

@@ -16,7 +16,10 @@ export interface CanvasRouteDeps {
   extras: (slug: string) => Record<string, unknown>;
 }
 
-const origin = (req: ApiRequest): CommandOrigin => ({ via: req.headers['user-agent']?.startsWith('easel-cli') ? 'cli' : 'http', who: req.remoteAddress });
+const origin = (req: ApiRequest): CommandOrigin => ({
+  via: req.headers['user-agent']?.startsWith('easel-cli') ? 'cli' : 'http',
+  who: req.remoteAddress,
+});
 
 /** The operator API over canvases and jobs (DESIGN.md "Operator HTTP API"). */
 export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
@@ -35,7 +38,10 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
       clockOffsetMs: d.clockOffsetMs,
     }));
 
-  api.route('get', '/api/canvases', () => ({ status: 200, json: { canvases: commands.list().map((c) => ({ ...c, ...deps.extras(c.slug) })) } }));
+  api.route('get', '/api/canvases', () => ({
+    status: 200,
+    json: { canvases: commands.list().map((c) => ({ ...c, ...deps.extras(c.slug) })) },
+  }));
   api.route('get', '/api/canvases/:slug', (req) => ({ status: 200, json: describe(req.params.slug!) }));
   api.route(
     'del',
@@ -64,9 +70,16 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
       const hold = req.query.get('hold');
       const seconds = hold === null ? 30 : Number(hold);
       if (!(Number.isFinite(seconds) && seconds >= 0 && seconds <= 86_400)) {
-        throw new EaselError('EASEL_ERR_REQUEST_INVALID', `hold: value ${JSON.stringify(hold)} is not a number of seconds from 0 to 86400`, { hint: 'Use ?hold=30, or ?hold=0 to hold until the next command' });
+        throw new EaselError(
+          'EASEL_ERR_REQUEST_INVALID',
+          `hold: value ${JSON.stringify(hold)} is not a number of seconds from 0 to 86400`,
+          { hint: 'Use ?hold=30, or ?hold=0 to hold until the next command' },
+        );
       }
-      if (req.body.length === 0) throw new EaselError('EASEL_ERR_REQUEST_INVALID', 'body: is empty', { hint: 'Send the image file as the body: curl --data-binary @photo.jpg' });
+      if (req.body.length === 0)
+        throw new EaselError('EASEL_ERR_REQUEST_INVALID', 'body: is empty', {
+          hint: 'Send the image file as the body: curl --data-binary @photo.jpg',
+        });
       const result = await commands.showStill(req.params.slug!, req.body, seconds === 0 ? Infinity : seconds * 1000, origin(req));
       return { status: 202, json: result };
     },
@@ -115,20 +128,37 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
     { mutating: true },
   );
 
-  api.route('get', '/api/canvases/:slug/frame', async (req) => {
-    const canvas = registry.existing(req.params.slug!);
-    const wanted = (req.query.get('format') ?? (req.headers.accept?.includes('image/webp') ? 'webp' : 'jpeg')) as ImageFormat;
-    if (!['webp', 'jpeg', 'avif'].includes(wanted)) throw new EaselError('EASEL_ERR_REQUEST_INVALID', `format: value "${wanted}" is not one of webp, jpeg, avif`, { hint: 'Use ?format=jpeg' });
-    const latest = await canvas.latestImage(wanted);
-    if (!latest) throw new EaselError('EASEL_ERR_NOT_FOUND', `Canvas "${canvas.slug}" has shown no frame yet`, { hint: 'Wait a moment; /readyz says why a canvas has nothing to show' });
-    return {
-      status: 200,
-      body: latest.encoded.data,
-      contentType: latest.encoded.mime,
-      headers: { 'x-easel-image-id': latest.frame.imageId, 'x-easel-seq': String(latest.frame.seq), 'x-easel-timestamp': latest.frame.timestamp },
-    };
-  }, { view: true });
+  api.route(
+    'get',
+    '/api/canvases/:slug/frame',
+    async (req) => {
+      const canvas = registry.existing(req.params.slug!);
+      const wanted = (req.query.get('format') ?? (req.headers.accept?.includes('image/webp') ? 'webp' : 'jpeg')) as ImageFormat;
+      if (!['webp', 'jpeg', 'avif'].includes(wanted))
+        throw new EaselError('EASEL_ERR_REQUEST_INVALID', `format: value "${wanted}" is not one of webp, jpeg, avif`, {
+          hint: 'Use ?format=jpeg',
+        });
+      const latest = await canvas.latestImage(wanted);
+      if (!latest)
+        throw new EaselError('EASEL_ERR_NOT_FOUND', `Canvas "${canvas.slug}" has shown no frame yet`, {
+          hint: 'Wait a moment; /readyz says why a canvas has nothing to show',
+        });
+      return {
+        status: 200,
+        body: latest.encoded.data,
+        contentType: latest.encoded.mime,
+        headers: {
+          'x-easel-image-id': latest.frame.imageId,
+          'x-easel-seq': String(latest.frame.seq),
+          'x-easel-timestamp': latest.frame.timestamp,
+        },
+      };
+    },
+    { view: true },
+  );
 
   api.route('get', '/api/jobs/:id', (req) => ({ status: 200, json: { job: commands.job(req.params.id!) } }));
-  api.route('del', '/api/jobs/:id', (req) => ({ status: 200, json: { job: commands.cancelJob(req.params.id!, origin(req)) } }), { mutating: true });
+  api.route('del', '/api/jobs/:id', (req) => ({ status: 200, json: { job: commands.cancelJob(req.params.id!, origin(req)) } }), {
+    mutating: true,
+  });
 }

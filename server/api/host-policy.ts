@@ -56,7 +56,8 @@ export function createHostPolicy(options: HostPolicyOptions) {
     /^127\./.test(name) ||
     name === '::1' ||
     Object.values(os.networkInterfaces()).some((list) => list?.some((i) => i.address.toLowerCase().replace(/%.*$/, '') === name));
-  const known = (name: string) => names.has(name) || suffixes.some((s) => name.endsWith(s)) || (isIP(name) !== 0 && ownAddress(name.replace(/^::ffff:/, '')));
+  const known = (name: string) =>
+    names.has(name) || suffixes.some((s) => name.endsWith(s)) || (isIP(name) !== 0 && ownAddress(name.replace(/^::ffff:/, '')));
 
   return {
     /** An absent `Host` (HTTP/1.0 health checks) is allowed: no browser sends a request without one. */

@@ -121,8 +121,11 @@ export function createApi(app: TemplatedApp, options: ApiOptions) {
 
   function problemFor(err: unknown): ApiReply {
     if (isEaselError(err)) {
-      const status = STATUS_BY_CODE[err.code] ?? (err.code.startsWith('EASEL_ERR_INFERENCE') ? 503 : err.code.startsWith('EASEL_ERR_PLAYLIST') ? 400 : 500);
-      const retry = typeof err.details.retryAfterSeconds === 'number' ? { 'retry-after': String(err.details.retryAfterSeconds) } : undefined;
+      const status =
+        STATUS_BY_CODE[err.code] ??
+        (err.code.startsWith('EASEL_ERR_INFERENCE') ? 503 : err.code.startsWith('EASEL_ERR_PLAYLIST') ? 400 : 500);
+      const retry =
+        typeof err.details.retryAfterSeconds === 'number' ? { 'retry-after': String(err.details.retryAfterSeconds) } : undefined;
       const { retryAfterSeconds: _r, title: given, ...details } = err.details;
       const title = typeof given === 'string' ? given : (TITLE_BY_CODE[err.code] ?? TITLES[status] ?? 'Error');
       return {
@@ -133,7 +136,17 @@ export function createApi(app: TemplatedApp, options: ApiOptions) {
       };
     }
     log.error({ err }, 'Unexpected error in an API route');
-    return { status: 500, contentType: 'application/problem+json', json: { type: 'about:blank', title: TITLES[500], status: 500, detail: 'Something went wrong inside Easel', hint: 'The server log has the details' } };
+    return {
+      status: 500,
+      contentType: 'application/problem+json',
+      json: {
+        type: 'about:blank',
+        title: TITLES[500],
+        status: 500,
+        detail: 'Something went wrong inside Easel',
+        hint: 'The server log has the details',
+      },
+    };
   }
 
   function send(res: HttpResponse, reply: ApiReply) {
@@ -158,20 +171,25 @@ export function createApi(app: TemplatedApp, options: ApiOptions) {
    * routes (which show more to the operator) are no oracle for guessing either.
    */
   function guard(req: ApiRequest, routeOptions: RouteOptions): void {
-    if (options.isClosing()) throw new EaselError('EASEL_ERR_SERVER_CLOSING', 'The server is shutting down', { hint: 'Try again once it is back' });
+    if (options.isClosing())
+      throw new EaselError('EASEL_ERR_SERVER_CLOSING', 'The server is shutting down', { hint: 'Try again once it is back' });
     const { host, origin } = req.headers;
     if (!options.hosts.hostAllowed(host)) {
       throw new EaselError('EASEL_ERR_HOST_NOT_ALLOWED', `Host "${String(host).slice(0, 200)}" is not a name this server answers to`, {
-        hint: 'Use the server\'s address or host name, or add this name to http.allowedHosts (EASEL_ALLOWED_HOSTS)',
+        hint: "Use the server's address or host name, or add this name to http.allowedHosts (EASEL_ALLOWED_HOSTS)",
         details: { host: String(host).slice(0, 200), key: 'http.allowedHosts' },
       });
     }
     const mutating = routeOptions.mutating === true;
     if (mutating && !options.hosts.originAllowed(origin, host)) {
-      throw new EaselError('EASEL_ERR_ORIGIN_NOT_ALLOWED', `A page from ${JSON.stringify(String(origin).slice(0, 200))} may not send commands to this server`, {
-        hint: 'Use the console on this server, curl or the CLI; to allow another page, add its host to http.allowedHosts',
-        details: { origin: String(origin).slice(0, 200), key: 'http.allowedHosts' },
-      });
+      throw new EaselError(
+        'EASEL_ERR_ORIGIN_NOT_ALLOWED',
+        `A page from ${JSON.stringify(String(origin).slice(0, 200))} may not send commands to this server`,
+        {
+          hint: 'Use the console on this server, curl or the CLI; to allow another page, add its host to http.allowedHosts',
+          details: { origin: String(origin).slice(0, 200), key: 'http.allowedHosts' },
+        },
+      );
     }
     const bearer = bearerOf(req.headers.authorization);
     // EventSource and <img> cannot send headers, so reading routes take ?token= as well.
@@ -192,10 +210,16 @@ export function createApi(app: TemplatedApp, options: ApiOptions) {
       } else {
         options.authFailures.failed(req.remoteAddress, tokenFingerprint(presented));
         if (mutating || (routeOptions.view && displayToken)) {
-          throw new EaselError('EASEL_ERR_AUTH_INVALID', mutating ? 'The operator token is not right' : 'The token is neither the display token nor the operator token', {
-            hint: mutating ? 'Use the token from EASEL_OPERATOR_TOKEN (or the one printed at start)' : 'Add ?token=<the display token> (EASEL_DISPLAY_TOKEN), or send the operator token',
-            ...(mutating ? {} : { details: { title: 'Token not accepted' } }),
-          });
+          throw new EaselError(
+            'EASEL_ERR_AUTH_INVALID',
+            mutating ? 'The operator token is not right' : 'The token is neither the display token nor the operator token',
+            {
+              hint: mutating
+                ? 'Use the token from EASEL_OPERATOR_TOKEN (or the one printed at start)'
+                : 'Add ?token=<the display token> (EASEL_DISPLAY_TOKEN), or send the operator token',
+              ...(mutating ? {} : { details: { title: 'Token not accepted' } }),
+            },
+          );
         }
       }
     }
@@ -235,11 +259,16 @@ export function createApi(app: TemplatedApp, options: ApiOptions) {
     const type = req.headers['content-type'];
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (type === undefined ? !hasBody : contentTypeMatches(type, accepted)) return;
-    const example = accepted === JSON_TYPES ? "-H 'content-type: application/json'" : `-H 'content-type: ${accepted[0]!.replace('*', 'jpeg')}'`;
-    throw new EaselError('EASEL_ERR_CONTENT_TYPE', `content-type: ${JSON.stringify((type ?? 'none').slice(0, 100))} is not one of ${accepted.join(', ')}`, {
-      hint: `Send the body with its type, e.g. curl ${example}`,
-      details: { field: 'content-type' },
-    });
+    const example =
+      accepted === JSON_TYPES ? "-H 'content-type: application/json'" : `-H 'content-type: ${accepted[0]!.replace('*', 'jpeg')}'`;
+    throw new EaselError(
+      'EASEL_ERR_CONTENT_TYPE',
+      `content-type: ${JSON.stringify((type ?? 'none').slice(0, 100))} is not one of ${accepted.join(', ')}`,
+      {
+        hint: `Send the body with its type, e.g. curl ${example}`,
+        details: { field: 'content-type' },
+      },
+    );
   }
 
   /** A request as handlers see it; throws a 400 problem for a malformed path parameter. */
@@ -264,7 +293,11 @@ export function createApi(app: TemplatedApp, options: ApiOptions) {
   /** What a reader without the operator token gets: no addresses, no absolute server paths. */
   function shown(req: ApiRequest | undefined, r: ApiReply): ApiReply {
     if (req?.seesAll) return r;
-    return { ...r, ...(r.json !== undefined ? { json: redact(r.json) } : {}), ...(typeof r.body === 'string' ? { body: redact(r.body) } : {}) };
+    return {
+      ...r,
+      ...(r.json !== undefined ? { json: redact(r.json) } : {}),
+      ...(typeof r.body === 'string' ? { body: redact(r.body) } : {}),
+    };
   }
 
   /**
@@ -312,7 +345,13 @@ export function createApi(app: TemplatedApp, options: ApiOptions) {
         return;
       }
       const tooLarge = () =>
-        reply(problemFor(new EaselError('EASEL_ERR_BODY_TOO_LARGE', `The body is over the limit of ${maxBody} bytes`, { hint: 'Send less: scale an image down, or raise operator.maxBodyBytes' })));
+        reply(
+          problemFor(
+            new EaselError('EASEL_ERR_BODY_TOO_LARGE', `The body is over the limit of ${maxBody} bytes`, {
+              hint: 'Send less: scale an image down, or raise operator.maxBodyBytes',
+            }),
+          ),
+        );
       if (Number(admitted.headers['content-length'] ?? 0) > maxBody) return tooLarge();
       const chunks: Buffer[] = [];
       let size = 0;
@@ -353,7 +392,9 @@ export function jsonBody(req: ApiRequest): Record<string, unknown> {
   try {
     value = JSON.parse(req.body.toString('utf8'));
   } catch (err) {
-    throw new EaselError('EASEL_ERR_REQUEST_INVALID', `body: is not valid JSON (${(err as Error).message})`, { hint: 'Send a JSON object with Content-Type: application/json' });
+    throw new EaselError('EASEL_ERR_REQUEST_INVALID', `body: is not valid JSON (${(err as Error).message})`, {
+      hint: 'Send a JSON object with Content-Type: application/json',
+    });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new EaselError('EASEL_ERR_REQUEST_INVALID', 'body: must be a JSON object', { hint: 'Send a JSON object like {"prompt": "..."}' });

@@ -16,7 +16,10 @@ export function registerPlaylistRoutes(api: ReturnType<typeof createApi>, playli
     return { ...rest, source: text, running: playlists.running().filter((r) => r.playlist === name) };
   };
 
-  api.route('get', '/api/playlists', () => ({ status: 200, json: { playlists: store.list(), schedule: playlists.schedule(), running: playlists.running() } }));
+  api.route('get', '/api/playlists', () => ({
+    status: 200,
+    json: { playlists: store.list(), schedule: playlists.schedule(), running: playlists.running() },
+  }));
 
   api.route('get', '/api/playlists/:name', (req) => {
     const entry = describe(req.params.name!);
@@ -32,7 +35,11 @@ export function registerPlaylistRoutes(api: ReturnType<typeof createApi>, playli
       await store.put(req.params.name!, req.body.toString('utf8'));
       return { status: existed ? 200 : 201, json: describe(req.params.name!) };
     },
-    { mutating: true, maxBody: 256 * 1024, accepts: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json'] },
+    {
+      mutating: true,
+      maxBody: 256 * 1024,
+      accepts: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json'],
+    },
   );
 
   api.route(

@@ -15,7 +15,15 @@ import { TOO_SLOW_CODE } from './stuck-close.js';
  * hand. Renders are real (sharp), so the test waits for the state it expects after each image,
  * and moves the clock only once the frames it needs are queued.
  */
-const config: CanvasConfig = { slug: 'wall', source: { type: 'folder', path: '/nowhere', order: 'name' }, fps: 10, width: 32, height: 32, fit: 'inside', formats: ['jpeg', 'webp'] };
+const config: CanvasConfig = {
+  slug: 'wall',
+  source: { type: 'folder', path: '/nowhere', order: 'name' },
+  fps: 10,
+  width: 32,
+  height: 32,
+  fit: 'inside',
+  formats: ['jpeg', 'webp'],
+};
 const SLOT = 100;
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -72,7 +80,10 @@ describe('createCanvas', () => {
     scripted.fail(new Error('disk gone'));
     await vi.waitFor(() => expect(logs.lines.some((l) => l.msg === 'Source failed; trying again')).toBe(true));
     // The fake clock never moves: a back-off that ignored the abort would never end.
-    const closed = await Promise.race([canvas.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting'), 5000))]);
+    const closed = await Promise.race([
+      canvas.close().then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still waiting'), 5000)),
+    ]);
     expect(closed).toBe('closed');
     expect(clock.pendingTimers).toBe(0);
     expect(scripted.closed).toBe(1);

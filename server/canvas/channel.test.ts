@@ -28,7 +28,10 @@ class FakeSocket implements DisplaySocket {
 let seq = 0;
 const frame = (): Frame => {
   const encoded: EncodedImage = { data: Buffer.from([1, 2, 3]), format: 'webp', mime: 'image/webp', width: 100, height: 100 };
-  const f = createFrame({ id: `img-${seq}`, data: Buffer.alloc(0), source: 'test', createdAt: 0 }, new Map([[renditionKey(spec), encoded]]));
+  const f = createFrame(
+    { id: `img-${seq}`, data: Buffer.alloc(0), source: 'test', createdAt: 0 },
+    new Map([[renditionKey(spec), encoded]]),
+  );
   f.seq = ++seq;
   return f;
 };
@@ -119,7 +122,14 @@ describe('Channel', () => {
 
   it('reports displays whose rendition the frame does not have yet', () => {
     const channel = new Channel();
-    const other = createDisplay({ socket: new FakeSocket(), mode: 'binary', spec: { ...spec, format: 'avif' }, remoteAddress: '', userAgent: '', now: 0 });
+    const other = createDisplay({
+      socket: new FakeSocket(),
+      mode: 'binary',
+      spec: { ...spec, format: 'avif' },
+      remoteAddress: '',
+      userAgent: '',
+      now: 0,
+    });
     channel.add(other);
     expect(channel.publish(frame(), 0)).toEqual([other]);
   });

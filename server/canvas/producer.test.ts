@@ -36,7 +36,17 @@ async function setUp(capacity = 2) {
   void producer.switchTo(scripted.source, new Error('replaced'));
   const png = await solidPng('#336699', 16, 16);
   const asked = () => vi.waitFor(() => expect(scripted.asked).toBe(true));
-  return { clock, logs, queue, scripted, producer, png, asked, rejected: () => rejected, setBeforeRender: (fn: () => void) => (beforeRender = fn) };
+  return {
+    clock,
+    logs,
+    queue,
+    scripted,
+    producer,
+    png,
+    asked,
+    rejected: () => rejected,
+    setBeforeRender: (fn: () => void) => (beforeRender = fn),
+  };
 }
 
 describe('createProducer', () => {

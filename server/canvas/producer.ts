@@ -39,7 +39,10 @@ export function createProducer(options: ProducerOptions) {
       if (!signal.aborted) queue.push(createFrame(image, renditions), batch);
     } catch (err) {
       options.onRejected();
-      from.reject(image, isEaselError(err) ? err : new EaselError('EASEL_ERR_IMAGE_UNREADABLE', String(err), { hint: 'Re-export the image' }));
+      from.reject(
+        image,
+        isEaselError(err) ? err : new EaselError('EASEL_ERR_IMAGE_UNREADABLE', String(err), { hint: 'Re-export the image' }),
+      );
     }
   }
 

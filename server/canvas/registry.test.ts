@@ -29,11 +29,27 @@ async function setUp() {
   dirs.push(dir);
   putImage(dir, 'a.png', await solidPng('#ff0000', 64, 64));
   putImage(dir, 'b.png', await solidPng('#0000ff', 64, 64));
-  const config = loadConfig({ env: { EASEL_CANVASES: '[]', EASEL_FOLDER: dir, EASEL_CREATED_CANVAS_IDLE_SECONDS: '60' }, argv: [], configDir: dir });
+  const config = loadConfig({
+    env: { EASEL_CANVASES: '[]', EASEL_FOLDER: dir, EASEL_CREATED_CANVAS_IDLE_SECONDS: '60' },
+    argv: [],
+    configDir: dir,
+  });
   const clock = new FakeClock(Date.now());
   const removed: string[] = [];
-  const renderer = createRenderer({ limitInputPixels: 1e7, webp: { quality: 80, effort: 0 }, jpeg: { quality: 80 }, avif: { quality: 50, effort: 0 }, cacheBytes: 0 });
-  const registry = createRegistry({ config, renderer, clock, logger: captureLogs().logger, onRemoved: (slug, reason) => removed.push(`${slug}:${reason}`) });
+  const renderer = createRenderer({
+    limitInputPixels: 1e7,
+    webp: { quality: 80, effort: 0 },
+    jpeg: { quality: 80 },
+    avif: { quality: 50, effort: 0 },
+    cacheBytes: 0,
+  });
+  const registry = createRegistry({
+    config,
+    renderer,
+    clock,
+    logger: captureLogs().logger,
+    onRemoved: (slug, reason) => removed.push(`${slug}:${reason}`),
+  });
   cleanups.push(() => registry.closeAll());
   /** Moves the clock a slot at a time, letting renders finish in between. */
   const run = async (ms: number) => {
@@ -43,7 +59,14 @@ async function setUp() {
     }
   };
   const display = (canvas: Canvas) =>
-    createDisplay({ socket: { send: () => 1, getBufferedAmount: () => 0, end: () => undefined, close: () => undefined }, mode: 'binary', spec: chooseRendition(canvas.config, { mode: 'binary', accept: [] }), remoteAddress: '127.0.0.1', userAgent: 'test', now: clock.now() });
+    createDisplay({
+      socket: { send: () => 1, getBufferedAmount: () => 0, end: () => undefined, close: () => undefined },
+      mode: 'binary',
+      spec: chooseRendition(canvas.config, { mode: 'binary', accept: [] }),
+      remoteAddress: '127.0.0.1',
+      userAgent: 'test',
+      now: clock.now(),
+    });
   return { registry, clock, removed, run, display };
 }
 
@@ -57,10 +80,13 @@ describe('a canvas a display created', () => {
 
     const d = display(canvas);
     canvas.attach(d);
-    await vi.waitFor(async () => {
-      await run(250);
-      expect(canvas.snapshot().counters.published).toBeGreaterThanOrEqual(3);
-    }, { timeout: 10_000, interval: 0 });
+    await vi.waitFor(
+      async () => {
+        await run(250);
+        expect(canvas.snapshot().counters.published).toBeGreaterThanOrEqual(3);
+      },
+      { timeout: 10_000, interval: 0 },
+    );
 
     canvas.detach(d);
     const published = canvas.snapshot().counters.published;
@@ -83,10 +109,13 @@ describe('a canvas a display created', () => {
     clock.advance(50_000);
     canvas.attach(display(canvas));
     const before = canvas.snapshot().counters.published;
-    await vi.waitFor(async () => {
-      await run(250);
-      expect(canvas.snapshot().counters.published).toBeGreaterThan(before);
-    }, { timeout: 10_000, interval: 0 });
+    await vi.waitFor(
+      async () => {
+        await run(250);
+        expect(canvas.snapshot().counters.published).toBeGreaterThan(before);
+      },
+      { timeout: 10_000, interval: 0 },
+    );
     clock.advance(120_000);
     expect(registry.get('returning')).toBe(canvas);
     expect(removed).toEqual([]);
@@ -107,8 +136,18 @@ describe('declared canvases', () => {
     const { registry } = await setUp();
     const dir = dirs.at(-1)!;
     const declared = createRegistry({
-      config: loadConfig({ env: { EASEL_CANVASES: JSON.stringify([{ slug: 'left-canva' }]), EASEL_FOLDER: dir, EASEL_CREATED_CANVAS_IDLE_SECONDS: '1' }, argv: [], configDir: dir }),
-      renderer: createRenderer({ limitInputPixels: 1e7, webp: { quality: 80, effort: 0 }, jpeg: { quality: 80 }, avif: { quality: 50, effort: 0 }, cacheBytes: 0 }),
+      config: loadConfig({
+        env: { EASEL_CANVASES: JSON.stringify([{ slug: 'left-canva' }]), EASEL_FOLDER: dir, EASEL_CREATED_CANVAS_IDLE_SECONDS: '1' },
+        argv: [],
+        configDir: dir,
+      }),
+      renderer: createRenderer({
+        limitInputPixels: 1e7,
+        webp: { quality: 80, effort: 0 },
+        jpeg: { quality: 80 },
+        avif: { quality: 50, effort: 0 },
+        cacheBytes: 0,
+      }),
       clock: new FakeClock(Date.now()),
       logger: captureLogs().logger,
     });

@@ -105,7 +105,12 @@ export function createRegistry(options: RegistryOptions) {
   function sourceOf(canvas: CanvasConfig, source: RuntimeSource, job?: string): Source {
     if (source.type !== 'still') return createSource({ ...canvas, source }, job);
     prompters.delete(canvas.slug);
-    return createStillSource({ image: { path: source.path }, maxFileBytes: config.render.maxFileBytes, logger: logger.child({ slug: canvas.slug }), clock });
+    return createStillSource({
+      image: { path: source.path },
+      maxFileBytes: config.render.maxFileBytes,
+      logger: logger.child({ slug: canvas.slug }),
+      clock,
+    });
   }
 
   function disarm(slug: string) {
@@ -149,7 +154,10 @@ export function createRegistry(options: RegistryOptions) {
       display.socket.end(1001, 'Canvas removed');
     }
     await canvas.close();
-    logger.info({ slug, reason }, reason === 'idle' ? `Canvas removed: no display for ${config.limits.createdCanvasIdleSeconds} s` : 'Canvas removed by an operator');
+    logger.info(
+      { slug, reason },
+      reason === 'idle' ? `Canvas removed: no display for ${config.limits.createdCanvasIdleSeconds} s` : 'Canvas removed by an operator',
+    );
     options.onRemoved?.(slug, reason);
     emit({ type: 'removed', slug, reason });
   }
@@ -157,7 +165,9 @@ export function createRegistry(options: RegistryOptions) {
   function notFound(slug: string): EaselError {
     const near = nearestSlug(slug, canvases.keys());
     return new EaselError('EASEL_ERR_NOT_FOUND', `No canvas "${slug}"${near ? `: did you mean "${near}"?` : ''}`, {
-      hint: near ? `Use "${near}", or GET /api/canvases to list the canvases` : 'GET /api/canvases lists the canvases; declare new ones under canvases in the config',
+      hint: near
+        ? `Use "${near}", or GET /api/canvases to list the canvases`
+        : 'GET /api/canvases lists the canvases; declare new ones under canvases in the config',
       details: { slug, ...(near ? { didYouMean: near } : {}) },
     });
   }
@@ -183,14 +193,18 @@ export function createRegistry(options: RegistryOptions) {
     // event-loop turn (and a display of the last canvas does not wait for all the others).
     if (startNow) canvas.start(phaseOf(canvasConfig.fps));
     const { source, fps, width, height } = canvasConfig;
-    logger.info({ slug: canvasConfig.slug, source: initial ?? source, fps, width, height }, startNow ? 'Canvas started' : 'Canvas created for a display; it starts when the display is in');
+    logger.info(
+      { slug: canvasConfig.slug, source: initial ?? source, fps, width, height },
+      startNow ? 'Canvas started' : 'Canvas created for a display; it starts when the display is in',
+    );
     return canvas;
   }
 
   return {
     /** Starts the canvases declared in config; `restored` names a source that replaces a canvas's own. */
     startDeclared(restored?: (slug: string) => RuntimeSource | undefined) {
-      for (const declared of config.canvases) if (!canvases.has(declared.slug)) add(resolveCanvas(config, declared), { initial: restored?.(declared.slug) });
+      for (const declared of config.canvases)
+        if (!canvases.has(declared.slug)) add(resolveCanvas(config, declared), { initial: restored?.(declared.slug) });
     },
 
     /** Listens to every canvas's events, removals and refusals; returns the unsubscribe function. */

@@ -10,7 +10,11 @@ import { createStuckCloser, TOO_SLOW_CODE } from './stuck-close.js';
 const spec: RenditionSpec = { format: 'jpeg', width: 8, height: 8, fit: 'inside' };
 const encoded = { data: Buffer.from([1]), format: 'jpeg' as const, mime: 'image/jpeg', width: 8, height: 8 };
 let seq = 0;
-const frame = () => Object.assign(createFrame({ id: `f${seq}`, data: Buffer.alloc(0), source: 'test', createdAt: 0 }, new Map([['jpeg:8x8:inside', encoded]])), { seq: ++seq });
+const frame = () =>
+  Object.assign(
+    createFrame({ id: `f${seq}`, data: Buffer.alloc(0), source: 'test', createdAt: 0 }, new Map([['jpeg:8x8:inside', encoded]])),
+    { seq: ++seq },
+  );
 
 function setUp() {
   const clock = new FakeClock();

@@ -25,7 +25,10 @@ export function createStuckCloser(options: { clock: Clock; logger: Logger; grace
       if (display.socket.getBufferedAmount() === 0) return end(display);
       const timer = clock.setTimeout(() => {
         waiting.delete(display);
-        log.info({ display: display.id, address: display.remoteAddress, buffered: display.socket.getBufferedAmount() }, 'Stuck display did not drain: shutting its socket hard');
+        log.info(
+          { display: display.id, address: display.remoteAddress, buffered: display.socket.getBufferedAmount() },
+          'Stuck display did not drain: shutting its socket hard',
+        );
         display.socket.close();
       }, options.graceMs());
       waiting.set(display, timer);
@@ -58,7 +61,14 @@ export function createStuckCloser(options: { clock: Clock; logger: Logger; grace
       for (const display of channel.stalled(now, limits.timeoutMs, limits.slots)) {
         const blockedMs = now - (display.blockedSince ?? now);
         log.warn(
-          { display: display.id, address: display.remoteAddress, code: 'EASEL_ERR_DISPLAY_TOO_SLOW', skipped: display.skipped, skippedInARow: display.skippedInARow, blockedMs },
+          {
+            display: display.id,
+            address: display.remoteAddress,
+            code: 'EASEL_ERR_DISPLAY_TOO_SLOW',
+            skipped: display.skipped,
+            skippedInARow: display.skippedInARow,
+            blockedMs,
+          },
           `Closing a display that took none of its last ${display.skippedInARow} frames (blocked ${(blockedMs / 1000).toFixed(1)} s)`,
         );
         channel.remove(display);

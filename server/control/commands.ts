@@ -49,7 +49,8 @@ export function createCommands(options: CommandsOptions): SourceCommands {
   /** Commands act on canvases that exist: a typo gets "did you mean", never a new canvas. */
   function canvasFor(slug: string): Canvas {
     const check = parseSlug(slug);
-    if (!check.ok) throw new EaselError('EASEL_ERR_SLUG_INVALID', check.reason, { hint: 'Use lowercase letters, digits and dashes, e.g. left-canva' });
+    if (!check.ok)
+      throw new EaselError('EASEL_ERR_SLUG_INVALID', check.reason, { hint: 'Use lowercase letters, digits and dashes, e.g. left-canva' });
     return registry.existing(slug);
   }
 
@@ -129,7 +130,19 @@ export function createCommands(options: CommandsOptions): SourceCommands {
       if (before) registry.setPrompt(slug, prompt, { ...promptOptions, job: job.id });
       else {
         const d = config.canvasDefaults.source;
-        await registry.setSource(slug, { type: 'inference', prompt, negativePrompt: negativePrompt ?? d.negativePrompt, steps: steps ?? d.steps, ...(seed !== undefined ? { seed } : {}), drift: drift ?? d.drift, fallback: d.fallback }, job.id);
+        await registry.setSource(
+          slug,
+          {
+            type: 'inference',
+            prompt,
+            negativePrompt: negativePrompt ?? d.negativePrompt,
+            steps: steps ?? d.steps,
+            ...(seed !== undefined ? { seed } : {}),
+            drift: drift ?? d.drift,
+            fallback: d.fallback,
+          },
+          job.id,
+        );
       }
       announce(slug, 'prompt', origin, { prompt, job: job.id });
       return job;
@@ -150,7 +163,11 @@ export function createCommands(options: CommandsOptions): SourceCommands {
       const source = parseRequest(sourceCommand, command);
       if (source.type === 'playlist') throw playlistsUnavailable();
       if (source.type === 'folder') {
-        await registry.setSource(slug, { type: 'folder', path: await checkPath('path', source.path, 'folder'), order: source.order ?? 'name' });
+        await registry.setSource(slug, {
+          type: 'folder',
+          path: await checkPath('path', source.path, 'folder'),
+          order: source.order ?? 'name',
+        });
       } else if (source.type === 'still') {
         const file = await checkPath('path', source.path, 'file');
         // Refused here, before anything changes or is read: a 1 GB still never reaches the canvas.
@@ -217,4 +234,5 @@ export function announcer(log: Logger, events: EventBus) {
 }
 
 /** A `playlist` source asked of commands that have no playlists on top. */
-export const playlistsUnavailable = () => new EaselError('EASEL_ERR_NOT_FOUND', 'Playlists are not available on this server', { hint: 'Check the playlists.dir setting' });
+export const playlistsUnavailable = () =>
+  new EaselError('EASEL_ERR_NOT_FOUND', 'Playlists are not available on this server', { hint: 'Check the playlists.dir setting' });

@@ -21,7 +21,14 @@ function setUp() {
   const clock = new FakeClock(Date.UTC(2030, 0, 1));
   const jobs = createJobTracker({ events, canvases, clock });
   const shown = (slug: string, job: string | undefined, prompt = 'a red boat') =>
-    emit({ type: 'frame', slug, frame: createFrame({ id: `${Math.random()}`, data: Buffer.alloc(0), source: 'inference', createdAt: 0, prompt, ...(job && { job }) }, new Map()) });
+    emit({
+      type: 'frame',
+      slug,
+      frame: createFrame(
+        { id: `${Math.random()}`, data: Buffer.alloc(0), source: 'inference', createdAt: 0, prompt, ...(job && { job }) },
+        new Map(),
+      ),
+    });
   return { jobs, emit, shown, heard, clock };
 }
 

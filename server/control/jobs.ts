@@ -47,7 +47,10 @@ export function createJobTracker(options: JobTrackerOptions) {
 
   const find = (id: string): Job => {
     const job = jobs.get(id);
-    if (!job) throw new EaselError('EASEL_ERR_NOT_FOUND', `No job "${id}"`, { hint: 'Jobs are kept for the last 200 prompts; GET /api/canvases/:slug shows the current one' });
+    if (!job)
+      throw new EaselError('EASEL_ERR_NOT_FOUND', `No job "${id}"`, {
+        hint: 'Jobs are kept for the last 200 prompts; GET /api/canvases/:slug shows the current one',
+      });
     return job;
   };
 

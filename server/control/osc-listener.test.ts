@@ -17,7 +17,15 @@ function fakeCommands() {
     calls.push([method, ...args]);
     if (state.failWith) throw state.failWith;
   };
-  const job: JobSnapshot = { id: 'job-1', slug: 'left-canva', prompt: '', count: 1, produced: 0, state: 'queued', createdAt: new Date(0).toISOString() };
+  const job: JobSnapshot = {
+    id: 'job-1',
+    slug: 'left-canva',
+    prompt: '',
+    count: 1,
+    produced: 0,
+    state: 'queued',
+    createdAt: new Date(0).toISOString(),
+  };
   const unused = () => {
     throw new Error('not used over OSC');
   };
@@ -74,7 +82,13 @@ describe('createOscListener', () => {
   });
 
   it('runs next, pause, resume, playlist and playlist/stop', async () => {
-    const messages: unknown[][] = [['/easel/a/next'], ['/easel/a/pause', 1], ['/easel/a/resume', true], ['/easel/a/playlist', 'evening'], ['/easel/a/playlist/stop']];
+    const messages: unknown[][] = [
+      ['/easel/a/next'],
+      ['/easel/a/pause', 1],
+      ['/easel/a/resume', true],
+      ['/easel/a/playlist', 'evening'],
+      ['/easel/a/playlist/stop'],
+    ];
     // One at a time: UDP keeps no order, and the assertion below names one.
     for (const [i, message] of messages.entries()) {
       await client.send(message);
@@ -93,7 +107,13 @@ describe('createOscListener', () => {
 
   it('runs every message of a bundle, nested bundles included', async () => {
     await client.send(new Bundle(['/easel/a/prompt', 'fog'], ['/easel/b/next'], new Bundle(['/easel/c/pause'])));
-    await vi.waitFor(() => expect(fake.calls.map((c) => c.slice(0, 2))).toEqual([['setPrompt', 'a'], ['next', 'b'], ['pause', 'c']]));
+    await vi.waitFor(() =>
+      expect(fake.calls.map((c) => c.slice(0, 2))).toEqual([
+        ['setPrompt', 'a'],
+        ['next', 'b'],
+        ['pause', 'c'],
+      ]),
+    );
     expect(osc.stats).toMatchObject({ messages: 3, commands: 3, ignored: 0 });
   });
 
@@ -110,7 +130,11 @@ describe('createOscListener', () => {
     clock.t += 60_000;
     await client.send('/easel/a/jump');
     await vi.waitFor(() => expect(warnings()).toHaveLength(2));
-    expect(warnings()[1]).toMatchObject({ suppressed: 3, from: expect.stringMatching(/^127\.0\.0\.1:/), msg: expect.stringContaining('Unknown OSC address "/easel/a/jump"') });
+    expect(warnings()[1]).toMatchObject({
+      suppressed: 3,
+      from: expect.stringMatching(/^127\.0\.0\.1:/),
+      msg: expect.stringContaining('Unknown OSC address "/easel/a/jump"'),
+    });
   });
 
   it('ignores wrong arguments, bytes that are not OSC, and messages addressed like node-osc events', async () => {
@@ -140,7 +164,12 @@ describe('createOscListener', () => {
     await vi.waitFor(() => expect(osc.stats.failed).toBe(2));
     // One line for the kind (its code); the second failure is counted, not logged.
     expect(warnings()).toEqual([
-      expect.objectContaining({ msg: 'OSC command failed: No playlist "nope"', code: 'EASEL_ERR_NOT_FOUND', hint: 'GET /api/playlists lists them', address: '/easel/a/playlist' }),
+      expect.objectContaining({
+        msg: 'OSC command failed: No playlist "nope"',
+        code: 'EASEL_ERR_NOT_FOUND',
+        hint: 'GET /api/playlists lists them',
+        address: '/easel/a/playlist',
+      }),
     ]);
     expect(osc.results).toMatchObject({ refused: 2, unknown_canvas: 0 });
     fake.state.failWith = new EaselError('EASEL_ERR_NOT_FOUND', 'No canvas "b"', { hint: 'GET /api/canvases lists them' });
@@ -162,7 +191,9 @@ describe('createOscListener on a port in use', () => {
     holder.bind(0, '127.0.0.1');
     await once(holder, 'listening');
     const port = holder.address().port;
-    const err = await createOscListener({ host: '127.0.0.1', port, commands: fakeCommands().commands, logger: captureLogs().logger }).catch((e: unknown) => e);
+    const err = await createOscListener({ host: '127.0.0.1', port, commands: fakeCommands().commands, logger: captureLogs().logger }).catch(
+      (e: unknown) => e,
+    );
     holder.close();
     expect(isEaselError(err, 'EASEL_ERR_OSC_LISTEN_FAILED')).toBe(true);
     expect((err as EaselError).message).toBe(`Cannot listen for OSC on UDP 127.0.0.1:${port}: EADDRINUSE`);

@@ -130,7 +130,8 @@ export async function createOscListener(options: OscListenerOptions): Promise<Os
           results[unknownCanvas ? 'unknown_canvas' : 'refused']++;
           const suppressed = limiter.take(`osc-failed:${isEaselError(err) ? err.code : 'unknown'}`);
           if (suppressed === undefined) return;
-          if (isEaselError(err)) log.warn({ from: who, address, code: err.code, hint: err.hint, suppressed }, `OSC command failed: ${err.message}`);
+          if (isEaselError(err))
+            log.warn({ from: who, address, code: err.code, hint: err.hint, suppressed }, `OSC command failed: ${err.message}`);
           else log.error({ err, from: who, address, suppressed }, 'OSC command failed');
         },
       )

@@ -5,7 +5,10 @@ const route = (address: string, ...args: unknown[]) => routeOscMessage(address, 
 
 describe('routeOscMessage', () => {
   it('reads a prompt from a single string argument, as TouchDesigner and QLab send it', () => {
-    expect(route('/easel/left-canva/prompt', 'a red boat')).toEqual({ ok: true, action: { kind: 'prompt', slug: 'left-canva', prompt: 'a red boat' } });
+    expect(route('/easel/left-canva/prompt', 'a red boat')).toEqual({
+      ok: true,
+      action: { kind: 'prompt', slug: 'left-canva', prompt: 'a red boat' },
+    });
   });
 
   it('joins the words Max/MSP sends as separate arguments, numbers included', () => {

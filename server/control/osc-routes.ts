@@ -58,7 +58,10 @@ export function routeOscMessage(address: string, args: readonly unknown[], optio
       const prompt = promptFrom(args);
       if (typeof prompt !== 'string') return { ok: false, reason: `Cannot use ${address}: ${prompt.error}` };
       if (prompt.length > maxPromptLength) {
-        return { ok: false, reason: `Cannot use ${address}: the prompt is ${prompt.length} characters long, the most is ${maxPromptLength}` };
+        return {
+          ok: false,
+          reason: `Cannot use ${address}: the prompt is ${prompt.length} characters long, the most is ${maxPromptLength}`,
+        };
       }
       return { ok: true, action: { kind: 'prompt', slug, prompt } };
     }
@@ -71,10 +74,16 @@ export function routeOscMessage(address: string, args: readonly unknown[], optio
     case 'playlist': {
       const name = args[0];
       if (typeof name !== 'string' || name.trim() === '') {
-        return { ok: false, reason: `Cannot use ${address}: expected the playlist name as a string argument but received ${describe(args)}` };
+        return {
+          ok: false,
+          reason: `Cannot use ${address}: expected the playlist name as a string argument but received ${describe(args)}`,
+        };
       }
       if (name.length > MAX_PLAYLIST_NAME) {
-        return { ok: false, reason: `Cannot use ${address}: the playlist name is ${name.length} characters long, the most is ${MAX_PLAYLIST_NAME}` };
+        return {
+          ok: false,
+          reason: `Cannot use ${address}: the playlist name is ${name.length} characters long, the most is ${MAX_PLAYLIST_NAME}`,
+        };
       }
       return { ok: true, action: { kind: 'playlist', slug, name: name.trim() } };
     }

@@ -25,18 +25,44 @@ async function setUp() {
   const dir = mkdtempSync(path.join(tmpdir(), 'easel-playlist-commands-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(path.join(dir, 'hush.yaml'), 'steps:\n  - pause:\n    duration: 1m\n');
-  const config = loadConfig({ env: { EASEL_CANVASES: '[{"slug": "wall"}]', EASEL_FOLDER: dir, EASEL_PLAYLISTS_DIR: dir }, argv: [], configDir: dir });
+  const config = loadConfig({
+    env: { EASEL_CANVASES: '[{"slug": "wall"}]', EASEL_FOLDER: dir, EASEL_PLAYLISTS_DIR: dir },
+    argv: [],
+    configDir: dir,
+  });
   const clock = new FakeClock(Date.now());
   const { logger, lines } = captureLogs();
-  const renderer = createRenderer({ limitInputPixels: 1e7, webp: { quality: 80, effort: 0 }, jpeg: { quality: 80 }, avif: { quality: 50, effort: 0 }, cacheBytes: 0 });
+  const renderer = createRenderer({
+    limitInputPixels: 1e7,
+    webp: { quality: 80, effort: 0 },
+    jpeg: { quality: 80 },
+    avif: { quality: 50, effort: 0 },
+    cacheBytes: 0,
+  });
   const events = createEventBus();
   const heard: EaselEvent[] = [];
   events.subscribe((e) => heard.push(e));
   const registry = createRegistry({ config, renderer, clock, logger });
   cleanups.push(() => registry.closeAll());
   registry.startDeclared();
-  const canvasCommands = createCommands({ registry, config, events, jobs: createJobTracker({ events, canvases: registry, clock }), inference: undefined, clock, logger });
-  const playlists = createPlaylistManager({ dir, commands: canvasCommands, onFrame: registry.onFrame, canvases: registry, clock, logger, store: { rescanIntervalMs: 24 * 3_600_000 } });
+  const canvasCommands = createCommands({
+    registry,
+    config,
+    events,
+    jobs: createJobTracker({ events, canvases: registry, clock }),
+    inference: undefined,
+    clock,
+    logger,
+  });
+  const playlists = createPlaylistManager({
+    dir,
+    commands: canvasCommands,
+    onFrame: registry.onFrame,
+    canvases: registry,
+    clock,
+    logger,
+    store: { rescanIntervalMs: 24 * 3_600_000 },
+  });
   cleanups.push(() => playlists.close());
   await playlists.ready;
   const commands = withPlaylists(canvasCommands, { playlists, registry, events, logger });
@@ -50,7 +76,9 @@ describe('withPlaylists', () => {
     expect(playlists.status('wall')).toMatchObject({ playlist: 'hush', state: 'running' });
     expect(commands.get('wall').state).toBe('paused');
     expect(heard).toContainEqual(expect.objectContaining({ type: 'command', slug: 'wall', command: 'playlist', detail: { name: 'hush' } }));
-    await expect(commands.setSource('wall', { type: 'playlist' } as never, HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_REQUEST_INVALID' });
+    await expect(commands.setSource('wall', { type: 'playlist' } as never, HTTP)).rejects.toMatchObject({
+      code: 'EASEL_ERR_REQUEST_INVALID',
+    });
     await expect(commands.startPlaylist('wal', 'hush', HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_NOT_FOUND' });
   });
 

@@ -20,7 +20,10 @@ export interface PlaylistCommandsOptions {
 export type Commands = CanvasCommands & CanvasRemoval;
 
 const invalidName = () =>
-  new EaselError('EASEL_ERR_REQUEST_INVALID', 'name: must name a playlist', { hint: 'Send {"type": "playlist", "name": "evening-show"}', details: { field: 'name' } });
+  new EaselError('EASEL_ERR_REQUEST_INVALID', 'name: must name a playlist', {
+    hint: 'Send {"type": "playlist", "name": "evening-show"}',
+    details: { field: 'name' },
+  });
 
 /**
  * @example

@@ -100,20 +100,27 @@ export function createRuntimeState(options: RuntimeStateOptions) {
 
   /** Removes still files no saved hold and no pending still names. */
   async function pruneStills(state: SavedState): Promise<void> {
-    const keep = new Set([...Object.values(state.canvases).flatMap((c) => (c.hold ? [c.hold.file] : [])), ...[...stills.values()].map((s) => s.file)]);
+    const keep = new Set([
+      ...Object.values(state.canvases).flatMap((c) => (c.hold ? [c.hold.file] : [])),
+      ...[...stills.values()].map((s) => s.file),
+    ]);
     const names = await readdir(stillsDir).catch(() => [] as string[]);
     await Promise.all(names.filter((n) => !keep.has(n)).map((n) => rm(path.join(stillsDir, n), { force: true })));
   }
 
   const writer = createDebouncedWriter({ write: save, clock, logger: log, file });
   const unsubscribe = options.events.subscribe((event) => {
-    if (event.type === 'command' || event.type === 'playlist' || (event.type === 'job' && event.job.state === 'cancelled')) writer.changed();
+    if (event.type === 'command' || event.type === 'playlist' || (event.type === 'job' && event.job.state === 'cancelled'))
+      writer.changed();
   });
 
   function keepStill(slug: string, imageId: string, image: Buffer, holdMs: number): void {
     stills.delete(slug);
     if (image.length > config.render.maxFileBytes) {
-      log.warn({ slug, bytes: image.length, maxFileBytes: config.render.maxFileBytes }, 'Still is over render.maxFileBytes: it will not be shown again after a restart');
+      log.warn(
+        { slug, bytes: image.length, maxFileBytes: config.render.maxFileBytes },
+        'Still is over render.maxFileBytes: it will not be shown again after a restart',
+      );
       return;
     }
     const still: KeptStill = { imageId, file: `${slug}-${imageId}`, holdMs, requestedAt: clock.now() };
@@ -135,7 +142,15 @@ export function createRuntimeState(options: RuntimeStateOptions) {
     else if (source.type === 'still') sources.set(slug, { type: 'still', path: path.resolve(source.path) });
     else if (source.type === 'inference') {
       const { prompt, negativePrompt, steps, seed, drift } = source;
-      sources.set(slug, { type: 'inference', prompt: prompt ?? d.prompt, negativePrompt: negativePrompt ?? d.negativePrompt, steps: steps ?? d.steps, ...(seed !== undefined && { seed }), drift: drift ?? d.drift, fallback: d.fallback });
+      sources.set(slug, {
+        type: 'inference',
+        prompt: prompt ?? d.prompt,
+        negativePrompt: negativePrompt ?? d.negativePrompt,
+        steps: steps ?? d.steps,
+        ...(seed !== undefined && { seed }),
+        drift: drift ?? d.drift,
+        fallback: d.fallback,
+      });
     }
   }
 

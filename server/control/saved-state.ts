@@ -49,7 +49,8 @@ function parseSource(v: unknown, at: string): RuntimeSource {
   if (v.type === 'folder') return { type: 'folder', path: str('path'), order: v.order === 'shuffle' ? 'shuffle' : 'name' };
   if (v.type === 'still') return { type: 'still', path: str('path') };
   if (v.type === 'inference') {
-    const num = (k: string, ok: (n: number) => boolean) => (typeof v[k] === 'number' && ok(v[k] as number) ? (v[k] as number) : fail(`${at}.${k}`, 'is out of range'));
+    const num = (k: string, ok: (n: number) => boolean) =>
+      typeof v[k] === 'number' && ok(v[k] as number) ? (v[k] as number) : fail(`${at}.${k}`, 'is out of range');
     return {
       type: 'inference',
       prompt: str('prompt'),

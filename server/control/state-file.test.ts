@@ -29,7 +29,11 @@ describe('readJsonFile', () => {
     const { logger, lines } = captureLogs();
     expect(await readJsonFile(file, parseSavedState, logger)).toBeUndefined();
     expect(lines).toHaveLength(0);
-    for (const text of ['{"version": 1, "canv', '{"version": 2, "canvases": {}, "playlists": []}', '{"version": 1, "canvases": {"a": {"hold": {"imageId": "x", "file": "../../etc/passwd", "until": null}}}, "playlists": []}']) {
+    for (const text of [
+      '{"version": 1, "canv',
+      '{"version": 2, "canvases": {}, "playlists": []}',
+      '{"version": 1, "canvases": {"a": {"hold": {"imageId": "x", "file": "../../etc/passwd", "until": null}}}, "playlists": []}',
+    ]) {
       writeFileSync(file, text);
       expect(await readJsonFile(file, parseSavedState, logger)).toBeUndefined();
       expect(existsSync(file)).toBe(false);
@@ -71,7 +75,13 @@ describe('createDebouncedWriter', () => {
   it('logs a failing write once per kind of failure, not once per change', async () => {
     const clock = new FakeClock();
     const { logger, lines } = captureLogs();
-    const writer = createDebouncedWriter({ write: async () => Promise.reject(Object.assign(new Error('no space'), { code: 'ENOSPC' })), clock, intervalMs: 1000, logger, file: 'f' });
+    const writer = createDebouncedWriter({
+      write: async () => Promise.reject(Object.assign(new Error('no space'), { code: 'ENOSPC' })),
+      clock,
+      intervalMs: 1000,
+      logger,
+      file: 'f',
+    });
     for (let i = 0; i < 10; i++) {
       writer.changed();
       clock.advance(1000);

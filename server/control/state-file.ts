@@ -38,7 +38,9 @@ export async function writeFileAtomic(file: string, data: string | Buffer): Prom
 export async function removeLeftovers(file: string): Promise<void> {
   const base = path.basename(file);
   const names = await readdir(path.dirname(file)).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => n.startsWith(`${base}.`) && TEMP.test(n)).map((n) => rm(path.join(path.dirname(file), n), { force: true })));
+  await Promise.all(
+    names.filter((n) => n.startsWith(`${base}.`) && TEMP.test(n)).map((n) => rm(path.join(path.dirname(file), n), { force: true })),
+  );
 }
 
 /**
@@ -85,7 +87,13 @@ export interface DebouncedWriter {
  * spell is written at once, the ones that follow together at the end of the interval. Writes
  * never overlap, and a failed one is logged once per kind of failure, not once per change.
  */
-export function createDebouncedWriter(options: { write: () => Promise<void>; clock: Clock; intervalMs?: number; logger: Logger; file: string }): DebouncedWriter {
+export function createDebouncedWriter(options: {
+  write: () => Promise<void>;
+  clock: Clock;
+  intervalMs?: number;
+  logger: Logger;
+  file: string;
+}): DebouncedWriter {
   const { clock, write, logger: log } = options;
   const intervalMs = options.intervalMs ?? 1000;
   let dirty = false;
@@ -103,7 +111,11 @@ export function createDebouncedWriter(options: { write: () => Promise<void>; clo
       failing = undefined;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      if (failing !== code) log.warn({ file: options.file, err }, `Cannot write the state file "${options.file}"; runtime changes will not survive a restart until it can`);
+      if (failing !== code)
+        log.warn(
+          { file: options.file, err },
+          `Cannot write the state file "${options.file}"; runtime changes will not survive a restart until it can`,
+        );
       failing = code;
     }
   };

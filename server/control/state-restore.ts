@@ -24,7 +24,11 @@ const FIRST_FRAME_POLL_MS = 100;
 export async function loadSavedState(file: string, log: Logger): Promise<SavedState | undefined> {
   await removeLeftovers(file);
   const saved = await readJsonFile(file, parseSavedState, log);
-  if (saved) log.info({ file, savedAt: saved.savedAt, canvases: Object.keys(saved.canvases), playlists: saved.playlists.map((p) => p.name) }, `Restoring runtime state from "${file}"`);
+  if (saved)
+    log.info(
+      { file, savedAt: saved.savedAt, canvases: Object.keys(saved.canvases), playlists: saved.playlists.map((p) => p.name) },
+      `Restoring runtime state from "${file}"`,
+    );
   return saved;
 }
 
@@ -85,7 +89,10 @@ export async function restoreCanvases(deps: RestoreDeps, sources: Map<string, Ru
       // A canvas paused before its first frame would stay dark: it shows one frame, then waits.
       if (entry.paused && !held) showFirstFrame(canvas, deps.clock);
       runtime.adopt(slug, entry, { source: sources.has(slug), paused: entry.paused === true, hold: held });
-      deps.logger.info({ slug, source: sources.get(slug)?.type, paused: entry.paused === true, held }, `Canvas "${slug}" restored as it was before the restart`);
+      deps.logger.info(
+        { slug, source: sources.get(slug)?.type, paused: entry.paused === true, held },
+        `Canvas "${slug}" restored as it was before the restart`,
+      );
     }),
   );
 }
@@ -101,7 +108,8 @@ async function restoreStill(canvas: Canvas, entry: SavedCanvas, deps: RestoreDep
   const file = path.join(deps.runtime.stillsDir, hold.file);
   try {
     const data = await readFile(file);
-    if (data.length > deps.config.render.maxFileBytes) throw new Error(`it is over render.maxFileBytes (${deps.config.render.maxFileBytes} bytes)`);
+    if (data.length > deps.config.render.maxFileBytes)
+      throw new Error(`it is over render.maxFileBytes (${deps.config.render.maxFileBytes} bytes)`);
     await canvas.showStill({ id: hold.imageId, data, source: 'upload', createdAt: deps.clock.now() }, Math.max(0, remaining));
     return true;
   } catch (err) {
@@ -126,7 +134,11 @@ export async function restorePlaylists(deps: RestoreDeps, playlists: Pick<Playli
   for (const p of saved.playlists) {
     const slugs = p.slugs.filter((s) => known.has(s) && registry.get(s));
     const dropped = p.slugs.filter((s) => !slugs.includes(s));
-    if (dropped.length > 0) log.info({ playlist: p.name, slugs: dropped }, `Playlist "${p.name}" not restored on ${dropped.map((s) => `"${s}"`).join(', ')}: the config declares no such canvas`);
+    if (dropped.length > 0)
+      log.info(
+        { playlist: p.name, slugs: dropped },
+        `Playlist "${p.name}" not restored on ${dropped.map((s) => `"${s}"`).join(', ')}: the config declares no such canvas`,
+      );
     if (slugs.length === 0) continue;
     try {
       await playlists.resume(p.name, slugs, { stepIndex: p.stepIndex, loopCount: p.loopCount }, RESTART);

@@ -95,7 +95,9 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
   };
   const endpoints: Endpoint[] = [...new Set(options.endpoints)].map((address) =>
     createEndpoint({
-      address, protos, clock,
+      address,
+      protos,
+      clock,
       logger: options.logger,
       random: options.random ?? Math.random,
       backoff: options.backoff,
@@ -146,11 +148,16 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
       const { connection, end } = endpoint.begin();
       let yielded = 0;
       try {
-        const images = streamImages(connection.generator, { ...request, requestId }, {
-          signal, endpoint: endpoint.address,
-          // Wall-clock, not the clock: gRPC compares deadlines with the real time.
-          deadline: Date.now() + (callOptions.deadlineMs ?? generateDeadlineMs),
-        });
+        const images = streamImages(
+          connection.generator,
+          { ...request, requestId },
+          {
+            signal,
+            endpoint: endpoint.address,
+            // Wall-clock, not the clock: gRPC compares deadlines with the real time.
+            deadline: Date.now() + (callOptions.deadlineMs ?? generateDeadlineMs),
+          },
+        );
         for await (const image of images) {
           yielded += 1;
           yield image;

@@ -12,13 +12,7 @@ import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
 import { createBackoff, type BackoffOptions } from './backoff.js';
 import { grpcStatusName, plainDetails } from './grpc-errors.js';
-import {
-  IMAGE_GENERATOR_SERVICE,
-  SERVING_STATUS,
-  type HealthClient,
-  type ImageGeneratorClient,
-  type InferenceProtos,
-} from './proto.js';
+import { IMAGE_GENERATOR_SERVICE, SERVING_STATUS, type HealthClient, type ImageGeneratorClient, type InferenceProtos } from './proto.js';
 
 export type EndpointState = 'connecting' | 'up' | 'down';
 
@@ -82,7 +76,13 @@ export function createEndpoint(options: EndpointOptions): Endpoint {
   const log = options.logger.child({ endpoint: address });
   const backoff = createBackoff(options.backoff, options.random);
   const status: EndpointStatus = {
-    address, state: 'connecting', reason: 'connecting', since: clock.now(), inFlight: 0, calls: 0, retries: 0,
+    address,
+    state: 'connecting',
+    reason: 'connecting',
+    since: clock.now(),
+    inFlight: 0,
+    calls: 0,
+    retries: 0,
   };
   let connection: LiveConnection | undefined;
   let watchToken = 0;

@@ -46,7 +46,9 @@ describe('toInferenceError', () => {
 
 describe('plainDetails', () => {
   it("takes grpc-js's boilerplate off a connection failure", () => {
-    expect(plainDetails('No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: ')).toBe('connect ECONNREFUSED 127.0.0.1:1');
+    expect(plainDetails('No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: ')).toBe(
+      'connect ECONNREFUSED 127.0.0.1:1',
+    );
     expect(plainDetails('Injected fault: image 0 failed')).toBe('Injected fault: image 0 failed');
   });
 });

@@ -37,7 +37,8 @@ export interface Rule {
  * problems.ts frames both; `isPredicate` tells them apart by the issue, not by the text.
  */
 export function fieldError(expected: string, maxChars?: number): z.core.$ZodErrorMap {
-  return (issue) => (maxChars !== undefined && isPredicate(issue) ? `is ${String(issue.input).length} characters long, the most is ${maxChars}` : expected);
+  return (issue) =>
+    maxChars !== undefined && isPredicate(issue) ? `is ${String(issue.input).length} characters long, the most is ${maxChars}` : expected;
 }
 
 /** True for an issue whose message is a whole predicate rather than an `expected` phrase. */
@@ -61,8 +62,14 @@ const oneOf = <T extends readonly [string, ...string[]]>(values: T, expected: st
 /** The rules by field name: a field means the same wherever it appears. */
 export const RULES = {
   prompt: { expected: 'text', hint: `Write the text to generate from, 1 to ${MAX_PROMPT.toLocaleString('en')} characters` },
-  negativePrompt: { expected: 'text', hint: `Describe what the images should not show, at most ${MAX_PROMPT.toLocaleString('en')} characters, or leave it out` },
-  seed: { expected: `a whole number from 0 to ${MAX_SEED}`, hint: 'Leave it out for random seeds; the same seed makes the same image again' },
+  negativePrompt: {
+    expected: 'text',
+    hint: `Describe what the images should not show, at most ${MAX_PROMPT.toLocaleString('en')} characters, or leave it out`,
+  },
+  seed: {
+    expected: `a whole number from 0 to ${MAX_SEED}`,
+    hint: 'Leave it out for random seeds; the same seed makes the same image again',
+  },
   steps: {
     expected: `a whole number from 0 (the service default) to ${MAX_STEPS}`,
     hint: 'Leave it out or use 0 for the service default; SDXL-Turbo takes 1-4',
@@ -104,5 +111,7 @@ export const fields = {
   width: whole(16, 8192, RULES.width.expected),
   height: whole(16, 8192, RULES.height.expected),
   fit: oneOf(FITS, RULES.fit.expected),
-  formats: z.array(oneOf(FORMATS, RULES.formats.expected), { error: fieldError(RULES.formats.expected) }).min(1, { error: fieldError(RULES.formats.expected) }),
+  formats: z
+    .array(oneOf(FORMATS, RULES.formats.expected), { error: fieldError(RULES.formats.expected) })
+    .min(1, { error: fieldError(RULES.formats.expected) }),
 } satisfies Partial<Record<FieldName, z.ZodType>>;

@@ -31,7 +31,13 @@ export function problemsOf(error: z.ZodError, data: unknown): InputProblem[] {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => {
         const path = [...issue.path, key];
-        return { path, field: fieldPath(path), value: valueAt(data, path), message: 'unknown setting', hint: 'Remove it, or check its spelling' };
+        return {
+          path,
+          field: fieldPath(path),
+          value: valueAt(data, path),
+          message: 'unknown setting',
+          hint: 'Remove it, or check its spelling',
+        };
       });
     }
     // A wrong item of a list is shown with its list: `formats: value ["webp","gif"] is not allowed`.
@@ -57,5 +63,8 @@ export function parseRequest<T extends z.ZodType>(schema: T, data: unknown): z.i
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const first = problemsOf(result.error, data)[0]!;
-  throw new EaselError('EASEL_ERR_REQUEST_INVALID', `${first.field}: ${first.message}`, { hint: first.hint, details: { field: first.field } });
+  throw new EaselError('EASEL_ERR_REQUEST_INVALID', `${first.field}: ${first.message}`, {
+    hint: first.hint,
+    details: { field: first.field },
+  });
 }

@@ -74,7 +74,10 @@ describe('one rule per field, whichever way it arrives', () => {
     expect(canvasDeclaration.safeParse({ slug: 'a', source: { prompt: long } }).success).toBe(true);
 
     expect(() => parseRequest(promptCommand, { prompt: `${long}x` })).toThrow('prompt: is 2001 characters long, the most is 2000');
-    expect(routeOscMessage('/easel/a/prompt', [`${long}x`])).toMatchObject({ ok: false, reason: expect.stringContaining('the most is 2000') });
+    expect(routeOscMessage('/easel/a/prompt', [`${long}x`])).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('the most is 2000'),
+    });
     expect(surfaces.playlist('negativePrompt', `${long}x`)).toBe('"negativePrompt" is 2001 characters long, the most is 2000');
   });
 });

@@ -24,6 +24,14 @@ describe('parseDuration', () => {
 
 describe('formatDuration', () => {
   it('writes the shortest form back', () => {
-    expect([45_000, 120_000, 90_000, 5_400_000, 1500, 250, 3_600_000].map(formatDuration)).toEqual(['45s', '2m', '1m30s', '1h30m', '1.5s', '250ms', '1h']);
+    expect([45_000, 120_000, 90_000, 5_400_000, 1500, 250, 3_600_000].map(formatDuration)).toEqual([
+      '45s',
+      '2m',
+      '1m30s',
+      '1h30m',
+      '1.5s',
+      '250ms',
+      '1h',
+    ]);
   });
 });

@@ -61,12 +61,15 @@ export function createFrameHold(options: FrameHoldOptions) {
     /** The canvas's command went through: count its frames from now. */
     watch(slug: string): void {
       if (over || !counts.has(slug) || unsubscribes.has(slug)) return;
-      unsubscribes.set(slug, options.onFrame(slug, () => {
-        if (over) return;
-        counts.set(slug, (counts.get(slug) ?? 0) + 1);
-        armStall();
-        check();
-      }));
+      unsubscribes.set(
+        slug,
+        options.onFrame(slug, () => {
+          if (over) return;
+          counts.set(slug, (counts.get(slug) ?? 0) + 1);
+          armStall();
+          check();
+        }),
+      );
     },
 
     /** Nothing to count on this canvas any more. */

@@ -39,7 +39,12 @@ describe('nextOccurrence in local time', () => {
 
   it('keeps the wall-clock time across daylight-saving changes in whatever zone the machine is in', () => {
     // The European and US change weekends of 2024; in UTC this is trivially true.
-    for (const [y, mo, d] of [[2024, 3, 9], [2024, 3, 30], [2024, 10, 26], [2024, 11, 2]] as const) {
+    for (const [y, mo, d] of [
+      [2024, 3, 9],
+      [2024, 3, 30],
+      [2024, 10, 26],
+      [2024, 11, 2],
+    ] as const) {
       for (const time of ['18:30', '01:30', '12:00']) {
         let at: Date = local(y, mo, d, 12, 0);
         for (let i = 0; i < 3; i++) {

@@ -16,7 +16,12 @@ import { WEEKDAYS, type Weekday } from './playlist-types.js';
  * nextOccurrence(new Date(2024, 5, 3, 19, 0), ['18:30']) // 2024-06-04 18:30 local: passed today
  * nextOccurrence(Date.UTC(2024, 2, 30, 12), ['18:30'], undefined, 'Europe/Paris') // 2024-03-30T17:30:00Z
  */
-export function nextOccurrence(now: Date | number, times: readonly string[], days?: readonly Weekday[], timeZone?: string): Date | undefined {
+export function nextOccurrence(
+  now: Date | number,
+  times: readonly string[],
+  days?: readonly Weekday[],
+  timeZone?: string,
+): Date | undefined {
   const at = typeof now === 'number' ? now : now.getTime();
   const clock = times.map(parseTime);
   const allowed = days === undefined ? undefined : new Set(days.map((d) => WEEKDAYS.indexOf(d)));
@@ -29,7 +34,10 @@ export function nextOccurrence(now: Date | number, times: readonly string[], day
     const weekday = new Date(Date.UTC(year, month, day + offset)).getUTCDay();
     if (allowed && !allowed.has(weekday)) continue;
     for (const [hour, minute] of clock) {
-      const candidate = timeZone === undefined ? new Date(year, month, day + offset, hour, minute).getTime() : zonedToEpoch(year, month, day + offset, hour, minute, timeZone);
+      const candidate =
+        timeZone === undefined
+          ? new Date(year, month, day + offset, hour, minute).getTime()
+          : zonedToEpoch(year, month, day + offset, hour, minute, timeZone);
       if (candidate > at && (best === undefined || candidate < best)) best = candidate;
     }
   }
@@ -38,7 +46,8 @@ export function nextOccurrence(now: Date | number, times: readonly string[], day
 
 function parseTime(time: string): [number, number] {
   const match = /^(\d{1,2}):(\d{2})$/.exec(time);
-  if (!match || Number(match[1]) > 23 || Number(match[2]) > 59) throw new RangeError(`Expected a time "HH:MM" for nextOccurrence but received "${time}"`);
+  if (!match || Number(match[1]) > 23 || Number(match[2]) > 59)
+    throw new RangeError(`Expected a time "HH:MM" for nextOccurrence but received "${time}"`);
   return [Number(match[1]), Number(match[2])];
 }
 
@@ -59,7 +68,15 @@ const formats = new Map<string, Intl.DateTimeFormat>();
 function wallClock(at: number, timeZone: string): number {
   let format = formats.get(timeZone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' });
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
     formats.set(timeZone, format);
   }
   const parts: Record<string, number> = {};

@@ -29,10 +29,14 @@ export class PlaylistError extends EaselError {
   constructor(file: string, problems: PlaylistProblem[]) {
     const first = problems[0]!;
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-    super('EASEL_ERR_PLAYLIST_INVALID', `Invalid playlist "${file}" at line ${first.line}, column ${first.column}: ${first.message}${more}`, {
-      hint: first.hint,
-      details: { file, line: first.line, column: first.column, problems },
-    });
+    super(
+      'EASEL_ERR_PLAYLIST_INVALID',
+      `Invalid playlist "${file}" at line ${first.line}, column ${first.column}: ${first.message}${more}`,
+      {
+        hint: first.hint,
+        details: { file, line: first.line, column: first.column, problems },
+      },
+    );
     this.file = file;
     this.line = first.line;
     this.column = first.column;
@@ -58,7 +62,8 @@ const STEP_KEYS: Record<(typeof KINDS)[number], string[]> = {
   pause: ['pause', 'duration'],
 };
 const FORMAT_HINT = 'docs/playlists.md describes the playlist format';
-export const NAME_HINT = 'Name playlists like canvases: 1-63 lowercase letters, digits and dashes, not starting with a dash (the file is <name>.yaml)';
+export const NAME_HINT =
+  'Name playlists like canvases: 1-63 lowercase letters, digits and dashes, not starting with a dash (the file is <name>.yaml)';
 
 /**
  * @example
@@ -94,7 +99,11 @@ function readPlaylist(doc: Document.Parsed, check: Checker, options: ParsePlayli
   if (nameEntry) {
     const given = check.text(nameEntry.value, '"name"');
     if (given !== undefined && given !== expected) {
-      check.problem(nameEntry.value, `"name" is "${given}" but the playlist is saved as "${expected}"`, `Remove the name key, or set it to "${expected}" (a playlist is named by its file)`);
+      check.problem(
+        nameEntry.value,
+        `"name" is "${given}" but the playlist is saved as "${expected}"`,
+        `Remove the name key, or set it to "${expected}" (a playlist is named by its file)`,
+      );
     }
   }
   if (!parseSlug(expected).ok) {
@@ -108,11 +117,24 @@ function readPlaylist(doc: Document.Parsed, check: Checker, options: ParsePlayli
   const at = readTimes(check, top.get('at'));
   const days = readDays(check, top.get('days'));
   if (at.length > 0 && canvases.length === 0 && canvasesOk) {
-    check.problem(top.get('at')!.key, '"at" starts the playlist by itself, but no "canvases" say where', 'Add canvases: [left-canva, right-canva] (the canvases the show drives)');
+    check.problem(
+      top.get('at')!.key,
+      '"at" starts the playlist by itself, but no "canvases" say where',
+      'Add canvases: [left-canva, right-canva] (the canvases the show drives)',
+    );
   }
-  if (days && !top.has('at')) check.problem(top.get('days')!.key, '"days" is set without "at"', 'Add at: "18:30" (the start time), or remove days');
+  if (days && !top.has('at'))
+    check.problem(top.get('days')!.key, '"days" is set without "at"', 'Add at: "18:30" (the start time), or remove days');
   const steps = readSteps(check, top.get('steps'), root, path.dirname(options.file));
-  return { name: expected, ...(description !== undefined && { description }), canvases, loop: loop ?? false, at, ...(days && { days }), steps };
+  return {
+    name: expected,
+    ...(description !== undefined && { description }),
+    canvases,
+    loop: loop ?? false,
+    at,
+    ...(days && { days }),
+    steps,
+  };
 }
 
 function readCanvases(check: Checker, entry: Entry | undefined): string[] {
@@ -154,7 +176,11 @@ function readDays(check: Checker, entry: Entry | undefined): Weekday[] | undefin
   for (const item of check.list(entry.value, '"days"', 'days: [fri, sat, sun]', true)) {
     const raw = isScalar(item) && typeof item.value === 'string' ? item.value.trim().toLowerCase() : undefined;
     if (!raw || !(WEEKDAYS as readonly string[]).includes(raw)) {
-      check.problem(item, `"days" holds ${check.show(item)}, which is not a day`, 'Use mon, tue, wed, thu, fri, sat or sun: days: [fri, sat]');
+      check.problem(
+        item,
+        `"days" holds ${check.show(item)}, which is not a day`,
+        'Use mon, tue, wed, thu, fri, sat or sun: days: [fri, sat]',
+      );
     } else out.add(raw as Weekday);
   }
   return WEEKDAYS.filter((d) => out.has(d));
@@ -194,12 +220,20 @@ function readStep(check: Checker, node: Node, n: number, baseDir: string): Playl
   }
   const frameless = kind === 'still' || kind === 'pause';
   if (frameless && all.has('frames')) {
-    check.problem(all.get('frames')!.key, `A ${kind} step is held for a duration, not frames`, 'Write duration: 30s instead (frames count new images, and this step makes none)');
+    check.problem(
+      all.get('frames')!.key,
+      `A ${kind} step is held for a duration, not frames`,
+      'Write duration: 30s instead (frames count new images, and this step makes none)',
+    );
   }
   const keys = check.entries(node, STEP_KEYS[kind], `A ${kind} step`, true, frameless ? ['frames'] : []);
   const value = keys.get(kind)!.value;
   if (kind === 'pause' && !(isScalar(value) && (value.value === null || value.value === true))) {
-    check.problem(value, `"pause" takes no value, but has ${check.show(value)}`, 'Write "- pause:" and put the time on the next line: duration: 30s');
+    check.problem(
+      value,
+      `"pause" takes no value, but has ${check.show(value)}`,
+      'Write "- pause:" and put the time on the next line: duration: 30s',
+    );
     return undefined;
   }
   const line = check.lineOf(node);
@@ -231,7 +265,11 @@ function readStep(check: Checker, node: Node, n: number, baseDir: string): Playl
     case 'still': {
       const file = check.text(value, '"still"');
       if (file !== undefined && !IMAGE_EXTENSIONS.has(path.extname(file).toLowerCase())) {
-        check.problem(value, `"still" must name an image file, not "${file}"`, 'Point it at a .jpg, .png, .webp, .avif, .tif or .gif file (relative to this playlist file)');
+        check.problem(
+          value,
+          `"still" must name an image file, not "${file}"`,
+          'Point it at a .jpg, .png, .webp, .avif, .tif or .gif file (relative to this playlist file)',
+        );
         return undefined;
       }
       if (file === undefined || hold?.kind !== 'time') return undefined;
@@ -248,7 +286,11 @@ function readHold(check: Checker, keys: Map<string, Entry>, node: Node, n: numbe
   const duration = keys.get('duration');
   const frames = keys.get('frames');
   if (duration && frames) {
-    check.problem(frames.key, `Step ${n} has both "duration" and "frames"`, 'Keep one: duration: 45s holds for a time, frames: 120 for a number of new images');
+    check.problem(
+      frames.key,
+      `Step ${n} has both "duration" and "frames"`,
+      'Keep one: duration: 45s holds for a time, frames: 120 for a number of new images',
+    );
     return undefined;
   }
   if (frames) {
@@ -256,14 +298,20 @@ function readHold(check: Checker, keys: Map<string, Entry>, node: Node, n: numbe
     return count === undefined ? undefined : { kind: 'frames', count };
   }
   if (!duration) {
-    check.problem(node, `Step ${n} has no "duration"${frameless ? '' : ' or "frames"'}`, frameless ? 'Add duration: 30s' : 'Add duration: 45s (or 2m, or 30 for seconds), or frames: 120');
+    check.problem(
+      node,
+      `Step ${n} has no "duration"${frameless ? '' : ' or "frames"'}`,
+      frameless ? 'Add duration: 30s' : 'Add duration: 45s (or 2m, or 30 for seconds), or frames: 120',
+    );
     return undefined;
   }
   const raw = isScalar(duration.value) ? duration.value.value : undefined;
   const ms = parseDuration(raw);
   const hint = 'Write 45s, 2m, 1h30m, or a number of seconds; between 1s and 24h';
-  if (ms === undefined) check.problem(duration.value, `"duration" must be a time like "45s", "2m" or 30, not ${check.show(duration.value)}`, hint);
-  else if (ms < MIN_STEP_MS || ms > MAX_STEP_MS) check.problem(duration.value, `"duration" ${check.show(duration.value)} is out of range`, hint);
+  if (ms === undefined)
+    check.problem(duration.value, `"duration" must be a time like "45s", "2m" or 30, not ${check.show(duration.value)}`, hint);
+  else if (ms < MIN_STEP_MS || ms > MAX_STEP_MS)
+    check.problem(duration.value, `"duration" ${check.show(duration.value)} is out of range`, hint);
   else return { kind: 'time', ms };
   return undefined;
 }

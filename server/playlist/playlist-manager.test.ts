@@ -30,7 +30,14 @@ async function setup(files: Record<string, string>, start = new Date(2024, 5, 3,
   const clock = new FakeClock(start.getTime());
   const fake = createFakeCanvasCommands(clock);
   const { logger, lines } = captureLogs();
-  const manager = createPlaylistManager({ dir, commands: fake.commands, onFrame: fake.onFrame, clock, logger, store: { removeGraceMs: 0, rescanIntervalMs: 24 * HOUR } });
+  const manager = createPlaylistManager({
+    dir,
+    commands: fake.commands,
+    onFrame: fake.onFrame,
+    clock,
+    logger,
+    store: { removeGraceMs: 0, rescanIntervalMs: 24 * HOUR },
+  });
   managers.push(manager);
   const events: PlaylistManagerEvent[] = [];
   manager.onEvent((e) => events.push(e));
@@ -72,14 +79,22 @@ describe('createPlaylistManager', () => {
     await settle();
     await manager.start('left-canva', 'stills', HTTP);
     await settle();
-    expect(fake.log().map((l) => l.replace(/\/\S*\//, '/'))).toEqual(['0s left-canva pause', '0s left-canva resume', '0s left-canva still /a.png']);
+    expect(fake.log().map((l) => l.replace(/\/\S*\//, '/'))).toEqual([
+      '0s left-canva pause',
+      '0s left-canva resume',
+      '0s left-canva still /a.png',
+    ]);
     expect(manager.status('left-canva')).toMatchObject({ playlist: 'stills' });
-    expect(events.filter((e) => e.type === 'started' || e.type === 'stopped').map((e) => `${e.type} ${'playlist' in e ? e.playlist : ''}`)).toEqual(['started quiet', 'stopped quiet', 'started stills']);
+    expect(
+      events.filter((e) => e.type === 'started' || e.type === 'stopped').map((e) => `${e.type} ${'playlist' in e ? e.playlist : ''}`),
+    ).toEqual(['started quiet', 'stopped quiet', 'started stills']);
   });
 
   it('starts a scheduled playlist at its time on all its canvases', async () => {
     const { manager, clock, fake, events } = await setup({ 'evening.yaml': EVENING });
-    expect(manager.schedule()).toEqual([{ name: 'evening', canvases: ['left-canva', 'right-canva'], at: ['18:30'], next: new Date(2024, 5, 3, 18, 30).toISOString() }]);
+    expect(manager.schedule()).toEqual([
+      { name: 'evening', canvases: ['left-canva', 'right-canva'], at: ['18:30'], next: new Date(2024, 5, 3, 18, 30).toISOString() },
+    ]);
     clock.advance(29 * MINUTE);
     expect(manager.status('left-canva')).toBeNull();
     clock.advance(MINUTE);
@@ -114,7 +129,11 @@ describe('createPlaylistManager', () => {
     unlinkSync(path.join(dir, 'stills.yaml'));
     await manager.store.rescan();
     expect(manager.status('left-canva')).toBeNull();
-    expect(fake.log().map((l) => l.replace(/\/\S*\//, '/'))).toEqual(['0s left-canva still /a.png', '10s left-canva still /c.png', '15s left-canva still /a.png']);
+    expect(fake.log().map((l) => l.replace(/\/\S*\//, '/'))).toEqual([
+      '0s left-canva still /a.png',
+      '10s left-canva still /c.png',
+      '15s left-canva still /a.png',
+    ]);
   });
 
   it('stops every playlist on close, resuming paused canvases, and closes once', async () => {

@@ -9,7 +9,13 @@ import type { CanvasCommands, CommandOrigin } from '../control/command-types.js'
 import { EaselError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
-import { createPlaylistRunner, type OnFrame, type PlaylistRunner, type PlaylistRunnerEvent, type PlaylistRunnerStatus } from './playlist-runner.js';
+import {
+  createPlaylistRunner,
+  type OnFrame,
+  type PlaylistRunner,
+  type PlaylistRunnerEvent,
+  type PlaylistRunnerStatus,
+} from './playlist-runner.js';
 import { createPlaylistScheduler } from './playlist-scheduler.js';
 import { createPlaylistStore, type PlaylistChange, type PlaylistStoreOptions } from './playlist-store.js';
 import type { Playlist } from './playlist-types.js';
@@ -92,9 +98,23 @@ export function createPlaylistManager(options: PlaylistManagerOptions) {
     if (event.type === 'removed' && stopSlug(event.slug)) log.info({ slug: event.slug }, `Playlist stopped on "${event.slug}"`);
   });
 
-  function launch(playlist: Playlist, slugs: string[], origin: CommandOrigin, from?: { stepIndex: number; loopCount: number }): PlaylistRunnerStatus {
+  function launch(
+    playlist: Playlist,
+    slugs: string[],
+    origin: CommandOrigin,
+    from?: { stepIndex: number; loopCount: number },
+  ): PlaylistRunnerStatus {
     for (const slug of slugs) stopSlug(slug);
-    const runner = createPlaylistRunner({ playlist, slugs, commands: options.commands, onFrame: options.onFrame, clock, logger: options.logger, ...options.runner, ...(from && { from }) });
+    const runner = createPlaylistRunner({
+      playlist,
+      slugs,
+      commands: options.commands,
+      onFrame: options.onFrame,
+      clock,
+      logger: options.logger,
+      ...options.runner,
+      ...(from && { from }),
+    });
     runners.add(runner);
     for (const slug of slugs) bySlug.set(slug, runner);
     runner.onEvent((event) => {
@@ -104,7 +124,10 @@ export function createPlaylistManager(options: PlaylistManagerOptions) {
         for (const [slug, r] of bySlug) if (r === runner) bySlug.delete(slug);
       }
     });
-    log.info({ playlist: playlist.name, slugs, via: origin.via, who: origin.who }, `Playlist "${playlist.name}" started on ${slugs.map((s) => `"${s}"`).join(', ')}`);
+    log.info(
+      { playlist: playlist.name, slugs, via: origin.via, who: origin.who },
+      `Playlist "${playlist.name}" started on ${slugs.map((s) => `"${s}"`).join(', ')}`,
+    );
     emit({ type: 'started', playlist: playlist.name, slugs, origin });
     runner.start();
     return runner.status();
@@ -131,15 +154,23 @@ export function createPlaylistManager(options: PlaylistManagerOptions) {
     async start(slug: string, name: string, origin: CommandOrigin): Promise<PlaylistRunnerStatus> {
       await ready;
       const check = parseSlug(slug);
-      if (!check.ok) throw new EaselError('EASEL_ERR_SLUG_INVALID', check.reason, { hint: 'Use 1-63 lowercase letters, digits and dashes: left-canva', details: { slug } });
-      if (closing) throw new EaselError('EASEL_ERR_SERVER_CLOSING', 'The server is shutting down and starts no playlist', { hint: 'Start it again once the server is back' });
+      if (!check.ok)
+        throw new EaselError('EASEL_ERR_SLUG_INVALID', check.reason, {
+          hint: 'Use 1-63 lowercase letters, digits and dashes: left-canva',
+          details: { slug },
+        });
+      if (closing)
+        throw new EaselError('EASEL_ERR_SERVER_CLOSING', 'The server is shutting down and starts no playlist', {
+          hint: 'Start it again once the server is back',
+        });
       const playlist = store.get(name);
       if (!playlist) {
         const broken = store.entry(name)?.error;
         if (broken) throw broken;
         const known = store.list().map((l) => l.name);
         throw new EaselError('EASEL_ERR_NOT_FOUND', `Playlist "${name}" does not exist`, {
-          hint: known.length > 0 ? `Known playlists: ${known.join(', ')}` : `Add ${name}.yaml to "${store.dir}" or PUT /api/playlists/${name}`,
+          hint:
+            known.length > 0 ? `Known playlists: ${known.join(', ')}` : `Add ${name}.yaml to "${store.dir}" or PUT /api/playlists/${name}`,
           details: { name },
         });
       }
@@ -150,11 +181,23 @@ export function createPlaylistManager(options: PlaylistManagerOptions) {
      * Picks a show up again at a step (after a restart): that step begins anew on `slugs`.
      * Throws EASEL_ERR_NOT_FOUND when the playlist no longer parses or exists.
      */
-    async resume(name: string, slugs: string[], from: { stepIndex: number; loopCount: number }, origin: CommandOrigin): Promise<PlaylistRunnerStatus> {
+    async resume(
+      name: string,
+      slugs: string[],
+      from: { stepIndex: number; loopCount: number },
+      origin: CommandOrigin,
+    ): Promise<PlaylistRunnerStatus> {
       await ready;
-      if (closing) throw new EaselError('EASEL_ERR_SERVER_CLOSING', 'The server is shutting down and starts no playlist', { hint: 'Start it again once the server is back' });
+      if (closing)
+        throw new EaselError('EASEL_ERR_SERVER_CLOSING', 'The server is shutting down and starts no playlist', {
+          hint: 'Start it again once the server is back',
+        });
       const playlist = store.get(name);
-      if (!playlist) throw new EaselError('EASEL_ERR_NOT_FOUND', `Playlist "${name}" does not exist`, { hint: `Add ${name}.yaml to "${store.dir}"`, details: { name } });
+      if (!playlist)
+        throw new EaselError('EASEL_ERR_NOT_FOUND', `Playlist "${name}" does not exist`, {
+          hint: `Add ${name}.yaml to "${store.dir}"`,
+          details: { name },
+        });
       return launch(playlist, slugs, origin, from);
     },
 

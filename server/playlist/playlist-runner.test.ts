@@ -8,7 +8,8 @@ import type { Playlist, PlaylistStep } from './playlist-types.js';
 
 const seconds = (s: number) => ({ kind: 'time' as const, ms: s * 1000 });
 const frames = (count: number) => ({ kind: 'frames' as const, count });
-const prompt = (text: string, hold: PlaylistStep['hold'], extra: Partial<PlaylistStep> = {}): PlaylistStep => ({ type: 'prompt', prompt: text, seedWalk: false, hold, line: 1, ...extra }) as PlaylistStep;
+const prompt = (text: string, hold: PlaylistStep['hold'], extra: Partial<PlaylistStep> = {}): PlaylistStep =>
+  ({ type: 'prompt', prompt: text, seedWalk: false, hold, line: 1, ...extra }) as PlaylistStep;
 const folder = (path: string, hold: PlaylistStep['hold']): PlaylistStep => ({ type: 'folder', path, hold, line: 1 });
 const still = (path: string, s: number): PlaylistStep => ({ type: 'still', path, hold: seconds(s), line: 1 });
 const pause = (s: number): PlaylistStep => ({ type: 'pause', hold: seconds(s), line: 1 });
@@ -40,12 +41,27 @@ function setup(playlist: Playlist, slugs = ['left-canva'], overrides: Partial<Pl
 
 describe('createPlaylistRunner', () => {
   it('runs the steps in order, holding each for its duration, as the playlist', async () => {
-    const { fake, runner, events, pass, clock } = setup(playlistOf([prompt('harbour', seconds(10)), folder('/imgs', seconds(5)), still('/logo.png', 3), pause(4)]));
+    const { fake, runner, events, pass, clock } = setup(
+      playlistOf([prompt('harbour', seconds(10)), folder('/imgs', seconds(5)), still('/logo.png', 3), pause(4)]),
+    );
     runner.start();
     await settle();
-    expect(runner.status()).toMatchObject({ playlist: 'show', stepIndex: 0, stepCount: 4, step: 'prompt "harbour" for 10s', loopCount: 0, state: 'running' });
+    expect(runner.status()).toMatchObject({
+      playlist: 'show',
+      stepIndex: 0,
+      stepCount: 4,
+      step: 'prompt "harbour" for 10s',
+      loopCount: 0,
+      state: 'running',
+    });
     await pass(25);
-    expect(fake.log()).toEqual(['0s left-canva prompt harbour', '10s left-canva folder /imgs', '15s left-canva still /logo.png', '18s left-canva pause', '22s left-canva resume']);
+    expect(fake.log()).toEqual([
+      '0s left-canva prompt harbour',
+      '10s left-canva folder /imgs',
+      '15s left-canva still /logo.png',
+      '18s left-canva pause',
+      '22s left-canva resume',
+    ]);
     expect(fake.calls.every((c) => c.origin.via === 'playlist' && c.origin.who === 'show')).toBe(true);
     expect(events.filter((e) => e.type === 'step-started').map((e) => 'stepIndex' in e && e.stepIndex)).toEqual([0, 1, 2, 3]);
     expect(events.at(-1)).toMatchObject({ type: 'ended', playlist: 'show', loopCount: 0 });
@@ -69,11 +85,16 @@ describe('createPlaylistRunner', () => {
   });
 
   it('passes the prompt options and reports when a timed step ends', async () => {
-    const { fake, runner, clock } = setup(playlistOf([prompt('harbour', seconds(45), { negativePrompt: 'text', seed: 7, steps: 2, drift: 0.3 } as Partial<PlaylistStep>)]));
+    const { fake, runner, clock } = setup(
+      playlistOf([prompt('harbour', seconds(45), { negativePrompt: 'text', seed: 7, steps: 2, drift: 0.3 } as Partial<PlaylistStep>)]),
+    );
     runner.start();
     await settle();
     expect(fake.calls[0]!.command).toEqual({ prompt: 'harbour', negativePrompt: 'text', seed: 7, steps: 2, drift: 0.3 });
-    expect(runner.status()).toMatchObject({ stepEndsAt: new Date(clock.now() + 45_000).toISOString(), stepStartedAt: new Date(clock.now()).toISOString() });
+    expect(runner.status()).toMatchObject({
+      stepEndsAt: new Date(clock.now() + 45_000).toISOString(),
+      stepStartedAt: new Date(clock.now()).toISOString(),
+    });
   });
 
   it('holds a frames step until every canvas has shown that many new frames', async () => {
@@ -94,11 +115,20 @@ describe('createPlaylistRunner', () => {
   });
 
   it('loops, counting passes, with a fixed seed repeating and a seed walk moving on', async () => {
-    const steps = [prompt('a', seconds(2), { seed: 5 } as Partial<PlaylistStep>), prompt('b', seconds(3), { seed: 100, seedWalk: true } as Partial<PlaylistStep>)];
+    const steps = [
+      prompt('a', seconds(2), { seed: 5 } as Partial<PlaylistStep>),
+      prompt('b', seconds(3), { seed: 100, seedWalk: true } as Partial<PlaylistStep>),
+    ];
     const { fake, runner, pass, events } = setup(playlistOf(steps, true));
     runner.start();
     await pass(11);
-    expect(fake.log()).toEqual(['0s left-canva prompt a', '2s left-canva prompt b', '5s left-canva prompt a', '7s left-canva prompt b', '10s left-canva prompt a']);
+    expect(fake.log()).toEqual([
+      '0s left-canva prompt a',
+      '2s left-canva prompt b',
+      '5s left-canva prompt a',
+      '7s left-canva prompt b',
+      '10s left-canva prompt a',
+    ]);
     const seeds = fake.calls.map((c) => (c.command as { seed?: number }).seed);
     expect(seeds).toEqual([5, 100, 5, 10_100, 5]);
     expect(runner.status()).toMatchObject({ stepIndex: 0, loopCount: 2, state: 'running' });
@@ -106,7 +136,10 @@ describe('createPlaylistRunner', () => {
   });
 
   it('gives each canvas its own seed walk when no seed is set', async () => {
-    const { fake, runner } = setup(playlistOf([prompt('a', seconds(2), { seedWalk: true } as Partial<PlaylistStep>)]), ['left-canva', 'right-canva']);
+    const { fake, runner } = setup(playlistOf([prompt('a', seconds(2), { seedWalk: true } as Partial<PlaylistStep>)]), [
+      'left-canva',
+      'right-canva',
+    ]);
     runner.start();
     await settle();
     const [left, right] = fake.calls.map((c) => (c.command as { seed?: number }).seed);
@@ -131,13 +164,31 @@ describe('createPlaylistRunner', () => {
 
   it('keeps the show going when a command fails: logged once, every step still held for its time', async () => {
     const { fake, runner, pass, lines, events } = setup(playlistOf([prompt('a', seconds(10)), prompt('b', seconds(10))], true));
-    fake.fail('prompt', new EaselError('EASEL_ERR_INFERENCE_NOT_CONFIGURED', 'No inference service is configured', { hint: 'Start Easel with --inference host:port' }));
+    fake.fail(
+      'prompt',
+      new EaselError('EASEL_ERR_INFERENCE_NOT_CONFIGURED', 'No inference service is configured', {
+        hint: 'Start Easel with --inference host:port',
+      }),
+    );
     runner.start();
     await pass(60);
-    expect(fake.log()).toEqual(['0s left-canva prompt a', '10s left-canva prompt b', '20s left-canva prompt a', '30s left-canva prompt b', '40s left-canva prompt a', '50s left-canva prompt b', '60s left-canva prompt a']);
+    expect(fake.log()).toEqual([
+      '0s left-canva prompt a',
+      '10s left-canva prompt b',
+      '20s left-canva prompt a',
+      '30s left-canva prompt b',
+      '40s left-canva prompt a',
+      '50s left-canva prompt b',
+      '60s left-canva prompt a',
+    ]);
     const warnings = lines.filter((l) => l.level === 40);
     expect(warnings).toHaveLength(2); // one per step, not one per loop
-    expect(warnings[0]).toMatchObject({ code: 'EASEL_ERR_INFERENCE_NOT_CONFIGURED', hint: 'Start Easel with --inference host:port', slug: 'left-canva', step: 1 });
+    expect(warnings[0]).toMatchObject({
+      code: 'EASEL_ERR_INFERENCE_NOT_CONFIGURED',
+      hint: 'Start Easel with --inference host:port',
+      slug: 'left-canva',
+      step: 1,
+    });
     expect(String(warnings[0]!.msg)).toMatch(/step 1 failed on "left-canva": No inference service is configured; the show goes on/);
     expect(events.filter((e) => e.type === 'error')).toHaveLength(7);
     expect(runner.status()).toMatchObject({ state: 'running', loopCount: 3 });
@@ -152,7 +203,9 @@ describe('createPlaylistRunner', () => {
   });
 
   it('moves on from a frames step when no frame comes for frameStallMs, with one warning', async () => {
-    const { fake, runner, pass, lines } = setup(playlistOf([folder('/imgs', frames(100)), pause(5)]), ['left-canva'], { frameStallMs: 8000 });
+    const { fake, runner, pass, lines } = setup(playlistOf([folder('/imgs', frames(100)), pause(5)]), ['left-canva'], {
+      frameStallMs: 8000,
+    });
     runner.start();
     await pass(3);
     fake.frames('left-canva', 5); // frames keep it alive...
@@ -181,14 +234,22 @@ describe('createPlaylistRunner', () => {
     await pass(2);
     runner.stop('left-canva');
     await pass(10);
-    expect(fake.log()).toEqual(['0s left-canva pause', '0s right-canva pause', '2s left-canva resume', '10s right-canva resume', '10s right-canva still /a.png']);
+    expect(fake.log()).toEqual([
+      '0s left-canva pause',
+      '0s right-canva pause',
+      '2s left-canva resume',
+      '10s right-canva resume',
+      '10s right-canva still /a.png',
+    ]);
     expect(runner.slugs()).toEqual(['right-canva']);
     runner.stop('right-canva');
     expect(runner.status().state).toBe('stopped');
   });
 
   it('never lets a slow command land after the step that followed it', async () => {
-    const { fake, runner, pass, clock } = setup(playlistOf([prompt('slow', seconds(10)), folder('/imgs', seconds(10)), still('/c.png', 10)]));
+    const { fake, runner, pass, clock } = setup(
+      playlistOf([prompt('slow', seconds(10)), folder('/imgs', seconds(10)), still('/c.png', 10)]),
+    );
     const release = fake.hold('prompt');
     runner.start();
     await pass(25); // the prompt hangs through step 2 and into step 3
@@ -214,6 +275,15 @@ describe('createPlaylistRunner', () => {
 
   it('refuses a playlist with no steps as a programmer error', () => {
     const { fake } = setup(playlistOf([pause(1)]));
-    expect(() => createPlaylistRunner({ playlist: playlistOf([]), slugs: ['a'], commands: fake.commands, onFrame: fake.onFrame, clock: new FakeClock(), logger: captureLogs().logger })).toThrow(RangeError);
+    expect(() =>
+      createPlaylistRunner({
+        playlist: playlistOf([]),
+        slugs: ['a'],
+        commands: fake.commands,
+        onFrame: fake.onFrame,
+        clock: new FakeClock(),
+        logger: captureLogs().logger,
+      }),
+    ).toThrow(RangeError);
   });
 });

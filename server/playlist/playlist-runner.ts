@@ -76,7 +76,8 @@ export type PlaylistRunner = ReturnType<typeof createPlaylistRunner>;
  */
 export function createPlaylistRunner(options: PlaylistRunnerOptions) {
   const { commands, clock, onFrame } = options;
-  if (options.playlist.steps.length === 0) throw new RangeError(`Expected at least one step for playlist "${options.playlist.name}" but received none`);
+  if (options.playlist.steps.length === 0)
+    throw new RangeError(`Expected at least one step for playlist "${options.playlist.name}" but received none`);
   const nominalFps = options.nominalFps ?? 4;
   const frameStallMs = options.frameStallMs ?? 30_000;
   let playlist = options.playlist;
@@ -116,7 +117,14 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
     }
   };
   const step = (): PlaylistStep => playlist.steps[index]!;
-  const info = (): StepInfo => ({ playlist: playlist.name, slugs: [...active], stepIndex: index, stepCount: playlist.steps.length, step: summarizeStep(step()), loopCount });
+  const info = (): StepInfo => ({
+    playlist: playlist.name,
+    slugs: [...active],
+    stepIndex: index,
+    stepCount: playlist.steps.length,
+    step: summarizeStep(step()),
+    loopCount,
+  });
   const isCurrent = (step: AbortSignal, slug?: string) => !step.aborted && state === 'running' && (slug === undefined || active.has(slug));
 
   function failed(slug: string, err: unknown): void {
@@ -143,7 +151,10 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
       await fn();
       return true;
     });
-    chains.set(slug, run.catch(() => undefined));
+    chains.set(
+      slug,
+      run.catch(() => undefined),
+    );
     return run.catch((err: unknown) => {
       if (isCurrent(t, slug)) failed(slug, err);
       return false;
@@ -154,12 +165,21 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
     switch (s.type) {
       case 'prompt': {
         const seed = seedForPass(s, { playlist: playlist.name, stepIndex: index, pass: loopCount, slug });
-        const prompt = { prompt: s.prompt, negativePrompt: s.negativePrompt, seed, steps: s.steps, drift: s.drift, count: s.hold.kind === 'frames' ? s.hold.count : undefined };
+        const prompt = {
+          prompt: s.prompt,
+          negativePrompt: s.negativePrompt,
+          seed,
+          steps: s.steps,
+          drift: s.drift,
+          count: s.hold.kind === 'frames' ? s.hold.count : undefined,
+        };
         for (const key of Object.keys(prompt) as Array<keyof typeof prompt>) if (prompt[key] === undefined) delete prompt[key];
         return command(slug, t, () => commands.setPrompt(slug, prompt as Parameters<typeof commands.setPrompt>[1], origin));
       }
       case 'folder':
-        return command(slug, t, () => commands.setSource(slug, { type: 'folder', path: s.path, ...(s.order && { order: s.order }) }, origin));
+        return command(slug, t, () =>
+          commands.setSource(slug, { type: 'folder', path: s.path, ...(s.order && { order: s.order }) }, origin),
+        );
       case 'still':
         return command(slug, t, () => commands.setSource(slug, { type: 'still', path: s.path }, origin));
       case 'pause':
@@ -177,7 +197,10 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
     const s = step();
     stepStartedAt = clock.now();
     stepEndsAt = undefined;
-    log.info({ slugs: [...active], step: index + 1, of: playlist.steps.length, line: s.line, loop: loopCount }, `Playlist "${playlist.name}" step ${index + 1}/${playlist.steps.length}: ${summarizeStep(s)}`);
+    log.info(
+      { slugs: [...active], step: index + 1, of: playlist.steps.length, line: s.line, loop: loopCount },
+      `Playlist "${playlist.name}" step ${index + 1}/${playlist.steps.length}: ${summarizeStep(s)}`,
+    );
     emit({ type: 'step-started', ...info() });
     const results = [...active].map((slug) => issue(s, slug, t).then((ok) => ({ slug, ok })));
     if (s.hold.kind === 'time') {
@@ -196,7 +219,10 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
       stallMs: frameStallMs,
       onDone: (reason) => {
         if (reason === 'stalled') {
-          log.warn({ step: index + 1, counts: hold.counts(), stallMs: frameStallMs }, `Playlist "${playlist.name}" step ${index + 1}: no new frame for ${frameStallMs} ms; moving on`);
+          log.warn(
+            { step: index + 1, counts: hold.counts(), stallMs: frameStallMs },
+            `Playlist "${playlist.name}" step ${index + 1}: no new frame for ${frameStallMs} ms; moving on`,
+          );
         }
         finish(t, reason);
       },
@@ -271,7 +297,11 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
     resume([...paused]);
     state = final;
     log.info({ slugs, loops: loopCount }, `Playlist "${playlist.name}" ${final}`);
-    emit(final === 'ended' ? { type: 'ended', playlist: playlist.name, slugs, loopCount } : { type: 'stopped', playlist: playlist.name, slugs });
+    emit(
+      final === 'ended'
+        ? { type: 'ended', playlist: playlist.name, slugs, loopCount }
+        : { type: 'stopped', playlist: playlist.name, slugs },
+    );
     resolveDone();
   }
 

@@ -19,7 +19,12 @@ function setup(start: Date, lateLimitMs?: number) {
   const clock = new FakeClock(start.getTime());
   const { logger, lines } = captureLogs();
   const due: string[] = [];
-  const scheduler = createPlaylistScheduler({ clock, logger, onDue: (p, time) => due.push(`${p.name} ${time.getHours()}:${String(time.getMinutes()).padStart(2, '0')} day ${time.getDate()}`), ...(lateLimitMs !== undefined && { lateLimitMs }) });
+  const scheduler = createPlaylistScheduler({
+    clock,
+    logger,
+    onDue: (p, time) => due.push(`${p.name} ${time.getHours()}:${String(time.getMinutes()).padStart(2, '0')} day ${time.getDate()}`),
+    ...(lateLimitMs !== undefined && { lateLimitMs }),
+  });
   return { clock, scheduler, due, lines };
 }
 
@@ -27,7 +32,9 @@ describe('createPlaylistScheduler', () => {
   it('starts a playlist at its time, then at the same time the next day', () => {
     const { clock, scheduler, due } = setup(new Date(2024, 5, 3, 18, 0));
     scheduler.update([show(['18:30'])]);
-    expect(scheduler.list()).toEqual([{ name: 'evening-show', canvases: ['left-canva', 'right-canva'], at: ['18:30'], next: new Date(2024, 5, 3, 18, 30).toISOString() }]);
+    expect(scheduler.list()).toEqual([
+      { name: 'evening-show', canvases: ['left-canva', 'right-canva'], at: ['18:30'], next: new Date(2024, 5, 3, 18, 30).toISOString() },
+    ]);
     clock.advance(29 * MINUTE);
     expect(due).toEqual([]);
     clock.advance(MINUTE);
@@ -78,6 +85,8 @@ describe('createPlaylistScheduler', () => {
 
   it('refuses an unknown time zone when made, not at show time', () => {
     const { logger } = captureLogs();
-    expect(() => createPlaylistScheduler({ clock: new FakeClock(), logger, onDue: () => undefined, timeZone: 'Mars/Olympus' })).toThrow(RangeError);
+    expect(() => createPlaylistScheduler({ clock: new FakeClock(), logger, onDue: () => undefined, timeZone: 'Mars/Olympus' })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -61,7 +61,10 @@ export function createPlaylistScheduler(options: PlaylistSchedulerOptions) {
     if (now >= due) {
       const name = entry.playlist.name;
       if (now - due > lateLimitMs) {
-        log.warn({ playlist: name, due: new Date(due).toISOString(), lateMs: now - due }, `Playlist "${name}" missed its start time (the clock jumped or the machine slept); it waits for the next one`);
+        log.warn(
+          { playlist: name, due: new Date(due).toISOString(), lateMs: now - due },
+          `Playlist "${name}" missed its start time (the clock jumped or the machine slept); it waits for the next one`,
+        );
       } else {
         log.info({ playlist: name, canvases: entry.playlist.canvases }, `Playlist "${name}" starts on schedule`);
         try {
@@ -91,7 +94,10 @@ export function createPlaylistScheduler(options: PlaylistSchedulerOptions) {
         if (entry?.timer != null) clock.clearTimeout(entry.timer);
         const fresh: Planned = { playlist, key, due: next(playlist, clock.now()), timer: null };
         planned.set(playlist.name, fresh);
-        log.info({ playlist: playlist.name, next: fresh.due === undefined ? null : new Date(fresh.due).toISOString() }, `Playlist "${playlist.name}" scheduled`);
+        log.info(
+          { playlist: playlist.name, next: fresh.due === undefined ? null : new Date(fresh.due).toISOString() },
+          `Playlist "${playlist.name}" scheduled`,
+        );
         arm(fresh);
       }
       for (const [name, entry] of planned) {
@@ -105,7 +111,12 @@ export function createPlaylistScheduler(options: PlaylistSchedulerOptions) {
     list(): Array<{ name: string; canvases: string[]; at: string[]; next: string | null }> {
       return [...planned.values()]
         .sort((a, b) => (a.due ?? Infinity) - (b.due ?? Infinity))
-        .map((e) => ({ name: e.playlist.name, canvases: e.playlist.canvases, at: e.playlist.at, next: e.due === undefined ? null : new Date(e.due).toISOString() }));
+        .map((e) => ({
+          name: e.playlist.name,
+          canvases: e.playlist.canvases,
+          at: e.playlist.at,
+          next: e.due === undefined ? null : new Date(e.due).toISOString(),
+        }));
     },
 
     close(): void {

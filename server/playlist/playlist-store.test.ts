@@ -34,7 +34,13 @@ function setup(files: Record<string, string>, clock: Clock = new FakeClock(), ov
 
 describe('createPlaylistStore', () => {
   it('loads every .yaml and .yml file of the folder, and lists each with its status', async () => {
-    const { store } = setup({ 'calm.yaml': STILL(5), 'night.yml': STILL(7), 'broken.yaml': 'steps:\n  - still: a.png\n    duration: forever\n', 'notes.txt': 'x', '.hidden.yaml': STILL(1) });
+    const { store } = setup({
+      'calm.yaml': STILL(5),
+      'night.yml': STILL(7),
+      'broken.yaml': 'steps:\n  - still: a.png\n    duration: forever\n',
+      'notes.txt': 'x',
+      '.hidden.yaml': STILL(1),
+    });
     await store.load();
     expect(store.list().map((l) => [l.name, l.status])).toEqual([
       ['broken', 'error'],
@@ -65,7 +71,9 @@ describe('createPlaylistStore', () => {
     expect(store.get('calm')?.steps[0]?.hold).toEqual({ kind: 'time', ms: 5000 });
     const [row] = store.list();
     expect(row).toMatchObject({ name: 'calm', status: 'error', error: { line: 4, column: 5 }, playlist: { name: 'calm' } });
-    expect(row!.error!.message).toBe(`Invalid playlist "${path.join(dir, 'calm.yaml')}" at line 4, column 5: Unknown key "duraton" (did you mean "duration"?)`);
+    expect(row!.error!.message).toBe(
+      `Invalid playlist "${path.join(dir, 'calm.yaml')}" at line 4, column 5: Unknown key "duraton" (did you mean "duration"?)`,
+    );
     const warnings = lines.filter((l) => l.level === 40);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ playlist: 'calm', line: 4, column: 5, keptPrevious: true, code: 'EASEL_ERR_PLAYLIST_INVALID' });

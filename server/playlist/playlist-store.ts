@@ -114,7 +114,10 @@ export function createPlaylistStore(options: PlaylistStoreOptions) {
     const entry: PlaylistEntry = { name, file, status: 'error', error: parsed.error, text, ...(kept && { playlist: kept }) };
     entries.set(name, entry);
     const { line, column, code, hint } = parsed.error;
-    log.warn({ playlist: name, file, line, column, code, hint, keptPrevious: Boolean(kept) }, `${parsed.error.message}${kept ? '; the previous version keeps running' : ''}`);
+    log.warn(
+      { playlist: name, file, line, column, code, hint, keptPrevious: Boolean(kept) },
+      `${parsed.error.message}${kept ? '; the previous version keeps running' : ''}`,
+    );
     emit({ type: 'invalid', name, error: parsed.error, ...(kept && { previous: kept }) });
     return entry;
   }
@@ -131,12 +134,18 @@ export function createPlaylistStore(options: PlaylistStoreOptions) {
     if (stop.signal.aborted) return false;
     let names: string[];
     try {
-      names = (await readdir(dir, { withFileTypes: true })).filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.')).map((e) => e.name);
+      names = (await readdir(dir, { withFileTypes: true }))
+        .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'))
+        .map((e) => e.name);
       if (dirProblem) log.info({ dir }, 'Playlist folder readable again');
       dirProblem = undefined;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      if (code !== dirProblem) log.warn({ dir, code }, code === 'ENOENT' ? `Playlist folder "${dir}" does not exist` : `Playlist folder "${dir}" cannot be read: ${code}`);
+      if (code !== dirProblem)
+        log.warn(
+          { dir, code },
+          code === 'ENOENT' ? `Playlist folder "${dir}" does not exist` : `Playlist folder "${dir}" cannot be read: ${code}`,
+        );
       dirProblem = code;
       if (code !== 'ENOENT') return false; // keep what we have: this may pass
       names = [];
@@ -157,7 +166,8 @@ export function createPlaylistStore(options: PlaylistStoreOptions) {
       let text: string;
       try {
         const bytes = await readFile(file);
-        if (bytes.length > maxFileBytes) throw Object.assign(new Error(`it is ${bytes.length} bytes, the most is ${maxFileBytes}`), { code: 'EFBIG' });
+        if (bytes.length > maxFileBytes)
+          throw Object.assign(new Error(`it is ${bytes.length} bytes, the most is ${maxFileBytes}`), { code: 'EFBIG' });
         text = bytes.toString('utf8');
       } catch (err) {
         const errno = err as NodeJS.ErrnoException;
@@ -184,7 +194,14 @@ export function createPlaylistStore(options: PlaylistStoreOptions) {
     return !dirProblem;
   }
 
-  const folder = watchFolder({ dir, clock, signal: stop.signal, scan: () => serial(scan), debounceMs: options.debounceMs, rescanIntervalMs: options.rescanIntervalMs });
+  const folder = watchFolder({
+    dir,
+    clock,
+    signal: stop.signal,
+    scan: () => serial(scan),
+    debounceMs: options.debounceMs,
+    rescanIntervalMs: options.rescanIntervalMs,
+  });
   const rescan = () => folder.rescan();
 
   return {
@@ -214,7 +231,9 @@ export function createPlaylistStore(options: PlaylistStoreOptions) {
           name: e.name,
           file: e.file,
           status: e.status,
-          ...(e.error && { error: { code: e.error.code, message: e.error.message, hint: e.error.hint, line: e.error.line, column: e.error.column } }),
+          ...(e.error && {
+            error: { code: e.error.code, message: e.error.message, hint: e.error.hint, line: e.error.line, column: e.error.column },
+          }),
           ...(e.playlist && { playlist: e.playlist }),
         }));
     },
@@ -232,7 +251,11 @@ export function createPlaylistStore(options: PlaylistStoreOptions) {
         }
         const file = entries.get(name)?.file ?? path.join(dir, `${name}.yaml`);
         if (Buffer.byteLength(body) > maxFileBytes) {
-          throw new EaselError('EASEL_ERR_PLAYLIST_INVALID', `Playlist "${name}" is ${Buffer.byteLength(body)} bytes, the most is ${maxFileBytes}`, { hint: 'Split it into shorter playlists', details: { name } });
+          throw new EaselError(
+            'EASEL_ERR_PLAYLIST_INVALID',
+            `Playlist "${name}" is ${Buffer.byteLength(body)} bytes, the most is ${maxFileBytes}`,
+            { hint: 'Split it into shorter playlists', details: { name } },
+          );
         }
         const parsed = parsePlaylist(body, { file, name });
         if (!parsed.ok) throw parsed.error;
@@ -247,7 +270,10 @@ export function createPlaylistStore(options: PlaylistStoreOptions) {
       return serial(async () => {
         const entry = entries.get(name);
         if (!entry) {
-          throw new EaselError('EASEL_ERR_NOT_FOUND', `Playlist "${name}" does not exist`, { hint: `GET /api/playlists lists them; files live in "${dir}"`, details: { name } });
+          throw new EaselError('EASEL_ERR_NOT_FOUND', `Playlist "${name}" does not exist`, {
+            hint: `GET /api/playlists lists them; files live in "${dir}"`,
+            details: { name },
+          });
         }
         await unlink(entry.file).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'ENOENT') throw err;

@@ -120,7 +120,11 @@ export function createChecker(doc: Document.Parsed, lineCounter: LineCounter) {
     text(node: unknown, label: string, maxChars = 4096): string | undefined {
       const value = scalar(node);
       if (typeof value !== 'string' || value.trim() === '') {
-        problem(node, `${label} must be text, not ${show(node)}`, typeof value === 'number' ? 'Put the value in quotes' : 'Write a non-empty value');
+        problem(
+          node,
+          `${label} must be text, not ${show(node)}`,
+          typeof value === 'number' ? 'Put the value in quotes' : 'Write a non-empty value',
+        );
         return undefined;
       }
       if (value.length > maxChars) {
@@ -133,7 +137,11 @@ export function createChecker(doc: Document.Parsed, lineCounter: LineCounter) {
     bool(node: unknown, label: string): boolean | undefined {
       const value = scalar(node);
       if (typeof value === 'boolean') return value;
-      problem(node, `${label} must be true or false, not ${show(node)}`, `Write ${label.replace(/"/g, '')}: true or ${label.replace(/"/g, '')}: false`);
+      problem(
+        node,
+        `${label} must be true or false, not ${show(node)}`,
+        `Write ${label.replace(/"/g, '')}: true or ${label.replace(/"/g, '')}: false`,
+      );
       return undefined;
     },
 
@@ -147,7 +155,11 @@ export function createChecker(doc: Document.Parsed, lineCounter: LineCounter) {
     int(node: unknown, label: string, min: number, max: number): number | undefined {
       const value = scalar(node);
       if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
-      problem(node, `${label} must be a whole number from ${min} to ${max}, not ${show(node)}`, `Write a whole number between ${min} and ${max}`);
+      problem(
+        node,
+        `${label} must be a whole number from ${min} to ${max}, not ${show(node)}`,
+        `Write a whole number between ${min} and ${max}`,
+      );
       return undefined;
     },
 
@@ -161,4 +173,3 @@ export function createChecker(doc: Document.Parsed, lineCounter: LineCounter) {
     },
   };
 }
-

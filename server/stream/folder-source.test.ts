@@ -28,7 +28,15 @@ const setup = (files: string[], overrides: Partial<FolderSourceOptions> = {}) =>
   folders.push(dir);
   for (const f of files) put(dir, f);
   const { logger, lines } = captureLogs();
-  const source = createFolderSource({ path: dir, order: 'name', maxFileBytes: 1000, logger, clock: systemClock, rescanIntervalMs: 200, ...overrides });
+  const source = createFolderSource({
+    path: dir,
+    order: 'name',
+    maxFileBytes: 1000,
+    logger,
+    clock: systemClock,
+    rescanIntervalMs: 200,
+    ...overrides,
+  });
   closers.push(() => source.close());
   const signal = new AbortController().signal;
   const take = async () => (await source.next(signal)).data.toString();
@@ -55,7 +63,7 @@ describe('createFolderSource', () => {
 
   it('shuffles every loop without showing the same image twice in a row', async () => {
     let seed = 1;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const { take } = setup(['1.png', '2.png', '3.png', '4.png'], { order: 'shuffle', random });
     const seen: string[] = [];
     for (let i = 0; i < 40; i++) seen.push(await take());
@@ -86,7 +94,8 @@ describe('createFolderSource', () => {
     let exhausted = true;
     const readFile = async (file: string) => {
       // As under a connection flood: the process has no descriptor left to open the file.
-      if (exhausted && !file.endsWith('a.jpg')) throw Object.assign(new Error(`EMFILE: too many open files, open '${file}'`), { code: 'EMFILE', errno: -24 });
+      if (exhausted && !file.endsWith('a.jpg'))
+        throw Object.assign(new Error(`EMFILE: too many open files, open '${file}'`), { code: 'EMFILE', errno: -24 });
       return readFileSync(file);
     };
     const { source, take, lines } = setup(['a.jpg', 'b.jpg', 'c.jpg'], { readFile });
@@ -107,7 +116,13 @@ describe('createFolderSource', () => {
   it('does not mark an image bad when rendering it failed for want of descriptors', async () => {
     const { source, signal, take } = setup(['a.jpg', 'b.jpg']);
     const a = await source.next(signal);
-    source.reject(a, new EaselError('EASEL_ERR_IMAGE_UNREADABLE', 'Image could not be decoded: EMFILE', { hint: 'x', cause: Object.assign(new Error('EMFILE'), { code: 'EMFILE' }) }));
+    source.reject(
+      a,
+      new EaselError('EASEL_ERR_IMAGE_UNREADABLE', 'Image could not be decoded: EMFILE', {
+        hint: 'x',
+        cause: Object.assign(new Error('EMFILE'), { code: 'EMFILE' }),
+      }),
+    );
     expect([await take(), await take()]).toEqual(['b.jpg', 'a.jpg']);
     expect(source.status().details).toMatchObject({ unusable: 0 });
   });

@@ -48,7 +48,10 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
   const transient = (err: unknown, what: string) => {
     const suppressed = transientLog.take('transient');
     if (suppressed !== undefined) {
-      log.warn({ folder: dir, code: (err as NodeJS.ErrnoException).code, suppressed }, `Cannot ${what} for now (${(err as Error).message}); trying again shortly`);
+      log.warn(
+        { folder: dir, code: (err as NodeJS.ErrnoException).code, suppressed },
+        `Cannot ${what} for now (${(err as Error).message}); trying again shortly`,
+      );
     }
   };
 
@@ -103,7 +106,9 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
       return false;
     }
     const found = entries
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase()))
+      .filter(
+        (e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase()),
+      )
       .map((e) => e.name)
       .sort(byName);
     if (scanned) {
@@ -165,8 +170,13 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
     const age = Date.now() - info.mtimeMs;
     if (age >= 0 && age < settleMs) return { later: settleMs - age };
     if (info.size > options.maxFileBytes) {
-      markBad(name, signature, `File is ${info.size} bytes, over the limit of ${options.maxFileBytes}`, 'EASEL_ERR_IMAGE_TOO_LARGE',
-        'Make the file smaller or raise render.maxFileBytes');
+      markBad(
+        name,
+        signature,
+        `File is ${info.size} bytes, over the limit of ${options.maxFileBytes}`,
+        'EASEL_ERR_IMAGE_TOO_LARGE',
+        'Make the file smaller or raise render.maxFileBytes',
+      );
       return { skip: true };
     }
     const id = `f-${createHash('sha1').update(`${name}\0${signature}`).digest('base64url').slice(0, 12)}`;

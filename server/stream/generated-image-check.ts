@@ -40,7 +40,7 @@ export function createImageCheck(log: Logger, probe: (data: Buffer) => Promise<v
         'EASEL_ERR_INFERENCE_BAD_IMAGE',
         `Inference service at "${image.endpoint}" sent an image that does not decode: ${(cause as Error).message}`,
         {
-          hint: 'Check the service\'s encoder and that GeneratedImage.data holds a complete JPEG, PNG or WebP file; Easel skips such images',
+          hint: "Check the service's encoder and that GeneratedImage.data holds a complete JPEG, PNG or WebP file; Easel skips such images",
           cause,
           details: { endpoint: image.endpoint, requestId: image.requestId, index: image.index, mime: image.mime, bytes: image.data.length },
         },

@@ -28,12 +28,22 @@ export function checkBytes(bytes: number, limits: ImageLimits, what: string): vo
  * Reads the header only (sharp's metadata, with its own pixel limit off so a huge image is
  * reported as too large rather than as unreadable) and checks the format and the pixel count.
  */
-export async function checkHeader(input: Buffer | string, limits: ImageLimits, what: string): Promise<{ format: string; width: number; height: number }> {
-  const meta = await sharp(input, { limitInputPixels: false }).metadata().catch(() => undefined);
+export async function checkHeader(
+  input: Buffer | string,
+  limits: ImageLimits,
+  what: string,
+): Promise<{ format: string; width: number; height: number }> {
+  const meta = await sharp(input, { limitInputPixels: false })
+    .metadata()
+    .catch(() => undefined);
   if (!meta?.format || !SHOWABLE.has(meta.format) || !meta.width || !meta.height) {
-    throw new EaselError('EASEL_ERR_UNSUPPORTED_MEDIA', `${what} is not an image Easel can show${meta?.format ? ` (it is ${meta.format})` : ''}`, {
-      hint: 'Use a JPEG, PNG, WebP, AVIF, TIFF or GIF file',
-    });
+    throw new EaselError(
+      'EASEL_ERR_UNSUPPORTED_MEDIA',
+      `${what} is not an image Easel can show${meta?.format ? ` (it is ${meta.format})` : ''}`,
+      {
+        hint: 'Use a JPEG, PNG, WebP, AVIF, TIFF or GIF file',
+      },
+    );
   }
   const { format, width, height } = meta;
   if (width * height > limits.limitInputPixels) {

@@ -21,8 +21,17 @@ function setup(overrides: Partial<InferenceSourceOptions> = {}) {
   const clock = new FakeClock();
   const { logger, lines } = captureLogs();
   const source = createInferenceSource({
-    client: fake, logger, clock, probe, prompt: 'a foggy harbour', fps: 4, bufferSeconds: 3, lowWaterSeconds: 1.5,
-    maxBatch: 4, backoff: { initialMs: 100, factor: 2, maxMs: 1000, jitter: 0 }, random: () => 0.25,
+    client: fake,
+    logger,
+    clock,
+    probe,
+    prompt: 'a foggy harbour',
+    fps: 4,
+    bufferSeconds: 3,
+    lowWaterSeconds: 1.5,
+    maxBatch: 4,
+    backoff: { initialMs: 100, factor: 2, maxMs: 1000, jitter: 0 },
+    random: () => 0.25,
     ...overrides,
   });
   sources.push(source);
@@ -108,7 +117,11 @@ describe('createInferenceSource', () => {
     const { calls, source, clock, lines } = setup({ stallMs: 60_000 });
     const spy = vi.spyOn(clock, 'setTimeout');
     // The backoff's timers, not the stall watch that looks once a slot (250 ms) during a call.
-    const delays = { get mock() { return { calls: spy.mock.calls.filter((call) => call[1] !== 250) }; } };
+    const delays = {
+      get mock() {
+        return { calls: spy.mock.calls.filter((call) => call[1] !== 250) };
+      },
+    };
     for (let attempt = 0; attempt < 4; attempt += 1) {
       await vi.waitFor(() => expect(calls).toHaveLength(attempt + 1));
       calls[attempt]!.fail(unavailable());
@@ -148,7 +161,12 @@ describe('createInferenceSource', () => {
   });
 
   it('gives each image a new seed, and walks seeds from a given start', async () => {
-    const { calls, source } = setup({ random: (() => { let n = 0; return () => (n += 0.1); })() });
+    const { calls, source } = setup({
+      random: (() => {
+        let n = 0;
+        return () => (n += 0.1);
+      })(),
+    });
     await vi.waitFor(() => expect(calls).toHaveLength(1));
     calls[0]!.send(4);
     calls[0]!.end();
@@ -209,7 +227,11 @@ describe('an inference service that is up but sends no image', () => {
     clock.advance(1);
     await vi.waitFor(() => expect(source.status().state).toBe('degraded'));
     expect(calls[0]!.signal.aborted).toBe(true);
-    expect(source.status()).toMatchObject({ code: 'EASEL_ERR_INFERENCE_STALLED', reason: 'Inference service sent no image for 3 s', hint: expect.stringContaining('inference.stallMs above 3000') });
+    expect(source.status()).toMatchObject({
+      code: 'EASEL_ERR_INFERENCE_STALLED',
+      reason: 'Inference service sent no image for 3 s',
+      hint: expect.stringContaining('inference.stallMs above 3000'),
+    });
     const warnings = lines.filter((l) => l.level === 40);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.err).toMatchObject({ code: 'EASEL_ERR_INFERENCE_STALLED' });
@@ -292,7 +314,13 @@ describe('an inference service that is up but sends no image', () => {
     expect(calls[0]!.signal.aborted).toBe(false);
     expect(calls[0]!.settled).toBe(false);
     calls[0]!.send(1, GARBAGE);
-    await vi.waitFor(() => expect(source.status()).toMatchObject({ state: 'degraded', code: 'EASEL_ERR_INFERENCE_BAD_IMAGE', reason: expect.stringContaining('4 images in a row') }));
+    await vi.waitFor(() =>
+      expect(source.status()).toMatchObject({
+        state: 'degraded',
+        code: 'EASEL_ERR_INFERENCE_BAD_IMAGE',
+        reason: expect.stringContaining('4 images in a row'),
+      }),
+    );
     expect(calls[0]!.settled).toBe(true);
   });
 

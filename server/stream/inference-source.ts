@@ -167,7 +167,14 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
       watch?.progress();
       generated += 1;
       lastImage = image.data;
-      buffer.push({ id: `${image.requestId}/${image.index}`, data: image.data, source: 'inference', createdAt: clock.now(), prompt: asked.prompt, ...(job !== undefined && { job }) });
+      buffer.push({
+        id: `${image.requestId}/${image.index}`,
+        data: image.data,
+        source: 'inference',
+        createdAt: clock.now(),
+        prompt: asked.prompt,
+        ...(job !== undefined && { job }),
+      });
     }
     return good;
   }
@@ -178,11 +185,15 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
   };
 
   function garbageError(count: number, endpoint: string): EaselError {
-    return new EaselError('EASEL_ERR_INFERENCE_BAD_IMAGE', `Inference service at "${endpoint}" sent ${count} images in a row that do not decode`, {
-      hint: `Check the encoder of the service at "${endpoint}": GeneratedImage.data must hold a complete JPEG, PNG or WebP file; Easel shows the fallback folder and retries meanwhile`,
-      cause: check.lastError(),
-      details: { endpoint, inARow: count },
-    });
+    return new EaselError(
+      'EASEL_ERR_INFERENCE_BAD_IMAGE',
+      `Inference service at "${endpoint}" sent ${count} images in a row that do not decode`,
+      {
+        hint: `Check the encoder of the service at "${endpoint}": GeneratedImage.data must hold a complete JPEG, PNG or WebP file; Easel shows the fallback folder and retries meanwhile`,
+        cause: check.lastError(),
+        details: { endpoint, inARow: count },
+      },
+    );
   }
 
   function stallError(limitMs: number): EaselError {
@@ -204,7 +215,10 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
   function onFailure(err: unknown, retryInMs: number, job: string | undefined): void {
     const next = isEaselError(err)
       ? err
-      : new EaselError('EASEL_ERR_INFERENCE_FAILED', 'Inference failed unexpectedly', { hint: 'See the server log for the error', cause: err });
+      : new EaselError('EASEL_ERR_INFERENCE_FAILED', 'Inference failed unexpectedly', {
+          hint: 'See the server log for the error',
+          cause: err,
+        });
     // One line per kind of trouble, not one per retry: the state is in status() meanwhile.
     if (problem?.code !== next.code) log.warn({ err, retryInMs }, 'Inference source cannot generate; retrying with backoff');
     else log.debug({ err: next.message, retryInMs }, 'Inference source retry failed');
@@ -242,7 +256,8 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
       // Taken now: a refusal belongs to the job that asked, even if the prompt changes meanwhile.
       const job = promptOptions.job;
       watch = watchForStall({
-        clock, slotMs,
+        clock,
+        slotMs,
         isDry: () => buffer.length === 0,
         // Each stall in a row gives the next look longer, up to 4x; the first image ends that.
         limitMs: () => stallMs * 2 ** Math.min(stalls, 2),
@@ -263,7 +278,11 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
         if (isEaselError(controller.signal.reason, 'EASEL_ERR_INFERENCE_STALLED')) throw controller.signal.reason;
         // A call with nothing usable counts as a failure, or a service sending only garbage
         // would be asked again and again without a pause.
-        if (good === 0 && !controller.signal.aborted) throw check.lastError() ?? new EaselError('EASEL_ERR_INFERENCE_FAILED', 'Inference call returned no images', { hint: 'Check the inference service log' });
+        if (good === 0 && !controller.signal.aborted)
+          throw (
+            check.lastError() ??
+            new EaselError('EASEL_ERR_INFERENCE_FAILED', 'Inference call returned no images', { hint: 'Check the inference service log' })
+          );
       } catch (caught) {
         const stalled = isEaselError(controller.signal.reason, 'EASEL_ERR_INFERENCE_STALLED');
         if (closed || (controller.signal.aborted && !stalled)) continue;

@@ -16,7 +16,9 @@ const options: RendererOptions = {
 const spec = (format: RenditionSpec['format'], width = 400, height = 400): RenditionSpec => ({ format, width, height, fit: 'inside' });
 
 const solid = (width: number, height: number, colour: string) =>
-  sharp({ create: { width, height, channels: 3, background: colour } }).png().toBuffer();
+  sharp({ create: { width, height, channels: 3, background: colour } })
+    .png()
+    .toBuffer();
 
 const image = (data: Buffer, cacheKey?: string): SourceImage => ({ id: 'x', data, source: 'test', createdAt: 0, cacheKey });
 
@@ -55,14 +57,18 @@ describe('createRenderer', () => {
 
   it('refuses an image over the pixel limit by its header, naming its size', async () => {
     const big = await solid(2100, 2000, '#000000');
-    const err = await createRenderer(options).render(image(big), [spec('webp')]).catch((e: unknown) => e);
+    const err = await createRenderer(options)
+      .render(image(big), [spec('webp')])
+      .catch((e: unknown) => e);
     expect(isEaselError(err, 'EASEL_ERR_IMAGE_TOO_LARGE')).toBe(true);
     expect(String((err as Error).message)).toContain('2100x2000');
   });
 
   it('refuses image data over render.maxFileBytes before decoding, whatever its source (inference, upload, still)', async () => {
     const data = await solid(300, 200, '#123456');
-    const err = await createRenderer({ ...options, maxFileBytes: data.length - 1 }).render(image(data), [spec('webp')]).catch((e: unknown) => e);
+    const err = await createRenderer({ ...options, maxFileBytes: data.length - 1 })
+      .render(image(data), [spec('webp')])
+      .catch((e: unknown) => e);
     expect(isEaselError(err, 'EASEL_ERR_IMAGE_TOO_LARGE')).toBe(true);
     expect((err as { details: Record<string, unknown> }).details).toMatchObject({ bytes: data.length, maxFileBytes: data.length - 1 });
     await expect(createRenderer({ ...options, maxFileBytes: data.length }).render(image(data), [spec('webp')])).resolves.toBeDefined();
@@ -71,7 +77,9 @@ describe('createRenderer', () => {
   it('refuses a truncated JPEG instead of showing half an image', async () => {
     const noise = Buffer.alloc(300 * 300 * 3);
     for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919) % 251;
-    const jpeg = await sharp(noise, { raw: { width: 300, height: 300, channels: 3 } }).jpeg().toBuffer();
+    const jpeg = await sharp(noise, { raw: { width: 300, height: 300, channels: 3 } })
+      .jpeg()
+      .toBuffer();
     const err = await createRenderer(options)
       .render(image(jpeg.subarray(0, jpeg.length / 2)), [spec('webp')])
       .catch((e: unknown) => e);
@@ -79,7 +87,9 @@ describe('createRenderer', () => {
   });
 
   it('refuses bytes that are not an image', async () => {
-    const err = await createRenderer(options).render(image(Buffer.from('not an image')), [spec('webp')]).catch((e: unknown) => e);
+    const err = await createRenderer(options)
+      .render(image(Buffer.from('not an image')), [spec('webp')])
+      .catch((e: unknown) => e);
     expect(isEaselError(err, 'EASEL_ERR_IMAGE_UNREADABLE')).toBe(true);
   });
 

@@ -78,14 +78,19 @@ export function createRenderer(options: RendererOptions): Renderer {
 
   async function renderUncached(image: SourceImage, specs: readonly RenditionSpec[]) {
     // Every way in ends here (inference images, uploads, stills), so the byte limit holds for all.
-    if (options.maxFileBytes !== undefined) checkBytes(image.data.length, { maxFileBytes: options.maxFileBytes, limitInputPixels: options.limitInputPixels }, 'Image');
+    if (options.maxFileBytes !== undefined)
+      checkBytes(image.data.length, { maxFileBytes: options.maxFileBytes, limitInputPixels: options.limitInputPixels }, 'Image');
     const meta = await sharp(image.data, { ...input, limitInputPixels: false }).metadata();
     const pixels = (meta.width ?? 0) * (meta.height ?? 0);
     if (options.limitInputPixels > 0 && pixels > options.limitInputPixels) {
-      throw new EaselError('EASEL_ERR_IMAGE_TOO_LARGE', `Image is ${meta.width}x${meta.height}, over the pixel limit of ${options.limitInputPixels}`, {
-        hint: 'Scale the image down before adding it, or raise render.limitInputPixels',
-        details: { width: meta.width, height: meta.height, limitInputPixels: options.limitInputPixels },
-      });
+      throw new EaselError(
+        'EASEL_ERR_IMAGE_TOO_LARGE',
+        `Image is ${meta.width}x${meta.height}, over the pixel limit of ${options.limitInputPixels}`,
+        {
+          hint: 'Scale the image down before adding it, or raise render.limitInputPixels',
+          details: { width: meta.width, height: meta.height, limitInputPixels: options.limitInputPixels },
+        },
+      );
     }
     // .rotate() with no angle applies the EXIF orientation; metadata is stripped on output.
     const decoded = sharp(image.data, input).rotate();

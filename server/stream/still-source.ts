@@ -36,7 +36,11 @@ export function createStillSource(options: StillSourceOptions): Source {
         return await load();
       } catch (err) {
         if (!isTransientFsError(err)) throw err;
-        if (!told) log.warn({ code: (err as NodeJS.ErrnoException).code }, `Cannot read still image "${name}" for now (${(err as Error).message}); trying again shortly`);
+        if (!told)
+          log.warn(
+            { code: (err as NodeJS.ErrnoException).code },
+            `Cannot read still image "${name}" for now (${(err as Error).message}); trying again shortly`,
+          );
         await new Promise<void>((resolve, reject) => {
           const any = AbortSignal.any([signal, closed.signal]);
           if (any.aborted) return reject(any.reason);
@@ -56,7 +60,8 @@ export function createStillSource(options: StillSourceOptions): Source {
 
   async function load(): Promise<SourceImage> {
     // The file may have grown since the command checked it: stat again before reading it whole.
-    if (!('data' in options.image)) checkBytes((await stat(name)).size, { maxFileBytes: options.maxFileBytes, limitInputPixels: Infinity }, `Still image "${name}"`);
+    if (!('data' in options.image))
+      checkBytes((await stat(name)).size, { maxFileBytes: options.maxFileBytes, limitInputPixels: Infinity }, `Still image "${name}"`);
     const data = 'data' in options.image ? options.image.data : await readFile(name);
     const id = `s-${createHash('sha1').update(data).digest('base64url').slice(0, 12)}`;
     return { id, data, source: 'still', createdAt: clock.now(), cacheKey: id };
@@ -91,7 +96,12 @@ export function createStillSource(options: StillSourceOptions): Source {
       }
     },
     reject(_image, err) {
-      status = { state: 'failed', code: isEaselError(err, 'EASEL_ERR_IMAGE_TOO_LARGE') ? err.code : 'EASEL_ERR_IMAGE_UNREADABLE', reason: `Still image "${name}" cannot be shown: ${err.message}`, hint: 'Use a complete JPEG, PNG, WebP, AVIF, TIFF or GIF under the pixel limit' };
+      status = {
+        state: 'failed',
+        code: isEaselError(err, 'EASEL_ERR_IMAGE_TOO_LARGE') ? err.code : 'EASEL_ERR_IMAGE_UNREADABLE',
+        reason: `Still image "${name}" cannot be shown: ${err.message}`,
+        hint: 'Use a complete JPEG, PNG, WebP, AVIF, TIFF or GIF under the pixel limit',
+      };
       log.warn({ code: status.code, hint: status.hint }, status.reason);
     },
     status: () => status,

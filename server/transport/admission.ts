@@ -29,7 +29,10 @@ export function createAdmission(options: { guard: FdGuard; logger: Logger; now: 
       const { open, limit, headroom } = options.guard.status();
       const suppressed = limiter.take('fd-headroom');
       if (suppressed !== undefined) {
-        log.warn({ open, limit, headroom, suppressed, code: 'EASEL_ERR_LIMIT_REACHED' }, `Refusing new connections: ${open} of ${limit} file descriptors are open, and ${headroom} are kept for the canvases`);
+        log.warn(
+          { open, limit, headroom, suppressed, code: 'EASEL_ERR_LIMIT_REACHED' },
+          `Refusing new connections: ${open} of ${limit} file descriptors are open, and ${headroom} are kept for the canvases`,
+        );
       }
       refuseAndClose(
         res,

@@ -65,7 +65,15 @@ export interface DisplayRoute {
   closeAll(): void;
 }
 
-export type RefusalReason = 'closing' | 'token' | 'badRequest' | 'unknownCanvas' | 'displaysPerCanvas' | 'connections' | 'canvases' | 'rate';
+export type RefusalReason =
+  | 'closing'
+  | 'token'
+  | 'badRequest'
+  | 'unknownCanvas'
+  | 'displaysPerCanvas'
+  | 'connections'
+  | 'canvases'
+  | 'rate';
 
 /** `GET /ws/:slug`, the display wire protocol v1 of DESIGN.md. */
 export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOptions): DisplayRoute {
@@ -74,8 +82,21 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
   const sockets = new Set<WebSocket<SocketData>>();
   const decoder = new TextDecoder();
   let ignoredMessages = 0;
-  const refused: Record<RefusalReason, number> = { closing: 0, token: 0, badRequest: 0, unknownCanvas: 0, displaysPerCanvas: 0, connections: 0, canvases: 0, rate: 0 };
-  const perAddress = createRateLimiter({ perMinute: options.limits.connectionsPerSecond * 60, burst: options.limits.connectionBurst, clock });
+  const refused: Record<RefusalReason, number> = {
+    closing: 0,
+    token: 0,
+    badRequest: 0,
+    unknownCanvas: 0,
+    displaysPerCanvas: 0,
+    connections: 0,
+    canvases: 0,
+    rate: 0,
+  };
+  const perAddress = createRateLimiter({
+    perMinute: options.limits.connectionsPerSecond * 60,
+    burst: options.limits.connectionBurst,
+    clock,
+  });
   const { limits } = options;
   const full = (res: HttpResponse, reason: RefusalReason, detail: string, hint: string) => {
     refused[reason]++;
@@ -101,7 +122,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       replyProblem(res, 421, {
         title: 'Host not allowed',
         detail: `Host "${host.slice(0, 200)}" is not a name this server answers to`,
-        hint: 'Use the server\'s address or host name, or add this name to http.allowedHosts (EASEL_ALLOWED_HOSTS)',
+        hint: "Use the server's address or host name, or add this name to http.allowedHosts (EASEL_ALLOWED_HOSTS)",
         code: 'EASEL_ERR_HOST_NOT_ALLOWED',
       });
       return false;
@@ -111,7 +132,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       replyProblem(res, 403, {
         title: 'Request from another site refused',
         detail: `A page from ${JSON.stringify(origin.slice(0, 200))} may not open displays on this server`,
-        hint: 'Open the display page on this server (/c/<slug>), or add the page\'s host to http.allowedHosts',
+        hint: "Open the display page on this server (/c/<slug>), or add the page's host to http.allowedHosts",
         code: 'EASEL_ERR_ORIGIN_NOT_ALLOWED',
       });
       return false;
@@ -123,7 +144,12 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       replyProblem(
         res,
         429,
-        { title: 'Too many wrong tokens', detail: `Too many wrong tokens from this address: wait ${wait} s`, hint: 'Use the right display token (EASEL_DISPLAY_TOKEN)', code: 'EASEL_ERR_AUTH_THROTTLED' },
+        {
+          title: 'Too many wrong tokens',
+          detail: `Too many wrong tokens from this address: wait ${wait} s`,
+          hint: 'Use the right display token (EASEL_DISPLAY_TOKEN)',
+          code: 'EASEL_ERR_AUTH_THROTTLED',
+        },
         { 'retry-after': String(wait) },
       );
       return false;
@@ -155,7 +181,12 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
     upgrade(res, req, context) {
       if (options.isClosing()) {
         refused.closing++;
-        replyProblem(res, 503, { title: 'Shutting down', detail: 'The server is shutting down and takes no new displays', hint: 'The display reconnects by itself once the server is back', code: 'EASEL_ERR_SERVER_CLOSING' });
+        replyProblem(res, 503, {
+          title: 'Shutting down',
+          detail: 'The server is shutting down and takes no new displays',
+          hint: 'The display reconnects by itself once the server is back',
+          code: 'EASEL_ERR_SERVER_CLOSING',
+        });
         return;
       }
       // Parsed in JS like the API's queries: a malformed escape is then only a bad value.
@@ -176,19 +207,33 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
         return;
       }
       if (sockets.size >= limits.maxConnections) {
-        full(res, 'connections', `The server has ${sockets.size} displays, its limit`, 'Raise limits.maxConnections if the box can take more');
+        full(
+          res,
+          'connections',
+          `The server has ${sockets.size} displays, its limit`,
+          'Raise limits.maxConnections if the box can take more',
+        );
         return;
       }
       const check = parseSlug(req.getParameter(0) ?? '');
       if (!check.ok) {
         refused.badRequest++;
-        replyProblem(res, 400, { title: 'Invalid canvas slug', detail: check.reason, hint: 'Use lowercase letters, digits and dashes, e.g. /ws/left-canva', code: 'EASEL_ERR_SLUG_INVALID' });
+        replyProblem(res, 400, {
+          title: 'Invalid canvas slug',
+          detail: check.reason,
+          hint: 'Use lowercase letters, digits and dashes, e.g. /ws/left-canva',
+          code: 'EASEL_ERR_SLUG_INVALID',
+        });
         return;
       }
       const format = query.get('format') || 'binary';
       if (format !== 'binary' && format !== 'json') {
         refused.badRequest++;
-        replyProblem(res, 400, { title: 'Unknown format', detail: `Format "${format}" is not one of binary, json`, hint: 'Leave format out for binary frames, or use format=json for the seed-compatible JSON frames' });
+        replyProblem(res, 400, {
+          title: 'Unknown format',
+          detail: `Format "${format}" is not one of binary, json`,
+          hint: 'Leave format out for binary frames, or use format=json for the seed-compatible JSON frames',
+        });
         return;
       }
       let canvas: Canvas | undefined;
@@ -211,12 +256,20 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
         return;
       }
       if (canvas.channel.displays.size >= limits.maxDisplaysPerCanvas) {
-        full(res, 'displaysPerCanvas', `Canvas "${canvas.slug}" has ${canvas.channel.displays.size} displays, its limit`, 'Raise limits.maxDisplaysPerCanvas if the box can take more');
+        full(
+          res,
+          'displaysPerCanvas',
+          `Canvas "${canvas.slug}" has ${canvas.channel.displays.size} displays, its limit`,
+          'Raise limits.maxDisplaysPerCanvas if the box can take more',
+        );
         return;
       }
       const wants: DisplayWants = {
         mode: format as DisplayMode,
-        accept: (query.get('accept') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+        accept: (query.get('accept') ?? '')
+          .split(',')
+          .map((s) => s.trim().toLowerCase())
+          .filter(Boolean),
         viewport: parseViewport(query.get('w') ?? undefined, query.get('h') ?? undefined, query.get('dpr') ?? undefined),
       };
       const data: SocketData = {
@@ -225,7 +278,13 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
         remoteAddress,
         userAgent: req.getHeader('user-agent'),
       };
-      res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+      res.upgrade(
+        data,
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
     },
 
     open(ws) {
@@ -256,10 +315,16 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       data.display = display;
       sockets.add(ws);
       if (wants.mode === 'binary') {
-        ws.send(JSON.stringify({ type: 'hello', protocol: 1, canvas: canvas.slug, fps: canvas.snapshot().fps, serverTime: clock.now() }), false);
+        ws.send(
+          JSON.stringify({ type: 'hello', protocol: 1, canvas: canvas.slug, fps: canvas.snapshot().fps, serverTime: clock.now() }),
+          false,
+        );
       }
       canvas.attach(display);
-      log.debug({ slug: canvas.slug, display: display.id, address: display.remoteAddress, mode: display.mode, rendition: display.key }, 'Display connected');
+      log.debug(
+        { slug: canvas.slug, display: display.id, address: display.remoteAddress, mode: display.mode, rendition: display.key },
+        'Display connected',
+      );
     },
 
     message(ws, message, isBinary) {

@@ -33,7 +33,9 @@ const SAMPLE_NEAR_EDGE_MS = 50;
 
 export function readOpenFilesLimit(): number {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
     if (soft === 'unlimited') return Number.MAX_SAFE_INTEGER;
     const n = Number(soft);

@@ -50,7 +50,11 @@ export function guardApp(app: TemplatedApp, logger: Logger, options: GuardOption
   const answer500 = (res: HttpResponse) => {
     try {
       res.cork(() =>
-        replyProblem(res, 500, { title: 'Internal error', detail: 'Something went wrong inside Easel while answering this request', hint: 'The server log has the details; the wall is not affected' }),
+        replyProblem(res, 500, {
+          title: 'Internal error',
+          detail: 'Something went wrong inside Easel while answering this request',
+          hint: 'The server log has the details; the wall is not affected',
+        }),
       );
     } catch {
       // Already answered, upgraded or aborted: nothing more can be said on this response.
@@ -58,7 +62,11 @@ export function guardApp(app: TemplatedApp, logger: Logger, options: GuardOption
   };
 
   // Every argument is passed on: an upgrade handler's third one is the socket context uWS needs.
-  const wrapHttp = <H extends HttpHandler | NonNullable<WebSocketBehavior<unknown>['upgrade']>>(route: string, handler: H, pattern: string): H => {
+  const wrapHttp = <H extends HttpHandler | NonNullable<WebSocketBehavior<unknown>['upgrade']>>(
+    route: string,
+    handler: H,
+    pattern: string,
+  ): H => {
     return ((res: HttpResponse, req: HttpRequest, ...rest: unknown[]) => {
       try {
         if (options.admit && !options.admit(res, pattern)) return;
@@ -111,7 +119,11 @@ export function guardApp(app: TemplatedApp, logger: Logger, options: GuardOption
           }
           target[method](pattern, wrapHttp(`${method.toUpperCase()} ${pattern}`, handler, pattern));
           // Every GET answers HEAD too (health checks, proxies, curl -I), with the same headers.
-          if (method === 'get') target.head(pattern, wrapHttp(`HEAD ${pattern}`, (res, req) => handler(headResponse(res), req), pattern));
+          if (method === 'get')
+            target.head(
+              pattern,
+              wrapHttp(`HEAD ${pattern}`, (res, req) => handler(headResponse(res), req), pattern),
+            );
           return receiver;
         };
       }

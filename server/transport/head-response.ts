@@ -20,9 +20,10 @@ export function headResponse(res: HttpResponse): HttpResponse {
     // bytes), and endWithoutBody(undefined) neither: say the length as a header instead.
     if (length !== undefined) res.writeHeader('content-length', String(length));
     res.endWithoutBody();
-    if (streaming) queueMicrotask(() => {
-      for (const handler of abortHandlers) handler();
-    });
+    if (streaming)
+      queueMicrotask(() => {
+        for (const handler of abortHandlers) handler();
+      });
   };
   const proxy: HttpResponse = new Proxy(res, {
     get(target, prop) {

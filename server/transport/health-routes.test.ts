@@ -4,7 +4,8 @@ import type { InferenceClientStatus } from '../inference/client.js';
 import { readiness } from './health-routes.js';
 
 const frame = { seq: 3, imageId: 'i3', timestamp: '2026-01-01T00:00:00.000Z', source: 'folder' };
-const canvas = (source: CanvasSnapshot['source'], lastFrame: CanvasSnapshot['lastFrame'] = frame) => ({ slug: 'gen', source, lastFrame }) as CanvasSnapshot;
+const canvas = (source: CanvasSnapshot['source'], lastFrame: CanvasSnapshot['lastFrame'] = frame) =>
+  ({ slug: 'gen', source, lastFrame }) as CanvasSnapshot;
 const up: InferenceClientStatus = { state: 'up', endpoints: [] };
 
 describe('readiness', () => {
@@ -15,9 +16,17 @@ describe('readiness', () => {
   });
 
   it('calls a canvas on its fallback degraded, with the reason, the hint and what is on screen', () => {
-    const source = { kind: 'inference', state: 'degraded' as const, code: 'EASEL_ERR_INFERENCE_STALLED' as const, reason: 'Inference service at "gpu:7000" sent no image for 3 s', hint: 'Look in its log', details: { fallback: { active: true } } };
+    const source = {
+      kind: 'inference',
+      state: 'degraded' as const,
+      code: 'EASEL_ERR_INFERENCE_STALLED' as const,
+      reason: 'Inference service at "gpu:7000" sent no image for 3 s',
+      hint: 'Look in its log',
+      details: { fallback: { active: true } },
+    };
     expect(readiness([canvas(source)], up, false)).toEqual({
-      status: 'degraded', ready: false,
+      status: 'degraded',
+      ready: false,
       problems: [{ slug: 'gen', code: 'EASEL_ERR_INFERENCE_STALLED', reason: source.reason, hint: 'Look in its log', showing: 'fallback' }],
     });
   });
@@ -28,9 +37,15 @@ describe('readiness', () => {
   });
 
   it('reports an inference service that is down even when no canvas generates', () => {
-    const down: InferenceClientStatus = { state: 'down', reason: 'No inference endpoint serves: "gpu:7000" cannot connect', hint: 'Start the inference service at "gpu:7000"', endpoints: [] };
+    const down: InferenceClientStatus = {
+      state: 'down',
+      reason: 'No inference endpoint serves: "gpu:7000" cannot connect',
+      hint: 'Start the inference service at "gpu:7000"',
+      endpoints: [],
+    };
     expect(readiness([canvas({ kind: 'folder', state: 'ok' })], down, false)).toEqual({
-      status: 'degraded', ready: false,
+      status: 'degraded',
+      ready: false,
       problems: [{ code: 'EASEL_ERR_INFERENCE_UNAVAILABLE', reason: down.reason, hint: down.hint }],
     });
   });

@@ -47,7 +47,13 @@ export function readiness(canvases: CanvasSnapshot[], inference: InferenceClient
     if (state === 'ok' || (state === 'waiting' && c.lastFrame)) continue;
     const shows = showing(c);
     if (shows === 'nothing') unready = true;
-    problems.push({ slug: c.slug, code: c.source.code, reason: c.source.reason ?? 'Canvas has no frame yet', hint: c.source.hint ?? 'Wait a moment', showing: shows });
+    problems.push({
+      slug: c.slug,
+      code: c.source.code,
+      reason: c.source.reason ?? 'Canvas has no frame yet',
+      hint: c.source.hint ?? 'Wait a moment',
+      showing: shows,
+    });
   }
   // Endpoints down count even when every canvas is on a folder: prompts would fail.
   if (inference && (inference.state === 'down' || inference.state === 'degraded') && inference.reason) {
@@ -85,7 +91,16 @@ export function registerHealthRoutes(app: TemplatedApp, deps: HealthDeps): void 
           }
         : {}),
       canvases: Object.fromEntries(
-        canvases.map((c) => [c.slug, { state: c.state, source: c.source.kind, sourceState: c.source.state, displays: c.displays, lastFrameAt: c.lastFrame?.timestamp ?? null }]),
+        canvases.map((c) => [
+          c.slug,
+          {
+            state: c.state,
+            source: c.source.kind,
+            sourceState: c.source.state,
+            displays: c.displays,
+            lastFrameAt: c.lastFrame?.timestamp ?? null,
+          },
+        ]),
       ),
     });
   });

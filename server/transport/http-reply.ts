@@ -24,14 +24,25 @@ export function statusLine(status: number): string {
 }
 
 /** Writes a whole JSON reply. Only call it while the response is corked (inside a uWS handler). */
-export function replyJson(res: HttpResponse, status: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
+export function replyJson(
+  res: HttpResponse,
+  status: number,
+  body: unknown,
+  contentType = 'application/json',
+  headers: Record<string, string> = {},
+): void {
   res.writeStatus(statusLine(status)).writeHeader('content-type', `${contentType}; charset=utf-8`).writeHeader('cache-control', 'no-store');
   for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
   res.end(JSON.stringify(body));
 }
 
 /** An RFC 9457 problem reply with a hint a technician can act on. */
-export function replyProblem(res: HttpResponse, status: number, problem: { title: string; detail: string; hint: string; code?: string }, headers?: Record<string, string>): void {
+export function replyProblem(
+  res: HttpResponse,
+  status: number,
+  problem: { title: string; detail: string; hint: string; code?: string },
+  headers?: Record<string, string>,
+): void {
   replyJson(res, status, { type: 'about:blank', status, ...problem }, 'application/problem+json', headers);
 }
 
@@ -39,8 +50,16 @@ export function replyProblem(res: HttpResponse, status: number, problem: { title
  * A problem reply that also closes the connection: for refusals made to save descriptors, where
  * a keep-alive connection left open would hold on to the very thing being saved.
  */
-export function refuseAndClose(res: HttpResponse, status: number, problem: { title: string; detail: string; hint: string; code?: string }, headers: Record<string, string> = {}): void {
-  res.writeStatus(statusLine(status)).writeHeader('content-type', 'application/problem+json; charset=utf-8').writeHeader('cache-control', 'no-store');
+export function refuseAndClose(
+  res: HttpResponse,
+  status: number,
+  problem: { title: string; detail: string; hint: string; code?: string },
+  headers: Record<string, string> = {},
+): void {
+  res
+    .writeStatus(statusLine(status))
+    .writeHeader('content-type', 'application/problem+json; charset=utf-8')
+    .writeHeader('cache-control', 'no-store');
   for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
   res.end(JSON.stringify({ type: 'about:blank', status, ...problem }), true);
 }

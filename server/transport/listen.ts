@@ -64,7 +64,10 @@ export async function listenWithRetry(app: TemplatedApp, host: string, port: num
     }
     if (!told) {
       told = true;
-      log.warn({ port }, `Port ${port} is still held by connections of a previous run; retrying until it is free (up to ${LINGER_RETRY_MS / 1000} s)`);
+      log.warn(
+        { port },
+        `Port ${port} is still held by connections of a previous run; retrying until it is free (up to ${LINGER_RETRY_MS / 1000} s)`,
+      );
     }
     await new Promise((r) => clock.setTimeout(() => r(undefined), 1000));
   }

@@ -64,7 +64,11 @@ const PAGE_FILES = new Set<string>(Object.values(PAGES));
  * The console sends commands with the token it keeps: no other site may frame it (a click
  * through an invisible frame would be a command) or be told its address.
  */
-const CONSOLE_HEADERS = { 'x-frame-options': 'DENY', 'content-security-policy': "frame-ancestors 'none'", 'referrer-policy': 'no-referrer' } as const;
+const CONSOLE_HEADERS = {
+  'x-frame-options': 'DENY',
+  'content-security-policy': "frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+} as const;
 /** Vite names every file under assets/ by its content hash: a URL there never changes meaning. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Pages are revalidated on every load (cheap: 304 by ETag) so a new build shows on the next reload. */
@@ -101,7 +105,10 @@ export function registerPageRoutes(app: TemplatedApp, options: PageRoutesOptions
       if (loaded === 'unreadable' || loaded === 'incomplete') {
         if (!build && !warnedMissing) {
           warnedMissing = true;
-          log.warn({ distDir, hint: 'Run npm run build' }, 'Display pages are not built: /c/<slug>, /wall and /operator answer 503 until they are');
+          log.warn(
+            { distDir, hint: 'Run npm run build' },
+            'Display pages are not built: /c/<slug>, /wall and /operator answer 503 until they are',
+          );
         }
         return loaded === 'incomplete';
       }
@@ -114,7 +121,14 @@ export function registerPageRoutes(app: TemplatedApp, options: PageRoutesOptions
   }
 
   let starting = true;
-  const firstLoad = watchFolder({ dir: distDir, clock: options.clock ?? systemClock, signal: stop.signal, scan: reload, debounceMs: 200, rescanIntervalMs: RESCAN_MS })
+  const firstLoad = watchFolder({
+    dir: distDir,
+    clock: options.clock ?? systemClock,
+    signal: stop.signal,
+    scan: reload,
+    debounceMs: 200,
+    rescanIntervalMs: RESCAN_MS,
+  })
     .rescan()
     .finally(() => {
       starting = false;
@@ -149,13 +163,19 @@ export function registerPageRoutes(app: TemplatedApp, options: PageRoutesOptions
     }
   }
 
-  const page = (name: string) => (res: HttpResponse, req: HttpRequest) => serve(res, `/${name}`, 'page', req.getHeader('if-none-match'), req.getHeader('accept-encoding'));
+  const page = (name: string) => (res: HttpResponse, req: HttpRequest) =>
+    serve(res, `/${name}`, 'page', req.getHeader('if-none-match'), req.getHeader('accept-encoding'));
   const canvasPage = page(PAGES.canvas);
 
   app.get('/c/:slug', (res, req) => {
     const check = parseSlug(req.getParameter(0) ?? '');
     if (!check.ok) {
-      replyProblem(res, 400, { title: 'Invalid canvas slug', detail: check.reason, hint: 'Use lowercase letters, digits and dashes, e.g. /c/left-canva', code: 'EASEL_ERR_SLUG_INVALID' });
+      replyProblem(res, 400, {
+        title: 'Invalid canvas slug',
+        detail: check.reason,
+        hint: 'Use lowercase letters, digits and dashes, e.g. /c/left-canva',
+        code: 'EASEL_ERR_SLUG_INVALID',
+      });
       return;
     }
     canvasPage(res, req);
@@ -210,7 +230,8 @@ async function loadDist(distDir: string, current: Build | undefined): Promise<Bu
   const signature = pages.map((p) => `${p.name}:${p.info.mtimeMs}:${p.info.size}`).join('|');
   if (current?.signature === signature) return current;
   const files: DistFiles = new Map();
-  for (const { name } of pages) files.set(`/${name}`, await readStatic(path.join(distDir, name), REVALIDATE, name === PAGES.operator ? CONSOLE_HEADERS : {}));
+  for (const { name } of pages)
+    files.set(`/${name}`, await readStatic(path.join(distDir, name), REVALIDATE, name === PAGES.operator ? CONSOLE_HEADERS : {}));
   const assetsDir = path.join(distDir, 'assets');
   const entries = await readdir(assetsDir, { recursive: true }).catch(() => [] as string[]); // a build with no assets is odd but servable
   for (const entry of entries) {

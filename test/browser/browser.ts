@@ -15,11 +15,22 @@ export const CHROMIUM = process.env.EASEL_TEST_CHROMIUM ?? '/usr/bin/chromium';
 /** Debian's chromium, headless, with nothing reaching out to the network on its own. */
 export function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Cannot run the browser tests: there is no Chromium at "${CHROMIUM}". Install Debian's (apt-get install -y chromium) or set EASEL_TEST_CHROMIUM to another Chromium`);
+    throw new Error(
+      `Cannot run the browser tests: there is no Chromium at "${CHROMIUM}". Install Debian's (apt-get install -y chromium) or set EASEL_TEST_CHROMIUM to another Chromium`,
+    );
   }
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -131,7 +142,9 @@ export async function inspectChrome(page: Page): Promise<Chrome> {
       const style = getComputedStyle(el);
       return {
         what: `${el.tagName.toLowerCase()}${typeof el.className === 'string' && el.className.trim() ? `.${el.className.trim().split(/\s+/).join('.')}` : ''}`,
-        control: el.matches('button, input, select, textarea, a[href], [role=button], [controls], [contenteditable], iframe, dialog, progress, meter'),
+        control: el.matches(
+          'button, input, select, textarea, a[href], [role=button], [controls], [contenteditable], iframe, dialog, progress, meter',
+        ),
         shown: r.width > 0 && r.height > 0 && style.visibility !== 'hidden',
         display: el.tagName.startsWith('EASEL-'),
         leafText: el.children.length === 0 && el.textContent.trim() !== '',
@@ -156,11 +169,17 @@ export async function inspectChrome(page: Page): Promise<Chrome> {
   return {
     viewport: found.viewport,
     scroll: found.scroll,
-    scrollable: found.scroll.width > found.viewport.width || found.scroll.height > found.viewport.height || !found.body.overflow.every((o) => o === 'hidden'),
+    scrollable:
+      found.scroll.width > found.viewport.width ||
+      found.scroll.height > found.viewport.height ||
+      !found.body.overflow.every((o) => o === 'hidden'),
     controls: found.described.filter((d) => d.control).map((d) => d.what),
     cursors: [...(found.body.cursor === 'none' ? [] : ['body']), ...shown.filter((d) => d.cursor !== 'none').map((d) => d.what)],
     // user-select is not inherited as a computed value, so it is read where it is set.
-    selectable: [...(found.body.userSelect === 'none' ? [] : ['body']), ...found.described.filter((d) => d.display && d.userSelect !== 'none').map((d) => d.what)],
+    selectable: [
+      ...(found.body.userSelect === 'none' ? [] : ['body']),
+      ...found.described.filter((d) => d.display && d.userSelect !== 'none').map((d) => d.what),
+    ],
     texts: shown.filter((d) => d.leafText).map(({ what, width, height, right, bottom }) => ({ what, width, height, right, bottom })),
   };
 }

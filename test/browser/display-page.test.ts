@@ -1,7 +1,22 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFrameTime } from '../../display/src/frame-time.js';
-import { BLACK, BLUE, canvasCentres, GREEN, inspectChrome, isColour, launchChromium, openPage, pixelAt, RED, shownTimes, shownTimeWithStats, stats, type WatchedPage } from './browser.js';
+import {
+  BLACK,
+  BLUE,
+  canvasCentres,
+  GREEN,
+  inspectChrome,
+  isColour,
+  launchChromium,
+  openPage,
+  pixelAt,
+  RED,
+  shownTimes,
+  shownTimeWithStats,
+  stats,
+  type WatchedPage,
+} from './browser.js';
 import { startDisplayServer, type DisplayServer } from './fixtures.js';
 
 let server: DisplayServer;
@@ -12,9 +27,31 @@ const big = { width: 2048, height: 2048 };
 beforeAll(async () => {
   [server, browser] = await Promise.all([
     startDisplayServer([
-      { slug: 'red', size: 2048, fps: 8, images: [{ name: 'a.png', colour: '#ff0000', ...big }, { name: 'b.png', colour: '#fa0000', ...big }] },
-      { slug: 'blue', fps: 8, images: [{ name: 'a.png', colour: '#0000ff' }, { name: 'b.png', colour: '#0000fa' }] },
-      { slug: 'alternate', fps: 4, images: [{ name: 'a.png', colour: '#ff0000' }, { name: 'b.png', colour: '#0000ff' }] },
+      {
+        slug: 'red',
+        size: 2048,
+        fps: 8,
+        images: [
+          { name: 'a.png', colour: '#ff0000', ...big },
+          { name: 'b.png', colour: '#fa0000', ...big },
+        ],
+      },
+      {
+        slug: 'blue',
+        fps: 8,
+        images: [
+          { name: 'a.png', colour: '#0000ff' },
+          { name: 'b.png', colour: '#0000fa' },
+        ],
+      },
+      {
+        slug: 'alternate',
+        fps: 4,
+        images: [
+          { name: 'a.png', colour: '#ff0000' },
+          { name: 'b.png', colour: '#0000ff' },
+        ],
+      },
       { slug: 'wide', size: 2048, images: [{ name: 'wide.png', colour: '#00ff00', width: 2048, height: 1024 }] },
       { slug: 'empty', images: [] },
     ]),
@@ -32,9 +69,15 @@ async function open(path: string, width: number, height: number, canvases = 1): 
   const watched = await openPage(browser, width, height);
   await watched.page.goto(server.http(path));
   await expect
-    .poll(async () => (await Promise.all(Array.from({ length: canvases }, (_, i) => stats(watched.page, i).catch(() => null)))).every((s) => (s?.framesShown ?? 0) > 0), {
-      timeout: 15_000,
-    })
+    .poll(
+      async () =>
+        (await Promise.all(Array.from({ length: canvases }, (_, i) => stats(watched.page, i).catch(() => null)))).every(
+          (s) => (s?.framesShown ?? 0) > 0,
+        ),
+      {
+        timeout: 15_000,
+      },
+    )
     .toBe(true);
   return watched;
 }
@@ -189,7 +232,11 @@ describe('a display page', () => {
     const w = await open('/c/blue?label=1&time=0', 800, 600);
     const texts = (await inspectChrome(w.page)).texts;
     expect(texts.map((t) => t.what)).toEqual(['div.label']);
-    expect(await w.page.evaluate(() => (globalThis as any).document.querySelector('easel-canvas').shadowRoot.querySelector('.label').textContent)).toBe('blue');
+    expect(
+      await w.page.evaluate(
+        () => (globalThis as any).document.querySelector('easel-canvas').shadowRoot.querySelector('.label').textContent,
+      ),
+    ).toBe('blue');
     expectQuiet(w);
     await w.close();
   });

@@ -50,14 +50,25 @@ describe('the display frame decoder', () => {
   });
 
   it('reads hello (with optional transition settings) and pong, and nothing else', () => {
-    expect(parseServerText('{"type":"hello","protocol":1,"canvas":"a","fps":4,"serverTime":5}')).toEqual({ type: 'hello', protocol: 1, canvas: 'a', fps: 4, serverTime: 5 });
-    expect(parseServerText('{"type":"hello","protocol":1,"canvas":"a","fps":4,"serverTime":5,"transition":"crossfade","transitionMs":300}')).toMatchObject({
+    expect(parseServerText('{"type":"hello","protocol":1,"canvas":"a","fps":4,"serverTime":5}')).toEqual({
+      type: 'hello',
+      protocol: 1,
+      canvas: 'a',
+      fps: 4,
+      serverTime: 5,
+    });
+    expect(
+      parseServerText('{"type":"hello","protocol":1,"canvas":"a","fps":4,"serverTime":5,"transition":"crossfade","transitionMs":300}'),
+    ).toMatchObject({
       transition: 'crossfade',
       transitionMs: 300,
     });
-    expect(parseServerText('{"type":"hello","protocol":1,"canvas":"a","fps":4,"serverTime":5,"transition":"wipe","transitionMs":-1}')).not.toHaveProperty('transition');
+    expect(
+      parseServerText('{"type":"hello","protocol":1,"canvas":"a","fps":4,"serverTime":5,"transition":"wipe","transitionMs":-1}'),
+    ).not.toHaveProperty('transition');
     expect(parseServerText('{"type":"pong","t0":1,"serverTime":2}')).toEqual({ type: 'pong', t0: 1, serverTime: 2 });
-    for (const junk of ['', 'ping', 'null', '[]', '{"type":"status"}', '{"type":"pong","t0":"1"}']) expect(parseServerText(junk)).toBeUndefined();
+    for (const junk of ['', 'ping', 'null', '[]', '{"type":"status"}', '{"type":"pong","t0":"1"}'])
+      expect(parseServerText(junk)).toBeUndefined();
   });
 });
 
@@ -129,18 +140,29 @@ describe('the console badge of a canvas', () => {
   const fallback = { fallback: { active: true } };
   it('is a green "Streaming" only while the source works', () => {
     expect(canvasBadge({ state: 'streaming', source: { kind: 'inference', state: 'ok' } })).toEqual({ text: 'Streaming', tone: 'good' });
-    expect(canvasBadge({ state: 'streaming', source: { kind: 'inference', state: 'waiting', reason: 'Generating the first images' } }).tone).toBe('good');
+    expect(
+      canvasBadge({ state: 'streaming', source: { kind: 'inference', state: 'waiting', reason: 'Generating the first images' } }).tone,
+    ).toBe('good');
   });
 
   it('says degraded, in plain words and not in green, while the fallback folder is on screen', () => {
-    const degraded = canvasBadge({ state: 'streaming', source: { kind: 'inference', state: 'degraded', reason: 'Inference service sent no image for 3 s', details: fallback } });
+    const degraded = canvasBadge({
+      state: 'streaming',
+      source: { kind: 'inference', state: 'degraded', reason: 'Inference service sent no image for 3 s', details: fallback },
+    });
     expect(degraded).toEqual({ text: 'Degraded: showing the fallback folder', tone: 'warn' });
-    expect(canvasBadge({ state: 'streaming', source: { kind: 'inference', state: 'failed', details: fallback } })).toEqual({ text: 'Degraded: showing the fallback folder', tone: 'bad' });
-    expect(canvasBadge({ state: 'holding', source: { kind: 'folder', state: 'degraded' } })).toEqual({ text: 'Degraded: holding the last frame', tone: 'warn' });
+    expect(canvasBadge({ state: 'streaming', source: { kind: 'inference', state: 'failed', details: fallback } })).toEqual({
+      text: 'Degraded: showing the fallback folder',
+      tone: 'bad',
+    });
+    expect(canvasBadge({ state: 'holding', source: { kind: 'folder', state: 'degraded' } })).toEqual({
+      text: 'Degraded: holding the last frame',
+      tone: 'warn',
+    });
     expect(canvasBadge({ state: 'starting', source: { kind: 'inference', state: 'degraded' } })).toMatchObject({ tone: 'bad' });
   });
 
-  it('keeps an operator\'s pause as it is', () => {
+  it("keeps an operator's pause as it is", () => {
     expect(canvasBadge({ state: 'paused', source: { kind: 'inference', state: 'degraded', details: fallback } }).text).toBe('Paused');
   });
 });

@@ -29,11 +29,16 @@ export interface DisplayServer extends TestServer {
  * a folder of solid-colour images per canvas. Every image's mtime is a minute old, so the first
  * frame comes at once.
  */
-export async function startDisplayServer(canvases: TestCanvas[], options: { port?: number; env?: Record<string, string> } = {}): Promise<DisplayServer> {
+export async function startDisplayServer(
+  canvases: TestCanvas[],
+  options: { port?: number; env?: Record<string, string> } = {},
+): Promise<DisplayServer> {
   const folders = canvases.map(() => tempFolder('easel-browser-'));
   await Promise.all(
     canvases.flatMap((canvas, i) =>
-      canvas.images.map(async (img) => putImage(folders[i]!.dir, img.name, img.data ?? (await solidPng(img.colour ?? '#808080', img.width ?? 256, img.height ?? 256)))),
+      canvas.images.map(async (img) =>
+        putImage(folders[i]!.dir, img.name, img.data ?? (await solidPng(img.colour ?? '#808080', img.width ?? 256, img.height ?? 256))),
+      ),
     ),
   );
   const declared = canvases.map((c, i) => ({

@@ -7,7 +7,16 @@ import { startDisplayServer, type DisplayServer } from './fixtures.js';
 let server: DisplayServer;
 
 beforeAll(async () => {
-  server = await startDisplayServer([{ slug: 'seed', fps: 8, images: [{ name: 'a.png', colour: '#ff0000', width: 640, height: 480 }, { name: 'b.png', colour: '#fa0000', width: 640, height: 480 }] }]);
+  server = await startDisplayServer([
+    {
+      slug: 'seed',
+      fps: 8,
+      images: [
+        { name: 'a.png', colour: '#ff0000', width: 640, height: 480 },
+        { name: 'b.png', colour: '#fa0000', width: 640, height: 480 },
+      ],
+    },
+  ]);
 });
 
 afterAll(async () => {

@@ -22,11 +22,10 @@ let watched: WatchedPage | undefined;
 beforeAll(async () => {
   // Noise, so every frame weighs something (~100 KB encoded, 0.6 MB decoded): a leaked
   // bitmap or blob per frame would add up to gigabytes, not hide in rounding.
-  const images = await Promise.all(Array.from({ length: 8 }, async (_, i) => ({ name: `${i}.jpg`, data: await noisyJpeg(384, 384, i + 1) })));
-  [server, browser] = await Promise.all([
-    startDisplayServer([{ slug: 'fast', fps: 30, size: 384, images }]),
-    launchChromium(),
-  ]);
+  const images = await Promise.all(
+    Array.from({ length: 8 }, async (_, i) => ({ name: `${i}.jpg`, data: await noisyJpeg(384, 384, i + 1) })),
+  );
+  [server, browser] = await Promise.all([startDisplayServer([{ slug: 'fast', fps: 30, size: 384, images }]), launchChromium()]);
 });
 
 afterAll(async () => {
@@ -58,7 +57,9 @@ async function heap(cdp: CDPSession): Promise<{ usedBytes: number; nodes: number
 }
 
 describe('a display left running', () => {
-  it(`keeps bitmaps, DOM, JS heap and process memory flat over ${FRAMES} frames at 30 FPS with crossfades`, { timeout: 180_000 }, async () => {
+  it(`keeps bitmaps, DOM, JS heap and process memory flat over ${FRAMES} frames at 30 FPS with crossfades`, {
+    timeout: 180_000,
+  }, async () => {
     watched = await openPage(browser, 640, 480);
     const { page } = watched;
     const cdp = await page.context().newCDPSession(page);

@@ -27,7 +27,10 @@ beforeAll(async () => {
   folders.push(images, playlists);
   putImage(images.dir, 'a.png', await solidPng('#c04040', 256, 256));
   putImage(images.dir, 'b.png', await solidPng('#4060c0', 256, 256));
-  writeFileSync(path.join(playlists.dir, 'slow-show.yaml'), `loop: true\nsteps:\n  - folder: ${JSON.stringify(images.dir)}\n    duration: 60s\n  - pause:\n    duration: 20s\n`);
+  writeFileSync(
+    path.join(playlists.dir, 'slow-show.yaml'),
+    `loop: true\nsteps:\n  - folder: ${JSON.stringify(images.dir)}\n    duration: 60s\n  - pause:\n    duration: 20s\n`,
+  );
   dev = await startDevInferenceService({ latencyMs: 40 });
   [server, browser] = await Promise.all([
     startTestServer({
@@ -107,7 +110,11 @@ describe('the operator console', () => {
     await expect.poll(() => lastSeq(page, 'left-canva')).toBeGreaterThan(0);
     // The preview is a real <easel-canvas> showing frames, sized like a thumbnail.
     await expect
-      .poll(() => card(page, 'left-canva').locator('easel-canvas').evaluate((el: any) => ({ shown: el.stats.framesShown, width: el.getBoundingClientRect().width })))
+      .poll(() =>
+        card(page, 'left-canva')
+          .locator('easel-canvas')
+          .evaluate((el: any) => ({ shown: el.stats.framesShown, width: el.getBoundingClientRect().width })),
+      )
       .toSatisfy((p: { shown: number; width: number }) => p.shown > 0 && p.width > 50 && p.width < 200);
     await expect.poll(() => card(page, 'left-canva').getByLabel('Playlist', { exact: true }).inputValue()).toBe('slow-show');
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Live' }).count()).toBe(1);
@@ -133,12 +140,14 @@ describe('the operator console', () => {
     await expect.poll(() => field(page, 'left-canva', 'source').textContent()).toBe(`Generating “${prompt}”`);
     await expect.poll(() => lastSeq(page, 'left-canva')).toBeGreaterThan(before + 3);
     const feed = page.locator('easel-event-feed li');
-    await expect.poll(() => feed.allTextContents()).toEqual(
-      expect.arrayContaining([
-        expect.stringContaining(`left-canva: New prompt “${prompt}” (via HTTP`),
-        expect.stringContaining(`left-canva: “${prompt}” done: 4 frames shown`),
-      ]),
-    );
+    await expect
+      .poll(() => feed.allTextContents())
+      .toEqual(
+        expect.arrayContaining([
+          expect.stringContaining(`left-canva: New prompt “${prompt}” (via HTTP`),
+          expect.stringContaining(`left-canva: “${prompt}” done: 4 frames shown`),
+        ]),
+      );
     // The feed is newest first.
     const lines = await feed.allTextContents();
     expect(lines.findIndex((l) => l.includes('done: 4 frames'))).toBeLessThan(lines.findIndex((l) => l.includes('New prompt')));
@@ -165,7 +174,12 @@ describe('the operator console', () => {
     await expect.poll(() => lastSeq(page, 'right-canva')).toBeGreaterThan(seq);
     await expect
       .poll(() => page.locator('easel-event-feed li').allTextContents())
-      .toEqual(expect.arrayContaining([expect.stringContaining('right-canva: Paused (via HTTP'), expect.stringContaining('right-canva: Resumed (via HTTP')]));
+      .toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('right-canva: Paused (via HTTP'),
+          expect.stringContaining('right-canva: Resumed (via HTTP'),
+        ]),
+      );
     expect(watched.problems).toEqual([]);
     await watched.close();
   });
@@ -180,7 +194,12 @@ describe('the operator console', () => {
     await expect.poll(() => field(page, 'right-canva', 'playlist').textContent()).toMatch(/^“slow-show” step 1\/2/);
     await expect
       .poll(() => page.locator('easel-event-feed li').allTextContents())
-      .toEqual(expect.arrayContaining([expect.stringContaining('right-canva: Playlist started “slow-show” (via HTTP'), expect.stringMatching(/Playlist “slow-show” on right-canva: step 1\/2/)]));
+      .toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('right-canva: Playlist started “slow-show” (via HTTP'),
+          expect.stringMatching(/Playlist “slow-show” on right-canva: step 1\/2/),
+        ]),
+      );
     await right.getByRole('button', { name: 'Stop' }).click();
     await expect.poll(() => field(page, 'right-canva', 'playlist').count()).toBe(0);
     await expect.poll(() => right.getByRole('button', { name: 'Stop' }).isDisabled()).toBe(true);
@@ -191,7 +210,9 @@ describe('the operator console', () => {
   it('says "No playlists" for a server that has none to list', async () => {
     const watched = await openPage(browser, 390, 844);
     const { page } = watched;
-    await page.route('**/api/playlists', (route) => route.fulfill({ status: 404, contentType: 'application/problem+json', json: { title: 'Not found', status: 404 } }));
+    await page.route('**/api/playlists', (route) =>
+      route.fulfill({ status: 404, contentType: 'application/problem+json', json: { title: 'Not found', status: 404 } }),
+    );
     await page.goto(server.http('/operator'));
     await page.getByLabel('Operator token').fill(TOKEN);
     await page.getByRole('button', { name: 'Open' }).click();
@@ -201,7 +222,7 @@ describe('the operator console', () => {
     await watched.close();
   });
 
-  it('keeps a wrong token at the gate with the server\'s hint; the right one opens and its first command works', async () => {
+  it("keeps a wrong token at the gate with the server's hint; the right one opens and its first command works", async () => {
     const watched = await openPage(browser, 390, 844);
     const { page } = watched;
     await page.goto(server.http('/operator'));
@@ -241,12 +262,16 @@ describe('the operator console', () => {
     await watched.close();
   });
 
-  it('asks for the token again, with the server\'s hint, when a command is refused for it later', async () => {
+  it("asks for the token again, with the server's hint, when a command is refused for it later", async () => {
     const watched = await openConsole(390, 844);
     const { page } = watched;
     // The token changed on the server since the console opened.
     await page.route('**/api/canvases/left-canva/next', (route) =>
-      route.fulfill({ status: 403, contentType: 'application/problem+json', json: { title: 'Operator token not accepted', status: 403, hint: 'Use the token from EASEL_OPERATOR_TOKEN' } }),
+      route.fulfill({
+        status: 403,
+        contentType: 'application/problem+json',
+        json: { title: 'Operator token not accepted', status: 403, hint: 'Use the token from EASEL_OPERATOR_TOKEN' },
+      }),
     );
     await card(page, 'left-canva').getByRole('button', { name: 'Next frame' }).click();
     await expect.poll(() => page.getByLabel('Operator token').isVisible()).toBe(true);
@@ -290,7 +315,8 @@ describe('the operator console', () => {
     await hide(true);
     await expect.poll(() => previews.count()).toBe(0);
     // The server no longer counts them as displays.
-    const displays = async () => ((await (await fetch(server.http('/api/canvases'))).json()) as { canvases: CanvasInfo[] }).canvases.map((c) => c.displays);
+    const displays = async () =>
+      ((await (await fetch(server.http('/api/canvases'))).json()) as { canvases: CanvasInfo[] }).canvases.map((c) => c.displays);
     await expect.poll(displays).toEqual([0, 0]);
     await hide(false);
     await expect.poll(() => previews.count()).toBe(2);
@@ -339,7 +365,16 @@ const canvas = (over: Partial<CanvasInfo> = {}): CanvasInfo => ({
   job: null,
   ...over,
 });
-const job = (over: Partial<JobInfo> = {}): JobInfo => ({ id: 'j1', slug: 'lobby', prompt: 'a red boat', count: 4, produced: 0, state: 'queued', createdAt: '2026-01-01T18:30:00.000Z', ...over });
+const job = (over: Partial<JobInfo> = {}): JobInfo => ({
+  id: 'j1',
+  slug: 'lobby',
+  prompt: 'a red boat',
+  count: 4,
+  produced: 0,
+  state: 'queued',
+  createdAt: '2026-01-01T18:30:00.000Z',
+  ...over,
+});
 
 describe('the console wording', () => {
   it('says what a canvas shows and what is wrong with its source, with the hint', () => {
@@ -347,8 +382,18 @@ describe('the console wording', () => {
     expect(sourceWords({ kind: 'inference', state: 'ok', details: { prompt: 'tide pools' } })).toBe('Generating “tide pools”');
     expect(sourceTrouble(canvas().source)).toBeUndefined();
     expect(
-      sourceTrouble({ kind: 'inference', state: 'degraded', reason: 'The inference service is unreachable', hint: 'Start it', details: { fallback: { active: true } } }),
-    ).toEqual({ text: 'Trouble: The inference service is unreachable (showing the fallback folder meanwhile)', tone: 'warn', hint: 'Start it' });
+      sourceTrouble({
+        kind: 'inference',
+        state: 'degraded',
+        reason: 'The inference service is unreachable',
+        hint: 'Start it',
+        details: { fallback: { active: true } },
+      }),
+    ).toEqual({
+      text: 'Trouble: The inference service is unreachable (showing the fallback folder meanwhile)',
+      tone: 'warn',
+      hint: 'Start it',
+    });
     // A state from a newer server is shown by its name, not a crash.
     expect(sourceTrouble({ kind: 'folder', state: 'sleepy' as never, reason: 'zzz' })).toMatchObject({ text: 'sleepy: zzz' });
   });
@@ -357,7 +402,10 @@ describe('the console wording', () => {
     expect(jobWords(job()).text).toBe('Queued');
     expect(jobWords(job({ state: 'generating', produced: 2 })).text).toBe('Generating 2/4');
     expect(jobWords(job({ state: 'done', produced: 4 }))).toEqual({ text: 'Done: 4 frames shown', tone: 'good' });
-    expect(jobWords(job({ state: 'failed', reason: 'The service refused the request' }))).toEqual({ text: 'Failed: The service refused the request', tone: 'bad' });
+    expect(jobWords(job({ state: 'failed', reason: 'The service refused the request' }))).toEqual({
+      text: 'Failed: The service refused the request',
+      tone: 'bad',
+    });
     expect(jobWords(job({ state: 'cancelled', reason: 'Replaced by a newer prompt' })).text).toBe('Cancelled: Replaced by a newer prompt');
   });
 
@@ -365,10 +413,18 @@ describe('the console wording', () => {
     const generating = { type: 'job', job: job({ state: 'generating', produced: 2 }) } as const;
     expect(eventWords(generating, 'generating')).toBeUndefined();
     expect(eventWords(generating, 'queued')?.text).toBe('lobby: “a red boat” generating 2/4');
-    expect(eventWords({ type: 'command', slug: 'lobby', command: 'pause', origin: { via: 'osc', who: '10.0.0.9' } })?.text).toBe('lobby: Paused (via OSC, 10.0.0.9)');
-    expect(eventWords({ type: 'command', slug: 'lobby', command: 'source', origin: { via: 'playlist', who: 'evening' }, detail: { type: 'still' } })?.text).toBe(
-      'lobby: Source changed to a still image (via playlist, evening)',
+    expect(eventWords({ type: 'command', slug: 'lobby', command: 'pause', origin: { via: 'osc', who: '10.0.0.9' } })?.text).toBe(
+      'lobby: Paused (via OSC, 10.0.0.9)',
     );
+    expect(
+      eventWords({
+        type: 'command',
+        slug: 'lobby',
+        command: 'source',
+        origin: { via: 'playlist', who: 'evening' },
+        detail: { type: 'still' },
+      })?.text,
+    ).toBe('lobby: Source changed to a still image (via playlist, evening)');
     expect(eventWords({ type: 'playlist', slug: 'lobby', name: 'evening', event: 'error', detail: { error: 'No such folder' } })).toEqual({
       text: 'Playlist “evening” hit an error on lobby: No such folder',
       tone: 'bad',
@@ -380,7 +436,11 @@ describe('the console model', () => {
   it('keeps a change heard after a poll was sent, so a slow poll does not undo a pause', () => {
     let model = applyCanvasList(emptyModel(), [canvas()], 1000);
     model = applyEvent(model, { type: 'canvas', slug: 'lobby', state: 'paused' }, 2000);
-    const stale = applyCanvasList(model, [canvas({ lastFrame: { seq: 9, imageId: 'i9', timestamp: '2026-01-01T18:30:01.000Z', source: 'folder' } })], 1500);
+    const stale = applyCanvasList(
+      model,
+      [canvas({ lastFrame: { seq: 9, imageId: 'i9', timestamp: '2026-01-01T18:30:01.000Z', source: 'folder' } })],
+      1500,
+    );
     expect(stale.canvases[0]).toMatchObject({ state: 'paused', lastFrame: { seq: 9 } });
     expect(applyCanvasList(model, [canvas()], 2500).canvases[0]!.state).toBe('streaming');
   });

@@ -59,7 +59,16 @@ afterAll(async () => {
 describe('an unattended display', () => {
   it('keeps the last frame through a server restart, reconnects by itself and shows the new frames', async () => {
     // Red before the restart, blue after: the screen says which server it is showing.
-    const first = await startDisplayServer([{ slug: 'lobby', fps: 8, images: [{ name: 'a.png', colour: '#ff0000' }, { name: 'b.png', colour: '#fa0000' }] }]);
+    const first = await startDisplayServer([
+      {
+        slug: 'lobby',
+        fps: 8,
+        images: [
+          { name: 'a.png', colour: '#ff0000' },
+          { name: 'b.png', colour: '#fa0000' },
+        ],
+      },
+    ]);
     servers.push(first);
     const port = await address.listen();
     address.pointAt(first.port);
@@ -79,7 +88,16 @@ describe('an unattended display', () => {
     await expect.poll(async () => (await stats(page)).disconnects, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
     expect(isColour(await pixelAt(page, 400, 300), RED)).toBe(true);
 
-    const second = await startDisplayServer([{ slug: 'lobby', fps: 8, images: [{ name: 'a.png', colour: '#0000ff' }, { name: 'b.png', colour: '#0000fa' }] }]);
+    const second = await startDisplayServer([
+      {
+        slug: 'lobby',
+        fps: 8,
+        images: [
+          { name: 'a.png', colour: '#0000ff' },
+          { name: 'b.png', colour: '#0000fa' },
+        ],
+      },
+    ]);
     servers.push(second);
     address.pointAt(second.port);
     // Backoff is capped at 10 s; after a short outage the next try comes within a few seconds.

@@ -23,7 +23,8 @@ beforeAll(async () => {
     EASEL_CANVASES: JSON.stringify([{ slug: 'wall' }]),
   });
   // The frame route answers 404 until the canvas has shown its first frame.
-  for (let i = 0; i < 200 && (await fetch(server.http(`/api/canvases/wall/frame?token=${DISPLAY}`))).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 200 && (await fetch(server.http(`/api/canvases/wall/frame?token=${DISPLAY}`))).status !== 200; i++)
+    await new Promise((r) => setTimeout(r, 50));
 });
 
 afterAll(async () => {
@@ -32,7 +33,12 @@ afterAll(async () => {
 });
 
 /** One request from a chosen loopback address (127.0.0.2 is another client to the server). */
-function requestFrom(localAddress: string, method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function requestFrom(
+  localAddress: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: server.port, method, path, headers, localAddress, agent: false }, (res) => {
       let body = '';
@@ -50,7 +56,11 @@ describe('item 8: the display token covers every way to see a canvas', () => {
   it('the frame route needs the display or the operator token, as ?token= or Bearer', async () => {
     const none = await fetch(server.http('/api/canvases/wall/frame'));
     expect(none.status).toBe(401);
-    expect(await none.json()).toMatchObject({ code: 'EASEL_ERR_AUTH_REQUIRED', title: 'Display token required', hint: expect.stringContaining('?token=') });
+    expect(await none.json()).toMatchObject({
+      code: 'EASEL_ERR_AUTH_REQUIRED',
+      title: 'Display token required',
+      hint: expect.stringContaining('?token='),
+    });
     expect((await fetch(server.http('/api/canvases/wall/frame?token=wrong-token-here'))).status).toBe(403);
     expect((await fetch(server.http(`/api/canvases/wall/frame?token=${DISPLAY}`))).status).toBe(200);
     expect((await fetch(server.http('/api/canvases/wall/frame'), { headers: bearer(DISPLAY) })).status).toBe(200);
@@ -82,7 +92,11 @@ describe('item 8: the display token covers every way to see a canvas', () => {
 
 describe('item 9: CSRF and DNS rebinding', () => {
   const raw = (method: string, path: string, headers: string, body = '') =>
-    rawRequest(server.port, `${method} ${path} HTTP/1.1\r\n${headers}content-length: ${Buffer.byteLength(body)}\r\n\r\n`, Buffer.from(body));
+    rawRequest(
+      server.port,
+      `${method} ${path} HTTP/1.1\r\n${headers}content-length: ${Buffer.byteLength(body)}\r\n\r\n`,
+      Buffer.from(body),
+    );
 
   it('refuses a Host that is not a name of this server, naming it and the config key', async () => {
     const res = await raw('GET', '/api/canvases', 'host: evil.example:8000\r\n');
@@ -118,7 +132,11 @@ describe('item 9: CSRF and DNS rebinding', () => {
     expect((await raw('PUT', '/api/canvases/wall/source', auth, '{"type":"folder","path":"/tmp"}')).status).toBe(415); // a body needs a type
     const png = await solidPng('#aa0000', 32, 32);
     const upload = (type: string) =>
-      rawRequest(server.port, `POST /api/canvases/wall/image?hold=0 HTTP/1.1\r\n${auth}content-type: ${type}\r\ncontent-length: ${png.length}\r\n\r\n`, png);
+      rawRequest(
+        server.port,
+        `POST /api/canvases/wall/image?hold=0 HTTP/1.1\r\n${auth}content-type: ${type}\r\ncontent-length: ${png.length}\r\n\r\n`,
+        png,
+      );
     expect((await upload('text/plain')).status).toBe(415);
     expect((await upload('image/png')).status).toBe(202);
     expect((await upload('application/octet-stream')).status).toBe(202);
@@ -162,12 +180,14 @@ describe('item 10: token guessing', () => {
 
   it('keeps answering one stale token with a clear 403, not a lockout', async () => {
     const statuses = new Set<number>();
-    for (let i = 0; i < 20; i++) statuses.add((await requestFrom('127.0.0.4', 'POST', '/api/canvases/wall/next', bearer('stale-token-of-a-kiosk'))).status);
+    for (let i = 0; i < 20; i++)
+      statuses.add((await requestFrom('127.0.0.4', 'POST', '/api/canvases/wall/next', bearer('stale-token-of-a-kiosk'))).status);
     expect([...statuses]).toEqual([403]);
   });
 
   it('refuses at start-up an operator token under 16 characters on a reachable host, saying how to make one', () => {
-    const load = (env: Record<string, string>) => () => loadConfig({ env: { EASEL_CANVASES: '[]', ...env }, argv: [], configDir: folder.dir });
+    const load = (env: Record<string, string>) => () =>
+      loadConfig({ env: { EASEL_CANVASES: '[]', ...env }, argv: [], configDir: folder.dir });
     let error: unknown;
     try {
       load({ EASEL_HOST: '0.0.0.0', EASEL_OPERATOR_TOKEN: 'short-token' })();
@@ -214,7 +234,10 @@ describe('item 11: what reading routes show without the operator token', () => {
       const full = JSON.stringify(await (await fetch(server.http('/api/canvases'), { headers: bearer(OPERATOR) })).json());
       expect(full).toContain(folder.dir);
 
-      const one = (await (await fetch(server.http('/api/canvases/wall'))).json()) as { displays: number; displayList: Array<Record<string, unknown>> };
+      const one = (await (await fetch(server.http('/api/canvases/wall'))).json()) as {
+        displays: number;
+        displayList: Array<Record<string, unknown>>;
+      };
       expect(one.displays).toBe(1);
       expect(one.displayList[0]).not.toHaveProperty('address');
       const oneFull = (await (await fetch(server.http('/api/canvases/wall'), { headers: bearer(OPERATOR) })).json()) as typeof one;
@@ -233,7 +256,12 @@ describe('item 11: what reading routes show without the operator token', () => {
   });
 
   it('shows everything to anyone with operator.openReads', async () => {
-    const open = await startTestServer({ EASEL_OPERATOR_TOKEN: OPERATOR, EASEL_FOLDER: folder.dir, EASEL_OPEN_READS: 'true', EASEL_CANVASES: JSON.stringify([{ slug: 'wall' }]) });
+    const open = await startTestServer({
+      EASEL_OPERATOR_TOKEN: OPERATOR,
+      EASEL_FOLDER: folder.dir,
+      EASEL_OPEN_READS: 'true',
+      EASEL_CANVASES: JSON.stringify([{ slug: 'wall' }]),
+    });
     try {
       expect(JSON.stringify(await (await fetch(open.http('/api/canvases'))).json())).toContain(folder.dir);
     } finally {

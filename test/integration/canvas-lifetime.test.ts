@@ -19,7 +19,8 @@ let osc: Client;
 const heard: EaselEvent[] = [];
 
 const api = (path: string, init: RequestInit = {}) => fetch(server.http(path), init);
-const slugs = async () => ((await (await api('/api/canvases')).json()) as { canvases: Array<{ slug: string }> }).canvases.map((c) => c.slug);
+const slugs = async () =>
+  ((await (await api('/api/canvases')).json()) as { canvases: Array<{ slug: string }> }).canvases.map((c) => c.slug);
 
 beforeAll(async () => {
   folder = tempFolder();
@@ -69,7 +70,11 @@ describe('commands to a canvas that does not exist', () => {
 
   it('over OSC is logged with the suggestion and creates none', async () => {
     await osc.send('/easel/left-canvas/pause');
-    await vi.waitFor(() => expect(server.logs.some((l) => l.code === 'EASEL_ERR_NOT_FOUND' && String(l.msg).includes('did you mean "left-canva"'))).toBe(true), { timeout: 5000 });
+    await vi.waitFor(
+      () =>
+        expect(server.logs.some((l) => l.code === 'EASEL_ERR_NOT_FOUND' && String(l.msg).includes('did you mean "left-canva"'))).toBe(true),
+      { timeout: 5000 },
+    );
     expect(server.server.registry.get('left-canvas')).toBeUndefined();
     expect(server.server.registry.get('left-canva')!.snapshot().state).not.toBe('paused');
   });
@@ -143,7 +148,11 @@ describe('DELETE /api/canvases/:slug', () => {
     const display = new DisplayClient(server.ws('kiosk-9'));
     await display.opened;
     let stdout = '';
-    const io = (env: Record<string, string>) => ({ env, stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => undefined } });
+    const io = (env: Record<string, string>) => ({
+      env,
+      stdout: { write: (t: string) => (stdout += t) },
+      stderr: { write: () => undefined },
+    });
     expect(await runCli(['remove', 'kiosk-9'], io({ EASEL_URL: server.http(''), EASEL_OPERATOR_TOKEN: TOKEN }))).toBe(0);
     expect(stdout).toBe('Removed kiosk-9\n');
     expect((await display.closed).code).toBe(1001);
@@ -162,11 +171,18 @@ describe('DELETE /api/canvases/:slug', () => {
 
 describe('with createCanvasesOnConnect off', () => {
   it('a display asking for a near miss gets 404 naming the canvas it meant', async () => {
-    const closed = await startTestServer({ EASEL_FOLDER: folder.dir, EASEL_CREATE_CANVASES_ON_CONNECT: 'false', EASEL_CANVASES: JSON.stringify([{ slug: 'left-canva', source: { type: 'folder' } }]) });
+    const closed = await startTestServer({
+      EASEL_FOLDER: folder.dir,
+      EASEL_CREATE_CANVASES_ON_CONNECT: 'false',
+      EASEL_CANVASES: JSON.stringify([{ slug: 'left-canva', source: { type: 'folder' } }]),
+    });
     try {
       const refused = await refusedUpgrade(closed.ws('left-canvas'));
       expect(refused.status).toBe(404);
-      expect(JSON.parse(refused.body)).toMatchObject({ code: 'EASEL_ERR_NOT_FOUND', detail: 'Canvas "left-canvas" is not declared: did you mean "left-canva"?' });
+      expect(JSON.parse(refused.body)).toMatchObject({
+        code: 'EASEL_ERR_NOT_FOUND',
+        detail: 'Canvas "left-canvas" is not declared: did you mean "left-canva"?',
+      });
       expect(closed.server.registry.get('left-canvas')).toBeUndefined();
     } finally {
       await closed.close();

@@ -60,9 +60,14 @@ async function standIn(reply: (req: Recorded) => Reply = () => ({ status: 200, b
 
 function easel(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli/main.ts'), ...args], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli/main.ts'), ...args],
+      { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', ...env } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -70,7 +75,11 @@ function easel(args: string[], env: Record<string, string>): Promise<{ code: num
 async function easelInProcess(args: string[], env: Record<string, string>) {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { env, stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } });
+  const code = await runCli(args, {
+    env,
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+  });
   return { code, stdout, stderr };
 }
 
@@ -85,13 +94,35 @@ describe('easel, run as a process', () => {
     const api = await standIn(() => ({
       status: 200,
       body: [
-        { slug: 'left-canva', state: 'streaming', fps: 4, source: { kind: 'inference', state: 'ok' }, displays: 2, lastFrame: { seq: 9, imageId: 'i9', timestamp: new Date(Date.now() - 3_000).toISOString(), source: 'inference' } },
-        { slug: 'lobby-3', state: 'holding', fps: 4, source: { kind: 'folder', state: 'failed', code: 'EASEL_ERR_FOLDER_EMPTY', reason: 'No usable images in "/srv/lobby"', hint: 'Add JPEG or PNG files' }, displays: 0, lastFrame: null },
+        {
+          slug: 'left-canva',
+          state: 'streaming',
+          fps: 4,
+          source: { kind: 'inference', state: 'ok' },
+          displays: 2,
+          lastFrame: { seq: 9, imageId: 'i9', timestamp: new Date(Date.now() - 3_000).toISOString(), source: 'inference' },
+        },
+        {
+          slug: 'lobby-3',
+          state: 'holding',
+          fps: 4,
+          source: {
+            kind: 'folder',
+            state: 'failed',
+            code: 'EASEL_ERR_FOLDER_EMPTY',
+            reason: 'No usable images in "/srv/lobby"',
+            hint: 'Add JPEG or PNG files',
+          },
+          displays: 0,
+          lastFrame: null,
+        },
       ],
     }));
     const { code, stdout, stderr } = await easel(['status'], { EASEL_URL: api.url, EASEL_OPERATOR_TOKEN: 's3cret' });
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    expect(api.requests).toEqual([{ method: 'GET', url: '/api/canvases', authorization: 'Bearer s3cret', contentType: undefined, body: undefined }]);
+    expect(api.requests).toEqual([
+      { method: 'GET', url: '/api/canvases', authorization: 'Bearer s3cret', contentType: undefined, body: undefined },
+    ]);
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^SLUG +STATE +SOURCE +DISPLAYS +LAST FRAME$/);
     expect(lines[1]).toMatch(/^left-canva +streaming +inference +2 +\d\d:\d\d:\d\d \([345]s ago\)$/);
@@ -101,10 +132,19 @@ describe('easel, run as a process', () => {
 
   it('sends a prompt with its seed and steps and the bearer token, and prints the job', async () => {
     const api = await standIn(() => ({ status: 202, body: { job: { id: 'job-42', state: 'queued' } } }));
-    const result = await easel(['prompt', 'left-canva', 'a red boat', '--seed', '7', '--steps', '2'], { EASEL_URL: api.url, EASEL_OPERATOR_TOKEN: 's3cret' });
+    const result = await easel(['prompt', 'left-canva', 'a red boat', '--seed', '7', '--steps', '2'], {
+      EASEL_URL: api.url,
+      EASEL_OPERATOR_TOKEN: 's3cret',
+    });
     expect(result).toEqual({ code: 0, stdout: 'Queued job job-42 on left-canva: "a red boat"\n', stderr: '' });
     expect(api.requests).toEqual([
-      { method: 'POST', url: '/api/canvases/left-canva/prompt', authorization: 'Bearer s3cret', contentType: 'application/json', body: { prompt: 'a red boat', seed: 7, steps: 2 } },
+      {
+        method: 'POST',
+        url: '/api/canvases/left-canva/prompt',
+        authorization: 'Bearer s3cret',
+        contentType: 'application/json',
+        body: { prompt: 'a red boat', seed: 7, steps: 2 },
+      },
     ]);
   });
 
@@ -115,12 +155,15 @@ describe('easel, run as a process', () => {
   });
 
   it('says to set EASEL_OPERATOR_TOKEN on 401', async () => {
-    const api = await standIn(() => problem(401, 'Operator token required', 'This route needs Authorization: Bearer <token>', 'server hint'));
+    const api = await standIn(() =>
+      problem(401, 'Operator token required', 'This route needs Authorization: Bearer <token>', 'server hint'),
+    );
     const result = await easel(['next', 'a'], { EASEL_URL: api.url });
     expect(result).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'easel: Operator token required: This route needs Authorization: Bearer <token>\n  Set EASEL_OPERATOR_TOKEN to the operator token (configured on the server, or printed once when it starts)\n',
+      stderr:
+        'easel: Operator token required: This route needs Authorization: Bearer <token>\n  Set EASEL_OPERATOR_TOKEN to the operator token (configured on the server, or printed once when it starts)\n',
     });
   });
 
@@ -130,7 +173,11 @@ describe('easel, run as a process', () => {
     const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
     await new Promise((resolve) => closed.close(resolve));
     const result = await easel(['status'], { EASEL_URL: url });
-    expect(result).toEqual({ code: 1, stdout: '', stderr: `easel: Cannot reach the Easel server at ${url}: is it running? Set --server or EASEL_URL\n` });
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `easel: Cannot reach the Easel server at ${url}: is it running? Set --server or EASEL_URL\n`,
+    });
   });
 
   it('prints the usage and exits 2 for an unknown command or a bad slug, sending nothing', async () => {
@@ -150,7 +197,13 @@ describe('easel, each command over HTTP', () => {
     [['next', 'lobby-3'], 'POST', '/api/canvases/lobby-3/next', undefined, 'Asked lobby-3 for its next frame'],
     [['pause', 'lobby-3'], 'POST', '/api/canvases/lobby-3/pause', undefined, 'Paused lobby-3'],
     [['resume', 'lobby-3'], 'POST', '/api/canvases/lobby-3/resume', undefined, 'Resumed lobby-3'],
-    [['playlist', 'lobby-3', 'evening'], 'POST', '/api/canvases/lobby-3/playlist', { name: 'evening' }, 'Started playlist "evening" on lobby-3'],
+    [
+      ['playlist', 'lobby-3', 'evening'],
+      'POST',
+      '/api/canvases/lobby-3/playlist',
+      { name: 'evening' },
+      'Started playlist "evening" on lobby-3',
+    ],
     [['playlist', 'lobby-3', '--stop'], 'DELETE', '/api/canvases/lobby-3/playlist', undefined, 'Stopped the playlist on lobby-3'],
   ])('easel %j sends %s %s', async (args, method, url, body, said) => {
     const api = await standIn();
@@ -170,7 +223,9 @@ describe('easel, each command over HTTP', () => {
     const api = await standIn(() => problem(403, 'Operator token refused', 'The token sent is not the operator token', 'server hint'));
     const wrong = await easelInProcess(['next', 'a'], { EASEL_URL: api.url, EASEL_OPERATOR_TOKEN: 'nope' });
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toBe("easel: Operator token refused: The token sent is not the operator token\n  EASEL_OPERATOR_TOKEN does not match the server's operator token: copy it again from the server's config or start-up log\n");
+    expect(wrong.stderr).toBe(
+      "easel: Operator token refused: The token sent is not the operator token\n  EASEL_OPERATOR_TOKEN does not match the server's operator token: copy it again from the server's config or start-up log\n",
+    );
     expect(api.requests[0]?.authorization).toBe('Bearer nope');
   });
 

@@ -30,13 +30,19 @@ describe('event stream limits', () => {
     expect((await open('127.0.0.1')).status).toBe(200);
     const third = await open('127.0.0.1');
     expect(third.status).toBe(429);
-    expect(JSON.parse(third.body)).toMatchObject({ code: 'EASEL_ERR_LIMIT_REACHED', hint: expect.stringContaining('limits.eventStreamsPerAddress') });
+    expect(JSON.parse(third.body)).toMatchObject({
+      code: 'EASEL_ERR_LIMIT_REACHED',
+      hint: expect.stringContaining('limits.eventStreamsPerAddress'),
+    });
 
     // Another address may still open one, up to the overall cap.
     expect((await open('127.0.0.2')).status).toBe(200);
     const over = await open('127.0.0.2');
     expect(over.status).toBe(503);
-    expect(JSON.parse(over.body)).toMatchObject({ code: 'EASEL_ERR_LIMIT_REACHED', hint: expect.stringContaining('limits.maxEventStreams') });
+    expect(JSON.parse(over.body)).toMatchObject({
+      code: 'EASEL_ERR_LIMIT_REACHED',
+      hint: expect.stringContaining('limits.maxEventStreams'),
+    });
     expect(await refusedMetric('event_streams_per_address')).toBe(1);
     expect(await refusedMetric('event_streams')).toBe(1);
 

@@ -58,22 +58,30 @@ describe('/metrics', () => {
     expect(sample(text, 'easel_pacing_deviation_seconds_count{canvas="m1"}')).toBeGreaterThanOrEqual(3);
     expect(sample(text, 'easel_source_state{canvas="m1",kind="folder",state="ok"}')).toBe(1);
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(10_000_000);
-    expect(sample(text, `easel_build_info{version="${(JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version}",node="${process.version}"}`)).toBe(1);
+    expect(
+      sample(
+        text,
+        `easel_build_info{version="${(JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version}",node="${process.version}"}`,
+      ),
+    ).toBe(1);
     expect(sample(text, 'easel_render_cache_bytes')).toBeGreaterThan(0); // the folder's renditions, kept for the next loop
   });
 
   // CI installs promtool (Debian package prometheus, in .ci/run); elsewhere this test says it is skipped.
   const promtool = spawnSync('promtool', ['--version']).status === 0;
-  it.skipIf(!promtool)(`passes promtool check metrics${promtool ? '' : ' (SKIPPED: promtool is not installed; apt-get install prometheus)'}`, async () => {
-    const server = await serve();
-    const d = await display(server.ws('m3'));
-    await vi.waitFor(() => expect(d.frames.length).toBeGreaterThan(3), { timeout: 5000 });
-    const text = await (await fetch(server.http('/metrics'))).text();
-    expect(sample(text, 'easel_frames_published_total{canvas="m3"}')).toBeGreaterThanOrEqual(3);
-    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-    expect(`${check.stdout}${check.stderr}`).toBe('');
-    expect(check.status).toBe(0);
-  });
+  it.skipIf(!promtool)(
+    `passes promtool check metrics${promtool ? '' : ' (SKIPPED: promtool is not installed; apt-get install prometheus)'}`,
+    async () => {
+      const server = await serve();
+      const d = await display(server.ws('m3'));
+      await vi.waitFor(() => expect(d.frames.length).toBeGreaterThan(3), { timeout: 5000 });
+      const text = await (await fetch(server.http('/metrics'))).text();
+      expect(sample(text, 'easel_frames_published_total{canvas="m3"}')).toBeGreaterThanOrEqual(3);
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect(`${check.stdout}${check.stderr}`).toBe('');
+      expect(check.status).toBe(0);
+    },
+  );
 
   it('lists each display of a canvas with its address, user agent and frames sent', async () => {
     const server = await serve();
@@ -102,7 +110,12 @@ describe('faults', () => {
     await vi.waitFor(() => expect(d.frames.length).toBeGreaterThanOrEqual(6), { timeout: 6000 });
     expect(new Set(d.frames.map((f) => f.header.imageId)).size).toBe(2);
     const skipped = server.logs.filter((l) => String(l.msg).startsWith('Skipping image')).map((l) => [l.file, l.code]);
-    expect(skipped).toEqual(expect.arrayContaining([['b-bomb.png', 'EASEL_ERR_IMAGE_TOO_LARGE'], ['c-truncated.jpg', 'EASEL_ERR_IMAGE_UNREADABLE']]));
+    expect(skipped).toEqual(
+      expect.arrayContaining([
+        ['b-bomb.png', 'EASEL_ERR_IMAGE_TOO_LARGE'],
+        ['c-truncated.jpg', 'EASEL_ERR_IMAGE_UNREADABLE'],
+      ]),
+    );
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(300 * 1024 * 1024); // 900 MB was never allocated
   });
 
@@ -121,7 +134,17 @@ describe('faults', () => {
   it('never crashes on malformed, binary or oversized client messages', async () => {
     const server = await serve();
     const d = await display(server.ws('junk'));
-    const junk: Array<string | Buffer> = ['', '{', 'null', '[]', '{"type":"ping"}', '{"type":"ping","t0":"x"}', '{"type":"viewport","w":1e9,"h":1,"dpr":1}', Buffer.alloc(100, 0xff), '\u0000\uffff'];
+    const junk: Array<string | Buffer> = [
+      '',
+      '{',
+      'null',
+      '[]',
+      '{"type":"ping"}',
+      '{"type":"ping","t0":"x"}',
+      '{"type":"viewport","w":1e9,"h":1,"dpr":1}',
+      Buffer.alloc(100, 0xff),
+      '\u0000\uffff',
+    ];
     for (const m of junk) d.socket.send(m);
     const big = await display(server.ws('junk'));
     big.socket.send(Buffer.alloc(70_000, 1));
@@ -141,7 +164,10 @@ describe('faults', () => {
         const ws = new WebSocket(server.ws(slug));
         sockets.push(ws);
         ws.once('open', () => (outcomes.opened++, resolve()));
-        ws.once('unexpected-response', (_req, res) => (res.statusCode === 503 ? outcomes.refused++ : outcomes.other++, res.resume(), resolve()));
+        ws.once(
+          'unexpected-response',
+          (_req, res) => (res.statusCode === 503 ? outcomes.refused++ : outcomes.other++, res.resume(), resolve()),
+        );
         ws.once('error', () => (outcomes.other++, resolve()));
       });
     for (let batch = 0; batch < 10; batch++) {

@@ -15,7 +15,20 @@ describe('a server running short of file descriptors', () => {
     const images = tempFolder();
     const playlists = tempFolder();
     cleanups.push(images.remove, playlists.remove);
-    const colours = ['#ff0000', '#00ff00', '#0000ff', '#ffff00', '#00ffff', '#ff00ff', '#808080', '#ffffff', '#000000', '#804000', '#008040', '#400080'];
+    const colours = [
+      '#ff0000',
+      '#00ff00',
+      '#0000ff',
+      '#ffff00',
+      '#00ffff',
+      '#ff00ff',
+      '#808080',
+      '#ffffff',
+      '#000000',
+      '#804000',
+      '#008040',
+      '#400080',
+    ];
     for (const [i, colour] of colours.entries()) putImage(images.dir, `${String(i).padStart(2, '0')}.png`, await solidPng(colour, 64, 48));
 
     // A limit of 256 with 64 kept free: the guard refuses at about 192 open descriptors.
@@ -61,12 +74,17 @@ describe('a server running short of file descriptors', () => {
 
     // The canvas goes on reading its images: every one of the twelve is shown again.
     const before = display.frames.length;
-    await vi.waitFor(() => expect(new Set(display.frames.slice(before).map((f) => f.header.imageId)).size).toBe(12), { timeout: 15_000, interval: 100 });
+    await vi.waitFor(() => expect(new Set(display.frames.slice(before).map((f) => f.header.imageId)).size).toBe(12), {
+      timeout: 15_000,
+      interval: 100,
+    });
 
     // Afterwards nothing is marked bad, and the refusals were logged in one line.
     for (const s of held.splice(0)) s.close();
     await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/api/canvases/stage`)).status).toBe(200), { timeout: 5000 });
-    const canvas = (await (await fetch(`http://127.0.0.1:${port}/api/canvases/stage`)).json()) as { source: { state: string; details: Record<string, unknown> } };
+    const canvas = (await (await fetch(`http://127.0.0.1:${port}/api/canvases/stage`)).json()) as {
+      source: { state: string; details: Record<string, unknown> };
+    };
     expect(canvas.source).toMatchObject({ state: 'ok', details: { images: 12, unusable: 0, skippedTotal: 0 } });
     const lines = main.stdout.map((l) => JSON.parse(l) as { msg: string; level: number });
     expect(lines.filter((l) => l.msg.startsWith('Skipping image'))).toEqual([]);

@@ -22,8 +22,10 @@ let files: ReturnType<typeof tempFolder>;
 const heard: EaselEvent[] = [];
 
 const api = (p: string, init: RequestInit = {}) => fetch(server.http(p), init);
-const setStill = (file: string) => api('/api/canvases/wall/source', { method: 'PUT', headers: json, body: JSON.stringify({ type: 'still', path: file }) });
-const upload = (body: Uint8Array) => api('/api/canvases/wall/image', { method: 'POST', headers: { ...auth, 'content-type': 'image/png' }, body });
+const setStill = (file: string) =>
+  api('/api/canvases/wall/source', { method: 'PUT', headers: json, body: JSON.stringify({ type: 'still', path: file }) });
+const upload = (body: Uint8Array) =>
+  api('/api/canvases/wall/image', { method: 'POST', headers: { ...auth, 'content-type': 'image/png' }, body });
 const sourceKind = async () => ((await (await api('/api/canvases/wall')).json()) as { source: { kind: string } }).source.kind;
 
 /** A 100 MB file that takes no disk and no time to make: only its size is real. */
@@ -88,10 +90,23 @@ describe('a still from a path', () => {
   it('in a playlist step fails that step with EASEL_ERR_IMAGE_TOO_LARGE and shows nothing of it', async () => {
     const huge = sparseFile(path.join(files.dir, 'huge-step.jpg'), 100 * 1024 * 1024);
     const yaml = ['steps:', `  - still: ${huge}`, '    duration: 5s'].join('\n');
-    expect((await api('/api/playlists/big-still', { method: 'PUT', headers: { ...auth, 'content-type': 'application/yaml' }, body: yaml })).status).toBe(201);
-    expect((await api('/api/canvases/wall/playlist', { method: 'POST', headers: json, body: JSON.stringify({ name: 'big-still' }) })).status).toBe(200);
+    expect(
+      (await api('/api/playlists/big-still', { method: 'PUT', headers: { ...auth, 'content-type': 'application/yaml' }, body: yaml }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await api('/api/canvases/wall/playlist', { method: 'POST', headers: json, body: JSON.stringify({ name: 'big-still' }) })).status,
+    ).toBe(200);
     await vi.waitFor(
-      () => expect(heard).toContainEqual(expect.objectContaining({ type: 'playlist', name: 'big-still', event: 'error', detail: expect.objectContaining({ error: expect.objectContaining({ code: 'EASEL_ERR_IMAGE_TOO_LARGE' }) }) })),
+      () =>
+        expect(heard).toContainEqual(
+          expect.objectContaining({
+            type: 'playlist',
+            name: 'big-still',
+            event: 'error',
+            detail: expect.objectContaining({ error: expect.objectContaining({ code: 'EASEL_ERR_IMAGE_TOO_LARGE' }) }),
+          }),
+        ),
       { timeout: 5000 },
     );
     await api('/api/canvases/wall/playlist', { method: 'DELETE', headers: auth });
@@ -114,7 +129,9 @@ describe('an upload', () => {
   it('within the limits is shown', async () => {
     const display = new DisplayClient(server.ws('wall'));
     await display.opened;
-    const blue = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#0000ff' } }).png().toBuffer();
+    const blue = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#0000ff' } })
+      .png()
+      .toBuffer();
     const res = await upload(blue);
     expect(res.status).toBe(202);
     const { imageId } = (await res.json()) as { imageId: string };

@@ -36,7 +36,9 @@ const gaps = (frames: ReceivedFrame[]) => frames.slice(1).map((f, i) => f.at - f
 describe('a canvas fed by the inference service', () => {
   it('streams generated frames to displays at 4 FPS', async () => {
     const { display } = await setup({ latencyMs: 60 });
-    await vi.waitFor(() => expect(display.frames.filter((f) => f.header.source === 'inference').length).toBeGreaterThan(2), { timeout: 5000 });
+    await vi.waitFor(() => expect(display.frames.filter((f) => f.header.source === 'inference').length).toBeGreaterThan(2), {
+      timeout: 5000,
+    });
     await new Promise((r) => setTimeout(r, 3300));
     const recent = display.framesWithin(3000);
     expect(recent.length).toBeGreaterThanOrEqual(11);
@@ -71,7 +73,9 @@ describe('a canvas fed by the inference service', () => {
 
   it('switches to the fallback folder when the service dies, without a gap, and resumes when it is back', async () => {
     const { dev, display } = await setup({ latencyMs: 60 }, { EASEL_INFERENCE_BUFFER_SECONDS: '1' });
-    await vi.waitFor(() => expect(display.frames.filter((f) => f.header.source === 'inference').length).toBeGreaterThan(4), { timeout: 5000 });
+    await vi.waitFor(() => expect(display.frames.filter((f) => f.header.source === 'inference').length).toBeGreaterThan(4), {
+      timeout: 5000,
+    });
     const port = dev.port;
     const killedAt = performance.now();
     await dev.close({ force: true });
@@ -88,7 +92,9 @@ describe('a canvas fed by the inference service', () => {
 
   it('skips images that do not decode and keeps streaming good ones', async () => {
     const { server, display } = await setup({ latencyMs: 40, garbageRate: 0.5, faultSeed: 7 });
-    await vi.waitFor(() => expect(display.frames.filter((f) => f.header.source === 'inference').length).toBeGreaterThan(6), { timeout: 8000 });
+    await vi.waitFor(() => expect(display.frames.filter((f) => f.header.source === 'inference').length).toBeGreaterThan(6), {
+      timeout: 8000,
+    });
     for (const f of display.frames) expect((await sharp(f.image).metadata()).format).toBe('webp');
     const details = server.server.registry.get('gen')!.snapshot().source.details!;
     expect(details.skippedImages).toBeGreaterThan(0);
@@ -99,7 +105,10 @@ describe('a prompt the service refuses', () => {
   it('fails its job with the service reason, and the canvas keeps showing its fallback', async () => {
     const { server, display } = await setup({ latencyMs: 40 }, { EASEL_INFERENCE_WIDTH: '100' });
     const job = await server.server.commands.setPrompt('gen', { prompt: 'an odd size' }, { via: 'http' });
-    await vi.waitFor(() => expect(server.server.commands.job(job.id)).toMatchObject({ state: 'failed', reason: expect.stringContaining('width 100') }), { timeout: 8000 });
+    await vi.waitFor(
+      () => expect(server.server.commands.job(job.id)).toMatchObject({ state: 'failed', reason: expect.stringContaining('width 100') }),
+      { timeout: 8000 },
+    );
     await vi.waitFor(() => expect(display.frames.at(-1)?.header.source).toBe('folder'), { timeout: 5000 });
   });
 });

@@ -7,7 +7,12 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startDevInferenceService, type DevInferenceService, type DevInferenceServiceOptions } from '../../tools/inference-dev.js';
 import { isEaselError } from '../../server/errors.js';
-import { createInferenceClient, type InferenceClient, type InferenceClientOptions, type InferenceImage } from '../../server/inference/client.js';
+import {
+  createInferenceClient,
+  type InferenceClient,
+  type InferenceClientOptions,
+  type InferenceImage,
+} from '../../server/inference/client.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { captureLogs } from '../support/log-capture.js';
 
@@ -41,7 +46,10 @@ async function collect(images: AsyncIterable<InferenceImage>): Promise<Inference
 }
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(() => expect.fail('expected the call to fail'), (err: unknown) => err);
+  return promise.then(
+    () => expect.fail('expected the call to fail'),
+    (err: unknown) => err,
+  );
 }
 
 const small = { width: 64, height: 64 };
@@ -52,7 +60,11 @@ describe('inference client over real gRPC', () => {
     const { client: c } = client([dev.address]);
     await whenUp(c);
     const images = await collect(c.generate({ prompt: 'a lighthouse', numImages: 3, seed: 10, ...small }));
-    expect(images.map((i) => [i.index, i.seed])).toEqual([[0, 10], [1, 11], [2, 12]]);
+    expect(images.map((i) => [i.index, i.seed])).toEqual([
+      [0, 10],
+      [1, 11],
+      [2, 12],
+    ]);
     expect(new Set(images.map((i) => i.requestId)).size).toBe(1);
     for (const image of images) {
       expect(image).toMatchObject({ mime: 'image/jpeg', width: 64, height: 64, endpoint: dev.address });

@@ -27,8 +27,12 @@ function source(address: string, options: Partial<InferenceSourceOptions> = {}) 
   const client = createInferenceClient({ endpoints: [address], logger, backoff: { initialMs: 50, maxMs: 200 } });
   cleanups.push(() => client.close());
   const created = createInferenceSource({
-    client, logger, prompt: 'a foggy harbour', promptOptions: { width: 64, height: 64 },
-    backoff: { initialMs: 50, maxMs: 200 }, ...options,
+    client,
+    logger,
+    prompt: 'a foggy harbour',
+    promptOptions: { width: 64, height: 64 },
+    backoff: { initialMs: 50, maxMs: 200 },
+    ...options,
   });
   cleanups.push(() => created.close());
   return { source: created, lines };

@@ -46,7 +46,10 @@ describe('an inference service that is up but never answers', () => {
   it('shows the fallback within seconds, says why in /readyz, the console and one log line, and recovers', async () => {
     const { dev, server, display, readyz } = await setup({ hangRate: 1 });
     const startedAt = performance.now();
-    await vi.waitFor(() => expect(display.frames.filter((f) => f.header.source === 'folder').length).toBeGreaterThan(1), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(() => expect(display.frames.filter((f) => f.header.source === 'folder').length).toBeGreaterThan(1), {
+      timeout: 10_000,
+      interval: 50,
+    });
     expect(performance.now() - startedAt).toBeLessThan(15_000); // the deadline is 60 s
     expect(dev.stats.hangs).toBeGreaterThan(0);
     await vi.waitFor(() => expect(dev.stats.cancellations).toBeGreaterThan(0), { timeout: 5000 }); // the hung call was cancelled
@@ -55,14 +58,26 @@ describe('an inference service that is up but never answers', () => {
     expect(status).toBe(503);
     expect(body).toMatchObject({ status: 'degraded', ready: false });
     expect(body.problems).toContainEqual(
-      expect.objectContaining({ slug: 'gen', code: 'EASEL_ERR_INFERENCE_STALLED', reason: expect.stringContaining(dev.address), hint: expect.any(String), showing: 'fallback' }),
+      expect.objectContaining({
+        slug: 'gen',
+        code: 'EASEL_ERR_INFERENCE_STALLED',
+        reason: expect.stringContaining(dev.address),
+        hint: expect.any(String),
+        showing: 'fallback',
+      }),
     );
 
     const snapshot = server.server.registry.get('gen')!.snapshot();
-    expect(snapshot.source).toMatchObject({ state: 'degraded', code: 'EASEL_ERR_INFERENCE_STALLED', details: { fallback: { active: true } } });
+    expect(snapshot.source).toMatchObject({
+      state: 'degraded',
+      code: 'EASEL_ERR_INFERENCE_STALLED',
+      details: { fallback: { active: true } },
+    });
     expect(canvasBadge(snapshot as never)).toMatchObject({ tone: 'warn', text: expect.stringMatching(/fallback/i) });
 
-    const stalledLines = server.logs.filter((l) => l.slug === 'gen' && l.level === 40 && (l.err as { code?: string } | undefined)?.code === 'EASEL_ERR_INFERENCE_STALLED');
+    const stalledLines = server.logs.filter(
+      (l) => l.slug === 'gen' && l.level === 40 && (l.err as { code?: string } | undefined)?.code === 'EASEL_ERR_INFERENCE_STALLED',
+    );
     expect(stalledLines).toHaveLength(1); // retries go on without a line each
     const metrics = await (await fetch(server.http('/metrics'))).text();
     expect(metrics).toMatch(/easel_inference_errors_total\{code="EASEL_ERR_INFERENCE_STALLED"\} [1-9]/);
@@ -72,16 +87,24 @@ describe('an inference service that is up but never answers', () => {
     dev.setFaults({ hangRate: 0 });
     await vi.waitFor(() => expect(display.frames.at(-1)!.header.source).toBe('inference'), { timeout: 20_000, interval: 50 });
     expect(dev.stats.calls).toBeGreaterThan(callsBefore);
-    await vi.waitFor(async () => expect((await readyz()).body).toMatchObject({ status: 'ready', ready: true, problems: [] }), { timeout: 5000, interval: 100 });
+    await vi.waitFor(async () => expect((await readyz()).body).toMatchObject({ status: 'ready', ready: true, problems: [] }), {
+      timeout: 5000,
+      interval: 100,
+    });
   });
 
   it('treats a service that sends only garbage the same way', async () => {
     const { dev, display, readyz } = await setup({ garbageRate: 1 });
-    await vi.waitFor(() => expect(display.frames.filter((f) => f.header.source === 'folder').length).toBeGreaterThan(1), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(() => expect(display.frames.filter((f) => f.header.source === 'folder').length).toBeGreaterThan(1), {
+      timeout: 10_000,
+      interval: 50,
+    });
     expect(display.frames.some((f) => f.header.source === 'inference')).toBe(false);
     const { status, body } = await readyz();
     expect(status).toBe(503);
-    expect(body.problems).toContainEqual(expect.objectContaining({ slug: 'gen', code: 'EASEL_ERR_INFERENCE_BAD_IMAGE', showing: 'fallback' }));
+    expect(body.problems).toContainEqual(
+      expect.objectContaining({ slug: 'gen', code: 'EASEL_ERR_INFERENCE_BAD_IMAGE', showing: 'fallback' }),
+    );
 
     dev.setFaults({ garbageRate: 0 });
     await vi.waitFor(() => expect(display.frames.at(-1)!.header.source).toBe('inference'), { timeout: 20_000, interval: 50 });
@@ -95,14 +118,17 @@ describe('truthful health with the generator down', () => {
     expect((await readyz()).status).toBe(200);
     await dev.close({ force: true });
     await vi.waitFor(() => expect(display.frames.at(-1)!.header.source).toBe('folder'), { timeout: 10_000, interval: 50 });
-    await vi.waitFor(async () => {
-      const { status, body } = await readyz();
-      expect(status).toBe(503);
-      expect(body.status).toBe('degraded');
-      const gen = body.problems.find((p) => p.slug === 'gen')!;
-      expect(gen).toMatchObject({ code: 'EASEL_ERR_INFERENCE_UNAVAILABLE', showing: 'fallback' });
-      expect(gen.hint).toContain(`"${dev.address}"`);
-      expect(gen.hint).toContain(`--port ${dev.port}`);
-    }, { timeout: 10_000, interval: 100 });
+    await vi.waitFor(
+      async () => {
+        const { status, body } = await readyz();
+        expect(status).toBe(503);
+        expect(body.status).toBe('degraded');
+        const gen = body.problems.find((p) => p.slug === 'gen')!;
+        expect(gen).toMatchObject({ code: 'EASEL_ERR_INFERENCE_UNAVAILABLE', showing: 'fallback' });
+        expect(gen.hint).toContain(`"${dev.address}"`);
+        expect(gen.hint).toContain(`--port ${dev.port}`);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
   });
 });

@@ -39,7 +39,9 @@ describe('two servers on one port', () => {
     cleanups.push(() => second.child.kill('SIGKILL'));
     const exit = await second.exited;
     expect(exit.code).toBe(1);
-    expect(second.stderr().split('\n')[0]).toBe(`easel: Cannot listen on 127.0.0.1:${port}: another program is already listening on that port`);
+    expect(second.stderr().split('\n')[0]).toBe(
+      `easel: Cannot listen on 127.0.0.1:${port}: another program is already listening on that port`,
+    );
     // Failed fast: no wait for the port, as there would be for a previous run's closing connections.
     expect(second.stdout.join('\n')).not.toMatch(/retrying/);
 

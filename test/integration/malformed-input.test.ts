@@ -27,7 +27,17 @@ afterAll(async () => {
   folder?.remove();
 });
 
-const METHODS: Record<string, string> = { get: 'GET', post: 'POST', put: 'PUT', del: 'DELETE', patch: 'PATCH', options: 'OPTIONS', head: 'HEAD', any: 'GET', ws: 'GET' };
+const METHODS: Record<string, string> = {
+  get: 'GET',
+  post: 'POST',
+  put: 'PUT',
+  del: 'DELETE',
+  patch: 'PATCH',
+  options: 'OPTIONS',
+  head: 'HEAD',
+  any: 'GET',
+  ws: 'GET',
+};
 const withBad = (pattern: string) => pattern.replace(/:\w+/g, BAD).replace(/\*/g, BAD);
 
 function request(method: string, target: string, extraHeaders = '', body = '') {
@@ -53,7 +63,10 @@ describe('malformed input in any URL part', () => {
     for (const route of routes) {
       const method = METHODS[route.method]!;
       const path = withBad(route.pattern);
-      const upgrade = route.method === 'ws' ? 'upgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n' : '';
+      const upgrade =
+        route.method === 'ws'
+          ? 'upgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+          : '';
       const variants = [
         [path, ''],
         [`${route.pattern.replace(/:\w+/g, 'wall').replace(/\*/g, 'x')}?${BAD}=${BAD}&hold=${BAD}&token=${BAD}&w=${BAD}&format=${BAD}`, ''],
@@ -74,7 +87,8 @@ describe('malformed input in any URL part', () => {
 
 describe('display upgrades', () => {
   it('with malformed escapes in the query get a reply, and the server goes on', async () => {
-    const upgrade = 'upgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    const upgrade =
+      'upgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
     for (const query of ['w=%A', 'format=%E0%A4%A', 'token=%', 'dpr=%%%']) {
       const res = await request('GET', `/ws/wall?${query}`, upgrade);
       expect([101, 400], query).toContain(res.status);
@@ -102,7 +116,9 @@ describe('an unexpected exception in a handler', () => {
         throw new Error('message boom');
       },
     });
-    const listen = await new Promise<uWS.us_listen_socket>((resolve, reject) => guarded.app.listen('127.0.0.1', 0, (s) => (s ? resolve(s) : reject(new Error('listen failed')))));
+    const listen = await new Promise<uWS.us_listen_socket>((resolve, reject) =>
+      guarded.app.listen('127.0.0.1', 0, (s) => (s ? resolve(s) : reject(new Error('listen failed')))),
+    );
     const port = uWS.us_socket_local_port(listen);
     try {
       for (const path of ['/sync', '/async']) {

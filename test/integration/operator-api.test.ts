@@ -47,7 +47,11 @@ describe('operator token', () => {
     expect(none.status).toBe(401);
     expect(none.headers.get('content-type')).toContain('application/problem+json');
     expect(none.headers.get('www-authenticate')).toContain('Bearer');
-    expect(await none.json()).toMatchObject({ status: 401, code: 'EASEL_ERR_AUTH_REQUIRED', hint: expect.stringContaining('Authorization') });
+    expect(await none.json()).toMatchObject({
+      status: 401,
+      code: 'EASEL_ERR_AUTH_REQUIRED',
+      hint: expect.stringContaining('Authorization'),
+    });
     const wrong = await post('/api/canvases/wall/prompt', body, { authorization: 'Bearer nope', 'content-type': 'application/json' });
     expect(wrong.status).toBe(403);
     const right = await post('/api/canvases/wall/prompt', body);
@@ -105,8 +109,16 @@ describe('validation', () => {
 
   it('refuses a source of no known type and a playlist with no name, naming the field', async () => {
     const put = await api('/api/canvases/wall/source', { method: 'PUT', headers: auth, body: JSON.stringify({ type: 'video' }) });
-    expect(await put.json()).toMatchObject({ status: 400, field: 'type', detail: expect.stringMatching(/^type: value "video" is not allowed/) });
-    expect(await (await post('/api/canvases/wall/playlist', {})).json()).toMatchObject({ status: 400, field: 'name', detail: 'name: is required' });
+    expect(await put.json()).toMatchObject({
+      status: 400,
+      field: 'type',
+      detail: expect.stringMatching(/^type: value "video" is not allowed/),
+    });
+    expect(await (await post('/api/canvases/wall/playlist', {})).json()).toMatchObject({
+      status: 400,
+      field: 'name',
+      detail: 'name: is required',
+    });
   });
 
   it('refuses a body that is not JSON, a bad slug and an unknown canvas', async () => {
@@ -116,7 +128,10 @@ describe('validation', () => {
   });
 
   it('refuses an upload that is not an image, by its bytes', async () => {
-    const res = await post('/api/canvases/wall/image', Buffer.from('GIF89a but not really'), { authorization: auth.authorization, 'content-type': 'image/gif' });
+    const res = await post('/api/canvases/wall/image', Buffer.from('GIF89a but not really'), {
+      authorization: auth.authorization,
+      'content-type': 'image/gif',
+    });
     expect(res.status).toBe(415);
     expect(await res.json()).toMatchObject({ code: 'EASEL_ERR_UNSUPPORTED_MEDIA' });
   });
@@ -135,7 +150,9 @@ describe('commands', () => {
   it('shows an uploaded image next, to every display', async () => {
     const display = new DisplayClient(server.ws('wall'));
     await display.opened;
-    const green = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#00ff00' } }).jpeg().toBuffer();
+    const green = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#00ff00' } })
+      .jpeg()
+      .toBuffer();
     const res = await post('/api/canvases/wall/image?hold=5', green, { authorization: auth.authorization, 'content-type': 'image/jpeg' });
     expect(res.status).toBe(202);
     const { imageId } = (await res.json()) as { imageId: string };
@@ -164,7 +181,11 @@ describe('commands', () => {
   });
 
   it('refuses a folder that does not exist, naming the path', async () => {
-    const res = await api('/api/canvases/wall/source', { method: 'PUT', headers: auth, body: JSON.stringify({ type: 'folder', path: '/nope/art' }) });
+    const res = await api('/api/canvases/wall/source', {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ type: 'folder', path: '/nope/art' }),
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ field: 'path', detail: 'path: folder "/nope/art" does not exist' });
   });
@@ -218,7 +239,9 @@ describe('jobs and events', () => {
     dev = slow;
     const res = await post('/api/canvases/wall/prompt', { prompt: 'slow fog', count: 20 });
     const { job } = (await res.json()) as { job: { id: string } };
-    await vi.waitFor(() => expect(slow.stats.recent.some((r) => r.prompt === 'slow fog' && r.outcome === 'running')).toBe(true), { timeout: 15_000 });
+    await vi.waitFor(() => expect(slow.stats.recent.some((r) => r.prompt === 'slow fog' && r.outcome === 'running')).toBe(true), {
+      timeout: 15_000,
+    });
     const cancelled = await api(`/api/jobs/${job.id}`, { method: 'DELETE', headers: auth });
     expect(cancelled.status).toBe(200);
     expect(await cancelled.json()).toMatchObject({ job: { state: 'cancelled' } });
@@ -228,10 +251,17 @@ describe('jobs and events', () => {
 
 describe('rate limits', () => {
   it('answers 429 with Retry-After once a client sends too many commands', async () => {
-    const limited = await startTestServer({ EASEL_OPERATOR_TOKEN: TOKEN, EASEL_FOLDER: folder.dir, EASEL_RATE_LIMIT_BURST: '3', EASEL_RATE_LIMIT_PER_MINUTE: '6', EASEL_CANVASES: JSON.stringify([{ slug: 'x', source: { type: 'folder' } }]) });
+    const limited = await startTestServer({
+      EASEL_OPERATOR_TOKEN: TOKEN,
+      EASEL_FOLDER: folder.dir,
+      EASEL_RATE_LIMIT_BURST: '3',
+      EASEL_RATE_LIMIT_PER_MINUTE: '6',
+      EASEL_CANVASES: JSON.stringify([{ slug: 'x', source: { type: 'folder' } }]),
+    });
     try {
       const statuses = [];
-      for (let i = 0; i < 5; i++) statuses.push((await fetch(limited.http('/api/canvases/x/next'), { method: 'POST', headers: auth })).status);
+      for (let i = 0; i < 5; i++)
+        statuses.push((await fetch(limited.http('/api/canvases/x/next'), { method: 'POST', headers: auth })).status);
       expect(statuses).toEqual([200, 200, 200, 429, 429]);
       const res = await fetch(limited.http('/api/canvases/x/next'), { method: 'POST', headers: auth });
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

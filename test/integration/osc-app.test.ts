@@ -41,7 +41,9 @@ describe('OSC on a running server', () => {
     const display = new DisplayClient(server.ws('stage'));
     await display.opened;
     await osc.send('/easel/stage/prompt', 'a red boat at dusk');
-    await vi.waitFor(() => expect(display.frames.at(-1)?.header).toMatchObject({ source: 'inference', prompt: 'a red boat at dusk' }), { timeout: 5000 });
+    await vi.waitFor(() => expect(display.frames.at(-1)?.header).toMatchObject({ source: 'inference', prompt: 'a red boat at dusk' }), {
+      timeout: 5000,
+    });
     expect(dev.stats.recent.some((r) => r.prompt === 'a red boat at dusk')).toBe(true);
     display.close();
   });

@@ -35,7 +35,9 @@ async function serve(distDir: string, clock?: Clock) {
   app.any('/*', (res) => {
     res.writeStatus('404 Not Found').end('catch-all');
   });
-  const socket = await new Promise<us_listen_socket>((resolve, reject) => app.listen('127.0.0.1', 0, (s) => (s ? resolve(s) : reject(new Error('listen failed')))));
+  const socket = await new Promise<us_listen_socket>((resolve, reject) =>
+    app.listen('127.0.0.1', 0, (s) => (s ? resolve(s) : reject(new Error('listen failed')))),
+  );
   cleanups.push(() => uWS.us_listen_socket_close(socket));
   const port = uWS.us_socket_local_port(socket);
   return { url: (p: string) => `http://127.0.0.1:${port}${p}`, logs: lines };
@@ -97,7 +99,12 @@ describe('the display page routes', () => {
     const { url } = await serve(dist.dir);
     const res = await fetch(url('/c/Lobby_3'));
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ status: 400, title: 'Invalid canvas slug', code: 'EASEL_ERR_SLUG_INVALID', detail: expect.stringContaining('"Lobby_3"') });
+    expect(await res.json()).toMatchObject({
+      status: 400,
+      title: 'Invalid canvas slug',
+      code: 'EASEL_ERR_SLUG_INVALID',
+      detail: expect.stringContaining('"Lobby_3"'),
+    });
   });
 
   it('answers 503 saying to run npm run build while there is no build, and picks one up without a restart', async () => {
@@ -135,7 +142,10 @@ describe('the display page routes', () => {
     expect((await fetch(url('/c/a'))).status).toBe(200);
     const console = await fetch(url('/operator'));
     expect(console.status).toBe(503);
-    expect(await console.json()).toMatchObject({ detail: expect.stringContaining('operator.html'), hint: expect.stringContaining('npm run build') });
+    expect(await console.json()).toMatchObject({
+      detail: expect.stringContaining('operator.html'),
+      hint: expect.stringContaining('npm run build'),
+    });
     const loads = () => logs.filter((l) => l.msg === 'Display pages loaded').length;
     for (let i = 0; i < 3; i++) {
       clock.advance(2000);
@@ -143,10 +153,13 @@ describe('the display page routes', () => {
     }
     expect(loads()).toBe(1);
     writeFileSync(path.join(dist.dir, 'operator.html'), HTML);
-    await vi.waitFor(async () => {
-      clock.advance(2000);
-      expect((await fetch(url('/operator'))).status).toBe(200);
-    }, { timeout: 5000, interval: 50 });
+    await vi.waitFor(
+      async () => {
+        clock.advance(2000);
+        expect((await fetch(url('/operator'))).status).toBe(200);
+      },
+      { timeout: 5000, interval: 50 },
+    );
     expect((await fetch(url('/operator/'))).headers.get('x-frame-options')).toBe('DENY');
   });
 });

@@ -38,14 +38,22 @@ describe('playlists through the API', () => {
       `  - folder: ${red.dir}`,
       '    duration: 2s',
     ].join('\n');
-    const put = await fetch(server.http('/api/playlists/green-then-red'), { method: 'PUT', headers: { ...auth, 'content-type': 'application/yaml' }, body: yaml });
+    const put = await fetch(server.http('/api/playlists/green-then-red'), {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/yaml' },
+      body: yaml,
+    });
     expect(put.status).toBe(201);
     const listed = (await (await fetch(server.http('/api/playlists'))).json()) as { playlists: Array<{ name: string; status: string }> };
     expect(listed.playlists).toContainEqual(expect.objectContaining({ name: 'green-then-red', status: 'ok' }));
 
     const display = new DisplayClient(server.ws('show'));
     await display.opened;
-    const started = await fetch(server.http('/api/canvases/show/playlist'), { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'green-then-red' }) });
+    const started = await fetch(server.http('/api/canvases/show/playlist'), {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'green-then-red' }),
+    });
     expect(started.status).toBe(200);
     expect(await started.json()).toMatchObject({ playlist: { playlist: 'green-then-red', stepIndex: 0, stepCount: 2 } });
     await vi.waitFor(async () => expect(await colour(display.frames.at(-1)!.image)).toBe('010'), { timeout: 5000 });
@@ -60,13 +68,20 @@ describe('playlists through the API', () => {
   });
 
   it('refuses a broken playlist naming the line and column, and keeps the old version', async () => {
-    const bad = await fetch(server.http('/api/playlists/green-then-red'), { method: 'PUT', headers: { ...auth, 'content-type': 'application/yaml' }, body: 'loop: true\nsteps:\n  - promt: "typo"\n    duration: 5s\n' });
+    const bad = await fetch(server.http('/api/playlists/green-then-red'), {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/yaml' },
+      body: 'loop: true\nsteps:\n  - promt: "typo"\n    duration: 5s\n',
+    });
     expect(bad.status).toBe(400);
     const problem = (await bad.json()) as { code: string; detail: string; line: number; column: number };
     expect(problem.code).toBe('EASEL_ERR_PLAYLIST_INVALID');
     expect(problem).toMatchObject({ line: 3 });
     expect(problem.detail).toContain('line 3');
-    const kept = (await (await fetch(server.http('/api/playlists/green-then-red'))).json()) as { status: string; playlist: { steps: unknown[] } };
+    const kept = (await (await fetch(server.http('/api/playlists/green-then-red'))).json()) as {
+      status: string;
+      playlist: { steps: unknown[] };
+    };
     expect(kept).toMatchObject({ status: 'ok' });
     expect(kept.playlist.steps).toHaveLength(2);
   });

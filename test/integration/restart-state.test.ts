@@ -38,9 +38,14 @@ const start = (extra: Record<string, string> = {}) =>
     ...extra,
   });
 
-const canvas = async (server: TestServer, slug: string) => (await (await fetch(server.http(`/api/canvases/${slug}`), { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Snapshot;
+const canvas = async (server: TestServer, slug: string) =>
+  (await (await fetch(server.http(`/api/canvases/${slug}`), { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Snapshot;
 const call = async (server: TestServer, method: string, p: string, body?: unknown, headers: Record<string, string> = json) => {
-  const res = await fetch(server.http(p), { method, headers, ...(body !== undefined && { body: body instanceof Buffer ? body : JSON.stringify(body) }) });
+  const res = await fetch(server.http(p), {
+    method,
+    headers,
+    ...(body !== undefined && { body: body instanceof Buffer ? body : JSON.stringify(body) }),
+  });
   expect(res.status, `${method} ${p}: ${res.status}`).toBeLessThan(300);
   return res.json() as Promise<Record<string, unknown>>;
 };
@@ -53,7 +58,19 @@ beforeAll(async () => {
   putImage(blue.dir, 'blue.png', await solidPng('#0000ff'));
   lists = tempFolder();
   // Step 2 lasts long enough that the restart finds the show there.
-  writeFileSync(path.join(lists.dir, 'three-steps.yaml'), ['loop: true', 'steps:', `  - folder: ${red.dir}`, '    duration: 1s', `  - folder: ${blue.dir}`, '    duration: 10m', `  - folder: ${red.dir}`, '    duration: 1s'].join('\n'));
+  writeFileSync(
+    path.join(lists.dir, 'three-steps.yaml'),
+    [
+      'loop: true',
+      'steps:',
+      `  - folder: ${red.dir}`,
+      '    duration: 1s',
+      `  - folder: ${blue.dir}`,
+      '    duration: 10m',
+      `  - folder: ${red.dir}`,
+      '    duration: 1s',
+    ].join('\n'),
+  );
 });
 
 afterAll(async () => {
@@ -74,7 +91,10 @@ describe('runtime state across a restart', () => {
     await call(first, 'POST', '/api/canvases/prompted/pause');
     await call(first, 'PUT', '/api/canvases/held/source', { type: 'folder', path: blue.dir });
     const still = await solidPng('#00ff00');
-    const { imageId } = (await call(first, 'POST', '/api/canvases/held/image?hold=600', still, { authorization: `Bearer ${TOKEN}`, 'content-type': 'image/png' })) as { imageId: string };
+    const { imageId } = (await call(first, 'POST', '/api/canvases/held/image?hold=600', still, {
+      authorization: `Bearer ${TOKEN}`,
+      'content-type': 'image/png',
+    })) as { imageId: string };
     await vi.waitFor(async () => expect((await canvas(first, 'held')).holding).not.toBeNull(), { timeout: 5000 });
     const until = (await canvas(first, 'held')).holding!.until;
     await call(first, 'POST', '/api/canvases/show/playlist', { name: 'three-steps' });
@@ -107,7 +127,10 @@ describe('runtime state across a restart', () => {
 
       // What changes now is kept too: a resume clears the saved pause within about a second.
       await call(second, 'POST', '/api/canvases/prompted/resume');
-      await vi.waitFor(() => expect(parseSavedState(JSON.parse(readFileSync(stateFile, 'utf8'))).canvases.prompted?.paused).toBeUndefined(), { timeout: 5000 });
+      await vi.waitFor(
+        () => expect(parseSavedState(JSON.parse(readFileSync(stateFile, 'utf8'))).canvases.prompted?.paused).toBeUndefined(),
+        { timeout: 5000 },
+      );
     } finally {
       await second.close();
     }
@@ -162,11 +185,25 @@ describe('the state file after kill -9', () => {
   it('is always whole: every read while commands stream in parses, and a restart restores it', { timeout: 60_000 }, async () => {
     const dir = tempFolder('easel-state-kill-');
     const file = path.join(dir.dir, 'state.json');
-    const env = { EASEL_HOST: '127.0.0.1', EASEL_PORT: '0', EASEL_FOLDER: red.dir, EASEL_OPERATOR_TOKEN: TOKEN, EASEL_STATE_FILE: file, EASEL_RATE_LIMIT_PER_MINUTE: '100000', EASEL_RATE_LIMIT_BURST: '10000', EASEL_CANVASES: JSON.stringify([{ slug: 'wall', source: { type: 'folder' } }]) };
+    const env = {
+      EASEL_HOST: '127.0.0.1',
+      EASEL_PORT: '0',
+      EASEL_FOLDER: red.dir,
+      EASEL_OPERATOR_TOKEN: TOKEN,
+      EASEL_STATE_FILE: file,
+      EASEL_RATE_LIMIT_PER_MINUTE: '100000',
+      EASEL_RATE_LIMIT_BURST: '10000',
+      EASEL_CANVASES: JSON.stringify([{ slug: 'wall', source: { type: 'folder' } }]),
+    };
     const main = startMain([], env);
     try {
       const port = await main.port;
-      const send = (p: string, body?: unknown) => fetch(`http://127.0.0.1:${port}${p}`, { method: p.endsWith('source') ? 'PUT' : 'POST', headers: json, ...(body !== undefined && { body: JSON.stringify(body) }) });
+      const send = (p: string, body?: unknown) =>
+        fetch(`http://127.0.0.1:${port}${p}`, {
+          method: p.endsWith('source') ? 'PUT' : 'POST',
+          headers: json,
+          ...(body !== undefined && { body: JSON.stringify(body) }),
+        });
       let reads = 0;
       const writes = new Set<string>();
       const began = Date.now();
@@ -186,7 +223,9 @@ describe('the state file after kill -9', () => {
       expect(writes.size).toBeLessThanOrEqual(Math.ceil((Date.now() - began) / 1000) + 1);
       expect(reads).toBeGreaterThan(writes.size);
       await send('/api/canvases/wall/pause');
-      await vi.waitFor(() => expect(parseSavedState(JSON.parse(readFileSync(file, 'utf8'))).canvases.wall?.paused).toBe(true), { timeout: 5000 });
+      await vi.waitFor(() => expect(parseSavedState(JSON.parse(readFileSync(file, 'utf8'))).canvases.wall?.paused).toBe(true), {
+        timeout: 5000,
+      });
       main.child.kill('SIGKILL');
       await main.exited;
       // What a process killed inside a write leaves behind; the next start clears it away.

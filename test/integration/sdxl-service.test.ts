@@ -66,12 +66,15 @@ async function startPythonService(args: string[]): Promise<PythonService> {
   });
   createInterface({ input: child.stderr! }).on('line', (line) => log.push(line));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const listening = await vi.waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`The service exited with ${child.exitCode}:\n${log.join('\n')}`);
-    const event = events.find((e) => e.event === 'listening');
-    if (!event) throw new Error('The service has not printed its "listening" line yet');
-    return event;
-  }, { timeout: 15_000, interval: 20 });
+  const listening = await vi.waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`The service exited with ${child.exitCode}:\n${log.join('\n')}`);
+      const event = events.find((e) => e.event === 'listening');
+      if (!event) throw new Error('The service has not printed its "listening" line yet');
+      return event;
+    },
+    { timeout: 15_000, interval: 20 },
+  );
   return { child, address: `127.0.0.1:${String(listening.port)}`, events, log, exited };
 }
 
@@ -88,7 +91,10 @@ async function collect(images: AsyncIterable<InferenceImage>): Promise<Inference
 }
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(() => expect.fail('expected the call to fail'), (err: unknown) => err);
+  return promise.then(
+    () => expect.fail('expected the call to fail'),
+    (err: unknown) => err,
+  );
 }
 
 describe.skipIf(skipReason !== undefined)('Python SDXL-Turbo service (fake pipeline) over real gRPC', () => {
@@ -132,7 +138,10 @@ describe.skipIf(skipReason !== undefined)('Python SDXL-Turbo service (fake pipel
     const info = await unary<{ modelName: string }>((cb) => generator.getInfo({}, cb));
     expect(info.modelName).toContain('fake');
 
-    await vi.waitFor(async () => expect(await healthOf(IMAGE_GENERATOR_SERVICE)).toBe(SERVING_STATUS.SERVING), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect(await healthOf(IMAGE_GENERATOR_SERVICE)).toBe(SERVING_STATUS.SERVING), {
+      timeout: 10_000,
+      interval: 50,
+    });
     expect(await healthOf('')).toBe(SERVING_STATUS.SERVING);
     expect(service.events.map((e) => e.event)).toEqual(['listening', 'serving']);
     const unknown = await failure(healthOf('no.such.Service'));
@@ -162,11 +171,22 @@ describe.skipIf(skipReason !== undefined)('Python SDXL-Turbo service (fake pipel
   it('streams a batch image by image: JPEGs of the asked size, seeds seed..seed+2, request_id echoed', async () => {
     const arrivals: number[] = [];
     const images: InferenceImage[] = [];
-    for await (const image of client.generate({ prompt: 'a lighthouse at dawn', numImages: 3, seed: 1000, width: 128, height: 96, requestId: 'sdxl-batch' })) {
+    for await (const image of client.generate({
+      prompt: 'a lighthouse at dawn',
+      numImages: 3,
+      seed: 1000,
+      width: 128,
+      height: 96,
+      requestId: 'sdxl-batch',
+    })) {
       arrivals.push(performance.now());
       images.push(image);
     }
-    expect(images.map((i) => [i.index, i.seed])).toEqual([[0, 1000], [1, 1001], [2, 1002]]);
+    expect(images.map((i) => [i.index, i.seed])).toEqual([
+      [0, 1000],
+      [1, 1001],
+      [2, 1002],
+    ]);
     for (const image of images) {
       expect(image).toMatchObject({ requestId: 'sdxl-batch', mime: 'image/jpeg', width: 128, height: 96 });
       expect(image.inferenceMs).toBeGreaterThanOrEqual(90);
@@ -189,8 +209,12 @@ describe.skipIf(skipReason !== undefined)('Python SDXL-Turbo service (fake pipel
   });
 
   it('does img2img from an init_image, resized to the asked size', async () => {
-    const start = await sharp({ create: { width: 200, height: 150, channels: 3, background: '#3366cc' } }).png().toBuffer();
-    const [image] = await collect(client.generate({ prompt: 'drift', width: 64, height: 64, initImage: start, strength: 0.5, numInferenceSteps: 2, seed: 5 }));
+    const start = await sharp({ create: { width: 200, height: 150, channels: 3, background: '#3366cc' } })
+      .png()
+      .toBuffer();
+    const [image] = await collect(
+      client.generate({ prompt: 'drift', width: 64, height: 64, initImage: start, strength: 0.5, numInferenceSteps: 2, seed: 5 }),
+    );
     expect(await sharp(image!.data).metadata()).toMatchObject({ format: 'jpeg', width: 64, height: 64 });
   });
 
@@ -198,18 +222,24 @@ describe.skipIf(skipReason !== undefined)('Python SDXL-Turbo service (fake pipel
     const controller = new AbortController();
     const seen: number[] = [];
     const run = (async () => {
-      for await (const image of client.generate({ prompt: 'stop me', numImages: 6, width: 64, height: 64, requestId: 'sdxl-cancel' }, { signal: controller.signal })) {
+      for await (const image of client.generate(
+        { prompt: 'stop me', numImages: 6, width: 64, height: 64, requestId: 'sdxl-cancel' },
+        { signal: controller.signal },
+      )) {
         seen.push(image.index);
         controller.abort(new Error('prompt changed'));
       }
     })();
     await expect(run).rejects.toThrow('prompt changed');
     expect(seen).toEqual([0]);
-    const line = await vi.waitFor(() => {
-      const found = service.log.find((l) => l.includes('request_id=sdxl-cancel') && l.includes('Generate cancelled'));
-      if (!found) throw new Error('The service has not logged the cancellation yet');
-      return found;
-    }, { timeout: 5_000, interval: 20 });
+    const line = await vi.waitFor(
+      () => {
+        const found = service.log.find((l) => l.includes('request_id=sdxl-cancel') && l.includes('Generate cancelled'));
+        if (!found) throw new Error('The service has not logged the cancellation yet');
+        return found;
+      },
+      { timeout: 5_000, interval: 20 },
+    );
     const [, made, asked] = /cancelled by the client\) after (\d+) of (\d+) images/.exec(line) ?? [];
     expect(Number(asked)).toBe(6);
     expect(Number(made)).toBeLessThan(6);

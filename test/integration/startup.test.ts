@@ -60,7 +60,9 @@ describe('start-up flags', () => {
   it('refuses an unknown flag in one line naming the closest one, with a hint, exit 1', { timeout: 60_000 }, async () => {
     const main = startMain(['--prot', '9000'], {});
     expect((await main.exited).code).toBe(1);
-    expect(main.stderr()).toBe('easel: Unknown flag "--prot" (did you mean --port?)\n  npm start -- --help lists every flag and EASEL_* variable\n');
+    expect(main.stderr()).toBe(
+      'easel: Unknown flag "--prot" (did you mean --port?)\n  npm start -- --help lists every flag and EASEL_* variable\n',
+    );
   });
 
   it('says in one line that EASEL_CANVASES is not JSON, with no stack trace', { timeout: 60_000 }, async () => {
@@ -120,7 +122,11 @@ describe('HEAD and HTTP/1.0', () => {
     ] as const) {
       // HEAD, then GET on the same connection: the GET's status line must come right after the
       // HEAD's headers, which proves no body was sent.
-      const text = await converse(t.port, `HEAD ${url} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+      const text = await converse(
+        t.port,
+        `HEAD ${url} HTTP/1.1\r\nHost: localhost\r\n\r\n`,
+        'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+      );
       const [head, rest] = [text.slice(0, text.indexOf('\r\n\r\n')), text.slice(text.indexOf('\r\n\r\n') + 4)];
       expect(status as readonly number[], `HEAD ${url}: ${head}`).toContain(Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]));
       expect(head).toMatch(/\r\ncontent-length: \d+/i);
@@ -161,7 +167,12 @@ describe('npm start', () => {
       `node -e "require('fs').appendFileSync('built.log','${name}\\n');${outs.map((out) => `require('fs').mkdirSync('${path.dirname(out)}',{recursive:true});require('fs').writeFileSync('${out}','')`).join(';')}"`;
     writeFileSync(
       path.join(root, 'package.json'),
-      JSON.stringify({ scripts: { 'build:server': record('server', 'dist/server/main.js', 'dist/cli/main.js'), 'build:display': record('display', 'display/dist/c.html') } }),
+      JSON.stringify({
+        scripts: {
+          'build:server': record('server', 'dist/server/main.js', 'dist/cli/main.js'),
+          'build:display': record('display', 'display/dist/c.html'),
+        },
+      }),
     );
     writeFileSync(path.join(root, 'tsconfig.json'), '{}');
     writeFileSync(path.join(root, 'tsconfig.build.json'), '{}');
@@ -170,7 +181,8 @@ describe('npm start', () => {
       writeFileSync(path.join(root, f), '');
     }
     const past = new Date(Date.now() - 60_000);
-    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'server/main.ts', 'cli/main.ts', 'display/src/page.ts']) utimesSync(path.join(root, f), past, past);
+    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'server/main.ts', 'cli/main.ts', 'display/src/page.ts'])
+      utimesSync(path.join(root, f), past, past);
     const run = () => {
       const r = spawnSync(process.execPath, ['tools/build-if-stale.mjs'], { cwd: root, encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);

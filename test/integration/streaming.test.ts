@@ -35,9 +35,7 @@ afterAll(async () => {
 
 describe('display streaming', () => {
   it('sends every display of two canvases about 4 frames a second', async () => {
-    const displays = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => connect(i % 2 === 0 ? 'left-canva' : 'right-canva')),
-    );
+    const displays = await Promise.all(Array.from({ length: 20 }, (_, i) => connect(i % 2 === 0 ? 'left-canva' : 'right-canva')));
     const windowMs = 4000;
     await new Promise((r) => setTimeout(r, windowMs + 300));
     for (const d of displays) {

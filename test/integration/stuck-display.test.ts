@@ -48,7 +48,9 @@ describe('a display that never reads', () => {
     expect(canvas.snapshot().displays).toBe(2);
     // Its socket is let go on the server: it never drains, so after the grace it is shut hard.
     await vi.waitFor(() => expect(server.server.displays.sockets.size).toBe(2), { timeout: 5000, interval: 50 });
-    await vi.waitFor(() => expect(server.logs.some((l) => l.msg === 'Stuck display did not drain: shutting its socket hard')).toBe(true), { timeout: 5000 });
+    await vi.waitFor(() => expect(server.logs.some((l) => l.msg === 'Stuck display did not drain: shutting its socket hard')).toBe(true), {
+      timeout: 5000,
+    });
     expect(server.logs.filter((l) => l.code === 'EASEL_ERR_DISPLAY_TOO_SLOW')).toHaveLength(1);
 
     // The others keep up with what the canvas publishes (compared with its count, not a clock).

@@ -71,6 +71,8 @@ describe('what ships', () => {
     const config = JSON.parse(r.stdout) as { files: string[]; compilerOptions: { rootDir: string; outDir: string } };
     expect(config.files).toContain('./cli/main.ts');
     expect(config.files.filter((f) => f.endsWith('.test.ts'))).toEqual([]);
-    expect(path.join(config.compilerOptions.outDir, path.relative(config.compilerOptions.rootDir, 'cli/main.js'))).toBe(path.normalize(pkg.bin.easel!));
+    expect(path.join(config.compilerOptions.outDir, path.relative(config.compilerOptions.rootDir, 'cli/main.js'))).toBe(
+      path.normalize(pkg.bin.easel!),
+    );
   });
 });

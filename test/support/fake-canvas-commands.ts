@@ -38,7 +38,15 @@ export function createFakeCanvasCommands(clock: Clock) {
   const commands: Pick<CanvasCommands, 'setPrompt' | 'setSource' | 'pause' | 'resume'> = {
     async setPrompt(slug, command, origin): Promise<JobSnapshot> {
       await record(slug, 'prompt', origin, command.prompt, command);
-      return { id: `job-${calls.length}`, slug, prompt: command.prompt, count: command.count ?? 0, produced: 0, state: 'queued', createdAt: new Date(clock.now()).toISOString() };
+      return {
+        id: `job-${calls.length}`,
+        slug,
+        prompt: command.prompt,
+        count: command.count ?? 0,
+        produced: 0,
+        state: 'queued',
+        createdAt: new Date(clock.now()).toISOString(),
+      };
     },
     async setSource(slug, source, origin) {
       await record(slug, source.type, origin, 'path' in source ? source.path : undefined, source);

@@ -63,8 +63,15 @@ export function createFakeInferenceClient(defaultData: Buffer = Buffer.from('ima
           if (event.kind === 'fail') throw event.err;
           const index = sent++;
           yield {
-            data: event.data, mime: 'image/jpeg', width: 64, height: 64, index, requestId,
-            seed: (request.seed ?? 1000) + index, inferenceMs: 10, endpoint: 'fake:1',
+            data: event.data,
+            mime: 'image/jpeg',
+            width: 64,
+            height: 64,
+            index,
+            requestId,
+            seed: (request.seed ?? 1000) + index,
+            inferenceMs: 10,
+            endpoint: 'fake:1',
           };
         }
       } finally {

@@ -4,7 +4,9 @@ import path from 'node:path';
 
 /** A solid-colour PNG: its pixels are known, so a test can tell frames apart by colour. */
 export function solidPng(colour: string, width = 320, height = 240): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: colour } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: colour } })
+    .png()
+    .toBuffer();
 }
 
 /** A JPEG of deterministic noise: large frames that fill socket buffers quickly. */
@@ -15,7 +17,9 @@ export function noisyJpeg(width: number, height: number, seed = 1): Promise<Buff
     s = (s * 1103515245 + 12345) & 0x7fffffff;
     pixels[i] = s >> 16;
   }
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 95 })
+    .toBuffer();
 }
 
 /** Writes an image with an mtime a minute old, so the folder source treats it as fully copied. */

@@ -31,10 +31,14 @@ export function createScriptedSource(kind = 'scripted') {
         calls.push(call);
         if (signal.aborted) return reject(signal.reason);
         waiting = call;
-        signal.addEventListener('abort', () => {
-          if (waiting === call) waiting = undefined;
-          reject(signal.reason);
-        }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            if (waiting === call) waiting = undefined;
+            reject(signal.reason);
+          },
+          { once: true },
+        );
       });
     },
     reject(image, err) {
@@ -66,4 +70,9 @@ export function createScriptedSource(kind = 'scripted') {
 let nextId = 1;
 
 /** A source image of `data` with a fresh id. */
-export const imageOf = (data: Buffer, source = 'scripted'): SourceImage => ({ id: `image-${nextId++}`, data, source, createdAt: 1_700_000_000_000 });
+export const imageOf = (data: Buffer, source = 'scripted'): SourceImage => ({
+  id: `image-${nextId++}`,
+  data,
+  source,
+  createdAt: 1_700_000_000_000,
+});

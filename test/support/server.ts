@@ -28,7 +28,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const configDir = mkdtempSync(path.join(tmpdir(), 'easel-config-'));
   // Playlists from an empty folder of its own, so the shipped examples never start in a test;
   // no state file unless a test names one, so no test inherits another's pauses and prompts.
-  const config = loadConfig({ env: { EASEL_PORT: '0', EASEL_HOST: '127.0.0.1', EASEL_CANVASES: '[]', EASEL_PLAYLISTS_DIR: configDir, EASEL_STATE_FILE: '', ...env }, argv: [], configDir });
+  const config = loadConfig({
+    env: { EASEL_PORT: '0', EASEL_HOST: '127.0.0.1', EASEL_CANVASES: '[]', EASEL_PLAYLISTS_DIR: configDir, EASEL_STATE_FILE: '', ...env },
+    argv: [],
+    configDir,
+  });
   const { logger, lines } = captureLogs('debug');
   const server = createEaselServer({ config, logger });
   const port = await server.listen();

@@ -35,7 +35,11 @@ async function readJson<T>(file: string): Promise<T> {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, 'out-dir': { type: 'string' }, 'summary-only': { type: 'boolean', default: false } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      'out-dir': { type: 'string' },
+      'summary-only': { type: 'boolean', default: false },
+    },
     strict: true,
   });
   const quick = values.quick;
@@ -56,7 +60,9 @@ async function main(): Promise<number> {
   };
 
   if (values['summary-only']) {
-    const previous = await readJson<{ machine: typeof machine; stagesSeconds: Record<string, number>; errors: Record<string, string> }>(path.join(outDir, 'summary.json'));
+    const previous = await readJson<{ machine: typeof machine; stagesSeconds: Record<string, number>; errors: Record<string, string> }>(
+      path.join(outDir, 'summary.json'),
+    );
     Object.assign(input, { machine: previous.machine, stages: previous.stagesSeconds, errors: previous.errors });
     const optional = async <T>(file: string) => readJson<T>(path.join(outDir, file)).catch(() => undefined);
     input.render = await optional<RenderResult>('render.json');
@@ -94,11 +100,21 @@ async function main(): Promise<number> {
 
 async function writeSummary(input: SummaryInput, outDir: string): Promise<void> {
   const markdown = summaryMarkdown(input);
-  const json = { machine: input.machine, quick: input.quick, stagesSeconds: input.stages, errors: input.errors, targets: evaluateTargets(input) };
+  const json = {
+    machine: input.machine,
+    quick: input.quick,
+    stagesSeconds: input.stages,
+    errors: input.errors,
+    targets: evaluateTargets(input),
+  };
   await writeFile(path.join(outDir, 'summary.md'), markdown);
   await writeFile(path.join(outDir, 'summary.json'), `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(markdown);
-  log(`\nWrote ${path.relative(PROJECT_ROOT, outDir)}/summary.{md,json} (stages: ${Object.entries(input.stages).map(([k, v]) => `${k} ${v} s`).join(', ')})`);
+  log(
+    `\nWrote ${path.relative(PROJECT_ROOT, outDir)}/summary.{md,json} (stages: ${Object.entries(input.stages)
+      .map(([k, v]) => `${k} ${v} s`)
+      .join(', ')})`,
+  );
 }
 
 if (isMain(import.meta.url)) process.exitCode = await main();

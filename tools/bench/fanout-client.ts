@@ -26,9 +26,24 @@ let badMessages = 0;
 
 const send = (message: FromClient) => process.send!(message);
 
-function openOne(plan: DisplayPlan, timeoutMs: number, tally: { refusals: Record<string, number>; errors: Record<string, number> }): Promise<boolean> {
+function openOne(
+  plan: DisplayPlan,
+  timeoutMs: number,
+  tally: { refusals: Record<string, number>; errors: Record<string, number> },
+): Promise<boolean> {
   const socket = new WebSocket(plan.url, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: timeoutMs });
-  const probe: Probe = { plan, socket, opened: false, seqs: [], at: [], bytes: [], helloFps: 0, closedByServer: null, error: null, closing: false };
+  const probe: Probe = {
+    plan,
+    socket,
+    opened: false,
+    seqs: [],
+    at: [],
+    bytes: [],
+    helloFps: 0,
+    closedByServer: null,
+    error: null,
+    closing: false,
+  };
   probes.push(probe);
   socket.on('message', (data: Buffer, isBinary) => {
     const at = epochNow();

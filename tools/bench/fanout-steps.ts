@@ -62,7 +62,6 @@ export interface FanoutStepsOptions {
   log: (line: string) => void;
 }
 
-
 export interface StepResult {
   displays: number;
   canvases: number;
@@ -102,7 +101,13 @@ export interface StepResult {
    * used: other work on a shared box, plus interrupt/softirq time (loopback networking) that the
    * kernel charges to no process, shown on its own as irq; steal is time the hypervisor gave to other guests.
    */
-  box?: { busyPercentOfOneCore: number; otherPercentOfOneCore: number; irqPercentOfOneCore: number; stealPercentOfOneCore: number; cores: number };
+  box?: {
+    busyPercentOfOneCore: number;
+    otherPercentOfOneCore: number;
+    irqPercentOfOneCore: number;
+    stealPercentOfOneCore: number;
+    cores: number;
+  };
 }
 
 export interface FanoutStepsResult {
@@ -119,7 +124,12 @@ export interface FanoutStepsResult {
   steps: StepResult[];
 }
 
-function request<T extends FromClient['type']>(child: ChildProcess, message: ToClient | null, type: T, timeoutMs: number): Promise<Extract<FromClient, { type: T }>> {
+function request<T extends FromClient['type']>(
+  child: ChildProcess,
+  message: ToClient | null,
+  type: T,
+  timeoutMs: number,
+): Promise<Extract<FromClient, { type: T }>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.off('message', onMessage);
@@ -143,7 +153,11 @@ async function runStep(n: number, o: FanoutStepsOptions, entry: string | undefin
   // A process may raise its soft limit only up to the hard one: that is what children get.
   const needServer = n + 200;
   const needClient = Math.ceil(n / workers) + 100;
-  if (self.hard < needServer) return { ...base, skipped: `open-file hard limit ${self.hard} < ${needServer} needed by the server (raise it with ulimit -Hn as root, or in /etc/security/limits.conf)` };
+  if (self.hard < needServer)
+    return {
+      ...base,
+      skipped: `open-file hard limit ${self.hard} < ${needServer} needed by the server (raise it with ulimit -Hn as root, or in /etc/security/limits.conf)`,
+    };
 
   const slugs = Array.from({ length: o.canvases }, (_, i) => `bench-${i}`);
   const profileDir = path.join(o.outDir, 'profiles');
@@ -156,7 +170,10 @@ async function runStep(n: number, o: FanoutStepsOptions, entry: string | undefin
     }),
     Promise.all(
       Array.from({ length: workers }, async () => {
-        const child = spawnTs(path.join(PROJECT_ROOT, 'tools/bench/fanout-client.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+        const child = spawnTs(path.join(PROJECT_ROOT, 'tools/bench/fanout-client.ts'), [], {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          serialization: 'advanced',
+        });
         await request(child, null, 'ready', 60_000);
         return child;
       }),
@@ -166,20 +183,25 @@ async function runStep(n: number, o: FanoutStepsOptions, entry: string | undefin
     const serverFiles = server.openFileLimit();
     const clientFiles = openFileLimit(clients[0]!.pid!);
     if (serverFiles.soft < needServer) return { ...base, skipped: `server open-file limit ${serverFiles.soft} < ${needServer} needed` };
-    if (clientFiles.soft < needClient) return { ...base, skipped: `load-client open-file limit ${clientFiles.soft} < ${needClient} needed; use more --workers` };
+    if (clientFiles.soft < needClient)
+      return { ...base, skipped: `load-client open-file limit ${clientFiles.soft} < ${needClient} needed; use more --workers` };
 
     // One loop of the 12 bundled images and one more frame: from then on frames come from the rendition cache.
     await server.waitForPublished(slugs, 13);
     const query = o.viewportQuery;
     const plans: DisplayPlan[][] = clients.map(() => []);
-    for (let i = 0; i < n; i++) plans[i % workers]!.push({ index: i, canvas: i % o.canvases, url: server.wsUrl(slugs[i % o.canvases]!, query) });
+    for (let i = 0; i < n; i++)
+      plans[i % workers]!.push({ index: i, canvas: i % o.canvases, url: server.wsUrl(slugs[i % o.canvases]!, query) });
     const t0open = performance.now();
-    const opened = await Promise.all(clients.map((c, i) => request(c, { type: 'open', displays: plans[i]!, batch: 50, openTimeoutMs: 15_000 }, 'opened', 120_000)));
+    const opened = await Promise.all(
+      clients.map((c, i) => request(c, { type: 'open', displays: plans[i]!, batch: 50, openTimeoutMs: 15_000 }, 'opened', 120_000)),
+    );
     const openSeconds = (performance.now() - t0open) / 1000;
-    const merge = (key: 'refusals' | 'errors') => opened.reduce<Record<string, number>>((acc, r) => {
-      for (const [k, v] of Object.entries(r[key])) acc[k] = (acc[k] ?? 0) + v;
-      return acc;
-    }, {});
+    const merge = (key: 'refusals' | 'errors') =>
+      opened.reduce<Record<string, number>>((acc, r) => {
+        for (const [k, v] of Object.entries(r[key])) acc[k] = (acc[k] ?? 0) + v;
+        return acc;
+      }, {});
     const openedCount = opened.reduce((s, r) => s + r.opened, 0);
     o.log(`  ${openedCount}/${n} displays open in ${openSeconds.toFixed(1)} s; warming up ${o.warmupSeconds} s`);
     await sleep(o.warmupSeconds * 1000);
@@ -278,7 +300,11 @@ export async function runFanoutSteps(o: FanoutStepsOptions): Promise<FanoutSteps
     while (!step.skipped && !step.held && (step.box?.otherPercentOfOneCore ?? 0) > o.noisyOtherPercent && noisy.length < o.retries) {
       o.log(`  ${stepLine(step)}`);
       o.log(`  other work used ${step.box!.otherPercentOfOneCore} % of a core meanwhile: running step ${n} again`);
-      noisy.push({ heldFraction: round(step.analysis!.heldFraction, 4), fpsMedian: round(step.analysis!.fps.p50, 3), otherPercentOfOneCore: step.box!.otherPercentOfOneCore });
+      noisy.push({
+        heldFraction: round(step.analysis!.heldFraction, 4),
+        fpsMedian: round(step.analysis!.fps.p50, 3),
+        otherPercentOfOneCore: step.box!.otherPercentOfOneCore,
+      });
       step = await runStep(n, o, entry);
     }
     if (noisy.length) step.noisyAttempts = noisy;

@@ -30,7 +30,8 @@ const seconds = Number(values.seconds);
 const warmupSeconds = Number(values.warmup);
 const TICKS = 100; // USER_HZ on Linux
 
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
 function procStat(pid: number) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -44,7 +45,15 @@ async function startServer(): Promise<{ pid: number; port: number; stop: () => v
   const slugs = Array.from({ length: canvases }, (_, i) => ({ slug: `bench-${i}` }));
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'server/main.ts')], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, EASEL_PORT: '0', EASEL_HOST: '127.0.0.1', EASEL_LOG_PRETTY: 'false', EASEL_STATE_FILE: '', EASEL_CANVASES: JSON.stringify(slugs), NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      EASEL_PORT: '0',
+      EASEL_HOST: '127.0.0.1',
+      EASEL_LOG_PRETTY: 'false',
+      EASEL_STATE_FILE: '',
+      EASEL_CANVASES: JSON.stringify(slugs),
+      NODE_ENV: 'production',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -115,7 +124,13 @@ async function main() {
     fps: { min: fps[0], p1: percentile(fps, 1), median: percentile(fps, 50), max: fps.at(-1) },
     displaysAt3_8: fps.filter((f) => f >= 3.8).length / fps.length,
     intervalMs: { p1: percentile(intervals, 1), p50: percentile(intervals, 50), p99: percentile(intervals, 99), max: intervals.at(-1) },
-    bytesPerFrame: Math.round(bytes / Math.max(1, probes.reduce((n, p) => n + p.arrivals.length, 0))),
+    bytesPerFrame: Math.round(
+      bytes /
+        Math.max(
+          1,
+          probes.reduce((n, p) => n + p.arrivals.length, 0),
+        ),
+    ),
     server: {
       cpuSeconds: cpu,
       cpuPercentOfOneCore: (100 * cpu) / ((end - start) / 1000),

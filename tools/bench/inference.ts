@@ -17,16 +17,30 @@ import { startDevInferenceService } from '../inference-dev.js';
 import { DisplayClient } from '../../test/support/display-client.js';
 
 const { values } = parseArgs({
-  options: { 'latency-ms': { type: 'string', default: '60' }, seconds: { type: 'string', default: '20' }, 'out-dir': { type: 'string', default: 'bench/results' } },
+  options: {
+    'latency-ms': { type: 'string', default: '60' },
+    seconds: { type: 'string', default: '20' },
+    'out-dir': { type: 'string', default: 'bench/results' },
+  },
 });
 const latencyMs = Number(values['latency-ms']);
 const seconds = Number(values.seconds);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function withServer<T>(endpoints: string[], fn: (server: ReturnType<typeof createEaselServer>, display: DisplayClient) => Promise<T>) {
+async function withServer<T>(
+  endpoints: string[],
+  fn: (server: ReturnType<typeof createEaselServer>, display: DisplayClient) => Promise<T>,
+) {
   const config = loadConfig({
-    env: { EASEL_PORT: '0', EASEL_HOST: '127.0.0.1', EASEL_CANVASES: '[]', EASEL_STATE_FILE: '', EASEL_INFERENCE_ENDPOINTS: endpoints.join(','), EASEL_LOG_LEVEL: 'warn' },
+    env: {
+      EASEL_PORT: '0',
+      EASEL_HOST: '127.0.0.1',
+      EASEL_CANVASES: '[]',
+      EASEL_STATE_FILE: '',
+      EASEL_INFERENCE_ENDPOINTS: endpoints.join(','),
+      EASEL_LOG_LEVEL: 'warn',
+    },
     argv: [],
     configDir: os.tmpdir(),
   });
@@ -45,13 +59,16 @@ async function withServer<T>(endpoints: string[], fn: (server: ReturnType<typeof
 async function deliveredFps(endpointCount: number, latency: number) {
   const services = await Promise.all(Array.from({ length: endpointCount }, () => startDevInferenceService({ latencyMs: latency })));
   try {
-    return await withServer(services.map((s) => s.address), async (_server, display) => {
-      await sleep(3000); // warm-up: first batch, buffer fill
-      const start = performance.now();
-      await sleep(seconds * 1000);
-      const frames = display.frames.filter((f) => f.at >= start && f.header.source === 'inference').length;
-      return frames / ((performance.now() - start) / 1000);
-    });
+    return await withServer(
+      services.map((s) => s.address),
+      async (_server, display) => {
+        await sleep(3000); // warm-up: first batch, buffer fill
+        const start = performance.now();
+        await sleep(seconds * 1000);
+        const frames = display.frames.filter((f) => f.at >= start && f.header.source === 'inference').length;
+        return frames / ((performance.now() - start) / 1000);
+      },
+    );
   } finally {
     await Promise.all(services.map((s) => s.close({ force: true })));
   }
@@ -88,7 +105,10 @@ async function killGap() {
     const around = display.frames.filter((f) => f.at >= killedAt - 1000);
     const gaps = around.slice(1).map((f, i) => f.at - around[i]!.at);
     const firstFallback = around.find((f) => f.header.source === 'folder');
-    return { maxGapMs: Math.round(Math.max(...gaps)), firstFallbackAfterMs: firstFallback ? Math.round(firstFallback.at - killedAt) : null };
+    return {
+      maxGapMs: Math.round(Math.max(...gaps)),
+      firstFallbackAfterMs: firstFallback ? Math.round(firstFallback.at - killedAt) : null,
+    };
   });
 }
 

@@ -55,13 +55,14 @@ interface CaseResult {
   outHeight: number;
 }
 
-
 /** Uniform RGB noise: nothing to compress, nothing to predict. The worst case for every codec. */
 async function makeNoisyPng(size: number): Promise<Buffer> {
   const rand = createRandom(1);
   const pixels = Buffer.alloc(size * size * 3);
   for (let i = 0; i < pixels.length; i++) pixels[i] = Math.floor(rand() * 256);
-  return sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+  return sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /**
@@ -76,15 +77,13 @@ async function makePhotoLikeJpeg(width: number, height: number): Promise<Buffer>
     for (let x = 0; x < width; x++) {
       const u = x / width;
       const v = y / height;
-      const base = [
-        120 + 90 * Math.sin(u * 5 + v * 2),
-        110 + 80 * Math.sin(v * 4 - u * 3 + 1),
-        130 + 70 * Math.cos(u * 3 + v * 6),
-      ];
+      const base = [120 + 90 * Math.sin(u * 5 + v * 2), 110 + 80 * Math.sin(v * 4 - u * 3 + 1), 130 + 70 * Math.cos(u * 3 + v * 6)];
       for (const c of base) pixels[i++] = Math.max(0, Math.min(255, Math.round(c + (rand() - 0.5) * 24)));
     }
   }
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 function describe(encoder: Encoder): string {
@@ -99,9 +98,7 @@ function describe(encoder: Encoder): string {
 }
 
 async function renderFrame(c: Case): Promise<{ data: Buffer; info: OutputInfo }> {
-  const pipeline = sharp(c.data)
-    .rotate()
-    .resize({ width: c.target, height: c.target, fit: 'inside', withoutEnlargement: true });
+  const pipeline = sharp(c.data).rotate().resize({ width: c.target, height: c.target, fit: 'inside', withoutEnlargement: true });
   const { encoder } = c;
   switch (encoder.format) {
     case 'jpeg':
@@ -166,15 +163,19 @@ function machineLine(): string {
   const cpus = os.cpus();
   const model = cpus[0]?.model.trim() ?? 'unknown CPU';
   const memGiB = (os.totalmem() / 2 ** 30).toFixed(1);
-  return `${model}, ${cpus.length} cores, ${memGiB} GiB RAM, ${os.platform()} ${os.release()}, `
-    + `Node ${process.version}, sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}`;
+  return (
+    `${model}, ${cpus.length} cores, ${memGiB} GiB RAM, ${os.platform()} ${os.release()}, ` +
+    `Node ${process.version}, sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}`
+  );
 }
 
 function toMarkdown(results: readonly CaseResult[], machine: string, date: string): string {
-  const rows = results.map((r) =>
-    `| ${r.input} | ${r.output} | ${r.target} → ${r.outWidth}x${r.outHeight} | ${r.medianMs.toFixed(1)} | `
-    + `${r.p90Ms.toFixed(1)} | ${r.canvasesPerCore} | ${r.canvasesPerCoreP90} | `
-    + `${(r.bytesPerFrame / 1024).toFixed(1)} | ${r.reps} |`);
+  const rows = results.map(
+    (r) =>
+      `| ${r.input} | ${r.output} | ${r.target} → ${r.outWidth}x${r.outHeight} | ${r.medianMs.toFixed(1)} | ` +
+      `${r.p90Ms.toFixed(1)} | ${r.canvasesPerCore} | ${r.canvasesPerCoreP90} | ` +
+      `${(r.bytesPerFrame / 1024).toFixed(1)} | ${r.reps} |`,
+  );
   return [
     '# Render benchmark',
     '',
@@ -216,11 +217,15 @@ async function main(): Promise<void> {
     { format: 'avif', quality: 50, effort: 0 },
   ];
   const cases: Case[] = inputs.flatMap((input) =>
-    frameEncoders.map((encoder) => ({ input: input.name, data: input.data, target: 1024, encoder })));
+    frameEncoders.map((encoder) => ({ input: input.name, data: input.data, target: 1024, encoder })),
+  );
   // Full-HD and 4K walls: the 4K source at the display's own size, fastest WebP and JPEG.
   const big = inputs[2] as (typeof inputs)[number];
   for (const target of [1920, 3840]) {
-    for (const encoder of [{ format: 'webp', quality: 80, effort: 0 }, { format: 'jpeg', quality: 80 }] as Encoder[]) {
+    for (const encoder of [
+      { format: 'webp', quality: 80, effort: 0 },
+      { format: 'jpeg', quality: 80 },
+    ] as Encoder[]) {
       cases.push({ input: big.name, data: big.data, target, encoder });
     }
   }
@@ -240,10 +245,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${markdown}\n`);
   await mkdir(RESULTS_DIR, { recursive: true });
   await writeFile(new URL('render.md', RESULTS_DIR), markdown);
-  await writeFile(
-    new URL('render.json', RESULTS_DIR),
-    `${JSON.stringify({ machine, date, fps: FPS, results }, null, 2)}\n`,
-  );
+  await writeFile(new URL('render.json', RESULTS_DIR), `${JSON.stringify({ machine, date, fps: FPS, results }, null, 2)}\n`);
 }
 
 await main();

@@ -76,7 +76,10 @@ export async function runWire(options: { seconds: number; log: (line: string) =>
   if (ids.length === 0) throw new Error('No frame reached all three displays: is the server streaming?');
   const mean = (mode: Mode, key: 'message' | 'image') => ids.reduce((s, id) => s + seen[mode].get(id)![key], 0) / ids.length;
   const perFrame = Object.fromEntries(
-    (Object.keys(QUERIES) as Mode[]).map((m) => [m, { messageBytes: Math.round(mean(m, 'message')), imageBytes: Math.round(mean(m, 'image')), mime: seen[m].get(ids[0]!)!.mime }]),
+    (Object.keys(QUERIES) as Mode[]).map((m) => [
+      m,
+      { messageBytes: Math.round(mean(m, 'message')), imageBytes: Math.round(mean(m, 'image')), mime: seen[m].get(ids[0]!)!.mime },
+    ]),
   ) as WireResult['perFrame'];
   const r2 = (v: number) => Math.round(v * 100) / 100;
   return {
@@ -118,7 +121,9 @@ export function wireMarkdown(r: WireResult): string {
 }
 
 if (isMain(import.meta.url)) {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '12' }, 'out-dir': { type: 'string', default: 'bench/results' } } });
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string', default: '12' }, 'out-dir': { type: 'string', default: 'bench/results' } },
+  });
   const result = await runWire({ seconds: Number(values.seconds), log: (l) => process.stderr.write(`${l}\n`) });
   const dir = path.resolve(PROJECT_ROOT, values['out-dir']);
   await mkdir(dir, { recursive: true });

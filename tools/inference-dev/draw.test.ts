@@ -21,10 +21,7 @@ describe('drawDevImage', () => {
   it('blends the init image in by strength: low strength stays close to it', async () => {
     const initImage = await solidPng('#ff0000', 64, 64);
     const options = { prompt: 'a blue whale', seed: 3, width: 64, height: 64, initImage };
-    const [slight, strong] = await Promise.all([
-      drawDevImage({ ...options, strength: 0.1 }),
-      drawDevImage({ ...options, strength: 0.9 }),
-    ]);
+    const [slight, strong] = await Promise.all([drawDevImage({ ...options, strength: 0.1 }), drawDevImage({ ...options, strength: 0.9 })]);
     const red = [255, 0, 0];
     expect(distance(await meanColour(slight), red)).toBeLessThan(distance(await meanColour(strong), red));
   });

@@ -22,7 +22,6 @@ export interface DrawOptions {
   quality?: number;
 }
 
-
 /** The 32-bit seed of a picture's random choices, mixing prompt and seed. */
 export function pictureSeed(prompt: string, seed: number): number {
   return createHash('sha256').update(`${prompt}\u0000${seed}`).digest().readUInt32BE(0);
@@ -38,10 +37,14 @@ export async function drawDevImage(options: DrawOptions): Promise<Buffer> {
   const { width, height, initImage } = options;
   const strength = initImage && initImage.length > 0 ? clamp(options.strength ?? 1, 0, 1) : 1;
   const svg = Buffer.from(pictureSvg(options, strength));
-  const base = initImage && initImage.length > 0
-    ? sharp(initImage).resize(width, height, { fit: 'cover' })
-    : sharp({ create: { width, height, channels: 3, background: '#000' } });
-  return base.composite([{ input: svg, top: 0, left: 0 }]).jpeg({ quality: options.quality ?? 85 }).toBuffer();
+  const base =
+    initImage && initImage.length > 0
+      ? sharp(initImage).resize(width, height, { fit: 'cover' })
+      : sharp({ create: { width, height, channels: 3, background: '#000' } });
+  return base
+    .composite([{ input: svg, top: 0, left: 0 }])
+    .jpeg({ quality: options.quality ?? 85 })
+    .toBuffer();
 }
 
 /** The picture at `opacity` (img2img blending), with the prompt on top at full strength so it stays legible. */
@@ -57,16 +60,16 @@ function pictureSvg({ prompt, seed, width, height }: DrawOptions, opacity: numbe
     const size = Math.round((0.08 + random() * 0.3) * Math.min(width, height));
     const fill = `hsl(${(hue + Math.floor(random() * 120)) % 360},${60 + Math.floor(random() * 35)}%,${35 + Math.floor(random() * 40)}%)`;
     const alpha = (0.45 + random() * 0.45).toFixed(2);
-    shapes.push(random() < 0.5
-      ? `<circle cx="${x}" cy="${y}" r="${size}" fill="${fill}" fill-opacity="${alpha}"/>`
-      : `<rect x="${x - size}" y="${y - size / 2}" width="${size * 2}" height="${size}" fill="${fill}" fill-opacity="${alpha}" transform="rotate(${Math.floor(random() * 90)} ${x} ${y})"/>`);
+    shapes.push(
+      random() < 0.5
+        ? `<circle cx="${x}" cy="${y}" r="${size}" fill="${fill}" fill-opacity="${alpha}"/>`
+        : `<rect x="${x - size}" y="${y - size / 2}" width="${size * 2}" height="${size}" fill="${fill}" fill-opacity="${alpha}" transform="rotate(${Math.floor(random() * 90)} ${x} ${y})"/>`,
+    );
   }
   const fontSize = Math.max(12, Math.round(Math.min(width, height) / 16));
   const lines = wrap(prompt, Math.max(8, Math.floor(width / (fontSize * 0.6))), 4);
   const top = height / 2 - ((lines.length - 1) * fontSize * 1.25) / 2;
-  const text = lines
-    .map((line, i) => `<text x="50%" y="${Math.round(top + i * fontSize * 1.25)}">${escapeXml(line)}</text>`)
-    .join('');
+  const text = lines.map((line, i) => `<text x="50%" y="${Math.round(top + i * fontSize * 1.25)}">${escapeXml(line)}</text>`).join('');
   const small = Math.max(10, Math.round(fontSize / 2));
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
 <defs><linearGradient id="bg" x1="0" y1="0" x2="1" y2="1">

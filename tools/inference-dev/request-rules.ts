@@ -6,14 +6,23 @@ import sharp from 'sharp';
 import type { GenerateRequestMessage } from '../../server/inference/proto.js';
 
 /** The sizes GetInfo lists; the first is the default. Any multiple of 8 from 64 to 2048 is accepted. */
-export const SIZES = [[512, 512], [768, 768], [1024, 1024], [768, 512], [512, 768]] as const;
+export const SIZES = [
+  [512, 512],
+  [768, 768],
+  [1024, 1024],
+  [768, 512],
+  [512, 768],
+] as const;
 
 export const MAX_STEPS = 4;
 
 /** Why a request breaks the contract, in words for the INVALID_ARGUMENT status; undefined if it is fine. */
 export async function checkRequest(request: GenerateRequestMessage, maxBatch: number): Promise<string | undefined> {
   if (request.prompt.trim() === '') return 'prompt is empty';
-  for (const [name, value] of [['width', request.width], ['height', request.height]] as const) {
+  for (const [name, value] of [
+    ['width', request.width],
+    ['height', request.height],
+  ] as const) {
     if (value !== 0 && (value < 64 || value > 2048 || value % 8 !== 0)) {
       return `${name} ${value} is not allowed: use 0 (default 512) or a multiple of 8 from 64 to 2048`;
     }

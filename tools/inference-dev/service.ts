@@ -10,12 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import type { Logger } from '../../server/logger.js';
 import { delay } from '../../server/inference/backoff.js';
-import {
-  IMAGE_GENERATOR_SERVICE,
-  SERVING_STATUS,
-  loadInferenceProtos,
-  type ImageGeneratorHandlers,
-} from '../../server/inference/proto.js';
+import { IMAGE_GENERATOR_SERVICE, SERVING_STATUS, loadInferenceProtos, type ImageGeneratorHandlers } from '../../server/inference/proto.js';
 import { createRandom, drawDevImage } from './draw.js';
 import { createHealthService } from './health.js';
 import { SIZES, checkRequest } from './request-rules.js';
@@ -151,14 +146,28 @@ export async function startDevInferenceService(options: DevInferenceServiceOptio
             callLog.info({ index }, 'Injected fault: hanging until the call is cancelled (--hang-rate)');
             await delay(2 ** 31 - 1, { signal });
           }
-          const data = fault === 'garbage'
-            ? Buffer.concat([Buffer.from('not an image: '), randomBytes(256)])
-            : await drawDevImage({ prompt: request.prompt, seed, width, height, initImage: request.initImage, strength: request.strength });
+          const data =
+            fault === 'garbage'
+              ? Buffer.concat([Buffer.from('not an image: '), randomBytes(256)])
+              : await drawDevImage({
+                  prompt: request.prompt,
+                  seed,
+                  width,
+                  height,
+                  initImage: request.initImage,
+                  strength: request.strength,
+                });
           if (fault === 'garbage') stats.garbage += 1;
           // The latency is the whole time per image, drawing included, as on a GPU.
           await delay(Math.max(0, latencyMs - (performance.now() - started)), { signal });
           call.write({
-            data, mime: 'image/jpeg', width, height, seed, index, requestId,
+            data,
+            mime: 'image/jpeg',
+            width,
+            height,
+            seed,
+            index,
+            requestId,
             inferenceMs: performance.now() - started,
           });
           record.images += 1;

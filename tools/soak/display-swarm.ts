@@ -79,8 +79,22 @@ export function createDisplaySwarm(o: SwarmOptions) {
   let target = Math.round((o.minDisplays + o.maxDisplays) / 2);
   const gapLimit = 2 * o.periodMs;
   const stats: SwarmStats = {
-    connects: 0, opened: 0, closedByUs: 0, terminatedByUs: 0, frames: 0, pings: 0, pongs: 0, viewportChanges: 0,
-    refusals: {}, errors: {}, unexpectedCloses: {}, badMessages: 0, neverGotFrame: 0, firstFrameMs: [], gaps: [], maxGapMsOverall: 0,
+    connects: 0,
+    opened: 0,
+    closedByUs: 0,
+    terminatedByUs: 0,
+    frames: 0,
+    pings: 0,
+    pongs: 0,
+    viewportChanges: 0,
+    refusals: {},
+    errors: {},
+    unexpectedCloses: {},
+    badMessages: 0,
+    neverGotFrame: 0,
+    firstFrameMs: [],
+    gaps: [],
+    maxGapMsOverall: 0,
   };
   const count = (table: Record<string, number>, key: string) => (table[key] = (table[key] ?? 0) + 1);
 
@@ -94,7 +108,8 @@ export function createDisplaySwarm(o: SwarmOptions) {
     } else if (p.lastFrameAt !== null) {
       const gap = now - p.lastFrameAt;
       stats.maxGapMsOverall = Math.max(stats.maxGapMsOverall, gap);
-      if (gap > gapLimit) stats.gaps.push({ at: o.elapsed(), display: p.id, slug: p.slug, mode: p.mode, gapMs: Math.round(gap), trailing: false });
+      if (gap > gapLimit)
+        stats.gaps.push({ at: o.elapsed(), display: p.id, slug: p.slug, mode: p.mode, gapMs: Math.round(gap), trailing: false });
     }
     p.lastFrameAt = now;
   }
@@ -107,8 +122,17 @@ export function createDisplaySwarm(o: SwarmOptions) {
     const socket = new WebSocket(o.url(slug, query), { perMessageDeflate: false });
     const now = performance.now();
     const p: Probe = {
-      id: nextId++, slug, mode, socket, connectedAt: now, closeAt: now + 1000 * between(o.random, ...o.lifetimeSeconds),
-      opened: false, closing: false, frames: 0, firstFrameAt: null, lastFrameAt: null,
+      id: nextId++,
+      slug,
+      mode,
+      socket,
+      connectedAt: now,
+      closeAt: now + 1000 * between(o.random, ...o.lifetimeSeconds),
+      opened: false,
+      closing: false,
+      frames: 0,
+      firstFrameAt: null,
+      lastFrameAt: null,
     };
     live.set(p.id, p);
     stats.connects++;
@@ -155,7 +179,14 @@ export function createDisplaySwarm(o: SwarmOptions) {
   function close(p: Probe) {
     const now = performance.now();
     if (p.opened && p.lastFrameAt !== null && now - p.lastFrameAt > gapLimit) {
-      stats.gaps.push({ at: o.elapsed(), display: p.id, slug: p.slug, mode: p.mode, gapMs: Math.round(now - p.lastFrameAt), trailing: true });
+      stats.gaps.push({
+        at: o.elapsed(),
+        display: p.id,
+        slug: p.slug,
+        mode: p.mode,
+        gapMs: Math.round(now - p.lastFrameAt),
+        trailing: true,
+      });
     }
     if (p.opened && p.firstFrameAt === null && now - p.connectedAt > 2000) stats.neverGotFrame++;
     p.closing = true;

@@ -32,13 +32,20 @@ export function createInferenceProcess(options: { port: number; latencyMs: numbe
     },
     /** Starts the service and resolves once it says it listens. */
     async start(timeoutMs = 60_000): Promise<void> {
-      const c = spawnTs(path.join(PROJECT_ROOT, 'tools/inference-dev.ts'), ['--port', String(options.port), '--latency-ms', String(options.latencyMs)], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const c = spawnTs(
+        path.join(PROJECT_ROOT, 'tools/inference-dev.ts'),
+        ['--port', String(options.port), '--latency-ms', String(options.latencyMs)],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       child = c;
       c.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`The dev inference service did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`The dev inference service did not start within ${timeoutMs} ms: ${stderr}`)),
+          timeoutMs,
+        );
         let out = '';
         c.stdout!.on('data', (d: Buffer) => {
           out = (out + d.toString()).slice(-4000);

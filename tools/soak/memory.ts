@@ -29,7 +29,12 @@ export function metricBySuffix(text: string, suffix: string): number | null {
     if (space < 0) continue;
     const name = line.slice(0, space);
     if (name !== suffix && !name.endsWith(`_${suffix}`)) continue;
-    const value = Number(line.slice(space + 1).trim().split(' ')[0]);
+    const value = Number(
+      line
+        .slice(space + 1)
+        .trim()
+        .split(' ')[0],
+    );
     if (Number.isFinite(value)) return value;
   }
   return null;
@@ -50,7 +55,14 @@ export function memoryFromMetrics(text: string, rssMb: number): MemoryFigures {
   };
 }
 
-export const NO_MEMORY_FIGURES: MemoryFigures = { cacheMb: null, heapUsedMb: null, heapTotalMb: null, externalMb: null, arrayBuffersMb: null, nativeMb: null };
+export const NO_MEMORY_FIGURES: MemoryFigures = {
+  cacheMb: null,
+  heapUsedMb: null,
+  heapTotalMb: null,
+  externalMb: null,
+  arrayBuffersMb: null,
+  nativeMb: null,
+};
 
 /** Scrapes /metrics; a failed scrape gives empty figures rather than stopping the soak. */
 export async function fetchMemory(port: number, rssMb: number): Promise<MemoryFigures> {

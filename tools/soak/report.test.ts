@@ -17,7 +17,7 @@ const sample = (t: number, rssMb: number, parts: Partial<RssSample> = {}): RssSa
 const run = (minutes: number, rss: (m: number) => number, parts: (m: number) => Partial<RssSample> = () => ({})) =>
   Array.from({ length: minutes + 1 }, (_, m) => sample(m * 60, rss(m), parts(m)));
 
-describe('the soak\'s memory figures', () => {
+describe("the soak's memory figures", () => {
   it('reads metrics by suffix, with or without a prefix, and works out native memory', () => {
     const text = [
       '# HELP easel_nodejs_heap_size_used_bytes x',
@@ -30,20 +30,43 @@ describe('the soak\'s memory figures', () => {
     ].join('\n');
     expect(metricBySuffix(text, 'nodejs_heap_size_used_bytes')).toBe(20971520);
     expect(metricBySuffix(text, 'nodejs_heap_space_size_used_bytes')).toBeNull(); // labelled: not a process total
-    expect(memoryFromMetrics(text, 150)).toEqual({ cacheMb: 3, heapUsedMb: 20, heapTotalMb: 40, externalMb: 10, arrayBuffersMb: 5, nativeMb: 100 });
+    expect(memoryFromMetrics(text, 150)).toEqual({
+      cacheMb: 3,
+      heapUsedMb: 20,
+      heapTotalMb: 40,
+      externalMb: 10,
+      arrayBuffersMb: 5,
+      nativeMb: 100,
+    });
     expect(memoryFromMetrics('', 150)).toEqual(NO_MEMORY_FIGURES);
   });
 });
 
-describe('the soak\'s memory verdict', () => {
+describe("the soak's memory verdict", () => {
   it('passes growth the rendition cache explains while it fills', () => {
-    const v = memoryVerdict(run(20, (m) => 150 + m, (m) => ({ cacheMb: m })), 0.5, 64);
+    const v = memoryVerdict(
+      run(
+        20,
+        (m) => 150 + m,
+        (m) => ({ cacheMb: m }),
+      ),
+      0.5,
+      64,
+    );
     expect(v.ok).toBe(true);
     expect(v.unexplainedMbPerMinute).toBeCloseTo(0);
   });
 
   it('fails growth past what the cache explains, saying how much', () => {
-    const v = memoryVerdict(run(20, (m) => 150 + 2 * m, (m) => ({ cacheMb: m })), 0.5, 64);
+    const v = memoryVerdict(
+      run(
+        20,
+        (m) => 150 + 2 * m,
+        (m) => ({ cacheMb: m }),
+      ),
+      0.5,
+      64,
+    );
     expect(v.ok).toBe(false);
     expect(v.unexplainedMbPerMinute).toBeCloseTo(1);
     expect(v.reason).toMatch(/RSS grew 2 MB\/min .* 1 MB\/min of it not the rendition cache nor spare JS heap/);
@@ -51,22 +74,60 @@ describe('the soak\'s memory verdict', () => {
 
   it('passes V8 growing its spare heap back with the load, and is not tilted by one burst', () => {
     // Heap total steps from 30 to 53 MB at minute 15 as displays come back; used stays at 20.
-    const parts = (m: number) => ({ cacheMb: 4, heapUsedMb: 20, heapTotalMb: m < 15 ? 30 : 53, externalMb: m === 18 ? 45 : 15, nativeMb: 180 });
-    const v = memoryVerdict(run(20, (m) => 230 + (m < 15 ? 0 : 23) + (m === 18 ? 30 : 0), parts), 0.5, 4);
+    const parts = (m: number) => ({
+      cacheMb: 4,
+      heapUsedMb: 20,
+      heapTotalMb: m < 15 ? 30 : 53,
+      externalMb: m === 18 ? 45 : 15,
+      nativeMb: 180,
+    });
+    const v = memoryVerdict(
+      run(20, (m) => 230 + (m < 15 ? 0 : 23) + (m === 18 ? 30 : 0), parts),
+      0.5,
+      4,
+    );
     expect(v.slopes.rss).toBeGreaterThan(0.5);
     expect(v.ok).toBe(true);
     expect(v.unexplainedMbPerMinute).toBeCloseTo(0);
   });
 
   it('fails native or heap growth once the cache is full, even when RSS wobbles', () => {
-    const v = memoryVerdict(run(20, (m) => 200 + 0.4 * m, (m) => ({ cacheMb: 16, heapUsedMb: 20, externalMb: 30, nativeMb: 100 + m })), 0.5, 16);
+    const v = memoryVerdict(
+      run(
+        20,
+        (m) => 200 + 0.4 * m,
+        (m) => ({ cacheMb: 16, heapUsedMb: 20, externalMb: 30, nativeMb: 100 + m }),
+      ),
+      0.5,
+      16,
+    );
     expect(v.cacheFullBySecondHalf).toBe(true);
     expect(v.ok).toBe(false);
     expect(v.growing).toEqual(['native']);
   });
 
   it('fails a cache that holds more than its budget, and passes a flat run', () => {
-    expect(memoryVerdict(run(20, () => 200, () => ({ cacheMb: 40 })), 0.5, 16).reason).toMatch(/over its budget of 16 MB/);
-    expect(memoryVerdict(run(20, () => 200, () => ({ cacheMb: 16, heapUsedMb: 20, externalMb: 30, nativeMb: 150 })), 0.5, 16).ok).toBe(true);
+    expect(
+      memoryVerdict(
+        run(
+          20,
+          () => 200,
+          () => ({ cacheMb: 40 }),
+        ),
+        0.5,
+        16,
+      ).reason,
+    ).toMatch(/over its budget of 16 MB/);
+    expect(
+      memoryVerdict(
+        run(
+          20,
+          () => 200,
+          () => ({ cacheMb: 16, heapUsedMb: 20, externalMb: 30, nativeMb: 150 }),
+        ),
+        0.5,
+        16,
+      ).ok,
+    ).toBe(true);
   });
 });

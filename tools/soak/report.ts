@@ -36,7 +36,10 @@ export interface RssVerdict {
 
 export function rssVerdict(samples: readonly RssSample[], thresholdMbPerMinute: number): RssVerdict {
   const half = samples.slice(Math.floor(samples.length / 2));
-  const { slope } = linearFit(half.map((s) => s.t / 60), half.map((s) => s.rssMb));
+  const { slope } = linearFit(
+    half.map((s) => s.t / 60),
+    half.map((s) => s.rssMb),
+  );
   const span = half.length > 1 ? (half.at(-1)!.t - half[0]!.t) / 60 : 0;
   const rss = samples.map((s) => s.rssMb);
   return {
@@ -52,7 +55,10 @@ export function rssVerdict(samples: readonly RssSample[], thresholdMbPerMinute: 
 }
 
 /** Second-half slopes of each part of memory, MB per minute (null where the part was not reported). */
-export type MemorySlopes = Record<'rss' | 'cache' | 'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers' | 'native' | 'live', number | null>;
+export type MemorySlopes = Record<
+  'rss' | 'cache' | 'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers' | 'native' | 'live',
+  number | null
+>;
 
 export interface MemoryVerdict {
   slopes: MemorySlopes;
@@ -74,7 +80,6 @@ export interface MemoryVerdict {
   reason: string;
 }
 
-
 /**
  * Theil–Sen slope (the median of every pairwise slope), MB per minute: one sample caught
  * mid-burst (external memory doubles while 50 frames are in flight) does not tilt it.
@@ -82,7 +87,8 @@ export interface MemoryVerdict {
 export function robustSlope(points: ReadonlyArray<readonly [minutes: number, mb: number]>): number | null {
   const slopes: number[] = [];
   for (let i = 0; i < points.length; i++)
-    for (let j = i + 1; j < points.length; j++) if (points[j]![0] !== points[i]![0]) slopes.push((points[j]![1] - points[i]![1]) / (points[j]![0] - points[i]![0]));
+    for (let j = i + 1; j < points.length; j++)
+      if (points[j]![0] !== points[i]![0]) slopes.push((points[j]![1] - points[i]![1]) / (points[j]![0] - points[i]![0]));
   if (slopes.length === 0) return null;
   slopes.sort((a, b) => a - b);
   const mid = slopes.length / 2;
@@ -91,14 +97,17 @@ export function robustSlope(points: ReadonlyArray<readonly [minutes: number, mb:
 }
 
 function slopeOf(half: readonly RssSample[], value: (s: RssSample) => number | null): number | null {
-  return robustSlope(half.flatMap((s) => {
-    const v = value(s);
-    return v === null ? [] : [[s.t / 60, v] as const];
-  }));
+  return robustSlope(
+    half.flatMap((s) => {
+      const v = value(s);
+      return v === null ? [] : [[s.t / 60, v] as const];
+    }),
+  );
 }
 
 /** What the process holds that is neither the cache nor heap V8 reserved but does not use. */
-const liveMb = (s: RssSample) => (s.heapTotalMb === null || s.heapUsedMb === null ? null : s.rssMb - (s.cacheMb ?? 0) - (s.heapTotalMb - s.heapUsedMb));
+const liveMb = (s: RssSample) =>
+  s.heapTotalMb === null || s.heapUsedMb === null ? null : s.rssMb - (s.cacheMb ?? 0) - (s.heapTotalMb - s.heapUsedMb);
 
 /**
  * Whether memory growth over the second half stays within what the rendition cache explains.
@@ -120,19 +129,28 @@ export function memoryVerdict(samples: readonly RssSample[], thresholdMbPerMinut
   };
   const cacheValues = samples.map((s) => s.cacheMb).filter((x): x is number => x !== null);
   const cacheMaxMb = cacheValues.length ? Math.max(...cacheValues) : null;
-  const cacheFullBySecondHalf = cacheBudgetMb !== null && cacheBudgetMb > 0 && half.length > 0 && half.every((s) => s.cacheMb !== null && s.cacheMb >= 0.9 * cacheBudgetMb);
+  const cacheFullBySecondHalf =
+    cacheBudgetMb !== null &&
+    cacheBudgetMb > 0 &&
+    half.length > 0 &&
+    half.every((s) => s.cacheMb !== null && s.cacheMb >= 0.9 * cacheBudgetMb);
   const cacheExplains = cacheFullBySecondHalf ? 0 : Math.max(0, slopes.cache ?? 0);
   // V8 sizes its heap to the allocation rate, which follows the number of displays: spare heap
   // comes and goes with load. A leak shows in what is used (heap used, external, native).
   const unexplained = round(slopes.live ?? (slopes.rss ?? NaN) - cacheExplains, 3);
-  const growing = (['heapUsed', 'external', 'native'] as const).filter((k) => (slopes[k] ?? 0) - (k === 'external' ? cacheExplains : 0) > thresholdMbPerMinute);
+  const growing = (['heapUsed', 'external', 'native'] as const).filter(
+    (k) => (slopes[k] ?? 0) - (k === 'external' ? cacheExplains : 0) > thresholdMbPerMinute,
+  );
   const reasons: string[] = [];
   if (!Number.isFinite(unexplained)) reasons.push('too few samples to tell');
   else if (unexplained > thresholdMbPerMinute)
-    reasons.push(`RSS grew ${slopes.rss} MB/min over the second half, ${unexplained} MB/min of it not the rendition cache nor spare JS heap (threshold ${thresholdMbPerMinute})`);
+    reasons.push(
+      `RSS grew ${slopes.rss} MB/min over the second half, ${unexplained} MB/min of it not the rendition cache nor spare JS heap (threshold ${thresholdMbPerMinute})`,
+    );
   if (cacheFullBySecondHalf && growing.length > 0)
     reasons.push(`with the cache full, ${growing.map((k) => `${k} grew ${slopes[k]} MB/min`).join(', ')}`);
-  if (cacheBudgetMb !== null && cacheMaxMb !== null && cacheMaxMb > cacheBudgetMb * 1.05 + 1) reasons.push(`the rendition cache held ${cacheMaxMb} MB, over its budget of ${cacheBudgetMb} MB`);
+  if (cacheBudgetMb !== null && cacheMaxMb !== null && cacheMaxMb > cacheBudgetMb * 1.05 + 1)
+    reasons.push(`the rendition cache held ${cacheMaxMb} MB, over its budget of ${cacheBudgetMb} MB`);
   const ok = reasons.length === 0;
   return {
     slopes,
@@ -202,7 +220,12 @@ export function soakJson(r: SoakReportInput) {
     swarm: {
       ...swarm,
       maxGapMsOverall: Math.round(swarm.maxGapMsOverall),
-      firstFrameMs: { n: first.length, p50: round(percentile(first, 50)), p99: round(percentile(first, 99)), max: round(first.at(-1) ?? NaN) },
+      firstFrameMs: {
+        n: first.length,
+        p50: round(percentile(first, 50)),
+        p99: round(percentile(first, 99)),
+        max: round(first.at(-1) ?? NaN),
+      },
       gapCount: gaps.length,
       gaps,
     },
@@ -215,24 +238,39 @@ export function soakMarkdown(r: SoakReportInput): string {
   const v = r.verdict;
   const s = r.swarm;
   const first = [...s.firstFrameMs].sort((a, b) => a - b);
-  const table = (t: Record<string, number>) => (Object.keys(t).length ? Object.entries(t).map(([k, n]) => `${k} × ${n}`).join(', ') : 'none');
+  const table = (t: Record<string, number>) =>
+    Object.keys(t).length
+      ? Object.entries(t)
+          .map(([k, n]) => `${k} × ${n}`)
+          .join(', ')
+      : 'none';
   const step = Math.max(1, Math.ceil(r.samples.length / 40));
   const rows = r.samples.filter((_, i) => i % step === 0 || i === r.samples.length - 1);
-  const near = (at: number) => r.events.filter((e) => Math.abs(e.at - at) <= 3).map((e) => `${e.what} (${e.at.toFixed(0)} s)`).join('; ');
+  const near = (at: number) =>
+    r.events
+      .filter((e) => Math.abs(e.at - at) <= 3)
+      .map((e) => `${e.what} (${e.at.toFixed(0)} s)`)
+      .join('; ');
   const errorsTotal = Object.values(s.errors).reduce((a, b) => a + b, 0) + Object.values(s.unexpectedCloses).reduce((a, b) => a + b, 0);
   return [
     `# Soak: ${r.minutes} min${r.interrupted ? ' (interrupted: partial)' : ''}`,
     '',
     `- Machine: ${r.machine}`,
     `- Date: ${r.date}`,
-    `- Settings: ${Object.entries(r.settings).map(([k, x]) => `${k} ${JSON.stringify(x)}`).join(', ')}`,
+    `- Settings: ${Object.entries(r.settings)
+      .map(([k, x]) => `${k} ${JSON.stringify(x)}`)
+      .join(', ')}`,
     '- The box may be shared with other work (tests); gaps and CPU figures include its effect.',
     '',
     '## Verdict',
     '',
     `- **RSS ${v.flat ? 'flat' : 'NOT flat'} after warm-up**: slope ${v.slopeMbPerMinute} MB/min over the second half (from ${v.fromSeconds} s; threshold ±${v.thresholdMbPerMinute}), ` +
       `fitted growth ${v.growthMb} MB; range ${v.min}–${v.max} MB, mean after warm-up ${v.meanAfterWarmup} MB.`,
-    `- **Memory ${r.memory.ok ? 'within the cache budget' : 'NOT explained by the cache'}**: ${r.memory.reason}. Second-half slopes, MB/min: ${Object.entries(r.memory.slopes).map(([k, x]) => `${k} ${x ?? '–'}`).join(', ')}; ` +
+    `- **Memory ${r.memory.ok ? 'within the cache budget' : 'NOT explained by the cache'}**: ${r.memory.reason}. Second-half slopes, MB/min: ${Object.entries(
+      r.memory.slopes,
+    )
+      .map(([k, x]) => `${k} ${x ?? '–'}`)
+      .join(', ')}; ` +
       `cache held up to ${r.memory.cacheMaxMb ?? '–'} MB of its ${r.memory.cacheBudgetMb ?? '–'} MB budget${r.memory.cacheFullBySecondHalf ? ' (full through the second half)' : ''}.`,
     `- **Display errors / unexpected closes**: ${errorsTotal} (errors: ${table(s.errors)}; closes by the server: ${table(s.unexpectedCloses)}; refusals: ${table(s.refusals)}; bad messages: ${s.badMessages}).`,
     `- **Gaps over two slots (${2 * 250} ms) while connected**: ${s.gaps.length} (largest gap between frames: ${Math.round(s.maxGapMsOverall)} ms; displays that never got a frame: ${s.neverGotFrame}).`,
@@ -253,16 +291,30 @@ export function soakMarkdown(r: SoakReportInput): string {
     asciiChart(r.samples),
     '```',
     '',
-    'Memory parts from the server\'s /metrics: native = RSS − heap total − external (external includes array buffers, which hold the cache\'s renditions).',
+    "Memory parts from the server's /metrics: native = RSS − heap total − external (external includes array buffers, which hold the cache's renditions).",
     '',
     '| t (s) | RSS MB | cache MB | heap used / total MB | external MB | array buffers MB | native MB | server CPU % | displays (clients / server) | frames/s |',
     '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
-    ...rows.map((x) => `| ${x.t} | ${x.rssMb.toFixed(1)} | ${fig(x.cacheMb)} | ${fig(x.heapUsedMb)} / ${fig(x.heapTotalMb)} | ${fig(x.externalMb)} | ${fig(x.arrayBuffersMb)} | ${fig(x.nativeMb)} | ${x.cpuPercent.toFixed(0)} | ${x.displays} / ${x.serverDisplays ?? '–'} | ${x.framesPerSecond.toFixed(0)} |`),
+    ...rows.map(
+      (x) =>
+        `| ${x.t} | ${x.rssMb.toFixed(1)} | ${fig(x.cacheMb)} | ${fig(x.heapUsedMb)} / ${fig(x.heapTotalMb)} | ${fig(x.externalMb)} | ${fig(x.arrayBuffersMb)} | ${fig(x.nativeMb)} | ${x.cpuPercent.toFixed(0)} | ${x.displays} / ${x.serverDisplays ?? '–'} | ${x.framesPerSecond.toFixed(0)} |`,
+    ),
     '',
     ...(s.gaps.length
-      ? ['## Gaps', '', '| t (s) | display | canvas | mode | gap ms | kind | events within 3 s |', '|--:|--:|---|---|--:|---|---|',
-          ...s.gaps.slice(0, 100).map((g) => `| ${g.at.toFixed(1)} | ${g.display} | ${g.slug} | ${g.mode} | ${g.gapMs} | ${g.trailing ? 'before our close' : 'between frames'} | ${near(g.at) || '–'} |`),
-          s.gaps.length > 100 ? `\n(${s.gaps.length - 100} more in the JSON)` : '', '']
+      ? [
+          '## Gaps',
+          '',
+          '| t (s) | display | canvas | mode | gap ms | kind | events within 3 s |',
+          '|--:|--:|---|---|--:|---|---|',
+          ...s.gaps
+            .slice(0, 100)
+            .map(
+              (g) =>
+                `| ${g.at.toFixed(1)} | ${g.display} | ${g.slug} | ${g.mode} | ${g.gapMs} | ${g.trailing ? 'before our close' : 'between frames'} | ${near(g.at) || '–'} |`,
+            ),
+          s.gaps.length > 100 ? `\n(${s.gaps.length - 100} more in the JSON)` : '',
+          '',
+        ]
       : []),
   ].join('\n');
 }

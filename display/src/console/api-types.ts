@@ -133,22 +133,38 @@ export function parseServerEvent(type: string, data: string): ServerEvent | unde
     case 'canvas':
       return typeof value.slug === 'string' ? { ...(value as object), type, slug: value.slug } : undefined;
     case 'command':
-      return typeof value.slug === 'string' && typeof value.command === 'string' ? { ...(value as object), type, slug: value.slug, command: value.command } : undefined;
+      return typeof value.slug === 'string' && typeof value.command === 'string'
+        ? { ...(value as object), type, slug: value.slug, command: value.command }
+        : undefined;
     case 'job':
       return isJobInfo(value.job) ? { type, job: value.job } : undefined;
     case 'playlist':
-      return typeof value.name === 'string' && typeof value.event === 'string' ? { ...(value as object), type, name: value.name, event: value.event } : undefined;
+      return typeof value.name === 'string' && typeof value.event === 'string'
+        ? { ...(value as object), type, name: value.name, event: value.event }
+        : undefined;
     default:
       return undefined;
   }
 }
 
 export function isCanvasInfo(value: unknown): value is CanvasInfo {
-  return isObject(value) && typeof value.slug === 'string' && typeof value.state === 'string' && isObject(value.source) && typeof value.source.kind === 'string';
+  return (
+    isObject(value) &&
+    typeof value.slug === 'string' &&
+    typeof value.state === 'string' &&
+    isObject(value.source) &&
+    typeof value.source.kind === 'string'
+  );
 }
 
 export function isJobInfo(value: unknown): value is JobInfo {
-  return isObject(value) && typeof value.id === 'string' && typeof value.slug === 'string' && typeof value.state === 'string' && typeof value.count === 'number';
+  return (
+    isObject(value) &&
+    typeof value.id === 'string' &&
+    typeof value.slug === 'string' &&
+    typeof value.state === 'string' &&
+    typeof value.count === 'number'
+  );
 }
 
 /**
@@ -158,6 +174,8 @@ export function isJobInfo(value: unknown): value is JobInfo {
 export function playlistList(body: unknown): PlaylistInfo[] {
   const list = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.playlists) ? body.playlists : [];
   return list
-    .map((entry: unknown): PlaylistInfo | undefined => (typeof entry === 'string' ? { name: entry } : isObject(entry) && typeof entry.name === 'string' ? (entry as PlaylistInfo) : undefined))
+    .map((entry: unknown): PlaylistInfo | undefined =>
+      typeof entry === 'string' ? { name: entry } : isObject(entry) && typeof entry.name === 'string' ? (entry as PlaylistInfo) : undefined,
+    )
     .filter((p): p is PlaylistInfo => p !== undefined);
 }

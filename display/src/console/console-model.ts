@@ -49,7 +49,12 @@ export function applyCanvasList(model: ConsoleModel, list: readonly CanvasInfo[]
     // The events stream's hello has no extras (job, playlist): keep what the last full list said.
     const known = remote.playlist === undefined && mine.playlist !== undefined ? { ...remote, playlist: mine.playlist } : remote;
     if ((model.touched[remote.slug] ?? 0) <= requestedAt) return known;
-    return { ...known, state: mine.state, holding: mine.holding, source: mine.source.kind === remote.source.kind ? remote.source : mine.source };
+    return {
+      ...known,
+      state: mine.state,
+      holding: mine.holding,
+      source: mine.source.kind === remote.source.kind ? remote.source : mine.source,
+    };
   });
   let jobs = model.jobs;
   for (const c of list) if (c.job) jobs = withJob(jobs, c.job, requestedAt);

@@ -1,4 +1,14 @@
-import { CanvasState, JobState, SourceState, type CanvasInfo, type CommandOrigin, type JobInfo, type PlaylistStatus, type ServerEvent, type SourceInfo } from './api-types.js';
+import {
+  CanvasState,
+  JobState,
+  SourceState,
+  type CanvasInfo,
+  type CommandOrigin,
+  type JobInfo,
+  type PlaylistStatus,
+  type ServerEvent,
+  type SourceInfo,
+} from './api-types.js';
 
 /**
  * Plain words for what the API reports, for a technician reading a phone in a dark room. Pure:
@@ -68,7 +78,10 @@ export function sourceWords(source: SourceInfo): string {
     case 'folder': {
       const path = text(detail(source, 'path'));
       const images = detail(source, 'images');
-      const facts = [typeof images === 'number' ? `${images} image${images === 1 ? '' : 's'}` : undefined, detail(source, 'order') === 'shuffle' ? 'shuffled' : undefined].filter(Boolean);
+      const facts = [
+        typeof images === 'number' ? `${images} image${images === 1 ? '' : 's'}` : undefined,
+        detail(source, 'order') === 'shuffle' ? 'shuffled' : undefined,
+      ].filter(Boolean);
       return `Folder${path ? ` ${path}` : ''}${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`;
     }
     case 'inference': {
@@ -202,7 +215,8 @@ export function eventWords(event: ServerEvent, previousJobState?: JobState): Wor
     case 'hello':
       return undefined;
     case 'canvas':
-      if (event.source !== undefined) return { text: `${event.slug}: now showing ${SOURCE_KINDS[event.source] ?? event.source}`, tone: Tone.Info };
+      if (event.source !== undefined)
+        return { text: `${event.slug}: now showing ${SOURCE_KINDS[event.source] ?? event.source}`, tone: Tone.Info };
       // Pause and resume come as commands; only what no command says is worth a line.
       if (event.state === CanvasState.Closed || event.state === CanvasState.Starting) {
         const words = canvasStateWords(event.state);
@@ -222,7 +236,10 @@ export function eventWords(event: ServerEvent, previousJobState?: JobState): Wor
       // A new job's "queued" follows its prompt command, which has a line already.
       if (previousJobState === job.state || (previousJobState === undefined && job.state === JobState.Queued)) return undefined;
       const words = jobWords(job);
-      return { text: `${job.slug}: ${quoted(job.prompt, 60)} ${words.text.charAt(0).toLowerCase()}${words.text.slice(1)}`, tone: words.tone };
+      return {
+        text: `${job.slug}: ${quoted(job.prompt, 60)} ${words.text.charAt(0).toLowerCase()}${words.text.slice(1)}`,
+        tone: words.tone,
+      };
     }
     case 'playlist':
       return playlistEventWords(event);
@@ -268,7 +285,10 @@ function playlistEventWords(event: Extract<ServerEvent, { type: 'playlist' }>): 
       return { text: `Playlist ${name} removed`, tone: Tone.Info };
     case 'file-invalid': {
       const error = (d.change as { error?: { line?: unknown; column?: unknown } } | undefined)?.error;
-      const where = typeof error?.line === 'number' ? ` at line ${error.line}${typeof error.column === 'number' ? `, column ${error.column}` : ''}` : '';
+      const where =
+        typeof error?.line === 'number'
+          ? ` at line ${error.line}${typeof error.column === 'number' ? `, column ${error.column}` : ''}`
+          : '';
       return { text: `Playlist ${name} has an error in its file${where}; the last good version keeps running`, tone: Tone.Bad };
     }
     default:

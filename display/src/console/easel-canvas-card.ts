@@ -213,17 +213,23 @@ export class EaselCanvasCard extends LitElement {
             <div><dt>Displays</dt><dd data-role="displays">${this.displaysWords()}</dd></div>
             <div><dt>Last frame</dt><dd data-role="last-frame">${lastFrameWords(c.lastFrame, this.now)}</dd></div>
             ${c.playlist ? html`<div><dt>Playlist</dt><dd data-role="playlist">${playlistWords(c.playlist)}</dd></div>` : nothing}
-            ${c.holding
-              ? html`<div><dt>Still</dt><dd>held ${c.holding.until ? `until ${clockTime(c.holding.until)}` : 'until the next command'}</dd></div>`
-              : nothing}
+            ${
+              c.holding
+                ? html`<div><dt>Still</dt><dd>held ${c.holding.until ? `until ${clockTime(c.holding.until)}` : 'until the next command'}</dd></div>`
+                : nothing
+            }
           </dl>
         </div>
-        ${trouble
-          ? html`<p class="trouble tone-${trouble.tone}" data-role="trouble">${trouble.text}${trouble.hint ? html`<span class="hint">${trouble.hint}</span>` : nothing}</p>`
-          : nothing}
-        ${this.job
-          ? html`<easel-job-status data-role="job" .job=${this.job} ?cancelling=${this.busy === 'cancel'} @easel-cancel-job=${this.onCancel}></easel-job-status>`
-          : nothing}
+        ${
+          trouble
+            ? html`<p class="trouble tone-${trouble.tone}" data-role="trouble">${trouble.text}${trouble.hint ? html`<span class="hint">${trouble.hint}</span>` : nothing}</p>`
+            : nothing
+        }
+        ${
+          this.job
+            ? html`<easel-job-status data-role="job" .job=${this.job} ?cancelling=${this.busy === 'cancel'} @easel-cancel-job=${this.onCancel}></easel-job-status>`
+            : nothing
+        }
 
         <form @submit=${this.onPrompt} aria-label="Prompt for ${c.slug}">
           <label for=${id('prompt')}>Prompt</label>
@@ -263,14 +269,16 @@ export class EaselCanvasCard extends LitElement {
     const showStop = (list?.length ?? 0) > 0 || Boolean(running);
     return html`<div class="playlist" role="group" aria-label="Playlist of ${this.canvas.slug}">
       <label for=${selectId}>Playlist</label>
-      ${list === undefined
-        ? html`<span class="none muted">Loading playlists…</span>`
-        : list === null || list.length === 0
-          ? html`<span class="none muted" data-role="no-playlists">No playlists</span>`
-          : html`<select id=${selectId} .value=${this.playlist} @change=${(e: Event) => (this.playlist = (e.target as HTMLSelectElement).value)}>
+      ${
+        list === undefined
+          ? html`<span class="none muted">Loading playlists…</span>`
+          : list === null || list.length === 0
+            ? html`<span class="none muted" data-role="no-playlists">No playlists</span>`
+            : html`<select id=${selectId} .value=${this.playlist} @change=${(e: Event) => (this.playlist = (e.target as HTMLSelectElement).value)}>
                 ${list.map((p) => html`<option value=${p.name} ?selected=${p.name === this.playlist}>${p.name}${p.status === 'error' ? ' (file has an error)' : ''}</option>`)}
               </select>
-              <button type="button" ?disabled=${busy || !this.playlist} @click=${this.onStartPlaylist}>Start</button>`}
+              <button type="button" ?disabled=${busy || !this.playlist} @click=${this.onStartPlaylist}>Start</button>`
+      }
       ${showStop ? html`<button type="button" ?disabled=${busy || running === null} @click=${this.onStopPlaylist}>Stop</button>` : nothing}
     </div>`;
   }
@@ -357,7 +365,10 @@ export class EaselCanvasCard extends LitElement {
     try {
       await command();
     } catch (err) {
-      const problem = err instanceof ApiProblem ? err : new ApiProblem({ status: 0, title: 'The command failed', detail: err instanceof Error ? err.message : String(err) });
+      const problem =
+        err instanceof ApiProblem
+          ? err
+          : new ApiProblem({ status: 0, title: 'The command failed', detail: err instanceof Error ? err.message : String(err) });
       if (problem.isAuth) this.emit('easel-auth-failed', { problem });
       else this.problem = problem;
     } finally {
@@ -365,7 +376,10 @@ export class EaselCanvasCard extends LitElement {
     }
   }
 
-  private emit<K extends 'easel-canvas-changed' | 'easel-job-changed' | 'easel-auth-failed'>(type: K, detail: HTMLElementEventMap[K]['detail']): void {
+  private emit<K extends 'easel-canvas-changed' | 'easel-job-changed' | 'easel-auth-failed'>(
+    type: K,
+    detail: HTMLElementEventMap[K]['detail'],
+  ): void {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 }

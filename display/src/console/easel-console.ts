@@ -2,7 +2,16 @@ import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { PlaylistInfo, ServerEvent } from './api-types.js';
-import { addFeedLine, applyCanvas, applyCanvasList, applyEvent, applyJob, emptyModel, vanishedJobs, type ConsoleModel } from './console-model.js';
+import {
+  addFeedLine,
+  applyCanvas,
+  applyCanvasList,
+  applyEvent,
+  applyJob,
+  emptyModel,
+  vanishedJobs,
+  type ConsoleModel,
+} from './console-model.js';
 import { controlStyles } from './console-styles.js';
 import { Tone } from './describe.js';
 import type { AuthFailedEvent, CanvasChangedEvent, JobChangedEvent } from './easel-canvas-card.js';
@@ -144,7 +153,8 @@ export class EaselConsole extends LitElement {
     token: () => this.viewToken(),
     onEvent: (event) => this.onServerEvent(event),
     onStateChange: (next, previous) => {
-      if (next === StreamState.Reconnecting && previous === StreamState.Open) this.note('Lost the connection to the server; reconnecting', Tone.Warn);
+      if (next === StreamState.Reconnecting && previous === StreamState.Open)
+        this.note('Lost the connection to the server; reconnecting', Tone.Warn);
       else if (next === StreamState.Open && previous === StreamState.Reconnecting) this.note('Connected to the server again', Tone.Good);
     },
   });
@@ -206,12 +216,13 @@ export class EaselConsole extends LitElement {
       <main @easel-canvas-changed=${this.onCanvasChanged} @easel-job-changed=${this.onJobChanged} @easel-auth-failed=${this.onAuthFailed}>
         <section class="canvases" aria-label="Canvases">
           ${this.listProblem ? html`<easel-problem .problem=${this.listProblem}></easel-problem>` : nothing}
-          ${canvases.length === 0
-            ? html`<p class="empty muted">${this.loaded ? 'No canvases yet: a display opening /c/<slug> creates one, or declare them in the config.' : 'Loading the canvases…'}</p>`
-            : repeat(
-                canvases,
-                (c) => c.slug,
-                (c) => html`<easel-canvas-card
+          ${
+            canvases.length === 0
+              ? html`<p class="empty muted">${this.loaded ? 'No canvases yet: a display opening /c/<slug> creates one, or declare them in the config.' : 'Loading the canvases…'}</p>`
+              : repeat(
+                  canvases,
+                  (c) => c.slug,
+                  (c) => html`<easel-canvas-card
                   data-slug=${c.slug}
                   .canvas=${c}
                   .job=${jobs[c.slug]?.job}
@@ -221,7 +232,8 @@ export class EaselConsole extends LitElement {
                   .preview=${this.visible}
                   .viewToken=${this.viewToken()}
                 ></easel-canvas-card>`,
-              )}
+                )
+          }
         </section>
         <easel-event-feed .entries=${feed}></easel-event-feed>
       </main>
@@ -254,7 +266,8 @@ export class EaselConsole extends LitElement {
       this.loaded = true;
       for (const id of missed) void this.recheckJob(id);
     } catch (err) {
-      this.listProblem = err instanceof ApiProblem ? err : new ApiProblem({ status: 0, title: 'Cannot read the canvases', detail: String(err) });
+      this.listProblem =
+        err instanceof ApiProblem ? err : new ApiProblem({ status: 0, title: 'Cannot read the canvases', detail: String(err) });
     } finally {
       this.now = Date.now();
     }
@@ -302,7 +315,8 @@ export class EaselConsole extends LitElement {
     try {
       await this.api.checkToken(token);
     } catch (err) {
-      const problem = err instanceof ApiProblem ? err : new ApiProblem({ status: 0, title: 'The token could not be checked', detail: String(err) });
+      const problem =
+        err instanceof ApiProblem ? err : new ApiProblem({ status: 0, title: 'The token could not be checked', detail: String(err) });
       if (!(stored && problem.status === 0)) {
         if (problem.isAuth) forgetToken();
         this.gateProblem = { title: problem.title, detail: problem.detail, hint: problem.hint };

@@ -68,7 +68,8 @@ export class EaselEventFeed extends LitElement {
         ${repeat(
           this.entries,
           (e) => e.id,
-          (e) => html`<li class="tone-${e.tone}"><time class="muted" datetime=${new Date(e.at).toISOString()}>${clockTime(e.at)}</time><span>${e.text}</span></li>`,
+          (e) =>
+            html`<li class="tone-${e.tone}"><time class="muted" datetime=${new Date(e.at).toISOString()}>${clockTime(e.at)}</time><span>${e.text}</span></li>`,
         )}
       </ol>
     `;

@@ -77,9 +77,11 @@ export class EaselJobStatus extends LitElement {
     return html`
       <div class="line">
         <span class="tone-${words.tone}" role="status">${words.text}</span>
-        ${running
-          ? html`<button type="button" ?disabled=${this.cancelling} @click=${this.onCancel} aria-label="Cancel the job for ${job.slug}">Cancel</button>`
-          : html`<span class="muted">${job.endedAt ? clockTime(job.endedAt) : ''}</span>`}
+        ${
+          running
+            ? html`<button type="button" ?disabled=${this.cancelling} @click=${this.onCancel} aria-label="Cancel the job for ${job.slug}">Cancel</button>`
+            : html`<span class="muted">${job.endedAt ? clockTime(job.endedAt) : ''}</span>`
+        }
       </div>
       ${running ? html`<progress max=${job.count} .value=${job.produced} aria-label="Frames generated for ${job.slug}"></progress>` : nothing}
       <span class="prompt muted">“${job.prompt}”</span>

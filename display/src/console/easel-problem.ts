@@ -49,12 +49,14 @@ export class EaselProblem extends LitElement {
     const p = this.problem;
     // The live region stays in the DOM (empty, it takes no room) so that a new message in it is announced.
     return html`<div role="alert">
-      ${p
-        ? html`<div class="box">
+      ${
+        p
+          ? html`<div class="box">
             <div class="title">${p.title}${p.detail ? html`: <span class="detail">${p.detail}</span>` : nothing}</div>
             ${p.hint ? html`<div class="hint muted">${p.hint}</div>` : nothing}
           </div>`
-        : nothing}
+          : nothing
+      }
     </div>`;
   }
 }

@@ -14,7 +14,14 @@ export class ApiProblem extends Error {
   /** The request field at fault, for validation errors. */
   readonly field: string | undefined;
 
-  constructor(problem: { status: number; title: string; detail?: string | undefined; hint?: string | undefined; code?: string | undefined; field?: string | undefined }) {
+  constructor(problem: {
+    status: number;
+    title: string;
+    detail?: string | undefined;
+    hint?: string | undefined;
+    code?: string | undefined;
+    field?: string | undefined;
+  }) {
     super(problem.detail ? `${problem.title}: ${problem.detail}` : problem.title);
     this.status = problem.status;
     this.title = problem.title;
@@ -124,7 +131,12 @@ export function createOperatorApi(options: OperatorApiOptions): OperatorApi {
     },
     async prompt(slug, prompt) {
       const job = jobOf(await request('POST', `${canvasPath(slug)}/prompt`, { prompt }));
-      if (!job) throw new ApiProblem({ status: 502, title: 'The server accepted the prompt but sent no job', hint: 'The event feed still shows its progress' });
+      if (!job)
+        throw new ApiProblem({
+          status: 502,
+          title: 'The server accepted the prompt but sent no job',
+          hint: 'The event feed still shows its progress',
+        });
       return job;
     },
     act: async (slug, action) => canvasOrNothing(await request('POST', `${canvasPath(slug)}/${action}`)),

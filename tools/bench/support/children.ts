@@ -57,7 +57,10 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves with how it ended. */
-export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean }> {
+export async function stopChild(
+  child: ChildProcess,
+  graceMs = 5000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean }> {
   if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode, killed: false };
   child.kill('SIGTERM');
   let killed = false;

@@ -87,7 +87,9 @@ export function analyseStep(records: readonly DisplayRecord[], options: StepAnal
     }
     const firsts = [...earliest.values()].filter((t) => t >= windowStart && t < windowEnd);
     const { phase, spanMs } = estimateSlotPhase(firsts, periodMs);
-    const w = Number.isNaN(phase) ? { start: windowStart, end: windowEnd, slots: Math.floor((windowEnd - windowStart) / periodMs) } : alignedWindow(windowStart, windowEnd, phase, periodMs);
+    const w = Number.isNaN(phase)
+      ? { start: windowStart, end: windowEnd, slots: Math.floor((windowEnd - windowStart) / periodMs) }
+      : alignedWindow(windowStart, windowEnd, phase, periodMs);
     const seconds = (w.slots * periodMs) / 1000;
     const published = [...earliest.values()].filter((t) => t >= w.start && t < w.end).length;
     grids.push({ canvas, phase, spanMs, publishedFps: seconds > 0 ? published / seconds : NaN, slots: w.slots });

@@ -9,7 +9,8 @@ export const QUICK_STEPS = [500, 2000, 4000];
 
 function parseSteps(text: string): number[] {
   const steps = text.split(',').map((s) => Number(s.trim()));
-  if (steps.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`Invalid --steps "${text}": expected comma-separated positive integers, e.g. 100,500,2000`);
+  if (steps.some((s) => !Number.isInteger(s) || s < 1))
+    throw new Error(`Invalid --steps "${text}": expected comma-separated positive integers, e.g. 100,500,2000`);
   return steps;
 }
 
@@ -72,4 +73,3 @@ export function parseFanoutArgs(argv: string[]): FanoutStepsOptions {
     log: (line) => process.stderr.write(`${line}\n`),
   };
 }
-

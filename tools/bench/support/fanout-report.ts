@@ -47,7 +47,12 @@ export function toJson(r: FanoutStepsResult): unknown {
               latencyMs: roundSummary(s.analysis.latencyMs, 2),
               spreadMs: roundSummary(s.analysis.spreadMs, 2),
               bytesPerFrame: Math.round(s.analysis.bytesPerFrame),
-              grids: s.analysis.grids.map((g) => ({ ...g, phase: round(g.phase, 2), spanMs: round(g.spanMs, 2), publishedFps: round(g.publishedFps, 3) })),
+              grids: s.analysis.grids.map((g) => ({
+                ...g,
+                phase: round(g.phase, 2),
+                spanMs: round(g.spanMs, 2),
+                publishedFps: round(g.publishedFps, 3),
+              })),
             },
           }
         : s,
@@ -67,7 +72,10 @@ export function toMarkdown(r: FanoutStepsResult): string {
       `${f(s.server!.cpuSecondsPer1000Frames, 3)} | ${f(s.server!.cpuPercentOfOneCore, 0)} | ${f(s.clients!.cpuPercentOfOneCore, 0)} | ${f(s.box!.otherPercentOfOneCore, 0)} | ${counterCell(s)} | ${f(s.server!.rssMbPeak, 0)} / ${f(s.server!.rssMbWindowPeak, 0)} |`
     );
   });
-  const limit = r.largestHeld === null ? 'no step held' : `${r.limitAbove ? '≥ ' : ''}${r.largestHeld} displays${r.limitAbove ? ' (the largest step run held; the limit lies above)' : ''}`;
+  const limit =
+    r.largestHeld === null
+      ? 'no step held'
+      : `${r.limitAbove ? '≥ ' : ''}${r.largestHeld} displays${r.limitAbove ? ' (the largest step run held; the limit lies above)' : ''}`;
   return [
     '# Fan-out steps',
     '',
@@ -84,8 +92,8 @@ export function toMarkdown(r: FanoutStepsResult): string {
     ...rows,
     '',
     `CPU % is of one core (the box has ${r.steps.find((s) => s.box)?.box?.cores ?? '?'}); "other" is what the rest of the box used meanwhile (other`,
-    'engineers\' tests on a shared machine): figures taken while it is high are noisy.',
-    'Latency = arrival − the frame\'s slot, with the slot grid recovered from first arrivals (no header carries the slot time);',
+    "engineers' tests on a shared machine): figures taken while it is high are noisy.",
+    "Latency = arrival − the frame's slot, with the slot grid recovered from first arrivals (no header carries the slot time);",
     'spread = arrival − the first arrival of the same frame at any display. See tools/bench/support/fanout-analysis.ts.',
     '"Slots held": the pacer fired but no frame was ready; "not fired": the pacer woke over a period late and skipped',
     'slots (a starved event loop); "sends skipped": a display had not taken the previous frame (server counters, /api/canvases).',
@@ -93,4 +101,3 @@ export function toMarkdown(r: FanoutStepsResult): string {
     '',
   ].join('\n');
 }
-

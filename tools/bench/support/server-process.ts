@@ -95,7 +95,9 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
   };
-  const child = options.entry ? spawnNode(options.entry, [], spawnOptions) : spawnTs(path.join(PROJECT_ROOT, 'server/main.ts'), [], spawnOptions);
+  const child = options.entry
+    ? spawnNode(options.entry, [], spawnOptions)
+    : spawnTs(path.join(PROJECT_ROOT, 'server/main.ts'), [], spawnOptions);
   const logs: ServerLogCounts = { warn: 0, error: 0, byMessage: {} };
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => {
@@ -105,7 +107,10 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   const port = await new Promise<number>((resolve, reject) => {
     let pending = '';
     let found = false;
-    const timer = setTimeout(() => reject(new Error(`The server did not start within ${options.startTimeoutMs ?? 60_000} ms:\n${stderr}`)), options.startTimeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`The server did not start within ${options.startTimeoutMs ?? 60_000} ms:\n${stderr}`)),
+      options.startTimeoutMs ?? 60_000,
+    );
     // stdout is pino JSON lines; it must be read to the end or the server blocks on a full pipe.
     child.stdout!.on('data', (c: Buffer) => {
       pending += c.toString();
@@ -149,7 +154,9 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     stderrTail: () => stderr,
     async counters() {
       const res = await fetch(`http://127.0.0.1:${port}/api/canvases`);
-      const body = (await res.json()) as { canvases?: Array<{ displays?: number; counters?: Partial<Record<keyof CanvasCounters, number>> }> };
+      const body = (await res.json()) as {
+        canvases?: Array<{ displays?: number; counters?: Partial<Record<keyof CanvasCounters, number>> }>;
+      };
       const sum: CanvasCounters = { published: 0, held: 0, skippedSends: 0, stalledClosed: 0, displays: 0 };
       for (const c of body.canvases ?? []) {
         sum.displays += c.displays ?? 0;

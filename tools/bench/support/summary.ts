@@ -12,7 +12,17 @@ import { machineLine, type MachineInfo } from './machine.js';
 export interface RenderResult {
   machine: string;
   date: string;
-  results: Array<{ input: string; output: string; target: number; medianMs: number; p90Ms: number; canvasesPerCore: number; bytesPerFrame: number; outWidth: number; outHeight: number }>;
+  results: Array<{
+    input: string;
+    output: string;
+    target: number;
+    medianMs: number;
+    p90Ms: number;
+    canvasesPerCore: number;
+    bytesPerFrame: number;
+    outWidth: number;
+    outHeight: number;
+  }>;
 }
 
 export interface InferenceResult {
@@ -51,7 +61,8 @@ export interface TargetVerdict {
 const stepAt = (f: FanoutStepsResult | undefined, n: number, canvases?: number): StepResult | undefined =>
   f?.steps.find((s) => s.displays === n && !s.skipped && (canvases === undefined || s.canvases === canvases));
 
-const noise = (s: StepResult | undefined) => (s?.box ? ` (other load on the box: ${s.box.otherPercentOfOneCore.toFixed(0)} % of a core)` : '');
+const noise = (s: StepResult | undefined) =>
+  s?.box ? ` (other load on the box: ${s.box.otherPercentOfOneCore.toFixed(0)} % of a core)` : '';
 
 /** Each issue-6 target against what was measured. */
 export function evaluateTargets(input: SummaryInput): TargetVerdict[] {
@@ -65,13 +76,21 @@ export function evaluateTargets(input: SummaryInput): TargetVerdict[] {
     else {
       const largest = f.largestAtTarget;
       const s2000 = stepAt(f, 2000);
-      const detail = s2000?.analysis ? `; at 2,000: median ${s2000.analysis.fps.p50.toFixed(2)} FPS, ${(100 * s2000.analysis.heldFraction).toFixed(1)} % ≥ 3.8${noise(s2000)}` : '';
+      const detail = s2000?.analysis
+        ? `; at 2,000: median ${s2000.analysis.fps.p50.toFixed(2)} FPS, ${(100 * s2000.analysis.heldFraction).toFixed(1)} % ≥ 3.8${noise(s2000)}`
+        : '';
       const lastRan = f.steps.filter((s) => !s.skipped).at(-1);
       const above = largest !== null && lastRan?.displays === largest && f.limitAbove;
       const measured = `largest N meeting both: ${largest === null ? 'none' : `${above ? '≥ ' : ''}${largest.toLocaleString('en')}`}${detail}`;
       const failed = f.steps.find((s) => !s.skipped && s.displays > (largest ?? 0));
       const next = failed ? `; the ${failed.displays.toLocaleString('en')} step did not hold` : '';
-      if (largest !== null && largest >= 2000) out.push({ target, measured, verdict: 'met', by: above ? 'at the largest step run (the limit lies above)' : `at ${largest.toLocaleString('en')}${next}` });
+      if (largest !== null && largest >= 2000)
+        out.push({
+          target,
+          measured,
+          verdict: 'met',
+          by: above ? 'at the largest step run (the limit lies above)' : `at ${largest.toLocaleString('en')}${next}`,
+        });
       else out.push({ target, measured, verdict: 'missed', by: `${(2000 - (largest ?? 0)).toLocaleString('en')} displays short` });
     }
   }
@@ -80,13 +99,25 @@ export function evaluateTargets(input: SummaryInput): TargetVerdict[] {
     const target = 'p99 interval deviation ≤ 10 ms at 500 displays';
     const v = s500?.analysis?.deviationMs.p99;
     if (v === undefined) out.push(none(target, 'no 500-display step'));
-    else out.push({ target, measured: `${v.toFixed(1)} ms (p50 ${s500!.analysis!.deviationMs.p50.toFixed(1)} ms)${noise(s500)}`, verdict: v <= 10 ? 'met' : 'missed', by: `${Math.abs(v - 10).toFixed(1)} ms ${v <= 10 ? 'to spare' : 'over'}` });
+    else
+      out.push({
+        target,
+        measured: `${v.toFixed(1)} ms (p50 ${s500!.analysis!.deviationMs.p50.toFixed(1)} ms)${noise(s500)}`,
+        verdict: v <= 10 ? 'met' : 'missed',
+        by: `${Math.abs(v - 10).toFixed(1)} ms ${v <= 10 ? 'to spare' : 'over'}`,
+      });
   }
   {
     const target = 'p99 latency slot-to-arrival ≤ 20 ms at 500 displays';
     const v = s500?.analysis?.latencyMs.p99;
     if (v === undefined || Number.isNaN(v)) out.push(none(target, 'no 500-display step'));
-    else out.push({ target, measured: `${v.toFixed(1)} ms (p50 ${s500!.analysis!.latencyMs.p50.toFixed(1)} ms; fan-out spread p99 ${s500!.analysis!.spreadMs.p99.toFixed(1)} ms)${gridNote(s500!)}${noise(s500)}`, verdict: v <= 20 ? 'met' : 'missed', by: `${Math.abs(v - 20).toFixed(1)} ms ${v <= 20 ? 'to spare' : 'over'}` });
+    else
+      out.push({
+        target,
+        measured: `${v.toFixed(1)} ms (p50 ${s500!.analysis!.latencyMs.p50.toFixed(1)} ms; fan-out spread p99 ${s500!.analysis!.spreadMs.p99.toFixed(1)} ms)${gridNote(s500!)}${noise(s500)}`,
+        verdict: v <= 20 ? 'met' : 'missed',
+        by: `${Math.abs(v - 20).toFixed(1)} ms ${v <= 20 ? 'to spare' : 'over'}`,
+      });
   }
   {
     const target = '≥ 4 FPS from one 207 ms/img endpoint';
@@ -104,7 +135,11 @@ export function evaluateTargets(input: SummaryInput): TargetVerdict[] {
         target,
         measured: `${v.toFixed(3)} FPS (${frames} frames in a ${w} s window; two endpoints: ${inf.fpsTwoEndpointsAt207ms.toFixed(3)})`,
         verdict: met ? 'met' : 'missed',
-        by: exact ? 'every slot filled' : met ? `within the window's ±1-frame resolution (±${(1 / w).toFixed(2)} FPS)` : `${(4 - v).toFixed(3)} FPS short (${4 * w - frames} frames)`,
+        by: exact
+          ? 'every slot filled'
+          : met
+            ? `within the window's ±1-frame resolution (±${(1 / w).toFixed(2)} FPS)`
+            : `${(4 - v).toFixed(3)} FPS short (${4 * w - frames} frames)`,
       });
     }
   }
@@ -114,7 +149,12 @@ export function evaluateTargets(input: SummaryInput): TargetVerdict[] {
     if (!s?.server) out.push(none(target, f ? 'no 2,000-display step over 8 canvases' : 'fan-out stage did not run'));
     else {
       const v = s.server.rssMbPeak;
-      out.push({ target, measured: `${v.toFixed(0)} MB peak (VmHWM, start-up included); ${s.server.rssMbWindowPeak.toFixed(0)} MB while streaming`, verdict: v <= 250 ? 'met' : 'missed', by: `${Math.abs(v - 250).toFixed(0)} MB ${v <= 250 ? 'to spare' : 'over'}` });
+      out.push({
+        target,
+        measured: `${v.toFixed(0)} MB peak (VmHWM, start-up included); ${s.server.rssMbWindowPeak.toFixed(0)} MB while streaming`,
+        verdict: v <= 250 ? 'met' : 'missed',
+        by: `${Math.abs(v - 250).toFixed(0)} MB ${v <= 250 ? 'to spare' : 'over'}`,
+      });
     }
   }
   return out;
@@ -127,7 +167,9 @@ export function summaryMarkdown(input: SummaryInput): string {
     '',
     `- Machine: ${machineLine(m)}`,
     `- Date: ${m.date}; load average at start ${m.loadAverage.join(' ')} (${m.cores} cores)`,
-    `- Stages: ${Object.entries(input.stages).map(([k, v]) => `${k} ${v} s`).join(', ')}`,
+    `- Stages: ${Object.entries(input.stages)
+      .map(([k, v]) => `${k} ${v} s`)
+      .join(', ')}`,
     '- The box may be shared: each fan-out step reports the CPU other processes used meanwhile ("other").',
     '  Where that is high, latency and interval figures are worse than the server alone would give.',
     '',
@@ -135,7 +177,8 @@ export function summaryMarkdown(input: SummaryInput): string {
   for (const [stage, error] of Object.entries(input.errors)) lines.push(`**${stage} failed:** ${error}`, '');
 
   lines.push('## Targets (issue 6)', '', '| Target | Measured | Verdict |', '|---|---|---|');
-  for (const t of evaluateTargets(input)) lines.push(`| ${t.target} | ${t.measured} | ${t.verdict === 'missed' ? '**missed**' : t.verdict}${t.by ? `, ${t.by}` : ''} |`);
+  for (const t of evaluateTargets(input))
+    lines.push(`| ${t.target} | ${t.measured} | ${t.verdict === 'missed' ? '**missed**' : t.verdict}${t.by ? `, ${t.by}` : ''} |`);
   lines.push('');
 
   const f = input.fanout;
@@ -167,7 +210,8 @@ export function summaryMarkdown(input: SummaryInput): string {
 
   const r = input.render;
   if (r) {
-    const pick = (input: string, output: string, target: number) => r.results.find((x) => x.input.startsWith(input) && x.output === output && x.target === target);
+    const pick = (input: string, output: string, target: number) =>
+      r.results.find((x) => x.input.startsWith(input) && x.output === output && x.target === target);
     const rows = [
       pick('asset JPEG 1024', 'WebP q80 effort 0', 1024),
       pick('asset JPEG 1024', 'JPEG q80', 1024),
@@ -176,8 +220,16 @@ export function summaryMarkdown(input: SummaryInput): string {
       pick('4K JPEG', 'WebP q80 effort 0', 1920),
       pick('4K JPEG', 'JPEG q80', 3840),
     ].filter((x): x is NonNullable<typeof x> => x !== undefined);
-    lines.push('## Render (decode + resize + encode, one core)', '', '| Input | Output | Size | ms median | 4-FPS canvases per core | KiB |', '|---|---|---|--:|--:|--:|');
-    for (const x of rows) lines.push(`| ${x.input} | ${x.output} | ${x.outWidth}x${x.outHeight} | ${x.medianMs.toFixed(1)} | ${x.canvasesPerCore} | ${(x.bytesPerFrame / 1024).toFixed(1)} |`);
+    lines.push(
+      '## Render (decode + resize + encode, one core)',
+      '',
+      '| Input | Output | Size | ms median | 4-FPS canvases per core | KiB |',
+      '|---|---|---|--:|--:|--:|',
+    );
+    for (const x of rows)
+      lines.push(
+        `| ${x.input} | ${x.output} | ${x.outWidth}x${x.outHeight} | ${x.medianMs.toFixed(1)} | ${x.canvasesPerCore} | ${(x.bytesPerFrame / 1024).toFixed(1)} |`,
+      );
     lines.push('', 'All cases: `render.md`.', '');
   }
 
@@ -223,16 +275,16 @@ export function summaryMarkdown(input: SummaryInput): string {
     '- **FPS** (per display): frames received in the step window ÷ window length. The window is aligned to the',
     "  canvas's slot grid (starts and ends mid-slot), so a display that got every frame reads exactly the canvas rate.",
     '- **Interval deviation**: |time between consecutive frames at one display − 250 ms|, pooled over all displays.',
-    "- **Latency slot-to-arrival**: arrival at the display − the slot time the pacer published the frame in. No frame",
+    '- **Latency slot-to-arrival**: arrival at the display − the slot time the pacer published the frame in. No frame',
     '  header carries its slot time (`presentAt` is optional and not sent), so the slot grid (origin + k·250 ms per',
-    '  canvas) is recovered from the first arrival of each frame at any display; the load clients share the server\'s',
-    '  clock on loopback. It includes pacer timer lateness, the fan-out loop over the canvas\'s displays, the kernel and',
-    '  the load client\'s own event-loop delay; it understates true latency by the fastest first delivery (≲ 1 ms).',
+    "  canvas) is recovered from the first arrival of each frame at any display; the load clients share the server's",
+    "  clock on loopback. It includes pacer timer lateness, the fan-out loop over the canvas's displays, the kernel and",
+    "  the load client's own event-loop delay; it understates true latency by the fastest first delivery (≲ 1 ms).",
     '- **Spread**: arrival − first arrival of the same frame at any display of its canvas: how long one fan-out takes,',
     '  free of any clock assumption.',
     '- **Server CPU s / 1000 frames**: server process CPU (user + system, /proc) over the window ÷ frames delivered.',
     '  **RSS peak** is VmHWM of a fresh server per step (start-up encodes included); **streaming** is the highest RSS sampled in the window.',
-    '- **Other CPU %**: the whole box\'s busy time minus server, load clients and the bench process: other work on a shared',
+    "- **Other CPU %**: the whole box's busy time minus server, load clients and the bench process: other work on a shared",
     '  machine, plus interrupt/softirq time (loopback networking) the kernel charges to no process (in the JSON as irq).',
     '- **Slots held / not fired / sends skipped** (server counters): no frame ready at a slot / the pacer woke more than a',
     '  period late and skipped slots (a starved event loop) / a display had not taken the previous frame.',

@@ -32,7 +32,8 @@ function inferenceClient() {
   const client: InferenceClient = {
     generate: fake.generate,
     onChange: fake.onChange,
-    getInfo: () => Promise.resolve({ minInferenceSteps: 1, maxInferenceSteps: 4, maxBatch: 1, endpoint: 'fake:1' } as Awaited<ReturnType<InferenceClient['getInfo']>>),
+    getInfo: () =>
+      Promise.resolve({ minInferenceSteps: 1, maxInferenceSteps: 4, maxBatch: 1, endpoint: 'fake:1' } as Awaited<ReturnType<InferenceClient['getInfo']>>),
     status: () => ({ state: 'up', endpoints: [] }),
     close: () => Promise.resolve(),
   };
@@ -51,7 +52,9 @@ async function setUp(opts: { inference?: boolean; env?: Record<string, string> }
   });
   const clock = new FakeClock(Date.now());
   const { logger, lines } = captureLogs();
-  const renderer = createRenderer({ limitInputPixels: 1e7, webp: { quality: 80, effort: 0 }, jpeg: { quality: 80 }, avif: { quality: 50, effort: 0 }, cacheBytes: 0 });
+  const renderer = createRenderer({
+    limitInputPixels: 1e7, webp: { quality: 80, effort: 0 }, jpeg: { quality: 80 }, avif: { quality: 50, effort: 0 }, cacheBytes: 0,
+  });
   const events = createEventBus();
   const heard: EaselEvent[] = [];
   events.subscribe((e) => heard.push(e));
@@ -75,7 +78,9 @@ async function setUp(opts: { inference?: boolean; env?: Record<string, string> }
 describe('commands act only on canvases that exist', () => {
   it('answers a typo with "did you mean" and never creates the canvas', async () => {
     const { commands, registry, heard } = await setUp();
-    expect(() => commands.pause('left-canvas', HTTP)).toThrow(expect.objectContaining({ code: 'EASEL_ERR_NOT_FOUND', details: { slug: 'left-canvas', didYouMean: 'left-canva' } }));
+    expect(() => commands.pause('left-canvas', HTTP)).toThrow(
+      expect.objectContaining({ code: 'EASEL_ERR_NOT_FOUND', details: { slug: 'left-canvas', didYouMean: 'left-canva' } }),
+    );
     expect(() => commands.get('left-canvas')).toThrow('did you mean "left-canva"?');
     await expect(commands.setSource('left-canvas', { type: 'folder', path: '.' }, HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_NOT_FOUND' });
     await expect(commands.removeCanvas('nowhere', HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_NOT_FOUND' });
@@ -127,7 +132,9 @@ describe('prompts', () => {
   it('are refused with EASEL_ERR_INFERENCE_NOT_CONFIGURED when no service is configured, changing nothing', async () => {
     const { commands, heard } = await setUp();
     await expect(commands.setPrompt('left-canva', { prompt: 'a lighthouse' }, HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_INFERENCE_NOT_CONFIGURED' });
-    await expect(commands.setSource('left-canva', { type: 'inference', prompt: 'a lighthouse' }, HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_INFERENCE_NOT_CONFIGURED' });
+    await expect(commands.setSource('left-canva', { type: 'inference', prompt: 'a lighthouse' }, HTTP)).rejects.toMatchObject({
+      code: 'EASEL_ERR_INFERENCE_NOT_CONFIGURED',
+    });
     expect(commands.get('left-canva').source.kind).toBe('folder');
     expect(heard).toEqual([]);
   });
@@ -189,7 +196,10 @@ describe('still images', () => {
     const big = await noisyJpeg(128, 128);
     expect(big.length).toBeGreaterThan(4000);
     const file = putImage(dir, 'big.jpg', big);
-    await expect(commands.setSource('left-canva', { type: 'still', path: file }, HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_IMAGE_TOO_LARGE', details: { bytes: big.length, maxFileBytes: 4000 } });
+    await expect(commands.setSource('left-canva', { type: 'still', path: file }, HTTP)).rejects.toMatchObject({
+      code: 'EASEL_ERR_IMAGE_TOO_LARGE',
+      details: { bytes: big.length, maxFileBytes: 4000 },
+    });
     await expect(commands.showStill('left-canva', big, 10_000, HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_IMAGE_TOO_LARGE' });
     expect(commands.get('left-canva')).toMatchObject({ source: { kind: 'folder' }, holding: null });
     expect(heard).toEqual([]);
@@ -199,10 +209,18 @@ describe('still images', () => {
     const { dir, commands, heard } = await setUp({ env: { EASEL_LIMIT_INPUT_PIXELS: '10000' } });
     const wide = await solidPng('#ffffff', 400, 400);
     const file = putImage(dir, 'wide.png', wide);
-    await expect(commands.setSource('left-canva', { type: 'still', path: file }, HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_IMAGE_TOO_LARGE', details: { width: 400, height: 400 } });
+    await expect(commands.setSource('left-canva', { type: 'still', path: file }, HTTP)).rejects.toMatchObject({
+      code: 'EASEL_ERR_IMAGE_TOO_LARGE',
+      details: { width: 400, height: 400 },
+    });
     await expect(commands.showStill('left-canva', wide, 10_000, HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_IMAGE_TOO_LARGE' });
-    await expect(commands.showStill('left-canva', Buffer.from('not an image at all'), 10_000, HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_UNSUPPORTED_MEDIA' });
-    await expect(commands.setSource('left-canva', { type: 'still', path: path.join(dir, 'missing.png') }, HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_REQUEST_INVALID', details: { field: 'path' } });
+    const junk = Buffer.from('not an image at all');
+    await expect(commands.showStill('left-canva', junk, 10_000, HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_UNSUPPORTED_MEDIA' });
+    const missing = path.join(dir, 'missing.png');
+    await expect(commands.setSource('left-canva', { type: 'still', path: missing }, HTTP)).rejects.toMatchObject({
+      code: 'EASEL_ERR_REQUEST_INVALID',
+      details: { field: 'path' },
+    });
     expect(commands.get('left-canva').source.kind).toBe('folder');
     expect(heard).toEqual([]);
   });

@@ -40,7 +40,10 @@ async function setUp(overrides: Partial<ApiOptions> & { burst?: number } = {}) {
   const seen: ApiRequest[] = [];
   const echo = (req: ApiRequest) => {
     seen.push(req);
-    return { status: 200, json: { params: req.params, bytes: req.body.length, operator: req.operator, who: req.remoteAddress, file: '/srv/art/closing.jpg' } };
+    return {
+      status: 200,
+      json: { params: req.params, bytes: req.body.length, operator: req.operator, who: req.remoteAddress, file: '/srv/art/closing.jpg' },
+    };
   };
   api.route('get', '/api/things/:name', echo);
   api.route('post', '/api/things/:name', echo, { mutating: true, maxBody: 100 });
@@ -55,7 +58,9 @@ async function setUp(overrides: Partial<ApiOptions> & { burst?: number } = {}) {
     const req = api.admit(res, raw, { view: true });
     if (req) res.cork(() => res.writeStatus('200 OK').end('admitted'));
   });
-  const socket = await new Promise<us_listen_socket>((resolve, reject) => app.listen('127.0.0.1', 0, (s) => (s ? resolve(s) : reject(new Error('no port')))));
+  const socket = await new Promise<us_listen_socket>((resolve, reject) =>
+    app.listen('127.0.0.1', 0, (s) => (s ? resolve(s) : reject(new Error('no port')))),
+  );
   sockets.push(socket);
   const port = uWS.us_socket_local_port(socket);
 
@@ -122,14 +127,27 @@ describe('problem replies', () => {
     const { api } = await setUp();
     const status = (code: string) => api.problemFor(new EaselError(code as never, 'x', { hint: 'y' })).status;
     const expected = {
-      EASEL_ERR_REQUEST_INVALID: 400, EASEL_ERR_AUTH_REQUIRED: 401, EASEL_ERR_AUTH_INVALID: 403, EASEL_ERR_HOST_NOT_ALLOWED: 421,
-      EASEL_ERR_CONTENT_TYPE: 415, EASEL_ERR_NOT_FOUND: 404, EASEL_ERR_INFERENCE_NOT_CONFIGURED: 409, EASEL_ERR_CANVAS_DECLARED: 409,
-      EASEL_ERR_IMAGE_TOO_LARGE: 413, EASEL_ERR_IMAGE_UNREADABLE: 422, EASEL_ERR_RATE_LIMITED: 429, EASEL_ERR_SERVER_CLOSING: 503,
+      EASEL_ERR_REQUEST_INVALID: 400,
+      EASEL_ERR_AUTH_REQUIRED: 401,
+      EASEL_ERR_AUTH_INVALID: 403,
+      EASEL_ERR_HOST_NOT_ALLOWED: 421,
+      EASEL_ERR_CONTENT_TYPE: 415,
+      EASEL_ERR_NOT_FOUND: 404,
+      EASEL_ERR_INFERENCE_NOT_CONFIGURED: 409,
+      EASEL_ERR_CANVAS_DECLARED: 409,
+      EASEL_ERR_IMAGE_TOO_LARGE: 413,
+      EASEL_ERR_IMAGE_UNREADABLE: 422,
+      EASEL_ERR_RATE_LIMITED: 429,
+      EASEL_ERR_SERVER_CLOSING: 503,
       // Codes with no status of their own: by family, else an internal error.
-      EASEL_ERR_INFERENCE_TIMEOUT: 503, EASEL_ERR_PLAYLIST_INVALID: 400, EASEL_ERR_FOLDER_MISSING: 500,
+      EASEL_ERR_INFERENCE_TIMEOUT: 503,
+      EASEL_ERR_PLAYLIST_INVALID: 400,
+      EASEL_ERR_FOLDER_MISSING: 500,
     };
     expect(Object.fromEntries(Object.keys(expected).map((c) => [c, status(c)]))).toEqual(expected);
-    const titled = api.problemFor(new EaselError('EASEL_ERR_AUTH_REQUIRED', 'x', { hint: 'y', details: { title: 'Display token required' } }));
+    const titled = api.problemFor(
+      new EaselError('EASEL_ERR_AUTH_REQUIRED', 'x', { hint: 'y', details: { title: 'Display token required' } }),
+    );
     expect(titled.json).toMatchObject({ title: 'Display token required', status: 401 });
   });
 
@@ -140,8 +158,13 @@ describe('problem replies', () => {
     expect(busy.headers['content-type']).toBe('application/problem+json');
     expect(busy.headers['retry-after']).toBe('7');
     expect(busy.json).toEqual({
-      type: 'urn:easel:error:EASEL_ERR_INFERENCE_BUSY', title: 'Unavailable', status: 503,
-      detail: 'It went wrong', hint: 'Do better', code: 'EASEL_ERR_INFERENCE_BUSY', slug: 'wall',
+      type: 'urn:easel:error:EASEL_ERR_INFERENCE_BUSY',
+      title: 'Unavailable',
+      status: 503,
+      detail: 'It went wrong',
+      hint: 'Do better',
+      code: 'EASEL_ERR_INFERENCE_BUSY',
+      slug: 'wall',
     });
   });
 
@@ -158,7 +181,12 @@ describe('problem replies', () => {
 describe('bodies', () => {
   it('over maxBody are refused with 413 by their declared length', async () => {
     const { send, operator, seen } = await setUp();
-    const reply = await send('POST', '/api/things/a', { ...operator, 'content-type': 'application/json', 'content-length': '101' }, 'x'.repeat(101));
+    const reply = await send(
+      'POST',
+      '/api/things/a',
+      { ...operator, 'content-type': 'application/json', 'content-length': '101' },
+      'x'.repeat(101),
+    );
     expect(reply.status).toBe(413);
     expect(reply.json).toMatchObject({ code: 'EASEL_ERR_BODY_TOO_LARGE' });
     expect(seen).toHaveLength(0);
@@ -177,7 +205,12 @@ describe('bodies', () => {
 
   it('within maxBody reach the handler whole', async () => {
     const { send, operator } = await setUp();
-    const reply = await send('POST', '/api/things/a', { ...operator, 'content-type': 'application/json', 'content-length': '100' }, 'x'.repeat(100));
+    const reply = await send(
+      'POST',
+      '/api/things/a',
+      { ...operator, 'content-type': 'application/json', 'content-length': '100' },
+      'x'.repeat(100),
+    );
     expect(reply.status).toBe(200);
     expect(reply.json).toMatchObject({ bytes: 100, operator: true });
   });
@@ -187,7 +220,13 @@ describe('the guard', () => {
   it('decides in order: closing, Host, Origin, throttle, token, content type, rate limit', async () => {
     const { send, operator, clock, close } = await setUp({ burst: 2 });
     const json = { 'content-type': 'application/json' };
-    const all = { host: 'evil.example', origin: 'https://evil.example', authorization: 'Bearer wrong', 'content-type': 'text/plain', 'content-length': '2' };
+    const all = {
+      host: 'evil.example',
+      origin: 'https://evil.example',
+      authorization: 'Bearer wrong',
+      'content-type': 'text/plain',
+      'content-length': '2',
+    };
     const post = (headers: Record<string, string>) => send('POST', '/api/things/a', headers, headers['content-length'] ? '{}' : undefined);
     const verdict = async (headers: Record<string, string>) => {
       const r = await post(headers);
@@ -208,7 +247,11 @@ describe('the guard', () => {
     expect(await verdict({ ...operator, ...json, 'content-length': '2' })).toEqual([200, undefined]);
     expect(await verdict({ ...operator, ...json, 'content-length': '2' })).toEqual([200, undefined]);
     const limited = await post({ ...operator, ...json, 'content-length': '2' });
-    expect([limited.status, limited.json.code, Number(limited.headers['retry-after'])]).toEqual([429, 'EASEL_ERR_RATE_LIMITED', expect.any(Number)]);
+    expect([limited.status, limited.json.code, Number(limited.headers['retry-after'])]).toEqual([
+      429,
+      'EASEL_ERR_RATE_LIMITED',
+      expect.any(Number),
+    ]);
     // Content type before the rate limit: a refused type costs nothing of it, and says why.
     expect(await verdict({ ...operator, 'content-type': 'text/plain', 'content-length': '2' })).toEqual([415, 'EASEL_ERR_CONTENT_TYPE']);
     close();
@@ -227,9 +270,11 @@ describe('the guard', () => {
     const { send, operator } = await setUp();
     expect((await send('POST', '/api/things/a', operator)).status).toBe(200);
     expect((await send('POST', '/api/things/a', { ...operator, 'content-length': '2' }, '{}')).json.code).toBe('EASEL_ERR_CONTENT_TYPE');
-    expect((await send('PUT', '/api/images/a', { ...operator, 'content-type': 'image/png', 'content-length': '2' }, 'xx')).status).toBe(200);
+    expect((await send('PUT', '/api/images/a', { ...operator, 'content-type': 'image/png', 'content-length': '2' }, 'xx')).status).toBe(
+      200,
+    );
     const json = await send('PUT', '/api/images/a', { ...operator, 'content-type': 'application/json', 'content-length': '2' }, '{}');
-    expect(json.json).toMatchObject({ code: 'EASEL_ERR_CONTENT_TYPE', hint: expect.stringContaining("content-type: image/jpeg") });
+    expect(json.json).toMatchObject({ code: 'EASEL_ERR_CONTENT_TYPE', hint: expect.stringContaining('content-type: image/jpeg') });
   });
 
   it('never takes ?token= for commands, but does for reading routes', async () => {
@@ -265,7 +310,11 @@ describe('redaction', () => {
 
   it('shows everything to every reader with operator.openReads, and to all on a server with no token', async () => {
     const open = await setUp({ openReads: true });
-    expect((await open.send('GET', '/api/things/a')).json).toMatchObject({ operator: false, file: '/srv/art/closing.jpg', who: expect.any(String) });
+    expect((await open.send('GET', '/api/things/a')).json).toMatchObject({
+      operator: false,
+      file: '/srv/art/closing.jpg',
+      who: expect.any(String),
+    });
     const tokenless = await setUp({ token: () => undefined });
     expect((await tokenless.send('GET', '/api/things/a')).json).toMatchObject({ operator: true, file: '/srv/art/closing.jpg' });
   });

@@ -33,7 +33,9 @@ function inferenceClient() {
     generate: fake.generate,
     onChange: fake.onChange,
     getInfo: () =>
-      Promise.resolve({ minInferenceSteps: 1, maxInferenceSteps: 4, maxBatch: 1, endpoint: 'fake:1' } as Awaited<ReturnType<InferenceClient['getInfo']>>),
+      Promise.resolve({ minInferenceSteps: 1, maxInferenceSteps: 4, maxBatch: 1, endpoint: 'fake:1' } as Awaited<
+        ReturnType<InferenceClient['getInfo']>
+      >),
     status: () => ({ state: 'up', endpoints: [] }),
     close: () => Promise.resolve(),
   };
@@ -46,14 +48,25 @@ async function setUp(opts: { inference?: boolean; env?: Record<string, string> }
   putImage(dir, 'a.png', await solidPng('#ff0000', 32, 32));
   putImage(dir, 'b.png', await solidPng('#0000ff', 32, 32));
   const config = loadConfig({
-    env: { EASEL_CANVASES: '[{"slug": "left-canva"}]', EASEL_FOLDER: dir, EASEL_FALLBACK_FOLDER: '', EASEL_WIDTH: '64', EASEL_HEIGHT: '64', ...opts.env },
+    env: {
+      EASEL_CANVASES: '[{"slug": "left-canva"}]',
+      EASEL_FOLDER: dir,
+      EASEL_FALLBACK_FOLDER: '',
+      EASEL_WIDTH: '64',
+      EASEL_HEIGHT: '64',
+      ...opts.env,
+    },
     argv: [],
     configDir: dir,
   });
   const clock = new FakeClock(Date.now());
   const { logger, lines } = captureLogs();
   const renderer = createRenderer({
-    limitInputPixels: 1e7, webp: { quality: 80, effort: 0 }, jpeg: { quality: 80 }, avif: { quality: 50, effort: 0 }, cacheBytes: 0,
+    limitInputPixels: 1e7,
+    webp: { quality: 80, effort: 0 },
+    jpeg: { quality: 80 },
+    avif: { quality: 50, effort: 0 },
+    cacheBytes: 0,
   });
   const events = createEventBus();
   const heard: EaselEvent[] = [];
@@ -82,7 +95,9 @@ describe('commands act only on canvases that exist', () => {
       expect.objectContaining({ code: 'EASEL_ERR_NOT_FOUND', details: { slug: 'left-canvas', didYouMean: 'left-canva' } }),
     );
     expect(() => commands.get('left-canvas')).toThrow('did you mean "left-canva"?');
-    await expect(commands.setSource('left-canvas', { type: 'folder', path: '.' }, HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_NOT_FOUND' });
+    await expect(commands.setSource('left-canvas', { type: 'folder', path: '.' }, HTTP)).rejects.toMatchObject({
+      code: 'EASEL_ERR_NOT_FOUND',
+    });
     await expect(commands.removeCanvas('nowhere', HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_NOT_FOUND' });
     expect(registry.get('left-canvas')).toBeUndefined();
     expect(heard).toEqual([]);
@@ -95,7 +110,10 @@ describe('commands act only on canvases that exist', () => {
 
   it('refuses to remove a declared canvas, and removes one a display created', async () => {
     const { commands, registry, commandsHeard } = await setUp();
-    await expect(commands.removeCanvas('left-canva', HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_CANVAS_DECLARED', details: { slug: 'left-canva' } });
+    await expect(commands.removeCanvas('left-canva', HTTP)).rejects.toMatchObject({
+      code: 'EASEL_ERR_CANVAS_DECLARED',
+      details: { slug: 'left-canva' },
+    });
     expect(registry.get('left-canva')).toBeDefined();
     registry.getOrCreate('guest');
     await commands.removeCanvas('guest', HTTP);
@@ -131,7 +149,9 @@ describe('pause, resume and next', () => {
 describe('prompts', () => {
   it('are refused with EASEL_ERR_INFERENCE_NOT_CONFIGURED when no service is configured, changing nothing', async () => {
     const { commands, heard } = await setUp();
-    await expect(commands.setPrompt('left-canva', { prompt: 'a lighthouse' }, HTTP)).rejects.toMatchObject({ code: 'EASEL_ERR_INFERENCE_NOT_CONFIGURED' });
+    await expect(commands.setPrompt('left-canva', { prompt: 'a lighthouse' }, HTTP)).rejects.toMatchObject({
+      code: 'EASEL_ERR_INFERENCE_NOT_CONFIGURED',
+    });
     await expect(commands.setSource('left-canva', { type: 'inference', prompt: 'a lighthouse' }, HTTP)).rejects.toMatchObject({
       code: 'EASEL_ERR_INFERENCE_NOT_CONFIGURED',
     });
@@ -139,7 +159,7 @@ describe('prompts', () => {
     expect(heard).toEqual([]);
   });
 
-  it('refuses steps outside the service\'s own range before any job or change', async () => {
+  it("refuses steps outside the service's own range before any job or change", async () => {
     const { commands, heard, fake } = await setUp({ inference: true });
     await expect(commands.setPrompt('left-canva', { prompt: 'a lighthouse', steps: 8 }, HTTP)).rejects.toMatchObject({
       code: 'EASEL_ERR_REQUEST_INVALID',
@@ -159,16 +179,25 @@ describe('prompts', () => {
     const first = await commands.setPrompt('left-canva', { prompt: 'a lighthouse', count: 2, steps: 2 }, HTTP);
     expect(first).toMatchObject({ slug: 'left-canva', prompt: 'a lighthouse', count: 2, produced: 0, state: 'queued' });
     expect(commands.get('left-canva').source.kind).not.toBe('folder');
-    expect(heard).toContainEqual({ type: 'command', slug: 'left-canva', command: 'prompt', origin: HTTP, detail: { prompt: 'a lighthouse', job: first.id } });
+    expect(heard).toContainEqual({
+      type: 'command',
+      slug: 'left-canva',
+      command: 'prompt',
+      origin: HTTP,
+      detail: { prompt: 'a lighthouse', job: first.id },
+    });
 
     await vi.waitFor(() => expect(fake!.calls.length).toBeGreaterThan(0));
     expect(fake!.calls[0]!.request).toMatchObject({ prompt: 'a lighthouse', numInferenceSteps: 2 });
     const image = await solidPng('#00ff00', 32, 32);
     fake!.calls[0]!.send(2, image);
-    await vi.waitFor(async () => {
-      await run(250);
-      expect(commands.job(first.id).state).toBe('done');
-    }, { timeout: 10_000, interval: 0 });
+    await vi.waitFor(
+      async () => {
+        await run(250);
+        expect(commands.job(first.id).state).toBe('done');
+      },
+      { timeout: 10_000, interval: 0 },
+    );
     expect(commands.job(first.id).produced).toBe(2);
     expect(jobHeard(first.id)).toEqual(['queued', 'generating', 'done']);
 
@@ -230,6 +259,8 @@ describe('still images', () => {
     await run(500);
     const { imageId } = await commands.showStill('left-canva', await solidPng('#00ff00', 32, 32), Infinity, HTTP);
     expect(imageId).toMatch(/^u-/);
-    expect(commandsHeard()).toEqual([{ type: 'command', slug: 'left-canva', command: 'image', origin: HTTP, detail: { imageId, holdMs: null } }]);
+    expect(commandsHeard()).toEqual([
+      { type: 'command', slug: 'left-canva', command: 'image', origin: HTTP, detail: { imageId, holdMs: null } },
+    ]);
   });
 });

@@ -50,7 +50,11 @@ async function setUp(opts: SetUpOptions = {}) {
   const clock = new FakeClock();
   const { logger } = captureLogs();
   const renderer = createRenderer({
-    limitInputPixels: 1e7, webp: { quality: 80, effort: 0 }, jpeg: { quality: 80 }, avif: { quality: 50, effort: 0 }, cacheBytes: 0,
+    limitInputPixels: 1e7,
+    webp: { quality: 80, effort: 0 },
+    jpeg: { quality: 80 },
+    avif: { quality: 50, effort: 0 },
+    cacheBytes: 0,
   });
   const registry = createRegistry({ config, renderer, clock, logger });
   cleanups.push(() => registry.closeAll());
@@ -62,14 +66,23 @@ async function setUp(opts: SetUpOptions = {}) {
     displayToken: opts.displayToken,
     operatorToken: () => OPERATOR_TOKEN,
     authFailures: createAuthFailures({ clock }),
-    limits: { maxDisplaysPerCanvas: 100, maxConnections: 100, connectionsPerSecond: 100, connectionBurst: 100, rateLimitLoopback: true, ...opts.limits },
+    limits: {
+      maxDisplaysPerCanvas: 100,
+      maxConnections: 100,
+      connectionsPerSecond: 100,
+      connectionBurst: 100,
+      rateLimitLoopback: true,
+      ...opts.limits,
+    },
     logger,
     clock,
     isClosing: () => closing,
     maxBackpressureBytes: 1024 * 1024,
     idleTimeoutSeconds: 60,
   });
-  const socket = await new Promise<us_listen_socket>((resolve, reject) => app.listen('127.0.0.1', 0, (s) => (s ? resolve(s) : reject(new Error('no port')))));
+  const socket = await new Promise<us_listen_socket>((resolve, reject) =>
+    app.listen('127.0.0.1', 0, (s) => (s ? resolve(s) : reject(new Error('no port')))),
+  );
   const port = uWS.us_socket_local_port(socket);
   const clients: DisplayClient[] = [];
   cleanups.push(() => {
@@ -84,7 +97,11 @@ async function setUp(opts: SetUpOptions = {}) {
       `GET ${url} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
     const reply = await rawRequest(port, head);
-    return { status: reply.status, headers: reply.headers, json: reply.body.startsWith('{') ? (JSON.parse(reply.body) as Record<string, unknown>) : {} };
+    return {
+      status: reply.status,
+      headers: reply.headers,
+      json: reply.body.startsWith('{') ? (JSON.parse(reply.body) as Record<string, unknown>) : {},
+    };
   };
   const connect = async (url: string) => {
     const client = new DisplayClient(`ws://127.0.0.1:${port}${url}`);
@@ -105,12 +122,15 @@ describe('upgrades', () => {
       status: 400,
       json: { title: 'Unknown format', detail: 'Format "xml" is not one of binary, json' },
     });
-    expect(await upgrade('/ws/left-canvas')).toMatchObject({ status: 404, json: { code: 'EASEL_ERR_NOT_FOUND', hint: 'Open /ws/left-canva' } });
+    expect(await upgrade('/ws/left-canvas')).toMatchObject({
+      status: 404,
+      json: { code: 'EASEL_ERR_NOT_FOUND', hint: 'Open /ws/left-canva' },
+    });
     expect(route.refused).toMatchObject({ badRequest: 2, unknownCanvas: 1 });
     expect(route.sockets.size).toBe(0);
   });
 
-  it('with a display token, takes only its bearer or the operator\'s token', async () => {
+  it("with a display token, takes only its bearer or the operator's token", async () => {
     const { upgrade, connect, route } = await setUp({ displayToken: DISPLAY_TOKEN });
     expect(await upgrade('/ws/left-canva')).toMatchObject({ status: 401, json: { code: 'EASEL_ERR_AUTH_INVALID' } });
     expect(await upgrade('/ws/left-canva?token=nope')).toMatchObject({ status: 401 });

@@ -237,8 +237,7 @@ const DESIGNS: readonly AssetSpec[] = [
         for (let x = 0; x <= w + 80; x += 32) {
           d += ` L${f(x)} ${f(y + Math.sin(x / (180 + i * 40) + rand() * 0.15 + i) * 70)}`;
         }
-        ribbons +=
-          `<path d="${d}" stroke="url(#rib${i})" stroke-width="${f(60 - i * 12)}" fill="none" ` + `opacity="0.75" filter="url(#soft)"/>`;
+        ribbons += `<path d="${d}" stroke="url(#rib${i})" stroke-width="${f(60 - i * 12)}" fill="none" opacity="0.75" filter="url(#soft)"/>`;
         ribbons += `<defs>${linear(`rib${i}`, [a, b, a], false)}</defs>`;
       });
       let ridge = `M0 ${h}`;

@@ -196,10 +196,10 @@ describe('bodies', () => {
     const { send, operator, seen } = await setUp();
     const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
     const chunked = { ...operator, 'content-type': 'application/json', 'transfer-encoding': 'chunked' };
-    const reply = await send('POST', '/api/things/a', chunked, chunk('x'.repeat(60)) + chunk('y'.repeat(60)) + '0\r\n\r\n');
+    const reply = await send('POST', '/api/things/a', chunked, `${chunk('x'.repeat(60)) + chunk('y'.repeat(60))}0\r\n\r\n`);
     expect([reply.status, reply.json.code]).toEqual([413, 'EASEL_ERR_BODY_TOO_LARGE']);
     expect(seen).toHaveLength(0);
-    const within = await send('POST', '/api/things/a', chunked, chunk('x'.repeat(60)) + chunk('y'.repeat(40)) + '0\r\n\r\n');
+    const within = await send('POST', '/api/things/a', chunked, `${chunk('x'.repeat(60)) + chunk('y'.repeat(40))}0\r\n\r\n`);
     expect(within.json).toMatchObject({ bytes: 100 });
   });
 

@@ -1,5 +1,5 @@
-import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type WebSocket } from 'uWebSockets.js';
-import { isLoopbackAddress, sameToken, tokenFingerprint } from '../api/auth.js';
+import uWS, { type HttpResponse, type TemplatedApp, type WebSocket } from 'uWebSockets.js';
+import { isLoopbackAddress } from '../api/auth.js';
 import type { AuthFailures } from '../api/auth-failures.js';
 import type { HostPolicy } from '../api/host-policy.js';
 import { createRateLimiter } from '../api/rate-limit.js';
@@ -12,10 +12,11 @@ import type { Canvas } from '../canvas/canvas.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
 import { chooseRendition, parseViewport, type DisplayWants } from '../stream/rendition.js';
+import { createDisplayAccess } from './display-access.js';
+import { MAX_CLIENT_MESSAGE_BYTES, readClientMessage } from './display-messages.js';
 import { replyProblem } from './http-reply.js';
 
-/** Protocol v1: a client message over this size closes the socket with 1009. */
-export const MAX_CLIENT_MESSAGE_BYTES = 4096;
+export { MAX_CLIENT_MESSAGE_BYTES } from './display-messages.js';
 /**
  * uWS drops a connection without a close frame (1006) past its own limit, so that limit sits
  * higher and our check below answers anything between the two with a proper 1009.
@@ -75,12 +76,11 @@ export type RefusalReason =
   | 'canvases'
   | 'rate';
 
-/** `GET /ws/:slug`, the display wire protocol v1 of DESIGN.md. */
+/** `GET /ws/:slug`, the display wire protocol v1: admission before the upgrade, then the socket's life. */
 export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOptions): DisplayRoute {
   const { registry, clock } = options;
   const log = options.logger;
   const sockets = new Set<WebSocket<SocketData>>();
-  const decoder = new TextDecoder();
   let ignoredMessages = 0;
   const refused: Record<RefusalReason, number> = {
     closing: 0,
@@ -108,67 +108,14 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
     if (display) display.ignoredMessages++;
   };
 
-  /**
-   * A server with a display token streams only to whoever brings it: answered from a name this
-   * server has (DNS rebinding), from a page of this server or an allowed host (a page on another
-   * site could otherwise embed the wall with a token it was given), and with the display or the
-   * operator token, unless the address has been guessing tokens. Answers the refusal itself.
-   */
-  const admitted = (res: HttpResponse, req: HttpRequest, query: URLSearchParams, address: string, displayToken: string): boolean => {
-    const host = req.getHeader('host');
-    const origin = req.getHeader('origin');
-    if (options.hosts && !options.hosts.hostAllowed(host || undefined)) {
-      refused.token++;
-      replyProblem(res, 421, {
-        title: 'Host not allowed',
-        detail: `Host "${host.slice(0, 200)}" is not a name this server answers to`,
-        hint: "Use the server's address or host name, or add this name to http.allowedHosts (EASEL_ALLOWED_HOSTS)",
-        code: 'EASEL_ERR_HOST_NOT_ALLOWED',
-      });
-      return false;
-    }
-    if (options.hosts && !options.hosts.originAllowed(origin || undefined, host || undefined)) {
-      refused.token++;
-      replyProblem(res, 403, {
-        title: 'Request from another site refused',
-        detail: `A page from ${JSON.stringify(origin.slice(0, 200))} may not open displays on this server`,
-        hint: "Open the display page on this server (/c/<slug>), or add the page's host to http.allowedHosts",
-        code: 'EASEL_ERR_ORIGIN_NOT_ALLOWED',
-      });
-      return false;
-    }
-    const presented = query.get('token') ?? '';
-    const wait = presented ? (options.authFailures?.waitSeconds(address) ?? 0) : 0;
-    if (wait > 0) {
-      refused.token++;
-      replyProblem(
-        res,
-        429,
-        {
-          title: 'Too many wrong tokens',
-          detail: `Too many wrong tokens from this address: wait ${wait} s`,
-          hint: 'Use the right display token (EASEL_DISPLAY_TOKEN)',
-          code: 'EASEL_ERR_AUTH_THROTTLED',
-        },
-        { 'retry-after': String(wait) },
-      );
-      return false;
-    }
-    const operatorToken = options.operatorToken?.();
-    if (presented && (sameToken(presented, displayToken) || (operatorToken !== undefined && sameToken(presented, operatorToken)))) {
-      options.authFailures?.succeeded(address);
-      return true;
-    }
-    if (presented) options.authFailures?.failed(address, tokenFingerprint(presented));
-    refused.token++;
-    replyProblem(res, 401, {
-      title: 'Display token required',
-      detail: 'This server only streams to displays that bring its display token',
-      hint: 'Open the page with ?token=<the display token> (EASEL_DISPLAY_TOKEN); the page passes it on',
-      code: 'EASEL_ERR_AUTH_INVALID',
-    });
-    return false;
-  };
+  const access = options.displayToken
+    ? createDisplayAccess({
+        displayToken: options.displayToken,
+        operatorToken: options.operatorToken,
+        authFailures: options.authFailures,
+        hosts: options.hosts,
+      })
+    : undefined;
 
   app.ws<SocketData>('/ws/:slug', {
     compression: uWS.DISABLED, // frames are already compressed images
@@ -192,7 +139,12 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       // Parsed in JS like the API's queries: a malformed escape is then only a bad value.
       const query = new URLSearchParams(req.getQuery() ?? '');
       const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
-      if (options.displayToken && !admitted(res, req, query, remoteAddress, options.displayToken)) return;
+      const refusal = access?.(req, query, remoteAddress);
+      if (refusal) {
+        refused.token++;
+        replyProblem(res, refusal.status, refusal.problem, refusal.headers);
+        return;
+      }
       const exempt = !limits.rateLimitLoopback && isLoopbackAddress(remoteAddress);
       const verdict = exempt ? { ok: true as const } : perAddress.take(remoteAddress);
       if (!verdict.ok) {
@@ -329,34 +281,27 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
 
     message(ws, message, isBinary) {
       const { display, canvas, wants } = ws.getUserData();
-      if (message.byteLength > MAX_CLIENT_MESSAGE_BYTES) {
-        ignore(display);
-        ws.end(1009, `Message too big: the limit is ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
-        return;
+      const said = readClientMessage(message, isBinary);
+      switch (said.kind) {
+        case 'too-big':
+          ignore(display);
+          ws.end(1009, `Message too big: the limit is ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
+          return;
+        case 'keep-alive':
+          return;
+        case 'ping':
+          if (display && said.offsetMs !== undefined) display.clockOffsetMs = said.offsetMs;
+          // JSON mode carries frames and nothing else, so seed clients never see a pong.
+          if (wants.mode === 'binary') ws.send(JSON.stringify({ type: 'pong', t0: said.t0, serverTime: clock.now() }), false);
+          return;
+        case 'viewport':
+          if (!display) return ignore(display);
+          wants.viewport = said.viewport;
+          canvas.updateDisplay(display, wants);
+          return;
+        case 'ignored':
+          return ignore(display);
       }
-      if (isBinary) return ignore(display);
-      const text = decoder.decode(message);
-      if (text === 'ping') return; // the seed's keep-alive
-      let msg: { type?: unknown; t0?: unknown; w?: unknown; h?: unknown; dpr?: unknown; offset?: unknown };
-      try {
-        msg = JSON.parse(text) as typeof msg;
-      } catch {
-        return ignore(display);
-      }
-      if (msg?.type === 'ping' && typeof msg.t0 === 'number' && Number.isFinite(msg.t0)) {
-        if (display && typeof msg.offset === 'number' && Number.isFinite(msg.offset)) display.clockOffsetMs = msg.offset;
-        // JSON mode carries frames and nothing else, so seed clients never see a pong.
-        if (wants.mode === 'binary') ws.send(JSON.stringify({ type: 'pong', t0: msg.t0, serverTime: clock.now() }), false);
-        return;
-      }
-      if (msg?.type === 'viewport' && display) {
-        const viewport = parseViewport(msg.w, msg.h, msg.dpr);
-        if (!viewport) return ignore(display);
-        wants.viewport = viewport;
-        canvas.updateDisplay(display, wants);
-        return;
-      }
-      ignore(display);
     },
 
     drain(ws) {

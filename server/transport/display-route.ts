@@ -75,7 +75,7 @@ export type RefusalReason =
   | 'canvases'
   | 'rate';
 
-/** `GET /ws/:slug`, the display wire protocol v1 of DESIGN.md. */
+/** `GET /ws/:slug`, the display wire protocol v1 of docs/protocol.md. */
 export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOptions): DisplayRoute {
   const { registry, clock } = options;
   const log = options.logger;

@@ -1,6 +1,6 @@
 /**
  * `easel` — the technician's command line: status, prompt, next, pause, resume, playlist.
- * It only talks to the operator HTTP API (DESIGN.md), so it works from any machine that can
+ * It only talks to the operator HTTP API (docs/api.md), so it works from any machine that can
  * reach the server. main.ts runs it (`npx easel`, compiled to dist/cli/main.js); exit codes:
  * 0 done, 1 the server said no or cannot be reached, 2 a mistake on the command line.
  */

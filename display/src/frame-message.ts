@@ -1,5 +1,5 @@
 /**
- * The display side of protocol v1 (DESIGN.md): the messages a display receives, and the
+ * The display side of protocol v1 (docs/protocol.md): the messages a display receives, and the
  * decoder for binary frames. A browser-safe twin of server/stream/frame-message.ts: no Node
  * Buffer, only DataView and TextDecoder. test/browser/display-units.test.ts checks that it
  * decodes exactly what the server's encoder writes, so the two cannot drift apart.

@@ -1,6 +1,6 @@
 import type { TransitionKind } from './frame-message.js';
 
-/** A canvas slug as DESIGN.md fixes it (the same pattern as server/canvas/slug.ts). */
+/** A canvas slug as docs/protocol.md fixes it (the same pattern as server/canvas/slug.ts). */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export type Fit = 'contain' | 'cover';

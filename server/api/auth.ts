@@ -20,7 +20,7 @@ export function makeToken(): string {
 }
 
 /**
- * The operator token in force. DESIGN.md: with none set and a host reachable from other
+ * The operator token in force (docs/api.md "Tokens"): with none set and a host reachable from other
  * machines, Easel makes one (`generated`, to print once); on loopback none is needed.
  */
 export function operatorTokenFor(configured: string, host: string): { token: string | undefined; generated: boolean } {

@@ -21,7 +21,7 @@ const origin = (req: ApiRequest): CommandOrigin => ({
   who: req.remoteAddress,
 });
 
-/** The operator API over canvases and jobs (DESIGN.md "Operator HTTP API"). */
+/** The operator API over canvases and jobs (docs/api.md). */
 export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
   const { api, commands, registry } = deps;
   const describe = (slug: string) => ({ ...commands.get(slug), ...deps.extras(slug), displayList: displayList(slug) });

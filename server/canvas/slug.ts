@@ -1,4 +1,4 @@
-/** A canvas slug as DESIGN.md fixes it: lowercase letters, digits and dashes, 1–63 chars. */
+/** A canvas slug as docs/protocol.md fixes it: lowercase letters, digits and dashes, 1–63 chars. */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export type SlugCheck = { ok: true; slug: string } | { ok: false; reason: string };

@@ -1,5 +1,5 @@
 /**
- * The two wire shapes of a frame (DESIGN.md, protocol v1). Both are built once per frame and
+ * The two wire shapes of a frame (docs/protocol.md, protocol v1). Both are built once per frame and
  * rendition and then sent as-is to every display that wants them.
  */
 

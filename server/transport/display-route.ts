@@ -76,7 +76,7 @@ export type RefusalReason =
   | 'canvases'
   | 'rate';
 
-/** `GET /ws/:slug`, the display wire protocol v1: admission before the upgrade, then the socket's life. */
+/** `GET /ws/:slug`, the display wire protocol v1 of docs/protocol.md: admission before the upgrade, then the socket's life. */
 export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOptions): DisplayRoute {
   const { registry, clock } = options;
   const log = options.logger;

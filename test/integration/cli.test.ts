@@ -9,7 +9,7 @@ import { PROJECT_ROOT } from '../../server/config.js';
 
 /**
  * `easel` against a stand-in for the operator HTTP API: a node:http server that records each
- * request and answers as DESIGN.md says the API does. The first block runs cli/main.ts (what
+ * request and answers as docs/api.md says the API does. The first block runs cli/main.ts (what
  * `npx easel` runs, compiled) as its own process; each spawn costs about a second of tsx
  * start-up, so the rest of the command matrix runs the same runCli in this process, over the
  * same real HTTP.

@@ -32,6 +32,12 @@ try {
 const logger: Logger = createLogger(config.log);
 // From here on, as early as there is a logger: Node's default for SIGHUP ends the process.
 process.on('SIGHUP', createReloader({ argv, logger }, config));
+// A promise that failed with nobody to handle it is a bug, but Node's default (end the process)
+// would take every screen down with it: log it and go on. A thrown exception still ends the
+// process (its state may be broken), and the service manager starts it again with saved state.
+process.on('unhandledRejection', (reason) => {
+  logger.error({ err: reason }, 'A promise failed with nobody to handle it; the server goes on (a bug: please report this line)');
+});
 const server = createEaselServer({ config, logger });
 
 let port: number;

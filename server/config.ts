@@ -84,13 +84,7 @@ convict.addFormats({
   'image-formats': ruleFormat('image-formats', fields.formats, toList),
   endpoints: {
     name: 'endpoints',
-    coerce: (v: unknown) =>
-      typeof v === 'string'
-        ? v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : v,
+    coerce: toList,
     validate(v: unknown) {
       if (!Array.isArray(v)) throw new Error('must be a list of host:port');
       const bad = v.find((e) => typeof e !== 'string' || !/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(e));
@@ -99,13 +93,7 @@ convict.addFormats({
   },
   'host-list': {
     name: 'host-list',
-    coerce: (v: unknown) =>
-      typeof v === 'string'
-        ? v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : v,
+    coerce: toList,
     validate(v: unknown) {
       if (!Array.isArray(v)) throw new Error('must be a list of host names, e.g. ["easel.venue.lan", "*.venue.lan"]');
       const bad = v.find((h) => typeof h !== 'string' || !/^(\*|(\*\.)?[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+\]?)$/.test(h));

@@ -6,11 +6,11 @@ import { FakeClock } from '../../test/support/fake-clock.js';
 import { putImage, solidPng } from '../../test/support/images.js';
 import { captureLogs } from '../../test/support/log-capture.js';
 import { loadConfig } from '../config.js';
-import { createRenderer } from '../stream/renderer.js';
 import { chooseRendition } from '../stream/rendition.js';
 import { createDisplay } from './channel.js';
 import { createRegistry } from './registry.js';
 import type { Canvas } from './canvas.js';
+import { quickRenderer } from '../../test/support/test-renderer.js';
 
 /**
  * The life of a canvas a display created, on a fake clock: nothing before its display, no
@@ -36,13 +36,7 @@ async function setUp() {
   });
   const clock = new FakeClock(Date.now());
   const removed: string[] = [];
-  const renderer = createRenderer({
-    limitInputPixels: 1e7,
-    webp: { quality: 80, effort: 0 },
-    jpeg: { quality: 80 },
-    avif: { quality: 50, effort: 0 },
-    cacheBytes: 0,
-  });
+  const renderer = quickRenderer();
   const registry = createRegistry({
     config,
     renderer,
@@ -141,13 +135,7 @@ describe('declared canvases', () => {
         argv: [],
         configDir: dir,
       }),
-      renderer: createRenderer({
-        limitInputPixels: 1e7,
-        webp: { quality: 80, effort: 0 },
-        jpeg: { quality: 80 },
-        avif: { quality: 50, effort: 0 },
-        cacheBytes: 0,
-      }),
+      renderer: quickRenderer(),
       clock: new FakeClock(Date.now()),
       logger: captureLogs().logger,
     });

@@ -9,10 +9,10 @@ import { captureLogs } from '../../test/support/log-capture.js';
 import { createRegistry } from '../canvas/registry.js';
 import { loadConfig } from '../config.js';
 import type { InferenceClient } from '../inference/client.js';
-import { createRenderer } from '../stream/renderer.js';
 import { createCommands } from './commands.js';
 import { createEventBus, type EaselEvent } from './events.js';
 import { createJobTracker } from './jobs.js';
+import { quickRenderer } from '../../test/support/test-renderer.js';
 
 /**
  * The commands' own rules on real canvases (a temp folder of tiny PNGs), a real event bus and job
@@ -61,13 +61,7 @@ async function setUp(opts: { inference?: boolean; env?: Record<string, string> }
   });
   const clock = new FakeClock(Date.now());
   const { logger, lines } = captureLogs();
-  const renderer = createRenderer({
-    limitInputPixels: 1e7,
-    webp: { quality: 80, effort: 0 },
-    jpeg: { quality: 80 },
-    avif: { quality: 50, effort: 0 },
-    cacheBytes: 0,
-  });
+  const renderer = quickRenderer();
   const events = createEventBus();
   const heard: EaselEvent[] = [];
   events.subscribe((e) => heard.push(e));

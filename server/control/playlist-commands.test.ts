@@ -7,11 +7,11 @@ import { captureLogs } from '../../test/support/log-capture.js';
 import { createRegistry } from '../canvas/registry.js';
 import { loadConfig } from '../config.js';
 import { createPlaylistManager } from '../playlist/playlist-manager.js';
-import { createRenderer } from '../stream/renderer.js';
 import { createCommands } from './commands.js';
 import { createEventBus, type EaselEvent } from './events.js';
 import { createJobTracker } from './jobs.js';
 import { withPlaylists } from './playlist-commands.js';
+import { quickRenderer } from '../../test/support/test-renderer.js';
 
 /** Commands, playlists and the registry built in the server's order, with no setter between them. */
 const cleanups: Array<() => unknown> = [];
@@ -32,13 +32,7 @@ async function setUp() {
   });
   const clock = new FakeClock(Date.now());
   const { logger, lines } = captureLogs();
-  const renderer = createRenderer({
-    limitInputPixels: 1e7,
-    webp: { quality: 80, effort: 0 },
-    jpeg: { quality: 80 },
-    avif: { quality: 50, effort: 0 },
-    cacheBytes: 0,
-  });
+  const renderer = quickRenderer();
   const events = createEventBus();
   const heard: EaselEvent[] = [];
   events.subscribe((e) => heard.push(e));

@@ -11,8 +11,8 @@ import { rawRequest } from '../../test/support/raw-http.js';
 import { createAuthFailures } from '../api/auth-failures.js';
 import { createRegistry } from '../canvas/registry.js';
 import { loadConfig } from '../config.js';
-import { createRenderer } from '../stream/renderer.js';
 import { MAX_CLIENT_MESSAGE_BYTES, registerDisplayRoute, type DisplayLimits } from './display-route.js';
+import { quickRenderer } from '../../test/support/test-renderer.js';
 
 /**
  * The display route's own rules on a real uWS app on port 0 with real canvases (a temp folder of
@@ -49,13 +49,7 @@ async function setUp(opts: SetUpOptions = {}) {
   });
   const clock = new FakeClock();
   const { logger } = captureLogs();
-  const renderer = createRenderer({
-    limitInputPixels: 1e7,
-    webp: { quality: 80, effort: 0 },
-    jpeg: { quality: 80 },
-    avif: { quality: 50, effort: 0 },
-    cacheBytes: 0,
-  });
+  const renderer = quickRenderer();
   const registry = createRegistry({ config, renderer, clock, logger });
   cleanups.push(() => registry.closeAll());
   registry.startDeclared();

@@ -43,6 +43,20 @@ export function registerEventsRoute(
   const frame = (event: EaselEvent | { type: 'hello'; canvases: unknown }, seesAll: boolean) =>
     `event: ${event.type}\ndata: ${JSON.stringify(seesAll ? event : redact(event))}\n\n`;
 
+  // The bus hands every stream the same event object: encode (and redact) it once per event, not
+  // once per open console.
+  const encodings = new WeakMap<EaselEvent, { all?: string; redacted?: string }>();
+  const encoded = (event: EaselEvent, seesAll: boolean) => {
+    let e = encodings.get(event);
+    if (!e) encodings.set(event, (e = {}));
+    if (seesAll) {
+      e.all ??= frame(event, true);
+      return e.all;
+    }
+    e.redacted ??= frame(event, false);
+    return e.redacted;
+  };
+
   app.get('/api/events', (res, req) => {
     if (deps.isClosing()) {
       res.writeStatus('503 Service Unavailable').end();
@@ -99,7 +113,7 @@ export function registerEventsRoute(
       .writeHeader('cache-control', 'no-store')
       .writeHeader('x-accel-buffering', 'no');
     res.write(`retry: 2000\n\n${frame({ type: 'hello', canvases: deps.commands.list() }, seesAll)}`);
-    const unsubscribe = deps.events.subscribe((event) => write(res, frame(event, seesAll)));
+    const unsubscribe = deps.events.subscribe((event) => write(res, encoded(event, seesAll)));
     let timer: unknown;
     const keepAlive = () => {
       timer = deps.clock.setTimeout(() => {

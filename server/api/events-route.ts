@@ -48,7 +48,10 @@ export function registerEventsRoute(
   const encodings = new WeakMap<EaselEvent, { all?: string; redacted?: string }>();
   const encoded = (event: EaselEvent, seesAll: boolean) => {
     let e = encodings.get(event);
-    if (!e) encodings.set(event, (e = {}));
+    if (!e) {
+      e = {};
+      encodings.set(event, e);
+    }
     if (seesAll) {
       e.all ??= frame(event, true);
       return e.all;

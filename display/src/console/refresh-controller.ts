@@ -1,5 +1,11 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
+/**
+ * The console's usual refresh: last frames, displays and source health (and an open Screens
+ * list) are asked for this often; the events stream has the rest.
+ */
+export const REFRESH_MS = 2_000;
+
 export interface RefreshOptions {
   /** Whether to refresh at all now (the console is unlocked). */
   enabled(): boolean;

@@ -430,6 +430,37 @@ describe('the operator console', () => {
     }
   });
 
+  it('shows the worst 50 screens of a 2,000-screen wall and says how many more there are', async () => {
+    const watched = await openConsole(390, 844);
+    const { page } = watched;
+    const sync = (errorMs: number, framesLate = 0) => ({
+      rttMs: 4,
+      errorMs,
+      framesShown: 500,
+      framesLate,
+      reportedAt: new Date().toISOString(),
+    });
+    const displayList = Array.from({ length: 2_000 }, (_, i) => ({
+      id: i + 1,
+      address: `10.1.${i >> 8}.${i & 255}`,
+      wire: i % 10 === 0 ? 'json' : 'v2',
+      rendition: 'webp:1920x1080:inside',
+      clockOffsetMs: i * 3,
+      sync: i % 10 === 0 ? null : sync(1 + (i % 7)),
+    }));
+    displayList[1_234] = { ...displayList[1_234]!, sync: sync(25, 4) };
+    await page.route('**/api/canvases/right-canva', (route) => route.fulfill({ json: { slug: 'right-canva', displayList } }));
+    const right = card(page, 'right-canva');
+    await right.locator('easel-screen-list summary').click();
+    const rows = right.locator('[data-role="screen"]');
+    await expect.poll(() => rows.count()).toBe(50);
+    expect(await rows.first().getAttribute('data-id')).toBe('1235');
+    expect(await right.locator('[data-role="screens-more"]').textContent()).toBe('and 1,950 more, none worse than these');
+    expect(await right.locator('easel-screen-list summary').textContent()).toMatch(/Screens \(2,000\)\s*— 1 needs a look/);
+    expect(watched.problems).toEqual([]);
+    await watched.close();
+  });
+
   it('fits a 375 px phone without sideways scrolling, every control with a name', async () => {
     const watched = await openConsole(375, 812);
     const { page } = watched;

@@ -3,11 +3,13 @@
  * screen-sync.ts judges them, as the operator console does), worst first. Pure.
  */
 import {
+  count,
   formatClockOffset,
   formatDuration,
   judgeScreen,
   readScreenList,
   ScreenHealth,
+  screenHealth,
   screenName,
   screensWorstFirst,
   wireWords,
@@ -56,13 +58,9 @@ export function formatScreenTable(body: unknown, limit = SCREEN_ROWS): string | 
       .map((cell, i) => (NUMERIC.has(HEADERS[i]!) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  const marked = screens.filter((s) => judgeScreen(s).health === ScreenHealth.Uncertain).length;
+  const marked = screens.filter((s) => screenHealth(s) === ScreenHealth.Uncertain).length;
   const title = `Screens (${count(screens.length)}${marked > 0 ? `, ${count(marked)} marked !` : ''}), worst first:`;
   const out = [title, line(HEADERS), ...rows.map(line)];
   if (screens.length > shown.length) out.push(`… and ${count(screens.length - shown.length)} more (--json lists them all)`);
   return out.join('\n');
-}
-
-function count(n: number): string {
-  return n.toLocaleString('en-US');
 }

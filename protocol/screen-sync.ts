@@ -88,21 +88,32 @@ export function readScreenList(body: unknown): ScreenEntry[] {
   return out;
 }
 
+/** Whether a screen needs a look; cheap, for sorting and counting thousands. */
+export function screenHealth(screen: ScreenEntry): ScreenHealth {
+  const sync = screen.sync;
+  if (!sync) return screen.wire === 'v2' ? ScreenHealth.Waiting : ScreenHealth.NoReport;
+  return sync.errorMs > UNCERTAIN_ERROR_MS || sync.framesLate > 0 ? ScreenHealth.Uncertain : ScreenHealth.Ok;
+}
+
 /** Whether a screen needs a look, and why, in words. */
 export function judgeScreen(screen: ScreenEntry): ScreenVerdict {
+  const health = screenHealth(screen);
   const sync = screen.sync;
-  if (!sync) {
-    return screen.wire === 'v2'
-      ? { health: ScreenHealth.Waiting, note: 'no sync report yet' }
-      : { health: ScreenHealth.NoReport, note: 'no sync report (seed or v1 client)' };
+  switch (health) {
+    case ScreenHealth.Waiting:
+      return { health, note: 'no sync report yet' };
+    case ScreenHealth.NoReport:
+      return { health, note: 'no sync report (seed or v1 client)' };
+    case ScreenHealth.Ok:
+      return { health };
   }
   const problems: string[] = [];
-  if (sync.errorMs > UNCERTAIN_ERROR_MS)
+  if (sync && sync.errorMs > UNCERTAIN_ERROR_MS)
     problems.push(`this screen's clock is uncertain to ±${formatDuration(sync.errorMs)}: check its network`);
-  if (sync.framesLate > 0) {
+  if (sync && sync.framesLate > 0) {
     problems.push(`${count(sync.framesLate)} of ${count(sync.framesShown)} frames came too late to show in step`);
   }
-  return problems.length > 0 ? { health: ScreenHealth.Uncertain, note: problems.join('; ') } : { health: ScreenHealth.Ok };
+  return { health, note: problems.join('; ') };
 }
 
 const HEALTH_RANK: Record<ScreenHealth, number> = { uncertain: 0, waiting: 1, 'no-report': 2, ok: 3 };
@@ -112,12 +123,12 @@ const HEALTH_RANK: Record<ScreenHealth, number> = { uncertain: 0, waiting: 1, 'n
  * reported, then the good ones (largest error first). A copy; the list is left as it was.
  */
 export function screensWorstFirst(screens: readonly ScreenEntry[]): ScreenEntry[] {
-  const keyed = screens.map((s) => ({ s, rank: HEALTH_RANK[judgeScreen(s).health] }));
+  const keyed = screens.map((s) => ({ s, rank: HEALTH_RANK[screenHealth(s)], share: lateShare(s) }));
   keyed.sort(
     (a, b) =>
       a.rank - b.rank ||
       (b.s.sync?.errorMs ?? 0) - (a.s.sync?.errorMs ?? 0) ||
-      lateShare(b.s) - lateShare(a.s) ||
+      b.share - a.share ||
       String(a.s.id).localeCompare(String(b.s.id), 'en', { numeric: true }),
   );
   return keyed.map((k) => k.s);
@@ -172,6 +183,9 @@ function trim(fixed: string): string {
   return fixed.endsWith('.0') ? fixed.slice(0, -2) : fixed;
 }
 
-function count(n: number): string {
-  return n.toLocaleString('en-US');
+const grouping = new Intl.NumberFormat('en-US');
+
+/** `1,200`: a count with its thousands grouped. */
+export function count(n: number): string {
+  return grouping.format(n);
 }

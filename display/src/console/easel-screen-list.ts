@@ -1,12 +1,14 @@
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import {
+  count,
   formatClockOffset,
   formatDuration,
   judgeScreen,
   lateWords,
   ScreenHealth,
   type ScreenEntry,
+  screenHealth,
   screenName,
   screensWorstFirst,
   wireWords,
@@ -104,7 +106,9 @@ export class EaselScreenList extends LitElement {
   @property({ attribute: false }) count = 0;
 
   @state() private open = false;
+  /** Worst first, as last loaded. */
   @state() private screens: ScreenEntry[] | undefined;
+  @state() private marked = 0;
   @state() private problem: ApiProblem | undefined;
 
   private readonly refresher = new RefreshController(this, {
@@ -118,15 +122,12 @@ export class EaselScreenList extends LitElement {
   }
 
   protected override render() {
-    const screens = this.screens;
-    const marked = screens?.filter((s) => judgeScreen(s).health === ScreenHealth.Uncertain).length ?? 0;
-    const total = screens?.length ?? this.count;
+    const marked = this.marked;
+    const total = this.screens?.length ?? this.count;
     return html`<details @toggle=${this.onToggle} ?open=${this.open}>
       <summary data-role="screens-summary">
-        Screens (${total.toLocaleString('en-US')})${
-          marked > 0
-            ? html`<span class="marked tone-warn">— ${marked.toLocaleString('en-US')} need${marked === 1 ? 's' : ''} a look</span>`
-            : nothing
+        Screens (${count(total)})${
+          marked > 0 ? html`<span class="marked tone-warn">— ${count(marked)} need${marked === 1 ? 's' : ''} a look</span>` : nothing
         }
       </summary>
       ${this.open ? this.renderList() : nothing}
@@ -137,12 +138,12 @@ export class EaselScreenList extends LitElement {
     if (this.problem) return html`<easel-problem .problem=${this.problem}></easel-problem>`;
     if (!this.screens) return html`<p class="muted">Loading the screens…</p>`;
     if (this.screens.length === 0) return html`<p class="muted">No screen is connected.</p>`;
-    const sorted = screensWorstFirst(this.screens);
+    const sorted = this.screens;
     const rest = sorted.length - SCREENS_SHOWN;
     return html`<ul aria-label="Screens of ${this.slug}, worst first">
         ${sorted.slice(0, SCREENS_SHOWN).map((s) => this.renderScreen(s))}
       </ul>
-      ${rest > 0 ? html`<p class="muted" data-role="screens-more">and ${rest.toLocaleString('en-US')} more, none worse than these</p>` : nothing}`;
+      ${rest > 0 ? html`<p class="muted" data-role="screens-more">and ${count(rest)} more, none worse than these</p>` : nothing}`;
   }
 
   private renderScreen(s: ScreenEntry) {
@@ -177,7 +178,8 @@ export class EaselScreenList extends LitElement {
     try {
       const screens = await this.api.screens(slug);
       if (slug !== this.slug) return;
-      this.screens = screens;
+      this.screens = screensWorstFirst(screens);
+      this.marked = screens.filter((s) => screenHealth(s) === ScreenHealth.Uncertain).length;
       this.problem = undefined;
     } catch (err) {
       this.problem = err instanceof ApiProblem ? err : new ApiProblem({ status: 0, title: 'Cannot read the screens', detail: String(err) });

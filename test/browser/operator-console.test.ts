@@ -449,7 +449,13 @@ describe('the operator console', () => {
       sync: i % 10 === 0 ? null : sync(1 + (i % 7)),
     }));
     displayList[1_234] = { ...displayList[1_234]!, sync: sync(25, 4) };
-    await page.route('**/api/canvases/right-canva', (route) => route.fulfill({ json: { slug: 'right-canva', displayList } }));
+    // A slow reply (a big list on a busy server): the section asks less often than every 2 s.
+    const asked: number[] = [];
+    await page.route('**/api/canvases/right-canva', async (route) => {
+      asked.push(Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await route.fulfill({ json: { slug: 'right-canva', displayList } });
+    });
     const right = card(page, 'right-canva');
     await right.locator('easel-screen-list summary').click();
     const rows = right.locator('[data-role="screen"]');
@@ -457,6 +463,9 @@ describe('the operator console', () => {
     expect(await rows.first().getAttribute('data-id')).toBe('1235');
     expect(await right.locator('[data-role="screens-more"]').textContent()).toBe('and 1,950 more, none worse than these');
     expect(await right.locator('easel-screen-list summary').textContent()).toMatch(/Screens \(2,000\)\s*— 1 needs a look/);
+    // It waits ten times as long as the last load took (here over 0.6 s) before the next.
+    await expect.poll(() => asked.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    expect(asked[1]! - asked[0]!).toBeGreaterThanOrEqual(6_000);
     expect(watched.problems).toEqual([]);
     await watched.close();
   });

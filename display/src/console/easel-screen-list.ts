@@ -26,7 +26,8 @@ export const SCREENS_SHOWN = 50;
  * offset, round trip, estimated error, late frames; worst first, a screen whose clock is
  * uncertain or that shows frames late marked in amber with what to do. Closed by default: the
  * list is fetched only while it is open (and the page visible), at the console's usual
- * refresh, so a wall of 2,000 screens costs nothing until someone looks.
+ * refresh (less often when the list takes long to get), so a wall of 2,000 screens costs
+ * nothing until someone looks.
  *
  * @example
  * html`<easel-screen-list slug="lobby" .api=${api} .count=${canvas.displays}></easel-screen-list>`
@@ -111,10 +112,15 @@ export class EaselScreenList extends LitElement {
   @state() private marked = 0;
   @state() private problem: ApiProblem | undefined;
 
+  /** How long the last load took, request and reading together. */
+  private loadMs = 0;
+
   private readonly refresher = new RefreshController(this, {
     enabled: () => this.open,
     refresh: () => this.load(),
-    intervalMs: REFRESH_MS,
+    // A big wall's list is large (about 300 KB per 1,000 screens): a console left open never
+    // spends more than a tenth of its time, or the server's, on it.
+    intervalMs: () => Math.max(REFRESH_MS, this.loadMs * 10),
   });
 
   protected override updated(changed: PropertyValues): void {
@@ -175,11 +181,13 @@ export class EaselScreenList extends LitElement {
 
   private async load(): Promise<void> {
     const slug = this.slug;
+    const started = performance.now();
     try {
       const screens = await this.api.screens(slug);
       if (slug !== this.slug) return;
       this.screens = screensWorstFirst(screens);
       this.marked = screens.filter((s) => screenHealth(s) === ScreenHealth.Uncertain).length;
+      this.loadMs = performance.now() - started;
       this.problem = undefined;
     } catch (err) {
       this.problem = err instanceof ApiProblem ? err : new ApiProblem({ status: 0, title: 'Cannot read the screens', detail: String(err) });

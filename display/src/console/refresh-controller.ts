@@ -11,7 +11,8 @@ export interface RefreshOptions {
   enabled(): boolean;
   /** One refresh; the next waits until it has settled, so slow replies never pile up. */
   refresh(): Promise<void>;
-  intervalMs: number;
+  /** The pause between one refresh settling and the next; a function is asked each time. */
+  intervalMs: number | (() => number);
 }
 
 /**
@@ -65,7 +66,9 @@ export class RefreshController implements ReactiveController {
     this.running = this.options.refresh().catch(() => {}); // refresh() reports its own failures
     await this.running;
     this.running = undefined;
-    if (this.wanted() && this.timer === undefined) this.timer = window.setTimeout(() => void this.tick(), this.options.intervalMs);
+    const { intervalMs } = this.options;
+    const wait = typeof intervalMs === 'function' ? intervalMs() : intervalMs;
+    if (this.wanted() && this.timer === undefined) this.timer = window.setTimeout(() => void this.tick(), wait);
   }
 
   private stop(): void {

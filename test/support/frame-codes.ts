@@ -1,9 +1,9 @@
 /**
- * Solid colours that name frames: each channel takes one of four levels, so 63 codes (black is
- * left out: it is what a page shows before its first frame) survive a small, lossy JPEG of the
+ * Solid colours that name frames: each channel takes one of four levels, so 62 codes (black and
+ * white are left out: a page shows them before its first frame) survive a small, lossy JPEG of the
  * screen with room to spare (levels 85 apart, a pixel may be 30 off).
  */
-export const CODE_COUNT = 63;
+export const CODE_COUNT = 62;
 const LEVEL = 85;
 const TOLERANCE = 30;
 
@@ -15,7 +15,7 @@ export function codeColour(code: number): string {
   return `#${channels.join('')}`;
 }
 
-/** The code of a colour seen on screen, or null for black, a blend (a frame half drawn) or anything else. */
+/** The code of a colour seen on screen, or null for black, white, a blend (a frame half drawn) or anything else. */
 export function codeOf([r, g, b]: readonly number[]): number | null {
   let n = 0;
   for (const v of [r!, g!, b!]) {
@@ -23,5 +23,5 @@ export function codeOf([r, g, b]: readonly number[]): number | null {
     if (level < 0 || level > 3 || Math.abs(v - level * LEVEL) > TOLERANCE) return null;
     n = n * 4 + level;
   }
-  return n === 0 ? null : n - 1;
+  return n === 0 || n === 63 ? null : n - 1;
 }

@@ -12,6 +12,7 @@ describe('frame codes', () => {
       expect(codeOf([Math.max(0, r! - 25), Math.min(255, g! + 25), b!])).toBe(code);
     }
     expect(codeOf([0, 0, 0])).toBeNull();
+    expect(codeOf([255, 255, 255])).toBeNull();
     expect(codeOf([128, 40, 0])).toBeNull();
     expect(() => codeColour(CODE_COUNT)).toThrow(/No frame code/);
   });

@@ -1,0 +1,180 @@
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage, type WatchedPage } from '../browser/browser.js';
+import { clockShiftScript } from './clock-shift.js';
+import { createDelayProxy, type DelayProxy } from './delay-proxy.js';
+import { CODE_COUNT, codeColour } from './frame-codes.js';
+import { putImage, solidPng } from './images.js';
+import { recordScreen, type ScreenRecorder } from './screen-recorder.js';
+import { startTestServer, tempFolder } from './server.js';
+import { alignTo, appearances, skewOver, type SkewFigures } from './skew-analysis.js';
+import { percentile } from '../../tools/bench/support/stats.js';
+
+declare const document: any;
+declare const window: any;
+
+export interface ScreenSkewOptions {
+  /** Frames measured, after the warm-up. */
+  frames?: number;
+  /** Frames left out at the start: connecting, the first decodes, a clock sync settling. */
+  warmUpFrames?: number;
+  fps?: number;
+  /** Screen B's link to the server: delayed chunks (a Wi-Fi-like link), or null for a direct one. */
+  proxy?: { minDelayMs: number; maxDelayMs: number } | null;
+  /** How far screen B's clock is off, in ms (its page scripts see it; the recording does not). */
+  clockShiftMs?: number;
+  /** The display page's query string, e.g. `?time=0`. */
+  query?: string;
+  /** More keys for the canvas declaration (e.g. its sync settings). */
+  canvas?: Record<string, unknown>;
+  /** More EASEL_* settings for the server. */
+  env?: Record<string, string>;
+  /** Gives up (and reports what it has) after this long; enough for the frames at `fps` plus 30 s when left out. */
+  timeoutMs?: number;
+  launch?: () => Promise<Browser>;
+  log?: (line: string) => void;
+}
+
+export interface ScreenSkewResult extends SkewFigures {
+  settings: Required<Pick<ScreenSkewOptions, 'frames' | 'warmUpFrames' | 'fps' | 'clockShiftMs' | 'query'>> & {
+    proxy: ScreenSkewOptions['proxy'];
+  };
+  /** `stats.framesLate` of each screen's `<easel-canvas>` over the measurement, null where the display has none. */
+  late: { a: number | null; b: number | null };
+  /** Screen pictures received, and (receipt − timestamp) in ms: median and extremes, per screen. */
+  recording: { a: RecordingCheck; b: RecordingCheck };
+  /** What screen B's page reads from Date.now() and from timeOrigin + performance.now(), minus the real time. */
+  clockShiftSeenMs: { dateNow: number; timeOrigin: number };
+  /** Console errors and warnings of each page. */
+  problems: { a: string[]; b: string[] };
+}
+
+export interface RecordingCheck {
+  pictures: number;
+  lagMedianMs: number;
+  lagMinMs: number;
+  lagMaxMs: number;
+}
+
+const SLUG = 'in-step';
+const VIEWPORT = { width: 480, height: 270 };
+
+function check(recorder: ScreenRecorder): RecordingCheck {
+  const lags = Float64Array.from(recorder.lagsMs).sort();
+  const r = (v: number | undefined) => Math.round((v ?? NaN) * 10) / 10;
+  return { pictures: lags.length, lagMedianMs: r(percentile(lags, 50)), lagMinMs: r(lags[0]), lagMaxMs: r(lags.at(-1)) };
+}
+
+function framesLate(page: Page): Promise<number | null> {
+  return page.evaluate(() => {
+    const late = document.querySelector('easel-canvas')?.stats?.framesLate;
+    return typeof late === 'number' ? late : null;
+  });
+}
+
+const lateDelta = (before: number | null, after: number | null) => (before === null || after === null ? null : after - before);
+
+/**
+ * How far apart two screens of one canvas change. Starts the real server with a canvas of
+ * solid-colour frames (each colour names its frame), two separate Chromium processes (two
+ * screens) each showing `/c/in-step`, screen B through a delay proxy and with its clock shifted
+ * when asked, and records from outside each page the moment every new frame reached the screen
+ * (see screen-recorder.ts). Pairs the frames and reports |tA − tB| over `frames` frames.
+ */
+export async function measureScreenSkew(options: ScreenSkewOptions = {}): Promise<ScreenSkewResult> {
+  const frames = options.frames ?? 100;
+  const warmUpFrames = options.warmUpFrames ?? 8;
+  const fps = options.fps ?? 4;
+  const clockShiftMs = options.clockShiftMs ?? 0;
+  const query = options.query ?? '';
+  const proxyOptions = options.proxy ?? null;
+  const timeoutMs = options.timeoutMs ?? ((frames + warmUpFrames + 8) / fps) * 1000 + 30_000;
+  const launch = options.launch ?? launchChromium;
+  const log = options.log ?? (() => {});
+
+  const folder = tempFolder('easel-in-step-');
+  const cleanup: Array<() => Promise<unknown> | unknown> = [() => folder.remove()];
+  try {
+    await Promise.all(
+      Array.from({ length: CODE_COUNT }, async (_, code) =>
+        putImage(folder.dir, `frame-${String(code).padStart(2, '0')}.png`, await solidPng(codeColour(code), 256, 144)),
+      ),
+    );
+    const server = await startTestServer({
+      EASEL_CANVASES: JSON.stringify([
+        { slug: SLUG, source: { path: folder.dir, order: 'name' }, fps, width: 256, height: 144, ...options.canvas },
+      ]),
+      EASEL_CREATE_CANVASES_ON_CONNECT: 'false',
+      EASEL_LOG_LEVEL: 'warn',
+      ...options.env,
+    });
+    cleanup.unshift(() => server.close());
+    let proxy: DelayProxy | undefined;
+    if (proxyOptions) {
+      proxy = await createDelayProxy({ target: { host: '127.0.0.1', port: server.port }, ...proxyOptions });
+      cleanup.unshift(() => proxy!.close());
+    }
+
+    const [browserA, browserB] = await Promise.all([launch(), launch()]);
+    cleanup.unshift(
+      () => browserA.close(),
+      () => browserB.close(),
+    );
+    const [a, b]: [WatchedPage, WatchedPage] = await Promise.all([
+      openPage(browserA, VIEWPORT.width, VIEWPORT.height),
+      openPage(browserB, VIEWPORT.width, VIEWPORT.height),
+    ]);
+    if (clockShiftMs !== 0) await b.page.addInitScript({ content: clockShiftScript(clockShiftMs) });
+    const [recA, recB] = await Promise.all([recordScreen(a.page), recordScreen(b.page)]);
+    cleanup.unshift(
+      () => recA.stop(),
+      () => recB.stop(),
+    );
+    await Promise.all([
+      a.page.goto(`${server.http(`/c/${SLUG}`)}${query}`),
+      b.page.goto(`http://127.0.0.1:${proxy?.port ?? server.port}/c/${SLUG}${query}`),
+    ]);
+    const clockShiftSeenMs = await b.page.evaluate(() => {
+      const real = window.__easelRealNow ? window.__easelRealNow() : Date.now();
+      return { dateNow: Date.now() - real, timeOrigin: Math.round(performance.timeOrigin + performance.now() - real) };
+    });
+
+    const analyse = () => {
+      const seenA = appearances(recA.samples, CODE_COUNT);
+      const seenB = alignTo(seenA, appearances(recB.samples, CODE_COUNT), CODE_COUNT);
+      return { seenA, seenB, figures: skewOver(seenA, seenB, frames, warmUpFrames) };
+    };
+    const lastSeq = (list: Array<{ seq: number }>) => list.at(-1)?.seq ?? -1;
+
+    // Late counts from the end of the warm-up on; the window itself is fixed afterwards.
+    const deadline = Date.now() + timeoutMs;
+    let lateBefore: Array<number | null> | undefined;
+    for (;;) {
+      const { seenA, seenB, figures } = analyse();
+      const firstSeq = figures.perFrame[0]!.seq;
+      if (!lateBefore && Math.min(lastSeq(seenA), lastSeq(seenB)) >= firstSeq - 1 && seenA.length > 0 && seenB.length > 0) {
+        lateBefore = await Promise.all([framesLate(a.page), framesLate(b.page)]);
+        log(`screens in step: warm-up done, measuring ${frames} frames`);
+      }
+      // Two frames past the window, so a late last frame on either screen still counts.
+      if (Math.min(lastSeq(seenA), lastSeq(seenB)) >= firstSeq + frames + 1) break;
+      if (Date.now() > deadline) {
+        log(`screens in step: gave up after ${timeoutMs} ms with frames up to ${lastSeq(seenA)} on A and ${lastSeq(seenB)} on B`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const lateAfter = await Promise.all([framesLate(a.page), framesLate(b.page)]);
+    await Promise.all([recA.stop(), recB.stop()]);
+    const { figures } = analyse();
+    return {
+      ...figures,
+      settings: { frames, warmUpFrames, fps, clockShiftMs, query, proxy: proxyOptions },
+      late: { a: lateDelta(lateBefore?.[0] ?? null, lateAfter[0]!), b: lateDelta(lateBefore?.[1] ?? null, lateAfter[1]!) },
+      recording: { a: check(recA), b: check(recB) },
+      clockShiftSeenMs,
+      problems: { a: [...a.problems], b: [...b.problems] },
+    };
+  } finally {
+    for (const fn of cleanup) await Promise.resolve(fn()).catch(() => {});
+  }
+}

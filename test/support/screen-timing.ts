@@ -5,38 +5,43 @@ import { createDelayProxy, type DelayProxy } from './delay-proxy.js';
 import { CODE_COUNT, codeColour } from './frame-codes.js';
 import { putImage, solidPng } from './images.js';
 import { recordScreen, type ScreenRecorder } from './screen-recorder.js';
-import { startTestServer, tempFolder } from './server.js';
+import { startTestServer, tempFolder, type TestServer } from './server.js';
 import { alignTo, appearances, skewOver, type SkewFigures } from './skew-analysis.js';
 import { percentile } from '../../tools/bench/support/stats.js';
 
 declare const document: any;
 declare const window: any;
 
-export interface ScreenSkewOptions {
+export interface ScreenRigOptions {
+  fps?: number;
+  /** More keys for the canvas declaration (e.g. its sync settings). */
+  canvas?: Record<string, unknown>;
+  /** More EASEL_* settings for the server. */
+  env?: Record<string, string>;
+  launch?: () => Promise<Browser>;
+  log?: (line: string) => void;
+}
+
+export interface ScreenRunOptions {
   /** Frames measured, after the warm-up. */
   frames?: number;
   /** Frames left out at the start: connecting, the first decodes, a clock sync settling. */
   warmUpFrames?: number;
-  fps?: number;
   /** Screen B's link to the server: delayed chunks (a Wi-Fi-like link), or null for a direct one. */
   proxy?: { minDelayMs: number; maxDelayMs: number } | null;
   /** How far screen B's clock is off, in ms (its page scripts see it; the recording does not). */
   clockShiftMs?: number;
   /** The display page's query string, e.g. `?time=0`. */
   query?: string;
-  /** More keys for the canvas declaration (e.g. its sync settings). */
-  canvas?: Record<string, unknown>;
-  /** More EASEL_* settings for the server. */
-  env?: Record<string, string>;
   /** Gives up (and reports what it has) after this long; enough for the frames at `fps` plus 30 s when left out. */
   timeoutMs?: number;
-  launch?: () => Promise<Browser>;
-  log?: (line: string) => void;
 }
+
+export type ScreenSkewOptions = ScreenRigOptions & ScreenRunOptions;
 
 export interface ScreenSkewResult extends SkewFigures {
   settings: Required<Pick<ScreenSkewOptions, 'frames' | 'warmUpFrames' | 'fps' | 'clockShiftMs' | 'query'>> & {
-    proxy: ScreenSkewOptions['proxy'];
+    proxy: ScreenRunOptions['proxy'];
   };
   /** `stats.framesLate` of each screen's `<easel-canvas>` over the measurement, null where the display has none. */
   late: { a: number | null; b: number | null };
@@ -73,26 +78,28 @@ function framesLate(page: Page): Promise<number | null> {
 
 const lateDelta = (before: number | null, after: number | null) => (before === null || after === null ? null : after - before);
 
+export interface ScreenRig {
+  /** One measurement on fresh pages (and a fresh proxy): each run's screens connect anew. */
+  measure(run?: ScreenRunOptions): Promise<ScreenSkewResult>;
+  close(): Promise<void>;
+}
+
 /**
- * How far apart two screens of one canvas change. Starts the real server with a canvas of
- * solid-colour frames (each colour names its frame), two separate Chromium processes (two
- * screens) each showing `/c/in-step`, screen B through a delay proxy and with its clock shifted
- * when asked, and records from outside each page the moment every new frame reached the screen
- * (see screen-recorder.ts). Pairs the frames and reports |tA − tB| over `frames` frames.
+ * Two screens of one canvas: the real server with a canvas of solid-colour frames (each colour
+ * names its frame, see frame-codes.ts) and two separate Chromium processes, as two screens
+ * would be. Each run opens `/c/in-step` on both, screen B through a delay proxy and with its
+ * clock shifted when asked, records from outside each page the moment every new frame reached
+ * the screen (see screen-recorder.ts), pairs the frames and reports |tA − tB| over `frames` frames.
  */
-export async function measureScreenSkew(options: ScreenSkewOptions = {}): Promise<ScreenSkewResult> {
-  const frames = options.frames ?? 100;
-  const warmUpFrames = options.warmUpFrames ?? 8;
+export async function createScreenRig(options: ScreenRigOptions = {}): Promise<ScreenRig> {
   const fps = options.fps ?? 4;
-  const clockShiftMs = options.clockShiftMs ?? 0;
-  const query = options.query ?? '';
-  const proxyOptions = options.proxy ?? null;
-  const timeoutMs = options.timeoutMs ?? ((frames + warmUpFrames + 8) / fps) * 1000 + 30_000;
   const launch = options.launch ?? launchChromium;
   const log = options.log ?? (() => {});
-
   const folder = tempFolder('easel-in-step-');
   const cleanup: Array<() => Promise<unknown> | unknown> = [() => folder.remove()];
+  const close = async () => {
+    for (const fn of cleanup.splice(0)) await Promise.resolve(fn()).catch(() => {});
+  };
   try {
     await Promise.all(
       Array.from({ length: CODE_COUNT }, async (_, code) =>
@@ -108,21 +115,56 @@ export async function measureScreenSkew(options: ScreenSkewOptions = {}): Promis
       ...options.env,
     });
     cleanup.unshift(() => server.close());
-    let proxy: DelayProxy | undefined;
-    if (proxyOptions) {
-      proxy = await createDelayProxy({ target: { host: '127.0.0.1', port: server.port }, ...proxyOptions });
-      cleanup.unshift(() => proxy!.close());
-    }
-
     const [browserA, browserB] = await Promise.all([launch(), launch()]);
     cleanup.unshift(
       () => browserA.close(),
       () => browserB.close(),
     );
+    return { measure: (run = {}) => measureOnce(server, [browserA, browserB], fps, run, log), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** A rig for one run, closed again: see createScreenRig. */
+export async function measureScreenSkew(options: ScreenSkewOptions = {}): Promise<ScreenSkewResult> {
+  const rig = await createScreenRig(options);
+  try {
+    return await rig.measure(options);
+  } finally {
+    await rig.close();
+  }
+}
+
+async function measureOnce(
+  server: TestServer,
+  [browserA, browserB]: [Browser, Browser],
+  fps: number,
+  options: ScreenRunOptions,
+  log: (line: string) => void,
+): Promise<ScreenSkewResult> {
+  const frames = options.frames ?? 100;
+  const warmUpFrames = options.warmUpFrames ?? 8;
+  const clockShiftMs = options.clockShiftMs ?? 0;
+  const query = options.query ?? '';
+  const proxyOptions = options.proxy ?? null;
+  const timeoutMs = options.timeoutMs ?? ((frames + warmUpFrames + 8) / fps) * 1000 + 30_000;
+  const cleanup: Array<() => Promise<unknown> | unknown> = [];
+  try {
+    let proxy: DelayProxy | undefined;
+    if (proxyOptions) {
+      proxy = await createDelayProxy({ target: { host: '127.0.0.1', port: server.port }, ...proxyOptions });
+      cleanup.unshift(() => proxy!.close());
+    }
     const [a, b]: [WatchedPage, WatchedPage] = await Promise.all([
       openPage(browserA, VIEWPORT.width, VIEWPORT.height),
       openPage(browserB, VIEWPORT.width, VIEWPORT.height),
     ]);
+    cleanup.unshift(
+      () => a.close(),
+      () => b.close(),
+    );
     if (clockShiftMs !== 0) await b.page.addInitScript({ content: clockShiftScript(clockShiftMs) });
     const [recA, recB] = await Promise.all([recordScreen(a.page), recordScreen(b.page)]);
     cleanup.unshift(

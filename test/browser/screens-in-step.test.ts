@@ -53,8 +53,7 @@ describe('two screens of one canvas', () => {
       expect(seen.pictures).toBeGreaterThanOrEqual(IN_STEP.frames);
       expect(Math.abs(seen.lagMedianMs)).toBeLessThan(500);
     }
-    expect(Math.abs(r.clockShiftSeenMs.dateNow - IN_STEP.clockShiftMs)).toBeLessThan(100);
-    expect(Math.abs(r.clockShiftSeenMs.timeOrigin - IN_STEP.clockShiftMs)).toBeLessThan(100);
+    for (const seen of Object.values(r.clockShiftSeenMs)) expect(Math.abs(seen - IN_STEP.clockShiftMs)).toBeLessThan(100);
     expect(r.problems).toEqual({ a: [], b: [] });
 
     // The screens.

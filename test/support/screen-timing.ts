@@ -47,8 +47,8 @@ export interface ScreenSkewResult extends SkewFigures {
   late: { a: number | null; b: number | null };
   /** Screen pictures received, and (receipt − timestamp) in ms: median and extremes, per screen. */
   recording: { a: RecordingCheck; b: RecordingCheck };
-  /** What screen B's page reads from Date.now() and from timeOrigin + performance.now(), minus the real time. */
-  clockShiftSeenMs: { dateNow: number; timeOrigin: number };
+  /** What screen B's page reads from Date.now(), new Date() and timeOrigin + performance.now(), minus the real time. */
+  clockShiftSeenMs: { dateNow: number; newDate: number; timeOrigin: number };
   /** Console errors and warnings of each page. */
   problems: { a: string[]; b: string[] };
 }
@@ -177,7 +177,12 @@ async function measureOnce(
     ]);
     const clockShiftSeenMs = await b.page.evaluate(() => {
       const real = window.__easelRealNow ? window.__easelRealNow() : Date.now();
-      return { dateNow: Date.now() - real, timeOrigin: Math.round(performance.timeOrigin + performance.now() - real) };
+      return {
+        dateNow: Date.now() - real,
+        // biome-ignore lint/complexity/useDateNow: a new Date object is what is checked here, not Date.now again
+        newDate: new Date().getTime() - real,
+        timeOrigin: Math.round(performance.timeOrigin + performance.now() - real),
+      };
     });
 
     const analyse = () => {

@@ -1,5 +1,5 @@
 import type { ConnectionState } from './connection-state.js';
-import type { FrameHeader } from './frame-message.js';
+import type { FrameHeader } from '../../protocol/wire.js';
 
 /** Counters a test (or a technician in DevTools) can read to see that memory stays flat. */
 export interface PresenterStats {

@@ -2,7 +2,7 @@ import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { EaselCanvasStats } from './canvas-stats.js';
 import { ConnectionState } from './connection-state.js';
-import type { FrameHeader, TransitionKind } from './frame-message.js';
+import type { FrameHeader, TransitionKind } from '../../protocol/wire.js';
 import { FramePresenter, type Transition } from './frame-presenter.js';
 import { FrameSocket } from './frame-socket.js';
 import { formatFrameTime } from './frame-time.js';

@@ -1,7 +1,14 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { ConnectionState } from './connection-state.js';
-import { decodeFrameMessage, parseServerText, type FrameHeader, type HelloMessage, type PongMessage } from './frame-message.js';
+import {
+  decodeFrameMessage,
+  EASEL_SUBPROTOCOL,
+  parseServerText,
+  type FrameHeader,
+  type HelloMessage,
+  type PongMessage,
+} from '../../protocol/wire.js';
 import { SLUG_PATTERN } from './page-options.js';
 
 /** Clock sync from ping/pong. `offsetMs` is display clock minus server clock, as the server expects it. */
@@ -129,7 +136,8 @@ export class FrameSocket implements ReactiveController {
     const viewport = this.measure();
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.url(slug, viewport));
+      // The subprotocol asks for binary frames with presentation times; without it the server sends the seed's JSON.
+      ws = new WebSocket(this.url(slug, viewport), [EASEL_SUBPROTOCOL]);
     } catch {
       // A malformed server URL: nothing to show for it, but keep trying in case it is fixed.
       this.disconnects++;

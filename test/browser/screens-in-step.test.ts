@@ -10,9 +10,9 @@ import { measureScreenSkew } from '../support/screen-timing.js';
  *
  * TIGHTEN `maxP95SkewMs` (and `maxMedianSkewMs`) once displays present frames at `presentAt`:
  * the target is one 60 Hz refresh. The screen times come from the compositor, in whole refreshes
- * (16.67 ms steps), so "within one refresh" is `17`, not 16. Today each screen shows a frame on
- * arrival, and these limits only hold that figure: median 33–50 ms, p95 67–85 ms on a quiet
- * 2-core box, p95 ~220 ms with a load average of 15 on it (bench/results/skew.md).
+ * (16.67 ms steps), so "within one refresh" is `17`, not 16. Before issue 11 each screen showed a
+ * frame on arrival, and these limits only hold that figure: median 33–50 ms, p95 67–85 ms on a
+ * quiet 2-core box, p95 ~220 ms with a load average of 15 on it (bench/results/skew-before-sync.md).
  */
 const IN_STEP = {
   frames: 100,

@@ -49,6 +49,8 @@ export interface ScreenSkewResult extends SkewFigures {
   recording: { a: RecordingCheck; b: RecordingCheck };
   /** What screen B's page reads from Date.now(), new Date() and timeOrigin + performance.now(), minus the real time. */
   clockShiftSeenMs: { dateNow: number; newDate: number; timeOrigin: number };
+  /** `stats` of each screen's `<easel-canvas>` at the end (clock offset, round trip, counters). */
+  displayStats: { a: Record<string, unknown> | null; b: Record<string, unknown> | null };
   /** Console errors and warnings of each page. */
   problems: { a: string[]; b: string[] };
 }
@@ -67,6 +69,13 @@ function check(recorder: ScreenRecorder): RecordingCheck {
   const lags = Float64Array.from(recorder.lagsMs).sort();
   const r = (v: number | undefined) => Math.round((v ?? NaN) * 10) / 10;
   return { pictures: lags.length, lagMedianMs: r(percentile(lags, 50)), lagMinMs: r(lags[0]), lagMaxMs: r(lags.at(-1)) };
+}
+
+function displayStats(page: Page): Promise<Record<string, unknown> | null> {
+  return page.evaluate(() => {
+    const stats = document.querySelector('easel-canvas')?.stats;
+    return stats ? JSON.parse(JSON.stringify(stats)) : null;
+  });
 }
 
 function framesLate(page: Page): Promise<number | null> {
@@ -211,6 +220,7 @@ async function measureOnce(
       await new Promise((r) => setTimeout(r, 250));
     }
     const lateAfter = await Promise.all([framesLate(a.page), framesLate(b.page)]);
+    const [statsA, statsB] = await Promise.all([displayStats(a.page), displayStats(b.page)]);
     await Promise.all([recA.stop(), recB.stop()]);
     const { figures } = analyse();
     return {
@@ -219,6 +229,7 @@ async function measureOnce(
       late: { a: lateDelta(lateBefore?.[0] ?? null, lateAfter[0]!), b: lateDelta(lateBefore?.[1] ?? null, lateAfter[1]!) },
       recording: { a: check(recA), b: check(recB) },
       clockShiftSeenMs,
+      displayStats: { a: statsA, b: statsB },
       problems: { a: [...a.problems], b: [...b.problems] },
     };
   } finally {

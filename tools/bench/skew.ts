@@ -5,10 +5,11 @@
  * the moment each frame reached each screen comes from the DevTools screencast, outside the
  * page (test/support/screen-timing.ts, shared with test/browser/screens-in-step.test.ts).
  *
- *   npx tsx tools/bench/skew.ts [--frames 100] [--fps 4] [--shift-ms 5000] [--out-dir bench/results]
+ *   npx tsx tools/bench/skew.ts [--frames 100] [--fps 4] [--shift-ms 5000] [--lead-ms 300] [--out-dir bench/results]
  *
  * About 30 s per case at 100 frames and 4 FPS, four cases.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +33,10 @@ export interface SkewCase {
 
 export interface SkewBenchResult {
   machine: MachineInfo;
+  /** The code measured: `git describe --always --dirty`, or null outside a checkout. */
+  commit: string | null;
+  /** The canvas's lead (EASEL_LEAD_MS), when the run set one. */
+  leadMs: number | null;
   frames: number;
   fps: number;
   cases: SkewCase[];
@@ -41,7 +46,17 @@ export interface SkewOptions {
   frames: number;
   fps: number;
   shiftMs: number;
+  /** Sets the canvas's lead (EASEL_LEAD_MS) instead of the server's default. */
+  leadMs?: number;
   log: (line: string) => void;
+}
+
+function commitOf(): string | null {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
 }
 
 export async function runSkew(options: SkewOptions): Promise<SkewBenchResult> {
@@ -52,7 +67,8 @@ export async function runSkew(options: SkewOptions): Promise<SkewBenchResult> {
     { name: 'delaying link', proxy: WIFI, clockShiftMs: 0 },
     { name: 'delaying link + clock shifted', proxy: WIFI, clockShiftMs: options.shiftMs },
   ];
-  const rig = await createScreenRig({ fps: options.fps, log: options.log });
+  const env: Record<string, string> = options.leadMs === undefined ? {} : { EASEL_LEAD_MS: String(options.leadMs) };
+  const rig = await createScreenRig({ fps: options.fps, env, log: options.log });
   const cases: SkewCase[] = [];
   try {
     for (const plan of plans) {
@@ -67,7 +83,7 @@ export async function runSkew(options: SkewOptions): Promise<SkewBenchResult> {
   } finally {
     await rig.close();
   }
-  return { machine, frames: options.frames, fps: options.fps, cases };
+  return { machine, commit: commitOf(), leadMs: options.leadMs ?? null, frames: options.frames, fps: options.fps, cases };
 }
 
 export function skewMarkdown(r: SkewBenchResult): string {
@@ -80,6 +96,7 @@ export function skewMarkdown(r: SkewBenchResult): string {
     '',
     `Machine: ${machineLine(r.machine)} (load average ${r.machine.loadAverage.join(', ')} at the start)`,
     `Date: ${r.machine.date}`,
+    `Code: ${r.commit ?? 'unknown'}; canvas lead: ${r.leadMs === null ? "the server's default" : `${r.leadMs} ms`}`,
     '',
     `Two Chromium processes (headless, software compositing) show one canvas at ${r.fps} FPS; screen B may reach the server ` +
       `through a proxy that holds each chunk ${WIFI.minDelayMs}–${WIFI.maxDelayMs} ms (a Wi-Fi-like link) and may have its ` +
@@ -103,6 +120,7 @@ if (isMain(import.meta.url)) {
       frames: { type: 'string', default: '100' },
       fps: { type: 'string', default: '4' },
       'shift-ms': { type: 'string', default: '5000' },
+      'lead-ms': { type: 'string' },
       'out-dir': { type: 'string', default: 'bench/results' },
     },
     strict: true,
@@ -119,6 +137,7 @@ if (isMain(import.meta.url)) {
     frames: positive('frames', values.frames, true),
     fps: positive('fps', values.fps, false),
     shiftMs,
+    ...(values['lead-ms'] !== undefined ? { leadMs: positive('lead-ms', values['lead-ms'], true) } : {}),
     log: (l) => process.stderr.write(`${l}\n`),
   });
   const dir = path.resolve(PROJECT_ROOT, values['out-dir']);

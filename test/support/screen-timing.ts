@@ -14,7 +14,7 @@ declare const window: any;
 
 export interface ScreenRigOptions {
   fps?: number;
-  /** More keys for the canvas declaration (e.g. its sync settings). */
+  /** More keys for the canvas declaration, e.g. `{ leadMs: 150 }` or `{ sync: false }`. */
   canvas?: Record<string, unknown>;
   /** More EASEL_* settings for the server. */
   env?: Record<string, string>;

@@ -2,14 +2,19 @@ import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { EaselCanvasStats } from './canvas-stats.js';
 import { ConnectionState } from './connection-state.js';
-import type { FrameHeader, TransitionKind } from './frame-message.js';
+import type { FrameHeader, HelloMessage, TransitionKind } from './frame-message.js';
 import { FramePresenter, type Transition } from './frame-presenter.js';
 import { FrameSocket } from './frame-socket.js';
 import { formatFrameTime } from './frame-time.js';
 import { readFlag, type Fit } from './page-options.js';
+import { DEFAULT_MAX_WAITING } from './present-scheduler.js';
 
 /** Crossfade length when neither the page nor the server says. */
 export const DEFAULT_CROSSFADE_MS = 400;
+/** The server's lead (`presentAt` − slot time) when its hello does not say. */
+export const DEFAULT_LEAD_MS = 300;
+/** Decoded frames waiting for their time, at most, whatever the lead: a 4K bitmap is 33 MB. */
+export const MAX_WAITING_FRAMES = 16;
 
 /** `time="0"` / `label="1"`: attribute flags that can be turned off as well as on. */
 const flag = (fallback: boolean) => ({
@@ -97,27 +102,33 @@ export class EaselCanvas extends LitElement {
   @property() accept?: string;
 
   @state() private shown: FrameHeader | undefined;
+  /** When the frame on screen went on it, on the server's clock; undefined without a clock estimate. */
+  @state() private shownAt: number | undefined;
   @state() private placeholderFailed = false;
 
-  private readonly presenter = new FramePresenter({
-    onShown: (header) => {
+  private readonly presenter: FramePresenter = new FramePresenter({
+    onShown: (header, at) => {
       this.shown = header;
+      this.shownAt = this.socket.clock.toServer(at);
     },
     transition: () => this.effectiveTransition(),
-    presentDelay: (header) => this.presentDelay(header),
+    dueAt: (header) => (header.presentAt === undefined ? undefined : this.socket.clock.toLocal(header.presentAt)),
+    maxWaiting: () => this.maxWaiting(),
   });
 
-  private readonly socket = new FrameSocket(this, {
+  private readonly socket: FrameSocket = new FrameSocket(this, {
     slug: () => this.slug,
     server: () => this.server,
     token: () => this.token,
     accept: () => this.accept,
     onFrame: (header, image) => this.presenter.push(header, image),
+    counts: () => ({ late: this.presenter.stats.framesLate, shown: this.presenter.stats.framesShown }),
   });
 
   /** Live counters, for tests and for a technician in DevTools: `document.querySelector('easel-canvas').stats`. */
   get stats(): EaselCanvasStats {
     const s = this.shown;
+    const clock = this.socket.clockSync;
     return {
       ...this.presenter.stats,
       state: this.socket.state,
@@ -125,8 +136,10 @@ export class EaselCanvas extends LitElement {
       disconnects: this.socket.disconnects,
       badMessages: this.socket.badMessages,
       bytesReceived: this.socket.bytesReceived,
-      clockOffsetMs: this.socket.clock.offsetMs,
-      rttMs: this.socket.clock.rttMs,
+      clockOffsetMs: clock.offsetMs,
+      rttMs: clock.rttMs,
+      clockErrorMs: clock.errorMs,
+      shownAt: s && this.shownAt !== undefined ? Math.round(this.shownAt) : null,
       lastFrame: s ? { seq: s.seq, imageId: s.imageId, timestamp: s.timestamp, mime: s.mime, width: s.width, height: s.height } : null,
     };
   }
@@ -160,7 +173,7 @@ export class EaselCanvas extends LitElement {
       }
       <canvas class=${layerClass}></canvas>
       <canvas class=${layerClass}></canvas>
-      ${this.showTime && this.shown ? html`<div class="time ${isLive(this.socket.state) ? '' : 'stale'}">${formatFrameTime(this.shown.timestamp)}</div>` : nothing}
+      ${this.showTime && this.shown ? html`<div class="time ${isLive(this.socket.state) ? '' : 'stale'}">${formatFrameTime(this.shownTime(this.shown))}</div>` : nothing}
       ${this.showLabel && this.slug ? html`<div class="label">${this.slug}</div>` : nothing}
     `;
   }
@@ -178,11 +191,17 @@ export class EaselCanvas extends LitElement {
     return { kind, ms: kind === 'crossfade' ? ms : 0 };
   }
 
-  private presentDelay(header: FrameHeader): number {
-    const offset = this.socket.clock.offsetMs;
-    if (header.presentAt === undefined || offset === null) return 0;
-    const delay = header.presentAt + offset - Date.now();
-    return delay > 0 && delay < 5_000 ? delay : 0;
+  /** The moment the image changed on this screen, on the server's clock; the frame's own time until the clock is known. */
+  private shownTime(header: FrameHeader): string | number {
+    return this.shownAt !== undefined ? Math.round(this.shownAt) : header.timestamp;
+  }
+
+  /** Enough room for every frame in flight during the lead at the canvas's rate, and two more. */
+  private maxWaiting(): number {
+    const hello = this.socket.hello as (HelloMessage & { leadMs?: number }) | undefined;
+    if (!hello || !(hello.fps > 0)) return DEFAULT_MAX_WAITING;
+    const leadMs = typeof hello.leadMs === 'number' && hello.leadMs >= 0 ? hello.leadMs : DEFAULT_LEAD_MS;
+    return Math.min(MAX_WAITING_FRAMES, Math.max(DEFAULT_MAX_WAITING, Math.ceil((leadMs * hello.fps) / 1000) + 2));
   }
 }
 

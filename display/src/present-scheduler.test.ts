@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createClockEstimator } from './clock-estimator.js';
 import { createPresentScheduler, type PresentSchedulerOptions } from './present-scheduler.js';
 
 const REFRESH = 1000 / 60;
@@ -150,5 +151,69 @@ describe('the present scheduler', () => {
     expect(dropped.at(-1)).toBe('f');
     expect(scheduler.waiting).toBe(0);
     expect(scheduler.stats).toEqual({ shown: 3, late: 1, dropped: 3, early: 0 });
+  });
+});
+
+describe('two screens with the clock estimator', () => {
+  it('change within one refresh of each other, whatever their clocks and links', () => {
+    // Two displays: clocks hours apart, vsync phases apart, one over a jittery link. Simulated
+    // time `t` is the server's clock; each display's monotonic clock is `t - shift`.
+    const random = (() => {
+      let x = 11;
+      return () => {
+        x = (Math.imul(x, 1_664_525) + 1_013_904_223) >>> 0;
+        return x / 2 ** 32;
+      };
+    })();
+    const screens = [
+      { shift: 1_790_000_000_000 - 12.3, phase: 0, jitter: 2 },
+      { shift: 1_790_000_000_000 + 3 * 3_600_000 + 0.7, phase: 9.1, jitter: 40 },
+    ].map((s) => {
+      const shownAt = new Map<number, number>();
+      let now = 0;
+      const clock = createClockEstimator({ now: () => now });
+      const scheduler = createPresentScheduler<number>({ show: (seq) => shownAt.set(seq, now + s.shift), drop() {} });
+      return {
+        ...s,
+        shownAt,
+        clock,
+        scheduler,
+        nextTick: 1_500 + s.phase,
+        arrivals: [] as number[],
+        setNow: (t: number) => (now = t - s.shift),
+      };
+    });
+    // The burst: seven pings 150 ms apart, each leg a few ms plus the link's jitter.
+    for (const s of screens) {
+      let t = 0;
+      for (let i = 0; i < 7; i++, t += 150) {
+        const up = 1 + s.jitter * random();
+        const down = 1 + s.jitter * random();
+        s.setNow(t + up + down);
+        s.clock.add({ sentAt: t - s.shift, serverTime: Math.floor(t + up), receivedAt: t + up + down - s.shift });
+      }
+    }
+    // 40 frames at 4 FPS, presentAt = slot + 300 ms, arriving after the link's delay; ticks at 60 Hz in each screen's phase.
+    const frames = Array.from({ length: 40 }, (_, seq) => ({ seq, presentAt: 2_000 + seq * 250 }));
+    for (const s of screens) s.arrivals = frames.map((f) => f.presentAt - 300 + 5 + s.jitter * random());
+    for (let t = 1_500; t < 13_000; t += 0.5) {
+      for (const s of screens) {
+        s.setNow(t);
+        for (const f of frames) {
+          const arrival = s.arrivals[f.seq]!;
+          if (arrival >= t && arrival < t + 0.5) s.scheduler.add(f.seq, s.clock.toLocal(f.presentAt), t - s.shift);
+        }
+        if (t >= s.nextTick) {
+          s.scheduler.tick(s.nextTick - s.shift);
+          s.nextTick += REFRESH;
+        }
+      }
+    }
+    const [a, b] = screens;
+    expect(a!.shownAt.size).toBe(40);
+    expect(b!.shownAt.size).toBe(40);
+    const skews = frames.map((f) => Math.abs(a!.shownAt.get(f.seq)! - b!.shownAt.get(f.seq)!));
+    expect(Math.max(...skews)).toBeLessThanOrEqual(REFRESH + 1);
+    expect(a!.scheduler.stats.late + b!.scheduler.stats.late).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import type { ConnectionState } from './connection-state.js';
-import type { FrameHeader } from './frame-message.js';
+import type { FrameHeader } from '../../protocol/wire.js';
 
 /** Counters a test (or a technician in DevTools) can read to see that memory stays flat. */
 export interface PresenterStats {
@@ -31,5 +31,5 @@ export interface EaselCanvasStats extends PresenterStats {
   clockErrorMs: number | null;
   /** When the image on screen went on it, epoch ms on the server's clock; null before a frame or a clock estimate. */
   shownAt: number | null;
-  lastFrame: Pick<FrameHeader, 'seq' | 'imageId' | 'timestamp' | 'mime' | 'width' | 'height'> | null;
+  lastFrame: Pick<FrameHeader, 'seq' | 'imageId' | 'timestamp' | 'presentAt' | 'mime' | 'width' | 'height'> | null;
 }

@@ -2,7 +2,7 @@ import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { EaselCanvasStats } from './canvas-stats.js';
 import { ConnectionState } from './connection-state.js';
-import type { FrameHeader, HelloMessage, TransitionKind } from './frame-message.js';
+import type { FrameHeader, TransitionKind } from '../../protocol/wire.js';
 import { FramePresenter, type Transition } from './frame-presenter.js';
 import { FrameSocket } from './frame-socket.js';
 import { formatFrameTime } from './frame-time.js';
@@ -140,7 +140,9 @@ export class EaselCanvas extends LitElement {
       rttMs: clock.rttMs,
       clockErrorMs: clock.errorMs,
       shownAt: s && this.shownAt !== undefined ? Math.round(this.shownAt) : null,
-      lastFrame: s ? { seq: s.seq, imageId: s.imageId, timestamp: s.timestamp, mime: s.mime, width: s.width, height: s.height } : null,
+      lastFrame: s
+        ? { seq: s.seq, imageId: s.imageId, timestamp: s.timestamp, presentAt: s.presentAt, mime: s.mime, width: s.width, height: s.height }
+        : null,
     };
   }
 
@@ -198,9 +200,9 @@ export class EaselCanvas extends LitElement {
 
   /** Enough room for every frame in flight during the lead at the canvas's rate, and two more. */
   private maxWaiting(): number {
-    const hello = this.socket.hello as (HelloMessage & { leadMs?: number }) | undefined;
+    const hello = this.socket.hello;
     if (!hello || !(hello.fps > 0)) return DEFAULT_MAX_WAITING;
-    const leadMs = typeof hello.leadMs === 'number' && hello.leadMs >= 0 ? hello.leadMs : DEFAULT_LEAD_MS;
+    const leadMs = hello.leadMs ?? DEFAULT_LEAD_MS;
     return Math.min(MAX_WAITING_FRAMES, Math.max(DEFAULT_MAX_WAITING, Math.ceil((leadMs * hello.fps) / 1000) + 2));
   }
 }

@@ -1,5 +1,5 @@
 import type { PresenterStats } from './canvas-stats.js';
-import type { FrameHeader, TransitionKind } from './frame-message.js';
+import type { FrameHeader, TransitionKind } from '../../protocol/wire.js';
 import { createPresentScheduler, DEFAULT_MAX_WAITING } from './present-scheduler.js';
 
 export interface Transition {

@@ -2,7 +2,15 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { type ClockEstimator, createClockEstimator } from './clock-estimator.js';
 import { ConnectionState } from './connection-state.js';
-import { decodeFrameMessage, parseServerText, type FrameHeader, type HelloMessage, type PongMessage } from './frame-message.js';
+import {
+  decodeFrameMessage,
+  EASEL_SUBPROTOCOL,
+  parseServerText,
+  type FrameHeader,
+  type HelloMessage,
+  type PongMessage,
+  type ReportMessage,
+} from '../../protocol/wire.js';
 import { SLUG_PATTERN } from './page-options.js';
 
 /** Clock sync from ping/pong, for people: `offsetMs` is the display's wall clock minus the server's clock, as the server expects it. */
@@ -106,6 +114,7 @@ export class FrameSocket implements ReactiveController {
   private burstLeft = 0;
   private lastBurstAt = Number.NEGATIVE_INFINITY;
   private lastReportAt = 0;
+  private countsAtOpen: PresentCounts = { late: 0, shown: 0 };
   private viewportTimer: number | undefined;
   private resizeObserver: ResizeObserver | undefined;
 
@@ -157,7 +166,8 @@ export class FrameSocket implements ReactiveController {
     const viewport = this.measure();
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.url(slug, viewport));
+      // The subprotocol asks for binary frames with presentation times; without it the server sends the seed's JSON.
+      ws = new WebSocket(this.url(slug, viewport), [EASEL_SUBPROTOCOL]);
     } catch {
       // A malformed server URL: nothing to show for it, but keep trying in case it is fixed.
       this.disconnects++;
@@ -174,6 +184,7 @@ export class FrameSocket implements ReactiveController {
       this.connects++;
       this.openedAt = this.lastHeard = monotonic();
       this.gotFrame = false;
+      this.countsAtOpen = this.counts();
       this.sentViewport = viewport;
       this.setState(ConnectionState.Open);
       this.burst();
@@ -278,9 +289,17 @@ export class FrameSocket implements ReactiveController {
     const { offsetMs, rttMs, errorMs } = this.clockSync;
     if (offsetMs === null) return;
     this.lastReportAt = monotonic();
-    const counts = this.options.counts?.() ?? { late: 0, shown: 0 };
-    this.send({ type: 'report', offsetMs, rttMs, errorMs, late: counts.late, shown: counts.shown });
+    if (rttMs === null || errorMs === null) return;
+    // Counted since this connection opened: the server keeps one tally per connection.
+    const counts = this.counts();
+    const late = counts.late - this.countsAtOpen.late;
+    const shown = counts.shown - this.countsAtOpen.shown;
+    this.send({ type: 'report', offsetMs, rttMs, errorMs, late, shown } satisfies ReportMessage);
   };
+
+  private counts(): PresentCounts {
+    return this.options.counts?.() ?? { late: 0, shown: 0 };
+  }
 
   private readonly tick = (): void => {
     const ws = this.ws;

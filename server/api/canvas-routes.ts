@@ -36,6 +36,14 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
       framesSent: d.sent,
       framesSkipped: d.skipped,
       clockOffsetMs: d.clockOffsetMs,
+      // What the screen last said of its clock and timing (protocol v2 pages); null for others.
+      sync: d.sync && {
+        rttMs: d.sync.rttMs,
+        errorMs: d.sync.errorMs,
+        framesShown: d.sync.shown,
+        framesLate: d.sync.late,
+        reportedAt: new Date(d.sync.at).toISOString(),
+      },
     }));
 
   api.route('get', '/api/canvases', () => ({
@@ -150,7 +158,8 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
         headers: {
           'x-easel-image-id': latest.frame.imageId,
           'x-easel-seq': String(latest.frame.seq),
-          'x-easel-timestamp': latest.frame.timestamp,
+          'x-easel-timestamp': new Date(latest.frame.presentAt ?? latest.frame.slotTime).toISOString(),
+          'x-easel-made-at': latest.frame.madeAt,
         },
       };
     },

@@ -23,6 +23,8 @@ const config: CanvasConfig = {
   height: 32,
   fit: 'inside',
   formats: ['jpeg', 'webp'],
+  sync: true,
+  leadMs: 300,
 };
 const SLOT = 100;
 const settle = () => new Promise((resolve) => setImmediate(resolve));

@@ -28,8 +28,19 @@ export interface Display {
   /** When a send was first skipped because the display had not taken the previous frame. */
   blockedSince: number | null;
   lastSeq: number;
-  /** Display clock minus server clock, from the last ping (ms). */
+  /** Display clock minus server clock, from the last ping or report (ms). */
   clockOffsetMs: number | null;
+  /** What the display last reported of its clock sync and presentation (protocol v2); null before. */
+  sync: DisplaySync | null;
+}
+
+export interface DisplaySync {
+  rttMs: number;
+  errorMs: number;
+  shown: number;
+  late: number;
+  /** Epoch ms of the report. */
+  at: number;
 }
 
 let nextDisplayId = 1;
@@ -58,6 +69,7 @@ export function createDisplay(init: {
     blockedSince: null,
     lastSeq: 0,
     clockOffsetMs: null,
+    sync: null,
   };
 }
 

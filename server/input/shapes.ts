@@ -82,6 +82,8 @@ export const canvasDeclaration = z.strictObject(
     height: fields.height.optional(),
     fit: fields.fit.optional(),
     formats: fields.formats.optional(),
+    sync: fields.sync.optional(),
+    leadMs: fields.leadMs.optional(),
   },
   { error: fieldError('an object with at least a "slug"') },
 );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../display/src/backoff.js';
 import { canvasBadge } from '../../display/src/console/describe.js';
-import { decodeFrameMessage, parseServerText } from '../../display/src/frame-message.js';
+import { decodeFrameMessage, parseServerText } from '../../protocol/wire.js';
 import { formatFrameTime } from '../../display/src/frame-time.js';
 import { parsePageOptions, slugFromLocation, wallColumns, wallSlugs } from '../../display/src/page-options.js';
 import { encodeFrameMessage, type FrameHeader } from '../../server/stream/frame-message.js';

@@ -7,14 +7,10 @@ import { FramePresenter, type Transition } from './frame-presenter.js';
 import { FrameSocket } from './frame-socket.js';
 import { formatFrameTime } from './frame-time.js';
 import { readFlag, type Fit } from './page-options.js';
-import { DEFAULT_MAX_WAITING } from './present-scheduler.js';
+import { DEFAULT_LEAD_MS, DEFAULT_MAX_WAITING, waitingCap } from './present-scheduler.js';
 
 /** Crossfade length when neither the page nor the server says. */
 export const DEFAULT_CROSSFADE_MS = 400;
-/** The server's lead (`presentAt` − slot time) when its hello does not say. */
-export const DEFAULT_LEAD_MS = 300;
-/** Decoded frames waiting for their time, at most, whatever the lead: a 4K bitmap is 33 MB. */
-export const MAX_WAITING_FRAMES = 16;
 
 /** `time="0"` / `label="1"`: attribute flags that can be turned off as well as on. */
 const flag = (fallback: boolean) => ({
@@ -198,12 +194,9 @@ export class EaselCanvas extends LitElement {
     return this.shownAt !== undefined ? Math.round(this.shownAt) : header.timestamp;
   }
 
-  /** Enough room for every frame in flight during the lead at the canvas's rate, and two more. */
   private maxWaiting(): number {
     const hello = this.socket.hello;
-    if (!hello || !(hello.fps > 0)) return DEFAULT_MAX_WAITING;
-    const leadMs = hello.leadMs ?? DEFAULT_LEAD_MS;
-    return Math.min(MAX_WAITING_FRAMES, Math.max(DEFAULT_MAX_WAITING, Math.ceil((leadMs * hello.fps) / 1000) + 2));
+    return hello ? waitingCap(hello.fps, hello.leadMs ?? DEFAULT_LEAD_MS) : DEFAULT_MAX_WAITING;
   }
 }
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createClockEstimator } from './clock-estimator.js';
-import { createPresentScheduler, type PresentSchedulerOptions } from './present-scheduler.js';
+import {
+  createPresentScheduler,
+  DEFAULT_MAX_WAITING,
+  MAX_WAITING_FRAMES,
+  type PresentSchedulerOptions,
+  waitingCap,
+} from './present-scheduler.js';
 
 const REFRESH = 1000 / 60;
 
@@ -215,5 +221,16 @@ describe('two screens with the clock estimator', () => {
     const skews = frames.map((f) => Math.abs(a!.shownAt.get(f.seq)! - b!.shownAt.get(f.seq)!));
     expect(Math.max(...skews)).toBeLessThanOrEqual(REFRESH + 1);
     expect(a!.scheduler.stats.late + b!.scheduler.stats.late).toBe(0);
+  });
+});
+
+describe('the waiting cap', () => {
+  it('makes room for every frame in flight during the lead, within bounds', () => {
+    expect(waitingCap(4, 300)).toBe(DEFAULT_MAX_WAITING);
+    expect(waitingCap(30, 300)).toBe(11);
+    expect(waitingCap(60, 2_000)).toBe(MAX_WAITING_FRAMES);
+    expect(waitingCap(0, 300)).toBe(DEFAULT_MAX_WAITING);
+    expect(waitingCap(Number.NaN, 300)).toBe(DEFAULT_MAX_WAITING);
+    expect(waitingCap(30, -5)).toBe(DEFAULT_MAX_WAITING);
   });
 });

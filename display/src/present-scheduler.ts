@@ -47,6 +47,10 @@ export interface PresentScheduler<T> {
 
 export const DEFAULT_REFRESH_MS = 1000 / 60;
 export const DEFAULT_MAX_WAITING = 4;
+/** The server's lead (`presentAt` − slot time, `sync.leadMs`) when its hello does not say. */
+export const DEFAULT_LEAD_MS = 300;
+/** Decoded frames waiting for their time, at most, whatever the lead: a 4K bitmap is 33 MB. */
+export const MAX_WAITING_FRAMES = 16;
 export const MAX_LEAD_MS = 10_000;
 /** Tick intervals kept to estimate the refresh: a median over them ignores a stutter. */
 const REFRESH_SAMPLES = 15;
@@ -160,4 +164,16 @@ export function createPresentScheduler<T>(options: PresentSchedulerOptions<T>): 
       queue = [];
     },
   };
+}
+
+/**
+ * How many decoded frames may wait: every frame in flight during the lead at the canvas's rate,
+ * and two more (one being decoded, one arriving early), within [DEFAULT_MAX_WAITING, MAX_WAITING_FRAMES].
+ *
+ * @example
+ * waitingCap(4, 300) // 4: a 4 FPS canvas with the default lead has two frames in flight at most
+ */
+export function waitingCap(fps: number, leadMs: number): number {
+  if (!(fps > 0) || !(leadMs >= 0)) return DEFAULT_MAX_WAITING;
+  return Math.min(MAX_WAITING_FRAMES, Math.max(DEFAULT_MAX_WAITING, Math.ceil((leadMs * fps) / 1000) + 2));
 }

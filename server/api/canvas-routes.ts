@@ -32,6 +32,8 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
       userAgent: d.userAgent,
       connectedSince: new Date(d.connectedAt).toISOString(),
       mode: d.mode,
+      /** `v2` (Easel's pages), `v1` (older binary clients) or `json` (the seed's). */
+      wire: d.wire,
       rendition: d.key,
       framesSent: d.sent,
       framesSkipped: d.skipped,

@@ -15,6 +15,8 @@ export interface Display {
   readonly id: number;
   readonly socket: DisplaySocket;
   readonly mode: DisplayMode;
+  /** Which protocol it speaks: `v2`, `v1` or `json`. */
+  readonly wire: string;
   spec: RenditionSpec;
   key: string;
   readonly remoteAddress: string;
@@ -48,6 +50,7 @@ let nextDisplayId = 1;
 export function createDisplay(init: {
   socket: DisplaySocket;
   mode: DisplayMode;
+  wire?: string;
   spec: RenditionSpec;
   remoteAddress: string;
   userAgent: string;
@@ -57,6 +60,7 @@ export function createDisplay(init: {
     id: nextDisplayId++,
     socket: init.socket,
     mode: init.mode,
+    wire: init.wire ?? init.mode,
     spec: init.spec,
     key: renditionKey(init.spec),
     remoteAddress: init.remoteAddress,

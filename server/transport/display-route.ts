@@ -255,6 +255,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       const display = createDisplay({
         socket: ws,
         mode: wants.mode,
+        wire: data.format.mode === 'json' ? 'json' : `v${data.format.protocol}`,
         spec: chooseRendition(canvas.config, wants),
         remoteAddress: data.remoteAddress,
         userAgent: data.userAgent,

@@ -100,6 +100,8 @@ export class EaselCanvas extends LitElement {
   @state() private shown: FrameHeader | undefined;
   /** When the frame on screen went on it, on the server's clock; undefined without a clock estimate. */
   @state() private shownAt: number | undefined;
+  /** The `seq` of the frame the server sent on (re)joining, which was published before this screen came. */
+  private joinedAt: number | undefined;
   @state() private placeholderFailed = false;
 
   private readonly presenter: FramePresenter = new FramePresenter({
@@ -108,7 +110,7 @@ export class EaselCanvas extends LitElement {
       this.shownAt = this.socket.clock.toServer(at);
     },
     transition: () => this.effectiveTransition(),
-    dueAt: (header) => (header.presentAt === undefined ? undefined : this.socket.clock.toLocal(header.presentAt)),
+    dueAt: (header) => this.dueAt(header),
     maxWaiting: () => this.maxWaiting(),
   });
 
@@ -117,7 +119,10 @@ export class EaselCanvas extends LitElement {
     server: () => this.server,
     token: () => this.token,
     accept: () => this.accept,
-    onFrame: (header, image) => this.presenter.push(header, image),
+    onFrame: (header, image, first) => {
+      if (first) this.joinedAt = header.seq;
+      this.presenter.push(header, image);
+    },
     counts: () => ({ late: this.presenter.stats.framesLate, shown: this.presenter.stats.framesShown }),
   });
 
@@ -192,6 +197,15 @@ export class EaselCanvas extends LitElement {
   /** The moment the image changed on this screen, on the server's clock; the frame's own time until the clock is known. */
   private shownTime(header: FrameHeader): string | number {
     return this.shownAt !== undefined ? Math.round(this.shownAt) : header.timestamp;
+  }
+
+  /** When to show a frame, on `performance.now()`'s clock; undefined: as soon as it is decoded. */
+  private dueAt(header: FrameHeader): number | undefined {
+    if (header.presentAt === undefined) return undefined;
+    const due = this.socket.clock.toLocal(header.presentAt);
+    // The frame sent on joining may be past its time already: shown at once, it is not late, the screen was not there.
+    if (due !== undefined && header.seq === this.joinedAt && due < performance.now()) return undefined;
+    return due;
   }
 
   private maxWaiting(): number {

@@ -112,11 +112,6 @@ export class FramePresenter {
     this.completeFade();
   }
 
-  /** The refresh interval the scheduler measured (60 Hz until it has ticks). */
-  get refreshMs(): number {
-    return this.scheduler.refreshMs;
-  }
-
   private pump(): void {
     if (this.decoding || !this.next || !this.layers) return;
     const { header, image } = this.next;

@@ -41,8 +41,11 @@ export interface FrameSocketOptions {
   /** Preferred image formats, `avif,webp,jpeg` order = preference; the canvas's default when left out. */
   accept?(): string | undefined;
   onHello?(hello: HelloMessage): void;
-  /** Called for each frame. `image` is a view into the received message: copy it or wrap it in a Blob. */
-  onFrame(header: FrameHeader, image: Uint8Array): void;
+  /**
+   * Called for each frame. `image` is a view into the received message: copy it or wrap it in a
+   * Blob. `first`: the first frame of this connection, the canvas's latest, sent on joining.
+   */
+  onFrame(header: FrameHeader, image: Uint8Array, first: boolean): void;
   /** Frames shown and shown late so far, sent with each clock report. */
   counts?(): PresentCounts;
   random?: () => number;
@@ -238,8 +241,9 @@ export class FrameSocket implements ReactiveController {
       this.badMessages++;
       return;
     }
+    const first = !this.gotFrame;
     this.gotFrame = true;
-    this.options.onFrame(frame.header, frame.image);
+    this.options.onFrame(frame.header, frame.image, first);
     this.host.requestUpdate();
   }
 

@@ -101,7 +101,7 @@ export class EaselCanvas extends LitElement {
   /** When the frame on screen went on it, on the server's clock; undefined without a clock estimate. */
   @state() private shownAt: number | undefined;
   /** The `seq` of the frame the server sent on (re)joining, which was published before this screen came. */
-  private joinedAt: number | undefined;
+  private joinSeq: number | undefined;
   @state() private placeholderFailed = false;
 
   private readonly presenter: FramePresenter = new FramePresenter({
@@ -120,7 +120,7 @@ export class EaselCanvas extends LitElement {
     token: () => this.token,
     accept: () => this.accept,
     onFrame: (header, image, first) => {
-      if (first) this.joinedAt = header.seq;
+      if (first) this.joinSeq = header.seq;
       this.presenter.push(header, image);
     },
     counts: () => ({ late: this.presenter.stats.framesLate, shown: this.presenter.stats.framesShown }),
@@ -204,7 +204,7 @@ export class EaselCanvas extends LitElement {
     if (header.presentAt === undefined) return undefined;
     const due = this.socket.clock.toLocal(header.presentAt);
     // The frame sent on joining may be past its time already: shown at once, it is not late, the screen was not there.
-    if (due !== undefined && header.seq === this.joinedAt && due < performance.now()) return undefined;
+    if (due !== undefined && header.seq === this.joinSeq && due < performance.now()) return undefined;
     return due;
   }
 

@@ -89,6 +89,7 @@ describe('the frame time in the corner', () => {
   it('is local wall-clock time with milliseconds', () => {
     expect(formatFrameTime(new Date(2026, 10, 21, 9, 5, 7, 42).toISOString())).toBe('09:05:07.042');
     expect(formatFrameTime(new Date(2026, 0, 1, 23, 59, 59, 999).toISOString())).toBe('23:59:59.999');
+    expect(formatFrameTime(new Date(2026, 0, 1, 23, 59, 59, 999).getTime())).toBe('23:59:59.999');
   });
 
   it('is empty for a timestamp it cannot read', () => {

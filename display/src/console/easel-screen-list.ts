@@ -166,8 +166,9 @@ export class EaselScreenList extends LitElement {
         ${s.clockOffsetMs === null || s.clockOffsetMs === undefined ? nothing : html`<span>clock ${formatClockOffset(s.clockOffsetMs)}</span>`}
         ${
           sync
-            ? html`<span>round trip ${formatDuration(sync.rttMs)}</span><span>error ±${formatDuration(sync.errorMs)}</span
-                ><span>${lateWords(sync)} frames</span>`
+            ? html`<span>round trip ${formatDuration(sync.rttMs)}</span>
+                <span>error ±${formatDuration(sync.errorMs)}</span>
+                <span>${lateWords(sync)} frames</span>`
             : nothing
         }
       </div>

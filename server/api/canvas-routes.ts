@@ -1,4 +1,5 @@
 import type { Registry } from '../canvas/registry.js';
+import type { ScreenSync } from '../../protocol/screen-sync.js';
 import type { CanvasCommands, CommandOrigin } from '../control/command-types.js';
 import type { CanvasRemoval } from '../control/commands.js';
 import { EaselError } from '../errors.js';
@@ -39,13 +40,15 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
       framesSkipped: d.skipped,
       clockOffsetMs: d.clockOffsetMs,
       // What the screen last said of its clock and timing (protocol v2 pages); null for others.
-      sync: d.sync && {
-        rttMs: d.sync.rttMs,
-        errorMs: d.sync.errorMs,
-        framesShown: d.sync.shown,
-        framesLate: d.sync.late,
-        reportedAt: new Date(d.sync.at).toISOString(),
-      },
+      sync:
+        d.sync &&
+        ({
+          rttMs: d.sync.rttMs,
+          errorMs: d.sync.errorMs,
+          framesShown: d.sync.shown,
+          framesLate: d.sync.late,
+          reportedAt: new Date(d.sync.at).toISOString(),
+        } satisfies ScreenSync),
     }));
 
   api.route('get', '/api/canvases', () => ({

@@ -12,6 +12,7 @@ import type { Canvas } from '../canvas/canvas.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
 import { chooseRendition, parseViewport, type DisplayWants } from '../stream/rendition.js';
+import { parseTile } from '../stream/tile.js';
 import { createDisplayAccess } from './display-access.js';
 import { MAX_CLIENT_MESSAGE_BYTES, readClientMessage } from './display-messages.js';
 import { replyProblem } from './http-reply.js';
@@ -216,6 +217,13 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
         );
         return;
       }
+      const tileParam = query.get('tile');
+      const tile = tileParam === null ? undefined : parseTile(tileParam, canvas.config.tiles, canvas.slug);
+      if (tile && !tile.ok) {
+        refused.badRequest++;
+        replyProblem(res, 400, { title: 'Invalid tile', detail: tile.reason, hint: tile.hint, code: 'EASEL_ERR_REQUEST_INVALID' });
+        return;
+      }
       const wants: DisplayWants = {
         mode: format as DisplayMode,
         accept: (query.get('accept') ?? '')
@@ -223,6 +231,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
           .map((s) => s.trim().toLowerCase())
           .filter(Boolean),
         viewport: parseViewport(query.get('w') ?? undefined, query.get('h') ?? undefined, query.get('dpr') ?? undefined),
+        tile: tile?.tile,
       };
       const data: SocketData = {
         canvas,
@@ -267,8 +276,11 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       data.display = display;
       sockets.add(ws);
       if (wants.mode === 'binary') {
+        const grid = wants.tile && canvas.config.tiles;
+        // A tile learns its wall, so a preview of the whole grid can lay the others out.
+        const tile = grid ? { tile: { ...wants.tile, ...grid } } : {};
         ws.send(
-          JSON.stringify({ type: 'hello', protocol: 1, canvas: canvas.slug, fps: canvas.snapshot().fps, serverTime: clock.now() }),
+          JSON.stringify({ type: 'hello', protocol: 1, canvas: canvas.slug, fps: canvas.snapshot().fps, serverTime: clock.now(), ...tile }),
           false,
         );
       }

@@ -36,3 +36,20 @@ export async function meanColour(image: Uint8Array): Promise<[number, number, nu
   const { channels } = await sharp(image).stats();
   return [channels[0]!.mean, channels[1]!.mean, channels[2]!.mean].map(Math.round) as [number, number, number];
 }
+
+/**
+ * A PNG of side-by-side colour bands `bandWidth` wide with a `gap`-wide strip of `gapColour`
+ * between neighbours: the source frame of a tiled wall whose bezels hide the strips.
+ */
+export function bandsPng(colours: string[], bandWidth: number, height: number, gap = 0, gapColour = '#ffffff'): Promise<Buffer> {
+  const width = colours.length * bandWidth + (colours.length - 1) * gap;
+  const band = (colour: string, w: number, left: number) => ({
+    input: { create: { width: w, height, channels: 3 as const, background: colour } },
+    left,
+    top: 0,
+  });
+  return sharp({ create: { width, height, channels: 3, background: gapColour } })
+    .composite(colours.map((c, i) => band(c, bandWidth, i * (bandWidth + gap))))
+    .png()
+    .toBuffer();
+}

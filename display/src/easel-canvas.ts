@@ -95,6 +95,8 @@ export class EaselCanvas extends LitElement {
   @property({ attribute: 'label', converter: flag(false) }) showLabel = false;
   /** Preferred image formats, e.g. `avif,webp`; the canvas's default when left out. */
   @property() accept?: string;
+  /** The tile of a wall this screen is, `column,row` from 1 (`2,1`); the whole canvas when left out. */
+  @property({ reflect: true }) tile?: string;
 
   @state() private shown: FrameHeader | undefined;
   @state() private placeholderFailed = false;
@@ -112,6 +114,8 @@ export class EaselCanvas extends LitElement {
     server: () => this.server,
     token: () => this.token,
     accept: () => this.accept,
+    tile: () => this.tile,
+    onHello: (hello) => this.dispatchEvent(new CustomEvent('easel-hello', { detail: hello })),
     onFrame: (header, image) => this.presenter.push(header, image),
   });
 
@@ -143,7 +147,7 @@ export class EaselCanvas extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     // The first connection is made in hostConnected; only a later change needs a new one.
-    if ((['slug', 'server', 'accept', 'token'] as const).some((key) => changed.has(key) && changed.get(key) !== undefined))
+    if ((['slug', 'server', 'accept', 'token', 'tile'] as const).some((key) => changed.has(key) && changed.get(key) !== undefined))
       this.socket.restart();
     if (changed.has('placeholder')) this.placeholderFailed = false;
     this.dataset.state = this.socket.state;

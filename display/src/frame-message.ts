@@ -4,6 +4,7 @@
  * Buffer, only DataView and TextDecoder. test/browser/display-units.test.ts checks that it
  * decodes exactly what the server's encoder writes, so the two cannot drift apart.
  */
+import { readHelloTile, type HelloTile } from './wall-grid.js';
 
 export interface FrameHeader {
   type: 'frame';
@@ -32,6 +33,8 @@ export interface HelloMessage {
   serverTime: number;
   transition?: TransitionKind;
   transitionMs?: number;
+  /** Only to a display that joined as a tile: its place and its wall's grid. */
+  tile?: HelloTile;
 }
 
 export interface PongMessage {
@@ -76,6 +79,8 @@ export function parseServerText(text: string): HelloMessage | PongMessage | unde
     const hello: HelloMessage = { type: 'hello', protocol: Number(m.protocol), canvas: m.canvas, fps: m.fps, serverTime: m.serverTime };
     if (m.transition === 'cut' || m.transition === 'crossfade') hello.transition = m.transition;
     if (typeof m.transitionMs === 'number' && Number.isFinite(m.transitionMs) && m.transitionMs >= 0) hello.transitionMs = m.transitionMs;
+    const tile = readHelloTile(m.tile);
+    if (tile) hello.tile = tile;
     return hello;
   }
   if (m.type === 'pong' && typeof m.t0 === 'number' && typeof m.serverTime === 'number') {

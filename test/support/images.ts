@@ -53,3 +53,32 @@ export function bandsPng(colours: string[], bandWidth: number, height: number, g
     .png()
     .toBuffer();
 }
+
+/**
+ * A PNG of `columns` x `rows` coloured blocks, each `block` pixels square, the colours drawn from
+ * `seed`: a pattern whose every part differs, so a crop shown in the wrong place is seen.
+ */
+export function blocksPng(columns: number, rows: number, block: number, seed: number): Promise<Buffer> {
+  const width = columns * block;
+  const height = rows * block;
+  const pixels = Buffer.alloc(width * height * 3);
+  let s = seed;
+  const colours = Array.from({ length: columns * rows }, () => {
+    const c = [0, 1, 2].map((): number => {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      return (s >> 16) & 0x80 ? 230 : 20; // saturated primaries and mixes: far apart after JPEG
+    });
+    // Never grey: every block has a low and a high channel, so none passes for white or black.
+    if (c[0] === c[1] && c[1] === c[2]) c[2] = 250 - c[2]!;
+    return c;
+  });
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const c = colours[Math.floor(y / block) * columns + Math.floor(x / block)]!;
+      pixels.set(c, (y * width + x) * 3);
+    }
+  }
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+}

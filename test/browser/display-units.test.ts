@@ -152,9 +152,8 @@ describe('tiled walls on the display side', () => {
 
   it('takes a tile from the hello only when it describes a grid', () => {
     const tile = { column: 2, row: 1, columns: 2, rows: 1, bezelPx: 40, tileWidth: 320, tileHeight: 240 };
-    expect(parseServerText(JSON.stringify({ type: 'hello', protocol: 1, canvas: 'lobby', fps: 4, serverTime: 1, tile }))?.tile).toEqual(
-      tile,
-    );
+    const hello = parseServerText(JSON.stringify({ type: 'hello', protocol: 1, canvas: 'lobby', fps: 4, serverTime: 1, tile }));
+    expect(hello).toMatchObject({ tile });
     expect(readHelloTile({ ...tile, column: 3 })).toBeUndefined();
     expect(readHelloTile({ ...tile, bezelPx: -1 })).toBeUndefined();
     expect(readHelloTile('2,1')).toBeUndefined();

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark of issue 6 in turn — render, fan-out steps, inference,
- * wire — then one summary (bench/results/summary.{md,json}) with the machine and, for each
+ * wire — and issue 11's tiled wall (bench/results/tiles.md), then one summary (bench/results/summary.{md,json}) with the machine and, for each
  * target, the measured figure and whether it was met or missed and by how much.
  *
  *   npx tsx tools/bench/all.ts            # full run, ~6–7 min on a 2-core box → bench/results/
@@ -92,6 +92,10 @@ async function main(): Promise<number> {
     await writeFile(path.join(outDir, 'wire.json'), `${JSON.stringify(result, null, 2)}\n`);
     await writeFile(path.join(outDir, 'wire.md'), wireMarkdown(result));
     input.wire = result;
+  });
+
+  await stage('tiles', async () => {
+    await runScript('tools/bench/tiles.ts', [...(quick ? ['--quick'] : []), '--out-dir', outDir]);
   });
 
   await writeSummary(input, outDir);

@@ -116,7 +116,9 @@ export function createRenderer(options: RendererOptions): Renderer {
         if (!spec.tile) return finish(sharp(data, raw), spec);
         const crop = tileRect(spec.tile, info, spec.fit);
         const size = tileOutputSize(spec, crop);
-        const pipeline = sharp(data, raw).extract(crop).resize(size.width, size.height, { fit: 'fill' });
+        const cut = sharp(data, raw).extract(crop);
+        const same = size.width === crop.width && size.height === crop.height;
+        const pipeline = same ? cut : cut.resize(size.width, size.height, { fit: 'fill' });
         const out = await encode(pipeline, spec.format).toBuffer({ resolveWithObject: true });
         return { data: out.data, format: spec.format, mime: MIME[spec.format], width: out.info.width, height: out.info.height };
       }),

@@ -62,6 +62,12 @@ describe('tileOutputSize', () => {
       height: 720,
     });
   });
+  it('encodes a crop that fits the screen as it is, with no resampling pass', () => {
+    expect(tileOutputSize({ width: 1920, height: 1080 }, { left: 5, top: 0, width: 1249, height: 703 })).toEqual({
+      width: 1249,
+      height: 703,
+    });
+  });
   it('encodes at the screen size when the crop is larger', () => {
     expect(tileOutputSize({ width: 960, height: 540 }, { left: 0, top: 0, width: 1280, height: 720 })).toEqual({ width: 960, height: 540 });
   });

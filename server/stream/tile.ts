@@ -83,10 +83,12 @@ export function tileRect(tile: TileSpec, source: { width: number; height: number
 }
 
 /**
- * The size a tile's crop is encoded at: the rendition box, scaled down (keeping its shape) so it
- * is never larger than the crop in either direction — the screen scales up, the server does not.
+ * The size a tile's crop is encoded at: the crop's own size when it fits the rendition box (the
+ * screen scales up, the server does not, and an unscaled crop skips a resampling pass), else the
+ * box scaled down, keeping its shape, to fit inside the crop.
  */
 export function tileOutputSize(box: { width: number; height: number }, crop: Rect): { width: number; height: number } {
+  if (crop.width <= box.width && crop.height <= box.height) return { width: crop.width, height: crop.height };
   const k = Math.min(1, crop.width / box.width, crop.height / box.height);
   return { width: Math.max(1, Math.round(box.width * k)), height: Math.max(1, Math.round(box.height * k)) };
 }

@@ -233,17 +233,22 @@ async function main(): Promise<void> {
   log('Making three 4K source images…');
   const images = await Promise.all([1, 2, 3].map(photoLike4k));
   const { decodeMs, cases } = await runCases(images, values.quick ? 6 : 14);
-  // The choice: the smallest tiles among encoders whose frame fits one core at full tile size
-  // (CPU time, which the box's other work hardly changes); JPEG when none does.
+  // The choice, per tile size: the smallest tiles among encoders whose frame fits one core (CPU
+  // time, which the box's other work hardly changes); JPEG when none does.
   const fits = (c: CaseResult) => c.cpuMs.p50 <= SLOT_MS;
-  const full = cases.filter((c) => c.tileOut === cases[0]!.tileOut);
-  const pick = full.filter(fits).sort((a, b) => a.tileKiB - b.tileKiB)[0] ?? full.find((c) => c.encoder.startsWith('JPEG'))!;
-  const format: ImageFormat = pick.encoder.startsWith('WebP') ? 'webp' : 'jpeg';
   const cost = (c: CaseResult) => `${c.cpuMs.p50.toFixed(0)} ms CPU a frame`;
-  const others = full
-    .filter((c) => c !== pick)
-    .map((c) => `${c.encoder} ${fits(c) ? `fits too (${cost(c)}), with larger tiles` : `does not fit one core (${cost(c)})`}`);
-  const chosen = `${pick.encoder} for ${pick.tileOut} tiles (${cost(pick)}); ${others.join('; ')}. Declare the wall with formats: ["${format}"].`;
+  const choose = (size: string) => {
+    const same = cases.filter((c) => c.tileOut === size);
+    const pick = same.filter(fits).sort((a, b) => a.tileKiB - b.tileKiB)[0] ?? same.find((c) => c.encoder.startsWith('JPEG'))!;
+    const others = same
+      .filter((c) => c !== pick)
+      .map((c) => `${c.encoder} ${fits(c) ? `fits too (${cost(c)}) with larger tiles` : `does not fit one core (${cost(c)})`}`);
+    return { pick, text: `${size} tiles: ${pick.encoder} (${cost(pick)}); ${others.join('; ')}` };
+  };
+  const choices = [...new Set(cases.map((c) => c.tileOut))].map(choose);
+  const full = choices[0]!.pick;
+  const format: ImageFormat = full.encoder.startsWith('WebP') ? 'webp' : 'jpeg';
+  const chosen = `${choices.map((c) => c.text).join('. ')}. For 1080p screens declare the wall with formats: ["${format}"].`;
   log(`Chosen: ${chosen}\nLive run…`);
   const live = await runLive(images, format, values.quick ? 8 : 20);
   const result: TilesResult = { machine, decodeMs, cases, chosen, live };

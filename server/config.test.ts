@@ -50,6 +50,32 @@ describe('loadConfig', () => {
     expect(err.message).toMatch(/60/);
   });
 
+  it('times frames 300 ms ahead by default, and lets one canvas turn sync off or change its lead', () => {
+    const canvases = JSON.stringify([{ slug: 'pair' }, { slug: 'solo', sync: false }, { slug: 'far', leadMs: 800 }]);
+    const config = loadConfig({ env: { EASEL_CANVASES: canvases }, configDir: emptyDir() });
+    const [pair, solo, far] = config.canvases.map((c) => resolveCanvas(config, c));
+    expect(pair).toMatchObject({ sync: true, leadMs: 300 });
+    expect(solo).toMatchObject({ sync: false });
+    expect(far).toMatchObject({ sync: true, leadMs: 800 });
+    expect(loadConfig({ env: { EASEL_SYNC: 'false', EASEL_LEAD_MS: '120' }, configDir: emptyDir() }).canvasDefaults).toMatchObject({
+      sync: false,
+      leadMs: 120,
+    });
+  });
+
+  it('stops on a lead or sync it cannot use, naming the key', () => {
+    expect(failure(() => loadConfig({ env: { EASEL_LEAD_MS: '9000' }, configDir: emptyDir() })).message).toMatch(
+      /canvasDefaults\.leadMs: must be a whole number from 0 to 5000/,
+    );
+    expect(failure(() => loadConfig({ env: { EASEL_SYNC: 'maybe' }, configDir: emptyDir() })).message).toMatch(
+      /canvasDefaults\.sync: must be true or false/,
+    );
+    const canvases = JSON.stringify([{ slug: 'ok', leadMs: -5 }]);
+    expect(failure(() => loadConfig({ env: { EASEL_CANVASES: canvases }, configDir: emptyDir() })).message).toMatch(
+      /canvases\[0\]\.leadMs/,
+    );
+  });
+
   it('names the canvas entry and field that is wrong', () => {
     const canvases = JSON.stringify([{ slug: 'ok' }, { slug: 'lobby', fit: 'stretch' }]);
     const err = failure(() => loadConfig({ env: { EASEL_CANVASES: canvases }, configDir: emptyDir() }));

@@ -37,6 +37,10 @@ export interface CanvasConfig {
   height: number;
   fit: Fit;
   formats: ImageFormat[];
+  /** Whether frames carry a presentation instant, so every screen of the canvas changes together. */
+  sync: boolean;
+  /** presentAt = slot time + this, ms. */
+  leadMs: number;
   /** A tiled wall: displays join as tiles (`?tile=column,row`) and each gets its crop. */
   tiles?: TileGrid;
 }
@@ -92,6 +96,8 @@ convict.addFormats({
   'positive-int': rangeFormat('positive-int', 1, Number.MAX_SAFE_INTEGER, true),
   'non-negative-int': rangeFormat('non-negative-int', 0, Number.MAX_SAFE_INTEGER, true),
   'image-formats': ruleFormat('image-formats', fields.formats, toList),
+  sync: ruleFormat('sync', fields.sync, (v) => (v === 'true' ? true : v === 'false' ? false : v)),
+  'lead-ms': ruleFormat('lead-ms', fields.leadMs, toNumber),
   endpoints: {
     name: 'endpoints',
     coerce: toList,
@@ -263,6 +269,18 @@ export const schema = {
       format: 'image-formats',
       default: ['webp', 'jpeg'] as ImageFormat[],
       env: 'EASEL_FORMATS',
+    },
+    sync: {
+      doc: 'Screens of a canvas show each frame at the same instant (false: each shows it on arrival, for one screen that wants the lowest delay)',
+      format: 'sync',
+      default: true,
+      env: 'EASEL_SYNC',
+    },
+    leadMs: {
+      doc: 'How far ahead of its screen time a frame is sent, ms: room for fan-out, the network and decoding',
+      format: 'lead-ms',
+      default: 300,
+      env: 'EASEL_LEAD_MS',
     },
   },
   canvases: {
@@ -595,6 +613,8 @@ export function resolveCanvas(config: EaselConfig, declared: CanvasDeclaration):
     height: declared.height ?? d.height,
     fit: declared.fit ?? d.fit,
     formats: declared.formats ?? d.formats,
+    sync: declared.sync ?? d.sync,
+    leadMs: declared.leadMs ?? d.leadMs,
     source,
     ...(declared.tiles ? { tiles: resolveTiles(declared.tiles, declared.width ?? d.width, declared.height ?? d.height) } : {}),
   };

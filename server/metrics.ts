@@ -7,6 +7,7 @@ import type { OscResult } from './control/osc-listener.js';
 import type { InferenceClient } from './inference/client.js';
 import { isEaselError } from './errors.js';
 import type { Renderer } from './stream/renderer.js';
+import type { Display } from './canvas/channel.js';
 import type { DisplayRoute } from './transport/display-route.js';
 
 export interface MetricsSources {
@@ -113,6 +114,31 @@ export function createMetrics() {
     () => [[{}, sources?.displays.ignoredMessages ?? 0]],
     [],
   );
+
+  mirroredCounter('easel_display_frames_late_total', 'Frames screens reported putting up after their presentAt (shown at once)', () =>
+    [...(sources?.displays.lateFrames ?? [])].map(([canvas, n]) => [{ canvas }, n]),
+  );
+  /** Per screen, from its last report: bounded by limits.maxConnections, and gone when the screen goes. */
+  const displayGauge = (name: string, help: string, read: (sync: NonNullable<Display['sync']>, d: Display) => number) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ['canvas', 'display'],
+      registers: [register],
+      collect() {
+        this.reset();
+        for (const canvas of sources?.canvases.list() ?? []) {
+          for (const d of canvas.channel.displays) {
+            if (d.sync) this.set({ canvas: canvas.slug, display: String(d.id) }, read(d.sync, d));
+          }
+        }
+      },
+    });
+  displayGauge('easel_display_clock_offset_seconds', 'Screen wall clock minus server clock', (_s, d) => seconds(d.clockOffsetMs ?? 0));
+  displayGauge('easel_display_clock_error_seconds', "How far a screen's estimate of the server clock may be off", (s) =>
+    seconds(s.errorMs),
+  );
+  displayGauge('easel_display_round_trip_seconds', 'Smallest recent ping round trip of a screen', (s) => seconds(s.rttMs));
 
   new client.Gauge({
     name: 'easel_displays_connected',

@@ -38,10 +38,15 @@ const parts = [
   {
     name: 'server and CLI',
     outputs: [at('dist', 'server', 'main.js'), at('dist', 'cli', 'main.js')],
-    sources: [at('server'), at('cli'), at('tsconfig.build.json'), ...shared],
+    sources: [at('protocol'), at('server'), at('cli'), at('tsconfig.build.json'), ...shared],
     script: 'build:server',
   },
-  { name: 'display pages', outputs: [at('display', 'dist', 'c.html')], sources: [at('display'), ...shared], script: 'build:display' },
+  {
+    name: 'display pages',
+    outputs: [at('display', 'dist', 'c.html')],
+    sources: [at('display'), at('protocol'), ...shared],
+    script: 'build:display',
+  },
 ];
 
 for (const part of parts) {

@@ -2,11 +2,12 @@ import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { EaselCanvasStats } from './canvas-stats.js';
 import { ConnectionState } from './connection-state.js';
-import type { FrameHeader, TransitionKind } from './frame-message.js';
+import type { FrameHeader, TransitionKind } from '../../protocol/wire.js';
 import { FramePresenter, type Transition } from './frame-presenter.js';
 import { FrameSocket } from './frame-socket.js';
 import { formatFrameTime } from './frame-time.js';
 import { readFlag, type Fit } from './page-options.js';
+import { DEFAULT_LEAD_MS, DEFAULT_MAX_WAITING, waitingCap } from './present-scheduler.js';
 
 /** Crossfade length when neither the page nor the server says. */
 export const DEFAULT_CROSSFADE_MS = 400;
@@ -99,29 +100,40 @@ export class EaselCanvas extends LitElement {
   @property({ reflect: true }) tile?: string;
 
   @state() private shown: FrameHeader | undefined;
+  /** When the frame on screen went on it, on the server's clock; undefined without a clock estimate. */
+  @state() private shownAt: number | undefined;
+  /** The `seq` of the frame the server sent on (re)joining, which was published before this screen came. */
+  private joinSeq: number | undefined;
   @state() private placeholderFailed = false;
 
-  private readonly presenter = new FramePresenter({
-    onShown: (header) => {
+  private readonly presenter: FramePresenter = new FramePresenter({
+    onShown: (header, at) => {
       this.shown = header;
+      this.shownAt = this.socket.clock.toServer(at);
     },
     transition: () => this.effectiveTransition(),
-    presentDelay: (header) => this.presentDelay(header),
+    dueAt: (header) => this.dueAt(header),
+    maxWaiting: () => this.maxWaiting(),
   });
 
-  private readonly socket = new FrameSocket(this, {
+  private readonly socket: FrameSocket = new FrameSocket(this, {
     slug: () => this.slug,
     server: () => this.server,
     token: () => this.token,
     accept: () => this.accept,
     tile: () => this.tile,
     onHello: (hello) => this.dispatchEvent(new CustomEvent('easel-hello', { detail: hello })),
-    onFrame: (header, image) => this.presenter.push(header, image),
+    onFrame: (header, image, first) => {
+      if (first) this.joinSeq = header.seq;
+      this.presenter.push(header, image);
+    },
+    counts: () => ({ late: this.presenter.stats.framesLate, shown: this.presenter.stats.framesShown }),
   });
 
   /** Live counters, for tests and for a technician in DevTools: `document.querySelector('easel-canvas').stats`. */
   get stats(): EaselCanvasStats {
     const s = this.shown;
+    const clock = this.socket.clockSync;
     return {
       ...this.presenter.stats,
       state: this.socket.state,
@@ -129,9 +141,13 @@ export class EaselCanvas extends LitElement {
       disconnects: this.socket.disconnects,
       badMessages: this.socket.badMessages,
       bytesReceived: this.socket.bytesReceived,
-      clockOffsetMs: this.socket.clock.offsetMs,
-      rttMs: this.socket.clock.rttMs,
-      lastFrame: s ? { seq: s.seq, imageId: s.imageId, timestamp: s.timestamp, mime: s.mime, width: s.width, height: s.height } : null,
+      clockOffsetMs: clock.offsetMs,
+      rttMs: clock.rttMs,
+      clockErrorMs: clock.errorMs,
+      shownAt: s && this.shownAt !== undefined ? Math.round(this.shownAt) : null,
+      lastFrame: s
+        ? { seq: s.seq, imageId: s.imageId, timestamp: s.timestamp, presentAt: s.presentAt, mime: s.mime, width: s.width, height: s.height }
+        : null,
     };
   }
 
@@ -164,7 +180,7 @@ export class EaselCanvas extends LitElement {
       }
       <canvas class=${layerClass}></canvas>
       <canvas class=${layerClass}></canvas>
-      ${this.showTime && this.shown ? html`<div class="time ${isLive(this.socket.state) ? '' : 'stale'}">${formatFrameTime(this.shown.timestamp)}</div>` : nothing}
+      ${this.showTime && this.shown ? html`<div class="time ${isLive(this.socket.state) ? '' : 'stale'}">${formatFrameTime(this.shownTime(this.shown))}</div>` : nothing}
       ${this.showLabel && this.slug ? html`<div class="label">${this.slug}</div>` : nothing}
     `;
   }
@@ -182,11 +198,23 @@ export class EaselCanvas extends LitElement {
     return { kind, ms: kind === 'crossfade' ? ms : 0 };
   }
 
-  private presentDelay(header: FrameHeader): number {
-    const offset = this.socket.clock.offsetMs;
-    if (header.presentAt === undefined || offset === null) return 0;
-    const delay = header.presentAt + offset - Date.now();
-    return delay > 0 && delay < 5_000 ? delay : 0;
+  /** The moment the image changed on this screen, on the server's clock; the frame's own time until the clock is known. */
+  private shownTime(header: FrameHeader): string | number {
+    return this.shownAt !== undefined ? Math.round(this.shownAt) : header.timestamp;
+  }
+
+  /** When to show a frame, on `performance.now()`'s clock; undefined: as soon as it is decoded. */
+  private dueAt(header: FrameHeader): number | undefined {
+    if (header.presentAt === undefined) return undefined;
+    const due = this.socket.clock.toLocal(header.presentAt);
+    // The frame sent on joining may be past its time already: shown at once, it is not late, the screen was not there.
+    if (due !== undefined && header.seq === this.joinSeq && due < performance.now()) return undefined;
+    return due;
+  }
+
+  private maxWaiting(): number {
+    const hello = this.socket.hello;
+    return hello ? waitingCap(hello.fps, hello.leadMs ?? DEFAULT_LEAD_MS) : DEFAULT_MAX_WAITING;
   }
 }
 

@@ -2,7 +2,7 @@ import { css, html, LitElement } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import './easel-canvas.js';
-import type { HelloMessage } from './frame-message.js';
+import type { HelloMessage } from '../../protocol/wire.js';
 import { DEFAULT_WALL_SLUGS, wallColumns, type PageOptions } from './page-options.js';
 import { wallLayout, type TilePlace } from './wall-grid.js';
 
@@ -96,9 +96,9 @@ export class EaselWall extends LitElement {
   }
 
   private readonly onHello = (event: Event) => {
-    const tile = (event as CustomEvent<HelloMessage>).detail.tile;
-    if (!tile) return;
-    const layout = wallLayout(tile);
+    const grid = (event as CustomEvent<HelloMessage>).detail.grid;
+    if (!grid) return;
+    const layout = wallLayout(grid);
     this.aspect = layout.aspect;
     this.tiles = layout.tiles;
   };

@@ -1,5 +1,6 @@
 import type { PresenterStats } from './canvas-stats.js';
-import type { FrameHeader, TransitionKind } from './frame-message.js';
+import type { FrameHeader, TransitionKind } from '../../protocol/wire.js';
+import { createPresentScheduler, DEFAULT_MAX_WAITING } from './present-scheduler.js';
 
 export interface Transition {
   kind: TransitionKind;
@@ -7,12 +8,25 @@ export interface Transition {
 }
 
 export interface PresenterOptions {
-  /** Called once a frame is on screen (its transition may still be running). */
-  onShown(header: FrameHeader): void;
+  /**
+   * Called once a frame is on screen (its transition may still be running). `at` is the
+   * animation frame it went on (or the moment, when shown outside one), on `performance.now()`'s clock.
+   */
+  onShown(header: FrameHeader, at: number): void;
   /** Read at each swap, so a change of attribute or hello applies from the next frame. */
   transition(): Transition;
-  /** How long to hold a decoded frame before showing it (from `presentAt`); 0 shows it at once. */
-  presentDelay(header: FrameHeader): number;
+  /** When to show the frame, on `performance.now()`'s clock (its `presentAt`); undefined shows it once decoded. */
+  dueAt(header: FrameHeader): number | undefined;
+  /** Most decoded frames waiting for their time; the oldest is dropped beyond it. */
+  maxWaiting?(): number;
+}
+
+/** Without animation frames for this long (hidden or throttled page), frames due are shown from a timer. */
+export const WATCHDOG_MS = 500;
+
+interface Decoded {
+  header: FrameHeader;
+  bitmap: ImageBitmap;
 }
 
 interface Layer {
@@ -23,18 +37,22 @@ interface Layer {
 
 /**
  * Shows frames on two stacked canvases with no flicker: each image is decoded off the main
- * thread (`createImageBitmap`) before anything on screen changes, then handed to the hidden
- * layer (`transferFromImageBitmap`: no copy, the bitmap is consumed) and the layers swap, cut
- * or crossfade. At most one decode runs at a time and only the newest waiting frame is kept,
- * so a slow screen skips frames instead of queueing them. Every bitmap is either transferred
- * or closed, and a layer that is no longer visible is emptied, so memory stays flat for weeks.
- * Scaling (contain / cover) is CSS `object-fit` on the canvases.
+ * thread (`createImageBitmap`) before anything on screen changes, waits for the animation
+ * frame nearest its due time (the present scheduler decides which), then is handed to the
+ * hidden layer (`transferFromImageBitmap`: no copy, the bitmap is consumed) and the layers
+ * swap, cut or crossfade, so every screen of a canvas changes, and starts its fade, on the same
+ * refresh. At most one decode runs at a time and only the newest undecoded frame is kept, so a
+ * slow screen skips frames instead of queueing them; decoded frames waiting for their time are
+ * capped. Every bitmap is either transferred or closed, and a layer that is no longer visible
+ * is emptied, so memory stays flat for weeks. Scaling (contain / cover) is CSS `object-fit`.
  */
 export class FramePresenter {
   readonly stats: PresenterStats = {
     framesReceived: 0,
     framesShown: 0,
     framesDropped: 0,
+    framesLate: 0,
+    framesEarly: 0,
     decodeErrors: 0,
     liveBitmaps: 0,
     peakLiveBitmaps: 0,
@@ -46,8 +64,20 @@ export class FramePresenter {
   private front = 0;
   private decoding = false;
   private next: { header: FrameHeader; image: Uint8Array } | undefined;
-  private held: { header: FrameHeader; bitmap: ImageBitmap } | undefined;
-  private heldTimer: number | undefined;
+  private readonly scheduler = createPresentScheduler<Decoded>({
+    show: (frame, at, late) => {
+      if (late) this.stats.framesLate++;
+      this.show(frame.header, frame.bitmap, at);
+    },
+    drop: (frame) => {
+      this.stats.framesDropped++;
+      this.release(frame.bitmap);
+    },
+    maxWaiting: () => this.options.maxWaiting?.() ?? DEFAULT_MAX_WAITING,
+  });
+  private animationFrame: number | undefined;
+  private watchdog: number | undefined;
+  private lastTick = 0;
   private fade: { animation: Animation; outgoing: Layer } | undefined;
   private generation = 0;
 
@@ -74,9 +104,11 @@ export class FramePresenter {
     this.generation++;
     if (this.next) this.stats.framesDropped++;
     this.next = undefined;
-    window.clearTimeout(this.heldTimer);
-    if (this.held) this.release(this.held.bitmap);
-    this.held = undefined;
+    if (this.animationFrame !== undefined) cancelAnimationFrame(this.animationFrame);
+    this.animationFrame = undefined;
+    window.clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+    this.scheduler.clear();
     this.completeFade();
   }
 
@@ -102,27 +134,37 @@ export class FramePresenter {
   }
 
   private decoded(header: FrameHeader, bitmap: ImageBitmap): void {
-    if (this.held) {
-      // A newer frame is ready while an older one waits for its time: show the older one now.
-      window.clearTimeout(this.heldTimer);
-      const held = this.held;
-      this.held = undefined;
-      this.show(held.header, held.bitmap);
-    }
-    const delay = this.options.presentDelay(header);
-    if (delay <= 0) {
-      this.show(header, bitmap);
-      return;
-    }
-    this.held = { header, bitmap };
-    this.heldTimer = window.setTimeout(() => {
-      const held = this.held;
-      this.held = undefined;
-      if (held) this.show(held.header, held.bitmap);
-    }, delay);
+    // A hidden page gets no animation frames: waiting for one would pile bitmaps up.
+    const dueAt = document.hidden ? undefined : this.options.dueAt(header);
+    const early = this.scheduler.stats.early;
+    this.scheduler.add({ header, bitmap }, dueAt, performance.now());
+    this.stats.framesEarly += this.scheduler.stats.early - early;
+    this.wait();
   }
 
-  private show(header: FrameHeader, bitmap: ImageBitmap): void {
+  /** Asks for the next animation frame while frames wait, with a timer behind it in case none comes. */
+  private wait(): void {
+    if (this.scheduler.waiting === 0) return;
+    this.animationFrame ??= requestAnimationFrame(this.onAnimationFrame);
+    this.watchdog ??= window.setTimeout(this.onWatchdog, WATCHDOG_MS);
+  }
+
+  private readonly onAnimationFrame = (timestamp: number): void => {
+    this.animationFrame = undefined;
+    this.lastTick = performance.now();
+    this.scheduler.tick(timestamp);
+    this.wait();
+  };
+
+  private readonly onWatchdog = (): void => {
+    this.watchdog = undefined;
+    const now = performance.now();
+    if (document.hidden) this.scheduler.flush(now);
+    else if (now - this.lastTick >= WATCHDOG_MS) this.scheduler.catchUp(now);
+    this.wait();
+  };
+
+  private show(header: FrameHeader, bitmap: ImageBitmap, at: number): void {
     const layers = this.layers;
     if (!layers) return this.release(bitmap);
     this.completeFade();
@@ -144,7 +186,7 @@ export class FramePresenter {
     this.front = 1 - this.front;
     this.shown = header;
     this.stats.framesShown++;
-    this.options.onShown(header);
+    this.options.onShown(header, at);
   }
 
   /** Ends a running crossfade at once: the incoming layer fully shown, the outgoing one emptied. */

@@ -1,13 +1,29 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { type ClockEstimator, createClockEstimator } from './clock-estimator.js';
 import { ConnectionState } from './connection-state.js';
-import { decodeFrameMessage, parseServerText, type FrameHeader, type HelloMessage, type PongMessage } from './frame-message.js';
+import {
+  decodeFrameMessage,
+  EASEL_SUBPROTOCOL,
+  parseServerText,
+  type FrameHeader,
+  type HelloMessage,
+  type PongMessage,
+  type ReportMessage,
+} from '../../protocol/wire.js';
 import { SLUG_PATTERN } from './page-options.js';
 
-/** Clock sync from ping/pong. `offsetMs` is display clock minus server clock, as the server expects it. */
+/** Clock sync from ping/pong, for people: `offsetMs` is the display's wall clock minus the server's clock, as the server expects it. */
 export interface ClockSync {
   offsetMs: number | null;
   rttMs: number | null;
+  errorMs: number | null;
+}
+
+/** Presentation counts the display reports to the server with its clock. */
+export interface PresentCounts {
+  late: number;
+  shown: number;
 }
 
 export interface Viewport {
@@ -27,14 +43,31 @@ export interface FrameSocketOptions {
   /** The tile of a wall this display is, `column,row` (`2,1`); the whole canvas when left out. */
   tile?(): string | undefined;
   onHello?(hello: HelloMessage): void;
-  /** Called for each frame. `image` is a view into the received message: copy it or wrap it in a Blob. */
-  onFrame(header: FrameHeader, image: Uint8Array): void;
+  /**
+   * Called for each frame. `image` is a view into the received message: copy it or wrap it in a
+   * Blob. `first`: the first frame of this connection, the canvas's latest, sent on joining.
+   */
+  onFrame(header: FrameHeader, image: Uint8Array, first: boolean): void;
+  /** Frames shown and shown late so far, sent with each clock report. */
+  counts?(): PresentCounts;
   random?: () => number;
   backoff?: BackoffOptions;
 }
 
-/** A ping every so often keeps the clock in sync and proves the connection is alive. */
+/**
+ * A ping every so often keeps the clock in sync and proves the connection is alive. Spread out
+ * rather than bunched, three pings per 30 s meet different moments of a Wi-Fi link's congestion,
+ * and over the estimator's window one of them usually finds a quick round trip.
+ */
 export const PING_INTERVAL_MS = 10_000;
+/**
+ * On each connection a burst of pings gives the clock estimate a few quick round trips before the
+ * first frames are due (the lead is 300 ms by default): spaced so they do not queue behind each other.
+ */
+export const BURST_PINGS = 7;
+export const BURST_SPACING_MS = 150;
+/** The server hears the display's clock and late count after each burst and this often. */
+export const REPORT_INTERVAL_MS = 30_000;
 /** Nothing heard (no pong, no frame) for this long: the connection is dead even if TCP has not noticed. */
 export const SILENCE_LIMIT_MS = 25_000;
 /** A connection attempt that has not opened after this long is given up and retried. */
@@ -59,7 +92,8 @@ export const VIEWPORT_DEBOUNCE_MS = 250;
 export class FrameSocket implements ReactiveController {
   state: ConnectionState = ConnectionState.Idle;
   hello: HelloMessage | undefined;
-  readonly clock: ClockSync = { offsetMs: null, rttMs: null };
+  /** Server time on the display's monotonic clock (`performance.now()`), from the pings. */
+  readonly clock: ClockEstimator = createClockEstimator({ now: monotonic });
   /** Connections opened since the host was created. */
   connects = 0;
   /** Connections lost (or attempts that failed) since the host was created. */
@@ -81,6 +115,11 @@ export class FrameSocket implements ReactiveController {
   private retryTimer: number | undefined;
   private connectTimer: number | undefined;
   private pingTimer: number | undefined;
+  private burstTimer: number | undefined;
+  private burstLeft = 0;
+  private lastBurstAt = Number.NEGATIVE_INFINITY;
+  private lastReportAt = 0;
+  private countsAtOpen: PresentCounts = { late: 0, shown: 0 };
   private viewportTimer: number | undefined;
   private resizeObserver: ResizeObserver | undefined;
 
@@ -116,6 +155,7 @@ export class FrameSocket implements ReactiveController {
     if (!this.active) return;
     this.attempt = 0;
     this.hello = undefined;
+    this.clock.reset(); // maybe another server, with another clock
     this.drop(1000, 'Display switched canvas');
     this.connect();
   }
@@ -131,7 +171,8 @@ export class FrameSocket implements ReactiveController {
     const viewport = this.measure();
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.url(slug, viewport));
+      // The subprotocol asks for binary frames with presentation times; without it the server sends the seed's JSON.
+      ws = new WebSocket(this.url(slug, viewport), [EASEL_SUBPROTOCOL]);
     } catch {
       // A malformed server URL: nothing to show for it, but keep trying in case it is fixed.
       this.disconnects++;
@@ -146,11 +187,12 @@ export class FrameSocket implements ReactiveController {
       if (this.ws !== ws) return;
       window.clearTimeout(this.connectTimer);
       this.connects++;
-      this.openedAt = this.lastHeard = Date.now();
+      this.openedAt = this.lastHeard = monotonic();
       this.gotFrame = false;
+      this.countsAtOpen = this.counts();
       this.sentViewport = viewport;
       this.setState(ConnectionState.Open);
-      this.ping();
+      this.burst();
       this.pingTimer = window.setInterval(this.tick, PING_INTERVAL_MS);
       // The host may have been resized between measuring and opening.
       this.reportViewport();
@@ -182,7 +224,7 @@ export class FrameSocket implements ReactiveController {
 
   private receive(ws: WebSocket, data: unknown): void {
     if (this.ws !== ws) return;
-    this.lastHeard = Date.now();
+    this.lastHeard = monotonic();
     if (typeof data === 'string') {
       const msg = parseServerText(data);
       if (msg?.type === 'hello') {
@@ -203,35 +245,79 @@ export class FrameSocket implements ReactiveController {
       this.badMessages++;
       return;
     }
+    const first = !this.gotFrame;
     this.gotFrame = true;
-    this.options.onFrame(frame.header, frame.image);
+    this.options.onFrame(frame.header, frame.image, first);
     this.host.requestUpdate();
   }
 
+  /** Offset, round trip and error of the clock estimate, rounded for people; nulls before the first pong. */
+  get clockSync(): ClockSync {
+    const e = this.clock.estimate();
+    if (!e) return { offsetMs: null, rttMs: null, errorMs: null };
+    // The wall clock is read only here, for the technician: presenting never uses it.
+    return { offsetMs: tenths(Date.now() - (monotonic() + e.offsetMs)), rttMs: tenths(e.rttMs), errorMs: tenths(e.errorMs) };
+  }
+
   private onPong(pong: PongMessage): void {
-    const t1 = Date.now();
-    const rtt = t1 - pong.t0;
-    if (rtt < 0 || rtt > SILENCE_LIMIT_MS) return;
-    const sample = (pong.t0 + t1) / 2 - pong.serverTime;
-    const previous = this.clock.offsetMs;
-    // Smoothed, so one slow round trip does not move every presentAt.
-    this.clock.offsetMs = previous === null ? sample : previous + 0.25 * (sample - previous);
-    this.clock.rttMs = this.clock.rttMs === null ? rtt : this.clock.rttMs + 0.25 * (rtt - this.clock.rttMs);
+    // The pong echoes the ping's send time, taken on the same monotonic clock.
+    const verdict = this.clock.add({ sentAt: pong.t0, receivedAt: monotonic(), serverTime: pong.serverTime });
+    // A sample that disagrees may be a clock that jumped (a suspended machine waking up): settle it quickly.
+    if (verdict === 'outlier') this.burst();
   }
 
   private ping(): void {
-    const offset = this.clock.offsetMs;
-    this.send({ type: 'ping', t0: Date.now(), ...(offset !== null ? { offset: Math.round(offset) } : {}) });
+    const offset = this.clockSync.offsetMs;
+    // `offset` is for servers from before the report message; newer ones read the report.
+    this.send({ type: 'ping', t0: monotonic(), ...(offset !== null ? { offset: Math.round(offset) } : {}) });
+  }
+
+  /** A few pings in quick succession, then a report; at most one burst per ping interval, whatever the pongs say. */
+  private burst(): void {
+    const now = monotonic();
+    if (this.burstLeft > 0 || now - this.lastBurstAt < PING_INTERVAL_MS) return;
+    this.lastBurstAt = now;
+    this.burstLeft = BURST_PINGS;
+    const next = () => {
+      this.burstTimer = undefined;
+      if (this.burstLeft <= 0) return;
+      this.burstLeft--;
+      this.ping();
+      // After the last ping, one more spacing (and a round trip's grace) before reporting what the burst found.
+      this.burstTimer = window.setTimeout(
+        this.burstLeft > 0 ? next : this.report,
+        this.burstLeft > 0 ? BURST_SPACING_MS : 2 * BURST_SPACING_MS,
+      );
+    };
+    next();
+  }
+
+  private readonly report = (): void => {
+    this.burstTimer = undefined;
+    const { offsetMs, rttMs, errorMs } = this.clockSync;
+    if (offsetMs === null) return;
+    this.lastReportAt = monotonic();
+    if (rttMs === null || errorMs === null) return;
+    // Counted since this connection opened: the server keeps one tally per connection.
+    const counts = this.counts();
+    const late = counts.late - this.countsAtOpen.late;
+    const shown = counts.shown - this.countsAtOpen.shown;
+    this.send({ type: 'report', offsetMs, rttMs, errorMs, late, shown } satisfies ReportMessage);
+  };
+
+  private counts(): PresentCounts {
+    return this.options.counts?.() ?? { late: 0, shown: 0 };
   }
 
   private readonly tick = (): void => {
     const ws = this.ws;
     if (!ws) return;
-    if (Date.now() - this.lastHeard > SILENCE_LIMIT_MS) {
+    if (monotonic() - this.lastHeard > SILENCE_LIMIT_MS) {
       this.lost(ws); // a half-open connection (cable pulled, Wi-Fi gone): TCP may take minutes to say so
       return;
     }
     this.ping();
+    if (monotonic() - this.lastReportAt >= REPORT_INTERVAL_MS - PING_INTERVAL_MS / 2) this.report();
   };
 
   private send(message: object): void {
@@ -241,7 +327,7 @@ export class FrameSocket implements ReactiveController {
   /** The connection ended (closed, failed, timed out or went silent): forget it and try again later. */
   private lost(ws: WebSocket): void {
     if (this.ws !== ws) return;
-    const stable = this.gotFrame || (this.openedAt > 0 && Date.now() - this.openedAt >= STABLE_AFTER_MS);
+    const stable = this.gotFrame || (this.openedAt > 0 && monotonic() - this.openedAt >= STABLE_AFTER_MS);
     this.drop(4000, 'Display reconnecting');
     this.disconnects++;
     if (stable) this.attempt = 0;
@@ -253,6 +339,10 @@ export class FrameSocket implements ReactiveController {
     this.ws = undefined;
     window.clearTimeout(this.connectTimer);
     window.clearInterval(this.pingTimer);
+    window.clearTimeout(this.burstTimer);
+    this.burstLeft = 0;
+    // A new connection gets its burst even if the last one was moments ago.
+    this.lastBurstAt = Number.NEGATIVE_INFINITY;
     this.openedAt = 0;
     if (!ws) return;
     ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
@@ -299,4 +389,13 @@ export class FrameSocket implements ReactiveController {
     this.state = state;
     this.host.requestUpdate();
   }
+}
+
+/** The display's monotonic clock: a wall clock that is set or stepped cannot move it. */
+function monotonic(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+function tenths(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }

@@ -1,4 +1,4 @@
-import type { TransitionKind } from './frame-message.js';
+import type { TransitionKind } from '../../protocol/wire.js';
 import { readTileParam } from './wall-grid.js';
 
 /** A canvas slug as docs/protocol.md fixes it (the same pattern as server/canvas/slug.ts). */

@@ -1,3 +1,5 @@
+import type { TileGrid } from '../../protocol/wire.js';
+
 /**
  * Tiled walls on the display side: the `tile=column,row` a screen joins as, and the grid the
  * server's hello describes, from which /wall?grid= lays out every tile of a wall in one window.
@@ -6,50 +8,12 @@
 /** Column and row, 1-based, as in `/c/lobby?tile=2,1`. */
 export const TILE_PATTERN = /^([1-9][0-9]?),([1-9][0-9]?)$/;
 
-/** A wall's grid as the server's hello tells a tile (server/stream/tile.ts). */
-export interface WallGrid {
-  columns: number;
-  rows: number;
-  bezelPx: number;
-  tileWidth: number;
-  tileHeight: number;
-}
-
-export interface HelloTile extends WallGrid {
-  column: number;
-  row: number;
-}
+export type { TileGrid as WallGrid } from '../../protocol/wire.js';
 
 /** `2,1` when it reads as column,row; undefined otherwise (the server then refuses nothing it never got). */
 export function readTileParam(value: string | null | undefined): string | undefined {
   const v = value?.trim();
   return v && TILE_PATTERN.test(v) ? v : undefined;
-}
-
-const whole = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-
-/** The `tile` of a hello, checked; undefined for anything that does not describe a grid. */
-export function readHelloTile(value: unknown): HelloTile | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const t = value as Record<string, unknown>;
-  const ok =
-    whole(t.columns, 1, 99) &&
-    whole(t.rows, 1, 99) &&
-    whole(t.column, 1, t.columns as number) &&
-    whole(t.row, 1, t.rows as number) &&
-    whole(t.bezelPx, 0, 100_000) &&
-    whole(t.tileWidth, 1, 100_000) &&
-    whole(t.tileHeight, 1, 100_000);
-  if (!ok) return undefined;
-  return {
-    columns: t.columns as number,
-    rows: t.rows as number,
-    column: t.column as number,
-    row: t.row as number,
-    bezelPx: t.bezelPx as number,
-    tileWidth: t.tileWidth as number,
-    tileHeight: t.tileHeight as number,
-  };
 }
 
 /** Where one tile sits in a preview of the whole wall, in percent of the wall's width and height. */
@@ -62,7 +26,7 @@ export interface TilePlace {
 }
 
 /** Every tile of the grid in its place, the bezel gaps between them at their true scale. */
-export function wallLayout(grid: WallGrid): { aspect: number; tiles: TilePlace[] } {
+export function wallLayout(grid: TileGrid): { aspect: number; tiles: TilePlace[] } {
   const wallW = grid.columns * grid.tileWidth + (grid.columns - 1) * grid.bezelPx;
   const wallH = grid.rows * grid.tileHeight + (grid.rows - 1) * grid.bezelPx;
   const tiles: TilePlace[] = [];

@@ -32,10 +32,20 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
       userAgent: d.userAgent,
       connectedSince: new Date(d.connectedAt).toISOString(),
       mode: d.mode,
+      /** `v2` (Easel's pages), `v1` (older binary clients) or `json` (the seed's). */
+      wire: d.wire,
       rendition: d.key,
       framesSent: d.sent,
       framesSkipped: d.skipped,
       clockOffsetMs: d.clockOffsetMs,
+      // What the screen last said of its clock and timing (protocol v2 pages); null for others.
+      sync: d.sync && {
+        rttMs: d.sync.rttMs,
+        errorMs: d.sync.errorMs,
+        framesShown: d.sync.shown,
+        framesLate: d.sync.late,
+        reportedAt: new Date(d.sync.at).toISOString(),
+      },
     }));
 
   api.route('get', '/api/canvases', () => ({
@@ -150,7 +160,8 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
         headers: {
           'x-easel-image-id': latest.frame.imageId,
           'x-easel-seq': String(latest.frame.seq),
-          'x-easel-timestamp': latest.frame.timestamp,
+          'x-easel-timestamp': new Date(latest.frame.presentAt ?? latest.frame.slotTime).toISOString(),
+          'x-easel-made-at': latest.frame.madeAt,
         },
       };
     },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCanvasStatus, describeFrame, type CanvasEvent } from './canvas-state.js';
-import { createFrame } from './frame.js';
+import { createFrame, stampFrame } from './frame.js';
 
 const frame = () => createFrame({ id: 'img', data: Buffer.alloc(0), source: 'folder', createdAt: 0 }, new Map());
 
@@ -65,8 +65,14 @@ describe('createCanvasStatus', () => {
 
   it('describes the frame on screen for the snapshot', () => {
     const f = frame();
-    f.seq = 7;
-    expect(describeFrame(f)).toEqual({ seq: 7, imageId: 'img', timestamp: new Date(0).toISOString(), source: 'folder' });
+    stampFrame(f, 7, 1_000, 300);
+    expect(describeFrame(f)).toEqual({
+      seq: 7,
+      imageId: 'img',
+      timestamp: new Date(1_300).toISOString(),
+      madeAt: new Date(0).toISOString(),
+      source: 'folder',
+    });
     expect(describeFrame(undefined)).toBeNull();
   });
 });

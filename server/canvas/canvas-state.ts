@@ -18,13 +18,22 @@ export interface CanvasSnapshot {
   displays: number;
   /** An operator's still holding the screen, and until when (null: until the next command). */
   holding: { until: string | null } | null;
-  lastFrame: { seq: number; imageId: string; timestamp: string; source: string } | null;
+  /** `timestamp`: when it is (or was) on screen; `madeAt`: when its image was loaded or generated. */
+  lastFrame: { seq: number; imageId: string; timestamp: string; madeAt: string; source: string } | null;
   counters: { published: number; held: number; rejected: number; skippedSends: number; stalledClosed: number };
 }
 
 /** What a snapshot says of the frame on screen. */
 export const describeFrame = (frame: Frame | undefined): CanvasSnapshot['lastFrame'] =>
-  frame ? { seq: frame.seq, imageId: frame.imageId, timestamp: frame.timestamp, source: frame.source } : null;
+  frame
+    ? {
+        seq: frame.seq,
+        imageId: frame.imageId,
+        timestamp: new Date(frame.presentAt ?? frame.slotTime).toISOString(),
+        madeAt: frame.madeAt,
+        source: frame.source,
+      }
+    : null;
 
 /**
  * What a canvas is doing as an operator sees it, and who hears of it. The rules: a canvas starts,

@@ -7,6 +7,7 @@ import { createScriptedSource, imageOf } from '../../test/support/scripted-sourc
 import { quickRenderer } from '../../test/support/test-renderer.js';
 import type { CanvasConfig } from '../config.js';
 import { chooseRendition } from '../stream/rendition.js';
+import { decodeFrameMessage } from '../../protocol/wire.js';
 import { createCanvas, type Canvas, type CanvasState } from './canvas.js';
 import { TOO_SLOW_CODE } from './stuck-close.js';
 
@@ -23,6 +24,8 @@ const config: CanvasConfig = {
   height: 32,
   fit: 'inside',
   formats: ['jpeg', 'webp'],
+  sync: true,
+  leadMs: 300,
 };
 const SLOT = 100;
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -32,13 +35,13 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
 
-async function setUp(options: { renderAhead?: number; stallSlots?: number; start?: boolean } = {}) {
+async function setUp(options: { renderAhead?: number; stallSlots?: number; start?: boolean; config?: Partial<CanvasConfig> } = {}) {
   const clock = new FakeClock();
   const logs = captureLogs();
   const scripted = createScriptedSource('folder');
   const counts: number[] = [];
   const canvas = createCanvas({
-    config,
+    config: { ...config, ...options.config },
     source: scripted.source,
     renderer: quickRenderer(),
     clock,
@@ -88,6 +91,31 @@ describe('createCanvas', () => {
     expect(clock.pendingTimers).toBe(0);
     expect(scripted.closed).toBe(1);
     expect(canvas.snapshot().state).toBe('closed');
+  });
+
+  it("stamps each frame with its slot's time plus the lead, even when the slot's timer fires late", async () => {
+    const { canvas, feed, slots, spec, clock } = await setUp();
+    const a = fakeDisplay(spec);
+    canvas.attach(a.display);
+    await feed(2);
+    clock.lateMs = 37; // a busy event loop: every timer fires 37 ms after its time
+    const origin = clock.now();
+    slots(2);
+    const headers = a.socket.sent.map((m) => decodeFrameMessage(m as Uint8Array).header);
+    expect(headers.map((h) => h.presentAt! - origin)).toEqual([SLOT + 300, 2 * SLOT + 300]);
+    for (const h of headers) expect(h.timestamp).toBe(new Date(h.presentAt!).toISOString());
+  });
+
+  it('sends no presentAt on a canvas that does not sync: its time is the slot it was published in', async () => {
+    const { canvas, feed, slots, spec, clock } = await setUp({ config: { sync: false } });
+    const a = fakeDisplay(spec);
+    canvas.attach(a.display);
+    await feed(1);
+    const origin = clock.now();
+    slots(1);
+    const { header } = decodeFrameMessage(a.socket.sent[0] as Uint8Array);
+    expect(header.presentAt).toBeUndefined();
+    expect(header.timestamp).toBe(new Date(origin + SLOT).toISOString());
   });
 
   it('publishes one queued frame per slot, to every display, then holds and resends nothing', async () => {

@@ -8,7 +8,7 @@ import type { Source, SourceImage } from '../stream/source.js';
 import { createCanvasDisplays } from './canvas-displays.js';
 import { createCanvasStatus, describeFrame, type CanvasEvent, type CanvasSnapshot } from './canvas-state.js';
 import { Channel, type Display } from './channel.js';
-import { createFrame, type Frame } from './frame.js';
+import { createFrame, stampFrame, type Frame } from './frame.js';
 import { createHold } from './hold.js';
 import { createProducer } from './producer.js';
 import { createRenderAhead } from './render-ahead.js';
@@ -74,8 +74,9 @@ export function createCanvas(options: CanvasOptions) {
     onCount: options.onDisplayCount,
   });
 
-  function publish(frame: Frame, now: number) {
-    frame.seq = ++seq;
+  /** `slotTime`: when its slot fell (a late timer does not shift the screen time), or now for an operator's skip. */
+  function publish(frame: Frame, now: number, slotTime: number) {
+    stampFrame(frame, ++seq, slotTime, config.sync ? config.leadMs : undefined);
     displays.publish(frame, now);
     hold.shown(frame);
     status.shown(frame);
@@ -88,7 +89,7 @@ export function createCanvas(options: CanvasOptions) {
       const now = clock.now();
       options.onSlotLate?.(now - slot.time);
       const frame = hold.holds(now) ? undefined : queue.take();
-      if (frame) publish(frame, now);
+      if (frame) publish(frame, now, slot.time);
       else {
         counters.held++;
         status.missed();
@@ -176,7 +177,8 @@ export function createCanvas(options: CanvasOptions) {
     next(): boolean {
       hold.release();
       const frame = queue.take();
-      if (frame) publish(frame, clock.now());
+      const now = clock.now();
+      if (frame) publish(frame, now, now);
       if (status.state !== 'paused' && frame) pacer.setFps(pacer.fps); // next slot one period from now
       return frame !== undefined;
     },

@@ -143,6 +143,6 @@ describe('Channel', () => {
     channel.publish(frame(), 0);
     expect(typeof json.sent[0]).toBe('string');
     expect(JSON.parse(json.sent[0] as string)).toMatchObject({ image: 'AQID' });
-    expect(binary.sent[0]).toBeInstanceOf(Buffer);
+    expect(binary.sent[0]).toBeInstanceOf(Uint8Array);
   });
 });

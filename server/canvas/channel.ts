@@ -15,6 +15,8 @@ export interface Display {
   readonly id: number;
   readonly socket: DisplaySocket;
   readonly mode: DisplayMode;
+  /** Which protocol it speaks: `v2`, `v1` or `json`. */
+  readonly wire: string;
   spec: RenditionSpec;
   key: string;
   readonly remoteAddress: string;
@@ -28,8 +30,19 @@ export interface Display {
   /** When a send was first skipped because the display had not taken the previous frame. */
   blockedSince: number | null;
   lastSeq: number;
-  /** Display clock minus server clock, from the last ping (ms). */
+  /** Display clock minus server clock, from the last ping or report (ms). */
   clockOffsetMs: number | null;
+  /** What the display last reported of its clock sync and presentation (protocol v2); null before. */
+  sync: DisplaySync | null;
+}
+
+export interface DisplaySync {
+  rttMs: number;
+  errorMs: number;
+  shown: number;
+  late: number;
+  /** Epoch ms of the report. */
+  at: number;
 }
 
 let nextDisplayId = 1;
@@ -37,6 +50,7 @@ let nextDisplayId = 1;
 export function createDisplay(init: {
   socket: DisplaySocket;
   mode: DisplayMode;
+  wire?: string;
   spec: RenditionSpec;
   remoteAddress: string;
   userAgent: string;
@@ -46,6 +60,7 @@ export function createDisplay(init: {
     id: nextDisplayId++,
     socket: init.socket,
     mode: init.mode,
+    wire: init.wire ?? init.mode,
     spec: init.spec,
     key: renditionKey(init.spec),
     remoteAddress: init.remoteAddress,
@@ -58,6 +73,7 @@ export function createDisplay(init: {
     blockedSince: null,
     lastSeq: 0,
     clockOffsetMs: null,
+    sync: null,
   };
 }
 

@@ -11,21 +11,28 @@ export type DisplayMode = 'binary' | 'json';
 export interface Frame {
   /** Given when the frame is published; 0 while it waits in the render-ahead queue. */
   seq: number;
+  /** Epoch ms of the slot it was published in; set with `seq`. */
+  slotTime: number;
+  /** Epoch ms at which every screen shows it (slot time + the canvas's lead); undefined when the canvas does not sync. */
+  presentAt: number | undefined;
   readonly imageId: string;
-  readonly timestamp: string;
+  /** ISO-8601: when the image was loaded or generated. */
+  readonly madeAt: string;
   readonly source: string;
   readonly prompt: string | undefined;
   /** Kept so a display that wants a rendition made after the fact can still get one. */
   readonly image: SourceImage;
   readonly renditions: Map<string, EncodedImage>;
-  readonly messages: Map<string, Buffer | string>;
+  readonly messages: Map<string, Uint8Array | string>;
 }
 
 export function createFrame(image: SourceImage, renditions: Map<string, EncodedImage>): Frame {
   return {
     seq: 0,
+    slotTime: 0,
+    presentAt: undefined,
     imageId: image.id,
-    timestamp: new Date(image.createdAt).toISOString(),
+    madeAt: new Date(image.createdAt).toISOString(),
     source: image.source,
     prompt: image.prompt,
     image,
@@ -34,8 +41,15 @@ export function createFrame(image: SourceImage, renditions: Map<string, EncodedI
   };
 }
 
+/** Numbers the frame and fixes when it is meant to be on screen; its messages are built after this. */
+export function stampFrame(frame: Frame, seq: number, slotTime: number, leadMs: number | undefined): void {
+  frame.seq = seq;
+  frame.slotTime = slotTime;
+  frame.presentAt = leadMs === undefined ? undefined : slotTime + leadMs;
+}
+
 /** The message for one rendition and mode, built once; undefined when the rendition is not made yet. */
-export function messageFor(frame: Frame, key: string, mode: DisplayMode): Buffer | string | undefined {
+export function messageFor(frame: Frame, key: string, mode: DisplayMode): Uint8Array | string | undefined {
   const memoKey = `${mode}|${key}`;
   const memo = frame.messages.get(memoKey);
   if (memo !== undefined) return memo;
@@ -43,18 +57,23 @@ export function messageFor(frame: Frame, key: string, mode: DisplayMode): Buffer
   if (!encoded) return undefined;
   const message =
     mode === 'json'
-      ? encodeSeedMessage(frame.timestamp, encoded.data, frame.imageId)
+      ? // Seed clients show a frame on arrival: its time is the slot it is sent in.
+        encodeSeedMessage(new Date(frame.slotTime).toISOString(), encoded.data, frame.imageId)
       : encodeFrameMessage(
           {
             type: 'frame',
             imageId: frame.imageId,
             seq: frame.seq,
-            timestamp: frame.timestamp,
+            // The time a screen shows is when the frame is on screen, not when it was made.
+            timestamp: new Date(frame.presentAt ?? frame.slotTime).toISOString(),
+            madeAt: frame.madeAt,
+            ...(frame.presentAt !== undefined ? { presentAt: frame.presentAt } : {}),
             mime: encoded.mime,
             width: encoded.width,
             height: encoded.height,
             source: frame.source,
             ...(frame.prompt !== undefined ? { prompt: frame.prompt } : {}),
+            ...(encoded.tile ? { tile: encoded.tile } : {}),
           },
           encoded.data,
         );

@@ -17,6 +17,8 @@ export const MAX_PROMPT = 2000;
  * SDXL model needs; the service's own range (GetInfo, SDXL-Turbo 1-4) narrows it when a prompt is sent.
  */
 export const MAX_STEPS = 50;
+/** A lead past this is a misconfiguration: a frame would wait seconds for its screen time. */
+export const MAX_LEAD_MS = 5000;
 /**
  * Seeds are uint64 on the wire, but Easel carries them as JavaScript numbers, exact to 2^53 - 1;
  * the service picks its own seeds below 2^53 too, so any seed it reports can be sent back.
@@ -103,6 +105,11 @@ export const RULES = {
   },
   tiles: { expected: 'an object like {"columns": 2, "rows": 1}', hint: 'Give the grid of screens: columns, rows, and optionally bezelPx' },
   formats: { expected: `a non-empty list drawn from ${FORMATS.join(', ')}`, hint: 'For example ["webp", "jpeg"]' },
+  sync: { expected: 'true or false', hint: 'Leave it on so screens of the canvas change together; false shows each frame on arrival' },
+  leadMs: {
+    expected: `a whole number from 0 to ${MAX_LEAD_MS}`,
+    hint: 'How long before its screen time a frame is sent; 300 covers fan-out and decoding on a busy box',
+  },
 } as const satisfies Record<string, Rule>;
 
 export type FieldName = keyof typeof RULES;
@@ -135,4 +142,6 @@ export const fields = {
   formats: z
     .array(oneOf(FORMATS, RULES.formats.expected), { error: fieldError(RULES.formats.expected) })
     .min(1, { error: fieldError(RULES.formats.expected) }),
+  sync: z.boolean({ error: fieldError(RULES.sync.expected) }),
+  leadMs: whole(0, MAX_LEAD_MS, RULES.leadMs.expected),
 } satisfies Partial<Record<FieldName, z.ZodType>>;

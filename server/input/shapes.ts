@@ -95,6 +95,8 @@ export const canvasDeclaration = z.strictObject(
     height: fields.height.optional(),
     fit: fields.fit.optional(),
     formats: fields.formats.optional(),
+    sync: fields.sync.optional(),
+    leadMs: fields.leadMs.optional(),
     /** A wall of screens, each showing its part of the frame (server/stream/tile.ts). */
     tiles: tilesDeclaration.optional(),
   },

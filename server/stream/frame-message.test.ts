@@ -26,8 +26,8 @@ describe('frame messages', () => {
     const message = encodeFrameMessage(header, new Uint8Array(0));
     const json = Buffer.from(JSON.stringify(header), 'utf8');
     expect(json.length).toBeGreaterThan(JSON.stringify(header).length);
-    expect(message.readUInt32BE(0)).toBe(json.length);
-    expect(message.subarray(4).equals(json)).toBe(true);
+    expect(Buffer.from(message).readUInt32BE(0)).toBe(json.length);
+    expect(Buffer.from(message.subarray(4)).equals(json)).toBe(true);
   });
 
   it('decodes from a view that does not start at its buffer offset 0', () => {

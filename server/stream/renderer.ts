@@ -4,7 +4,7 @@ import { checkBytes } from './image-limits.js';
 import { createRenditionCache } from './rendition-cache.js';
 import { MIME, renditionKey, type ImageFormat, type RenditionSpec } from './rendition.js';
 import type { SourceImage } from './source.js';
-import { tileOutputSize, tileRect } from './tile.js';
+import { tileOutputSize, tileRect, type TilePosition } from './tile.js';
 
 /** One frame in one rendition, encoded. */
 export interface EncodedImage {
@@ -13,6 +13,8 @@ export interface EncodedImage {
   mime: string;
   width: number;
   height: number;
+  /** Set for a tile of a wall: which one this crop is. */
+  tile?: TilePosition;
 }
 
 export interface RendererOptions {
@@ -120,7 +122,15 @@ export function createRenderer(options: RendererOptions): Renderer {
         const same = size.width === crop.width && size.height === crop.height;
         const pipeline = same ? cut : cut.resize(size.width, size.height, { fit: 'fill' });
         const out = await encode(pipeline, spec.format).toBuffer({ resolveWithObject: true });
-        return { data: out.data, format: spec.format, mime: MIME[spec.format], width: out.info.width, height: out.info.height };
+        const { column, row } = spec.tile;
+        return {
+          data: out.data,
+          format: spec.format,
+          mime: MIME[spec.format],
+          width: out.info.width,
+          height: out.info.height,
+          tile: { column, row },
+        };
       }),
     );
   }

@@ -17,6 +17,21 @@ describe('readClientMessage', () => {
     expect(readClientMessage(text('{"type":"viewport","w":-1,"h":600}'), false)).toEqual({ kind: 'ignored' });
   });
 
+  it('reads a v2 report of how well the screen keeps time, and ignores one with a bad number', () => {
+    const report = { type: 'report', offsetMs: -3_600_000.5, rttMs: 4.2, errorMs: 2.1, shown: 120, late: 1 };
+    expect(readClientMessage(text(JSON.stringify(report)), false)).toEqual({ kind: 'report', report });
+    for (const bad of [
+      { ...report, rttMs: -1 },
+      { ...report, errorMs: 'small' },
+      { ...report, late: 1.5 },
+      { ...report, shown: -2 },
+      { ...report, offsetMs: null },
+      { type: 'report' },
+    ]) {
+      expect(readClientMessage(text(JSON.stringify(bad)), false), JSON.stringify(bad)).toEqual({ kind: 'ignored' });
+    }
+  });
+
   it('takes the seed keep-alive as nothing, and everything else outside the protocol as ignored', () => {
     expect(readClientMessage(text('ping'), false)).toEqual({ kind: 'keep-alive' });
     for (const junk of ['', 'null', '[]', '{"type":"ping"}', '{"type":"ping","t0":"soon"}', '{"type":"other"}', 'not json']) {

@@ -86,9 +86,10 @@ async function setUp(opts: SetUpOptions = {}) {
   cleanups.push(() => Promise.all(clients.map((c) => (c.socket.close(), c.closed))));
 
   /** An upgrade written byte for byte: the refusal comes back as a plain HTTP reply. */
-  const upgrade = async (url: string) => {
+  const upgrade = async (url: string, subprotocols?: string) => {
     const head =
       `GET ${url} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      (subprotocols ? `Sec-WebSocket-Protocol: ${subprotocols}\r\n` : '') +
       'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
     const reply = await rawRequest(port, head);
     return {
@@ -97,8 +98,8 @@ async function setUp(opts: SetUpOptions = {}) {
       json: reply.body.startsWith('{') ? (JSON.parse(reply.body) as Record<string, unknown>) : {},
     };
   };
-  const connect = async (url: string) => {
-    const client = new DisplayClient(`ws://127.0.0.1:${port}${url}`);
+  const connect = async (url: string, protocols?: string[]) => {
+    const client = new DisplayClient(`ws://127.0.0.1:${port}${url}`, protocols);
     clients.push(client);
     await client.opened;
     return client;
@@ -112,6 +113,15 @@ describe('upgrades', () => {
   it('refuses a malformed slug and an unknown format with 400, and an unknown canvas with 404 and did-you-mean', async () => {
     const { upgrade, route } = await setUp();
     expect(await upgrade('/ws/Left%20Canva')).toMatchObject({ status: 400, json: { code: 'EASEL_ERR_SLUG_INVALID' } });
+    expect(await upgrade('/ws/left-canva', 'easel.v9, chat')).toMatchObject({
+      status: 400,
+      json: { title: 'Unknown subprotocol', detail: 'Sec-WebSocket-Protocol "easel.v9, chat" names none of easel.v2, easel.v1' },
+    });
+    expect(await upgrade('/ws/left-canva?format=json', 'easel.v2')).toMatchObject({
+      status: 400,
+      json: { title: 'Format contradicts the subprotocol' },
+    });
+    expect((await upgrade(`/ws/left-canva?format=${'x'.repeat(3000)}`)).json.detail).toHaveLength(79); // the value cut to 40 characters
     expect(await upgrade('/ws/left-canva?format=xml')).toMatchObject({
       status: 400,
       json: { title: 'Unknown format', detail: 'Format "xml" is not one of binary, json' },
@@ -120,7 +130,7 @@ describe('upgrades', () => {
       status: 404,
       json: { code: 'EASEL_ERR_NOT_FOUND', hint: 'Open /ws/left-canva' },
     });
-    expect(route.refused).toMatchObject({ badRequest: 2, unknownCanvas: 1 });
+    expect(route.refused).toMatchObject({ badRequest: 5, unknownCanvas: 1 });
     expect(route.sockets.size).toBe(0);
   });
 
@@ -181,7 +191,16 @@ describe('messages', () => {
     const { connect, clock, display } = await setUp();
     const client = await connect('/ws/left-canva');
     await vi.waitFor(() => expect(client.texts).toHaveLength(1));
-    expect(JSON.parse(client.texts[0]!)).toEqual({ type: 'hello', protocol: 1, canvas: 'left-canva', fps: 4, serverTime: clock.now() });
+    expect(client.socket.protocol).toBe('easel.v2');
+    expect(JSON.parse(client.texts[0]!)).toEqual({
+      type: 'hello',
+      protocol: 2,
+      canvas: 'left-canva',
+      fps: 4,
+      serverTime: clock.now(),
+      sync: true,
+      leadMs: 300,
+    });
     clock.advance(1234);
     client.socket.send(JSON.stringify({ type: 'ping', t0: 42, offset: -17 }));
     await vi.waitFor(() => expect(client.texts).toHaveLength(2));
@@ -189,9 +208,47 @@ describe('messages', () => {
     expect(display().clockOffsetMs).toBe(-17);
   });
 
+  it('greet a v1 binary display (format=binary, no subprotocol) with the v1 hello', async () => {
+    const { connect, clock } = await setUp();
+    const client = await connect('/ws/left-canva?format=binary', []);
+    await vi.waitFor(() => expect(client.texts).toHaveLength(1));
+    expect(client.socket.protocol).toBe('');
+    expect(JSON.parse(client.texts[0]!)).toEqual({ type: 'hello', protocol: 1, canvas: 'left-canva', fps: 4, serverTime: clock.now() });
+    await vi.waitFor(() => {
+      clock.advance(250); // slots fall on the fake clock; the first image renders meanwhile
+      expect(client.frames.length).toBeGreaterThan(0);
+    });
+  });
+
+  it('take the v2 report of a screen: clock, error and late frames, counted per canvas', async () => {
+    const { connect, display, route, clock } = await setUp();
+    const client = await connect('/ws/left-canva');
+    const report = { type: 'report', offsetMs: 5_000.5, rttMs: 3, errorMs: 1.5, shown: 40, late: 2 };
+    client.socket.send(JSON.stringify(report));
+    await vi.waitFor(() => expect(display().sync).not.toBeNull());
+    expect(display().clockOffsetMs).toBe(5_000.5);
+    expect(display().sync).toEqual({ rttMs: 3, errorMs: 1.5, shown: 40, late: 2, at: clock.now() });
+    client.socket.send(JSON.stringify({ ...report, shown: 80, late: 5 }));
+    await vi.waitFor(() => expect(display().sync?.late).toBe(5));
+    expect(route.lateFrames.get('left-canva')).toBe(5); // counted once, not 2 + 5
+    expect(route.ignoredMessages).toBe(0);
+  });
+
+  it('send a display that asks for nothing, as the seed client does, JSON frames and no hello', async () => {
+    const { connect, route, clock } = await setUp();
+    const client = await connect('/ws/left-canva', []);
+    await vi.waitFor(() => {
+      clock.advance(250);
+      expect(client.texts.length).toBeGreaterThan(0);
+    });
+    expect(Object.keys(JSON.parse(client.texts[0]!))).toEqual(['timestamp', 'image', 'image_id']);
+    expect(client.frames).toEqual([]);
+    expect(route.ignoredMessages).toBe(0);
+  });
+
   it('send a JSON-mode display neither hello nor pong', async () => {
     const { connect, route } = await setUp();
-    const client = await connect('/ws/left-canva?format=json');
+    const client = await connect('/ws/left-canva?format=json', []);
     client.socket.send(JSON.stringify({ type: 'ping', t0: 42 }));
     client.socket.send('junk');
     await vi.waitFor(() => expect(route.ignoredMessages).toBe(1));

@@ -1,11 +1,11 @@
 import uWS, { type HttpResponse, type TemplatedApp, type WebSocket } from 'uWebSockets.js';
+import type { HelloMessage, TilePosition, WireFormat } from '../../protocol/wire.js';
 import { isLoopbackAddress } from '../api/auth.js';
 import type { AuthFailures } from '../api/auth-failures.js';
 import type { HostPolicy } from '../api/host-policy.js';
 import { createRateLimiter } from '../api/rate-limit.js';
 import { isEaselError } from '../errors.js';
 import { createDisplay, type Display } from '../canvas/channel.js';
-import type { DisplayMode } from '../canvas/frame.js';
 import type { Registry } from '../canvas/registry.js';
 import { parseSlug } from '../canvas/slug.js';
 import type { Canvas } from '../canvas/canvas.js';
@@ -14,6 +14,7 @@ import type { Clock } from '../stream/clock.js';
 import { chooseRendition, parseViewport, type DisplayWants } from '../stream/rendition.js';
 import { parseTile } from '../stream/tile.js';
 import { createDisplayAccess } from './display-access.js';
+import { chooseWireFormat } from './wire-format.js';
 import { MAX_CLIENT_MESSAGE_BYTES, readClientMessage } from './display-messages.js';
 import { replyProblem } from './http-reply.js';
 
@@ -52,6 +53,7 @@ export interface DisplayRouteOptions {
 interface SocketData {
   canvas: Canvas;
   wants: DisplayWants;
+  format: WireFormat;
   remoteAddress: string;
   userAgent: string;
   display?: Display;
@@ -61,6 +63,8 @@ export interface DisplayRoute {
   readonly sockets: ReadonlySet<WebSocket<SocketData>>;
   /** Messages from displays that were not part of the protocol, since start. */
   readonly ignoredMessages: number;
+  /** Frames displays reported shown after their presentAt, by canvas, since start. */
+  readonly lateFrames: ReadonlyMap<string, number>;
   /** Upgrades refused, by reason, since start. */
   readonly refused: Readonly<Record<RefusalReason, number>>;
   /** Closes every display with 1001 (going away). */
@@ -83,6 +87,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
   const log = options.logger;
   const sockets = new Set<WebSocket<SocketData>>();
   let ignoredMessages = 0;
+  const lateFrames = new Map<string, number>();
   const refused: Record<RefusalReason, number> = {
     closing: 0,
     token: 0,
@@ -179,14 +184,10 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
         });
         return;
       }
-      const format = query.get('format') || 'binary';
-      if (format !== 'binary' && format !== 'json') {
+      const format = chooseWireFormat(query.get('format'), req.getHeader('sec-websocket-protocol'));
+      if (!format.ok) {
         refused.badRequest++;
-        replyProblem(res, 400, {
-          title: 'Unknown format',
-          detail: `Format "${format}" is not one of binary, json`,
-          hint: 'Leave format out for binary frames, or use format=json for the seed-compatible JSON frames',
-        });
+        replyProblem(res, 400, format.problem);
         return;
       }
       let canvas: Canvas | undefined;
@@ -225,7 +226,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
         return;
       }
       const wants: DisplayWants = {
-        mode: format as DisplayMode,
+        mode: format.format.mode,
         accept: (query.get('accept') ?? '')
           .split(',')
           .map((s) => s.trim().toLowerCase())
@@ -236,16 +237,11 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       const data: SocketData = {
         canvas,
         wants,
+        format: format.format,
         remoteAddress,
         userAgent: req.getHeader('user-agent'),
       };
-      res.upgrade(
-        data,
-        req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
-        req.getHeader('sec-websocket-extensions'),
-        context,
-      );
+      res.upgrade(data, req.getHeader('sec-websocket-key'), format.subprotocol, req.getHeader('sec-websocket-extensions'), context);
     },
 
     open(ws) {
@@ -268,6 +264,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       const display = createDisplay({
         socket: ws,
         mode: wants.mode,
+        wire: data.format.mode === 'json' ? 'json' : `v${data.format.protocol}`,
         spec: chooseRendition(canvas.config, wants),
         remoteAddress: data.remoteAddress,
         userAgent: data.userAgent,
@@ -275,15 +272,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       });
       data.display = display;
       sockets.add(ws);
-      if (wants.mode === 'binary') {
-        const grid = wants.tile && canvas.config.tiles;
-        // A tile learns its wall, so a preview of the whole grid can lay the others out.
-        const tile = grid ? { tile: { ...wants.tile, ...grid } } : {};
-        ws.send(
-          JSON.stringify({ type: 'hello', protocol: 1, canvas: canvas.slug, fps: canvas.snapshot().fps, serverTime: clock.now(), ...tile }),
-          false,
-        );
-      }
+      if (data.format.mode === 'binary') ws.send(JSON.stringify(helloFor(canvas, data.format.protocol, clock.now(), wants.tile)), false);
       canvas.attach(display);
       log.debug(
         { slug: canvas.slug, display: display.id, address: display.remoteAddress, mode: display.mode, rendition: display.key },
@@ -301,6 +290,15 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
           return;
         case 'keep-alive':
           return;
+        case 'report': {
+          if (!display) return ignore(display);
+          const { offsetMs, rttMs, errorMs, shown, late } = said.report;
+          const newlyLate = late - (display.sync?.late ?? 0);
+          if (newlyLate > 0) lateFrames.set(canvas.slug, (lateFrames.get(canvas.slug) ?? 0) + newlyLate);
+          display.clockOffsetMs = offsetMs;
+          display.sync = { rttMs, errorMs, shown, late, at: clock.now() };
+          return;
+        }
         case 'ping':
           if (display && said.offsetMs !== undefined) display.clockOffsetMs = said.offsetMs;
           // JSON mode carries frames and nothing else, so seed clients never see a pong.
@@ -335,9 +333,25 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
     get ignoredMessages() {
       return ignoredMessages;
     },
+    lateFrames,
     refused,
     closeAll() {
       for (const ws of [...sockets]) ws.end(1001, 'Server shutting down');
     },
   };
+}
+
+/** The first message of a binary connection: v2 adds whether and how far ahead frames are timed. */
+function helloFor(canvas: Canvas, protocol: 1 | 2, serverTime: number, tile: TilePosition | undefined): HelloMessage {
+  const hello: HelloMessage = { type: 'hello', protocol, canvas: canvas.slug, fps: canvas.snapshot().fps, serverTime };
+  // A tile learns its wall, so a preview of the whole grid can lay the others out.
+  if (tile && canvas.config.tiles) {
+    hello.tile = tile;
+    hello.grid = canvas.config.tiles;
+  }
+  if (protocol >= 2) {
+    hello.sync = canvas.config.sync;
+    hello.leadMs = canvas.config.sync ? canvas.config.leadMs : 0;
+  }
+  return hello;
 }

@@ -3,7 +3,7 @@ import type { CanvasSnapshot } from '../canvas/canvas.js';
 import type { InferenceClientStatus } from '../inference/client.js';
 import { readiness } from './health-routes.js';
 
-const frame = { seq: 3, imageId: 'i3', timestamp: '2026-01-01T00:00:00.000Z', source: 'folder' };
+const frame = { seq: 3, imageId: 'i3', timestamp: '2026-01-01T00:00:00.000Z', madeAt: '2026-01-01T00:00:00.000Z', source: 'folder' };
 const canvas = (source: CanvasSnapshot['source'], lastFrame: CanvasSnapshot['lastFrame'] = frame) =>
   ({ slug: 'gen', source, lastFrame }) as CanvasSnapshot;
 const up: InferenceClientStatus = { state: 'up', endpoints: [] };

@@ -36,13 +36,16 @@ export function replyJson(
   res.end(JSON.stringify(body));
 }
 
+/** What a problem reply says: what went wrong, and what to do. */
+export interface Problem {
+  title: string;
+  detail: string;
+  hint: string;
+  code?: string;
+}
+
 /** An RFC 9457 problem reply with a hint a technician can act on. */
-export function replyProblem(
-  res: HttpResponse,
-  status: number,
-  problem: { title: string; detail: string; hint: string; code?: string },
-  headers?: Record<string, string>,
-): void {
+export function replyProblem(res: HttpResponse, status: number, problem: Problem, headers?: Record<string, string>): void {
   replyJson(res, status, { type: 'about:blank', status, ...problem }, 'application/problem+json', headers);
 }
 
@@ -50,12 +53,7 @@ export function replyProblem(
  * A problem reply that also closes the connection: for refusals made to save descriptors, where
  * a keep-alive connection left open would hold on to the very thing being saved.
  */
-export function refuseAndClose(
-  res: HttpResponse,
-  status: number,
-  problem: { title: string; detail: string; hint: string; code?: string },
-  headers: Record<string, string> = {},
-): void {
+export function refuseAndClose(res: HttpResponse, status: number, problem: Problem, headers: Record<string, string> = {}): void {
   res
     .writeStatus(statusLine(status))
     .writeHeader('content-type', 'application/problem+json; charset=utf-8')

@@ -97,10 +97,16 @@ describe('a display page', () => {
     await expect
       .poll(async () => {
         const { time, stats: shown } = await shownTimeWithStats(w.page);
-        return { time, matches: shown?.lastFrame ? formatFrameTime(shown.lastFrame.timestamp) === time : false };
+        // The moment the image went on screen, on the server's clock, once the page has its clock from the pings.
+        const at = shown?.shownAt ?? null;
+        return { time, synced: at !== null, matches: shown?.lastFrame && at !== null ? formatFrameTime(at) === time : false };
       })
-      .toEqual({ time: expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3}$/), matches: true });
+      .toEqual({ time: expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3}$/), synced: true, matches: true });
     const s = await stats(w.page);
+    // The server runs on this machine's clock: the frame went on screen moments ago, not in the future.
+    expect(s.shownAt).toBeLessThanOrEqual(Date.now() + 50);
+    expect(s.shownAt).toBeGreaterThan(Date.now() - 30_000);
+    expect(s.clockErrorMs).toBeGreaterThanOrEqual(0);
     expect(s).toMatchObject({ state: 'open', decodeErrors: 0, badMessages: 0, disconnects: 0 });
     expectQuiet(w);
     await w.close();

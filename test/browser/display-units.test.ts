@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../display/src/backoff.js';
 import { canvasBadge } from '../../display/src/console/describe.js';
-import { decodeFrameMessage, parseServerText } from '../../display/src/frame-message.js';
+import { decodeFrameMessage, parseServerText } from '../../protocol/wire.js';
 import { formatFrameTime } from '../../display/src/frame-time.js';
 import { parsePageOptions, slugFromLocation, wallColumns, wallGrid, wallSlugs } from '../../display/src/page-options.js';
-import { readHelloTile, wallLayout } from '../../display/src/wall-grid.js';
+import { wallLayout } from '../../display/src/wall-grid.js';
 import { encodeFrameMessage, type FrameHeader } from '../../server/stream/frame-message.js';
 
 // The display's pure modules, run in Node: no browser needed to pin down their contracts.
@@ -90,6 +90,7 @@ describe('the frame time in the corner', () => {
   it('is local wall-clock time with milliseconds', () => {
     expect(formatFrameTime(new Date(2026, 10, 21, 9, 5, 7, 42).toISOString())).toBe('09:05:07.042');
     expect(formatFrameTime(new Date(2026, 0, 1, 23, 59, 59, 999).toISOString())).toBe('23:59:59.999');
+    expect(formatFrameTime(new Date(2026, 0, 1, 23, 59, 59, 999).getTime())).toBe('23:59:59.999');
   });
 
   it('is empty for a timestamp it cannot read', () => {
@@ -150,13 +151,14 @@ describe('tiled walls on the display side', () => {
     expect(wallGrid('')).toBeUndefined();
   });
 
-  it('takes a tile from the hello only when it describes a grid', () => {
-    const tile = { column: 2, row: 1, columns: 2, rows: 1, bezelPx: 40, tileWidth: 320, tileHeight: 240 };
-    const hello = parseServerText(JSON.stringify({ type: 'hello', protocol: 1, canvas: 'lobby', fps: 4, serverTime: 1, tile }));
-    expect(hello).toMatchObject({ tile });
-    expect(readHelloTile({ ...tile, column: 3 })).toBeUndefined();
-    expect(readHelloTile({ ...tile, bezelPx: -1 })).toBeUndefined();
-    expect(readHelloTile('2,1')).toBeUndefined();
+  it('takes the tile and its grid from the hello, and no grid that does not describe one', () => {
+    const tile = { column: 2, row: 1 };
+    const grid = { columns: 2, rows: 1, bezelPx: 40, tileWidth: 320, tileHeight: 240 };
+    const hello = (g: unknown) =>
+      parseServerText(JSON.stringify({ type: 'hello', protocol: 2, canvas: 'lobby', fps: 4, serverTime: 1, tile, grid: g }));
+    expect(hello(grid)).toMatchObject({ tile, grid });
+    for (const bad of [{ ...grid, columns: 0 }, { ...grid, bezelPx: -1 }, { ...grid, tileWidth: 1.5 }, '2x1', null])
+      expect(hello(bad)).not.toHaveProperty('grid');
   });
 
   it('lays every tile of a grid in its place with the bezel gaps at their true scale', () => {

@@ -9,8 +9,8 @@ let server: TestServer;
 let folder: ReturnType<typeof tempFolder>;
 const clients: DisplayClient[] = [];
 
-const connect = async (slugAndQuery: string) => {
-  const client = new DisplayClient(server.ws(slugAndQuery));
+const connect = async (slugAndQuery: string, protocols?: string[]) => {
+  const client = new DisplayClient(server.ws(slugAndQuery), protocols);
   clients.push(client);
   await client.opened;
   return client;
@@ -55,15 +55,22 @@ describe('display streaming', () => {
     expect(new Set(left.map(idsAt)).size).toBe(1);
   });
 
-  it('greets a binary display with hello, then frames with the protocol header', async () => {
+  it('greets a v2 display with hello, then frames stamped with the instant every screen shows them', async () => {
     const d = await connect('left-canva');
-    await vi.waitFor(() => expect(d.frames.length).toBeGreaterThan(0), { timeout: 5000 });
-    expect(d.json()[0]).toMatchObject({ type: 'hello', protocol: 1, canvas: 'left-canva', fps: 4 });
+    await vi.waitFor(() => expect(d.frames.length).toBeGreaterThanOrEqual(4), { timeout: 5000 });
+    expect(d.json()[0]).toMatchObject({ type: 'hello', protocol: 2, canvas: 'left-canva', fps: 4, sync: true, leadMs: 300 });
     expect(typeof d.json()[0]!.serverTime).toBe('number');
     const { header, image } = d.frames[0]!;
     expect(header).toMatchObject({ type: 'frame', mime: 'image/webp', width: 640, height: 480, source: 'folder' });
-    expect(new Date(header.timestamp).toISOString()).toBe(header.timestamp);
     expect((await sharp(image).metadata()).format).toBe('webp');
+    for (const { header: h } of d.frames) {
+      // The time a screen shows is the presentation instant; when the image was loaded is madeAt.
+      expect(h.timestamp).toBe(new Date(h.presentAt!).toISOString());
+      expect(new Date(h.madeAt!).getTime()).toBeLessThanOrEqual(h.presentAt!);
+    }
+    // Presentation instants sit on the canvas's slot grid: a whole number of 250 ms periods apart.
+    const instants = d.frames.slice(1).map((f) => f.header.presentAt!);
+    for (const [i, t] of instants.entries()) if (i > 0) expect((t - instants[i - 1]!) % 250).toBe(0);
   });
 
   it('gives a late joiner the latest frame within 100 ms', async () => {
@@ -106,8 +113,20 @@ describe('display streaming', () => {
 });
 
 describe('seed-compatible JSON mode', () => {
+  it("is what a client that asks for nothing gets, as the seed's own Canvas component connects", async () => {
+    const d = await connect('left-canva', []);
+    await vi.waitFor(() => expect(d.texts.length).toBeGreaterThanOrEqual(2), { timeout: 3000 });
+    expect(d.frames).toHaveLength(0);
+    expect(d.socket.protocol).toBe('');
+    // The seed does JSON.parse(event.data) on every message: each must parse, with its image.
+    for (const text of d.texts) expect(Object.keys(JSON.parse(text) as object)).toEqual(['timestamp', 'image', 'image_id']);
+    // Its time is the slot the frame was sent in: never ahead of its arrival by more than the box's jitter.
+    const stamp = Date.parse((JSON.parse(d.texts.at(-1)!) as { timestamp: string }).timestamp);
+    expect(stamp).toBeLessThanOrEqual(Date.now());
+  });
+
   it('sends only {timestamp, image, image_id} frames whose image is a JPEG', async () => {
-    const d = await connect('left-canva?format=json');
+    const d = await connect('left-canva?format=json', []);
     d.socket.send(JSON.stringify({ type: 'ping', t0: 1 })); // must not be answered in this mode
     await vi.waitFor(() => expect(d.texts.length).toBeGreaterThanOrEqual(3), { timeout: 3000 });
     expect(d.frames).toHaveLength(0);

@@ -43,14 +43,22 @@ describe('a display joining a tiled wall', () => {
     left.close();
     right.close();
 
-    expect(left.json()[0]).toMatchObject({ type: 'hello', canvas: 'lobby', tile: { column: 1, row: 1, ...GRID } });
+    expect(left.json()[0]).toMatchObject({ type: 'hello', canvas: 'lobby', tile: { column: 1, row: 1 }, grid: GRID });
     const bySeq = new Map(right.frames.map((f) => [f.header.seq, f]));
     const shared = left.frames.filter((f) => bySeq.has(f.header.seq));
     expect(shared.length).toBeGreaterThanOrEqual(4);
     const seen = new Set<number>();
     for (const l of shared) {
       const r = bySeq.get(l.header.seq)!;
-      expect(l.header).toMatchObject({ width: 160, height: 120, imageId: r.header.imageId, timestamp: r.header.timestamp });
+      expect(l.header).toMatchObject({
+        width: 160,
+        height: 120,
+        imageId: r.header.imageId,
+        timestamp: r.header.timestamp,
+        tile: { column: 1, row: 1 },
+      });
+      expect(l.header.presentAt).toEqual(expect.any(Number));
+      expect(r.header).toMatchObject({ tile: { column: 2, row: 1 }, presentAt: l.header.presentAt });
       const [lc, rc] = await Promise.all([meanColour(l.image), meanColour(r.image)]);
       // Both halves come from the same source frame, whichever it was.
       const frame = FRAMES.findIndex(([a, b]) => near(lc, a) && near(rc, b));

@@ -15,7 +15,7 @@ const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'ut
   bin: Record<string, string>;
   dependencies: Record<string, string>;
 };
-const BUILT = ['server', 'cli'];
+const BUILT = ['protocol', 'server', 'cli'];
 const ENTRIES = ['server/main.ts', 'cli/main.ts'];
 
 /** Module specifiers a file loads at run time: `import type` and `export type` are erased. */

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { decodeFrameMessage, type FrameHeader } from '../../server/stream/frame-message.js';
+import { decodeFrameMessage, EASEL_SUBPROTOCOL, type FrameHeader } from '../../protocol/wire.js';
 
 export interface ReceivedFrame {
   header: FrameHeader;
@@ -16,8 +16,9 @@ export class DisplayClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   openedAt = 0;
 
-  constructor(url: string) {
-    this.socket = new WebSocket(url);
+  /** `protocols`: Easel's binary v2 unless told otherwise; `[]` asks for nothing, as the seed's client does. */
+  constructor(url: string, protocols: string[] = [EASEL_SUBPROTOCOL]) {
+    this.socket = new WebSocket(url, protocols);
     this.opened = new Promise((resolve, reject) => {
       this.socket.once('open', () => {
         this.openedAt = performance.now();

@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: every benchmark of issue 6 in turn — render, fan-out steps, inference,
- * wire — and issue 11's tiled wall (bench/results/tiles.md), then one summary (bench/results/summary.{md,json}) with the machine and, for each
+ * wire — and issue 11's skew between two screens (bench/results/skew.md) and tiled wall
+ * (bench/results/tiles.md), then one summary (bench/results/summary.{md,json}) with the machine and, for each
  * target, the measured figure and whether it was met or missed and by how much.
  *
- *   npx tsx tools/bench/all.ts            # full run, ~6–7 min on a 2-core box → bench/results/
- *   npx tsx tools/bench/all.ts --quick    # ~2–3 min, shorter windows → bench/results/quick/
+ *   npx tsx tools/bench/all.ts            # full run, ~8–10 min on a 2-core box → bench/results/
+ *   npx tsx tools/bench/all.ts --quick    # ~3–4 min, shorter windows → bench/results/quick/
  *
  * A quick run writes to its own folder so it never replaces the figures of a full run. Each
  * stage that fails is reported in the summary and makes the exit code 1; the others still run.
@@ -92,6 +93,11 @@ async function main(): Promise<number> {
     await writeFile(path.join(outDir, 'wire.json'), `${JSON.stringify(result, null, 2)}\n`);
     await writeFile(path.join(outDir, 'wire.md'), wireMarkdown(result));
     input.wire = result;
+  });
+
+  await stage('skew', async () => {
+    // Its own process: two Chromiums and a server of its own, gone when it ends.
+    await runScript('tools/bench/skew.ts', ['--frames', quick ? '40' : '100', '--out-dir', outDir]);
   });
 
   await stage('tiles', async () => {

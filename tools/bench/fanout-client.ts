@@ -4,6 +4,7 @@
  * seq and size of every frame, and hands the raw records back on request. Work per message is
  * kept to reading the header, so the client is not what limits the step.
  */
+import { EASEL_SUBPROTOCOL } from '../../protocol/wire.js';
 import WebSocket from 'ws';
 import { epochNow } from './support/main-module.js';
 import type { DisplayPlan, DisplayRecord, FromClient, ToClient } from './support/fanout-protocol.js';
@@ -31,7 +32,11 @@ function openOne(
   timeoutMs: number,
   tally: { refusals: Record<string, number>; errors: Record<string, number> },
 ): Promise<boolean> {
-  const socket = new WebSocket(plan.url, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: timeoutMs });
+  const socket = new WebSocket(plan.url, [EASEL_SUBPROTOCOL], {
+    perMessageDeflate: false,
+    skipUTF8Validation: true,
+    handshakeTimeout: timeoutMs,
+  });
   const probe: Probe = {
     plan,
     socket,

@@ -80,7 +80,7 @@ async function main() {
   for (let i = 0; i < displays; i++) {
     const probe: Probe = { arrivals: [], bytes: 0 };
     probes.push(probe);
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws/bench-${i % canvases}`);
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws/bench-${i % canvases}?format=binary`);
     ws.on('message', (data: Buffer, isBinary) => {
       if (!isBinary) return;
       probe.arrivals.push(performance.now());

@@ -11,14 +11,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { decodeFrameMessage } from '../../server/stream/frame-message.js';
+import { decodeFrameMessage } from '../../protocol/wire.js';
 import { PROJECT_ROOT } from './support/children.js';
 import { machineInfo, machineLine, type MachineInfo } from './support/machine.js';
 import { isMain, sleep } from './support/main-module.js';
 import { startServerProcess } from './support/server-process.js';
 
 type Mode = 'binaryWebp' | 'binaryJpeg' | 'jsonJpeg';
-const QUERIES: Record<Mode, string> = { binaryWebp: '', binaryJpeg: 'accept=jpeg', jsonJpeg: 'format=json' };
+const QUERIES: Record<Mode, string> = { binaryWebp: 'format=binary', binaryJpeg: 'format=binary&accept=jpeg', jsonJpeg: 'format=json' };
 
 interface Sample {
   /** Whole WebSocket message payload, bytes. */

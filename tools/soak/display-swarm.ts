@@ -6,7 +6,7 @@
  * (it is reported on its own); the time from the last frame to our own close is.
  */
 import WebSocket from 'ws';
-import { decodeFrameMessage } from '../../server/stream/frame-message.js';
+import { decodeFrameMessage, EASEL_SUBPROTOCOL } from '../../protocol/wire.js';
 import { between, pick } from '../support/random.js';
 
 export interface SwarmOptions {
@@ -118,8 +118,9 @@ export function createDisplaySwarm(o: SwarmOptions) {
     const slug = pick(o.random, o.slugs);
     const mode = o.random() < 0.15 ? 'json' : 'binary';
     const viewport = pick(o.random, VIEWPORTS);
-    const query = [mode === 'json' ? 'format=json' : '', viewport].filter(Boolean).join('&');
-    const socket = new WebSocket(o.url(slug, query), { perMessageDeflate: false });
+    const query = [viewport].filter(Boolean).join('&');
+    // Binary displays speak v2 as Easel's pages do; JSON ones ask for nothing, as the seed's client does.
+    const socket = new WebSocket(o.url(slug, query), mode === 'binary' ? [EASEL_SUBPROTOCOL] : [], { perMessageDeflate: false });
     const now = performance.now();
     const p: Probe = {
       id: nextId++,

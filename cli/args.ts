@@ -10,7 +10,8 @@ export const DEFAULT_SERVER = 'http://localhost:8000';
 export const USAGE = `Usage: easel <command> [options]
 
 Commands:
-  status [SLUG]                      every canvas (or one): state, source, displays, last frame
+  status [SLUG]                      every canvas (or one, with how each of its screens keeps time):
+                                     state, source, displays, last frame
   prompt SLUG "text" [--seed N] [--steps N]
                                      generate from a new prompt on that canvas
   next SLUG                          show the next frame now

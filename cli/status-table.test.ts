@@ -62,3 +62,17 @@ describe('formatStatusTable', () => {
     expect(() => formatStatusTable('nope', at)).toThrow('Expected a list of canvases for the status table but received "nope"');
   });
 });
+
+describe('formatStatusTable for one canvas', () => {
+  it('puts the table of its screens under the canvas row', () => {
+    const one = canvas('lobby', {
+      displayList: [{ id: 4, address: '10.0.0.9', wire: 'v1', rendition: 'jpeg-1024', clockOffsetMs: -3_720_000, sync: null }],
+    });
+    expect(formatStatusTable(one, at).split('\n').slice(2)).toEqual([
+      '',
+      'Screens (1), worst first:',
+      'SCREEN    PROTOCOL  RENDITION  CLOCK OFFSET  ROUND TRIP  ERROR  LATE/SHOWN  NOTE',
+      '10.0.0.9  v1        jpeg-1024    \u22121 h 2 min           -      -           -  no sync report (seed or v1 client)',
+    ]);
+  });
+});

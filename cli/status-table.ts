@@ -1,3 +1,5 @@
+import { formatScreenTable } from './screen-table.js';
+
 /**
  * `easel status` as a compact table a technician reads at a glance on a small terminal, and the
  * problems under it. Pure: the canvases and the time come in, a string goes out.
@@ -16,7 +18,7 @@ const HEADERS = ['SLUG', 'STATE', 'SOURCE', 'DISPLAYS', 'LAST FRAME'] as const;
 
 /**
  * Accepts the body of GET /api/canvases (an array, or `{ canvases: [...] }`) or of
- * GET /api/canvases/:slug (one canvas).
+ * GET /api/canvases/:slug (one canvas, then its screens: cli/screen-table.ts).
  *
  * @example
  * formatStatusTable([{ slug: 'lobby', state: 'streaming', source: { kind: 'folder', state: 'ok' }, displays: 2,
@@ -49,6 +51,9 @@ export function formatStatusTable(body: unknown, now: number): string {
     out.push(`${text(c.slug)}: ${text(c.source?.reason)}${code}`);
     if (typeof c.source?.hint === 'string') out.push(`  ${c.source.hint}`);
   }
+  // One canvas (`easel status <slug>`): its screens and how each keeps time.
+  const screens = formatScreenTable(body);
+  if (screens !== undefined) out.push('', screens);
   return out.join('\n');
 }
 

@@ -6,6 +6,8 @@ import { eventWords, jobWords, sourceTrouble, sourceWords } from '../../display/
 import { startDevInferenceService, type DevInferenceService } from '../../tools/inference-dev.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ReportMessage } from '../../protocol/wire.js';
+import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
 import { launchChromium, openPage, type WatchedPage } from './browser.js';
@@ -14,6 +16,7 @@ import { launchChromium, openPage, type WatchedPage } from './browser.js';
 declare const document: any;
 declare const localStorage: any;
 declare const Event: any;
+declare const getComputedStyle: any;
 
 const TOKEN = 'console-test-token';
 let server: TestServer;
@@ -321,6 +324,150 @@ describe('the operator console', () => {
     await hide(false);
     await expect.poll(() => previews.count()).toBe(2);
     await expect.poll(displays).toEqual([1, 1]);
+    expect(watched.problems).toEqual([]);
+    await watched.close();
+  });
+
+  it("lists a canvas's screens with their clock sync once opened, the uncertain one first and marked, on a phone", async () => {
+    // Two screens speaking easel.v2 report their clock as Easel's page does.
+    const steady = new DisplayClient(server.ws('left-canva'));
+    const shaky = new DisplayClient(server.ws('left-canva'));
+    await Promise.all([steady.opened, shaky.opened]);
+    const report = (client: DisplayClient, r: Omit<ReportMessage, 'type'>) =>
+      client.socket.send(JSON.stringify({ type: 'report', ...r } satisfies ReportMessage));
+    report(steady, { offsetMs: 1.5, rttMs: 3, errorMs: 1.5, shown: 120, late: 0 });
+    report(shaky, { offsetMs: -3_720_000, rttMs: 80, errorMs: 40, shown: 118, late: 2 });
+    type Listed = { id: number; rttMs?: number };
+    const reported = async () =>
+      (
+        (await (await fetch(server.http('/api/canvases/left-canva'))).json()) as {
+          displayList: Array<{ id: number; sync: { rttMs: number } | null }>;
+        }
+      ).displayList
+        .filter((d) => d.sync !== null)
+        .map((d): Listed => ({ id: d.id, rttMs: d.sync!.rttMs }));
+    await expect.poll(reported).toHaveLength(2);
+    const ids = await reported();
+    const shakyId = ids.find((d) => d.rttMs === 80)!.id;
+    const steadyId = ids.find((d) => d.rttMs === 3)!.id;
+
+    try {
+      const watched = await openConsole(375, 812);
+      const { page } = watched;
+      const asked = { list: 0, detail: 0 };
+      page.on('request', (req) => {
+        const { pathname } = new URL(req.url());
+        if (pathname === '/api/canvases') asked.list++;
+        else if (pathname.startsWith('/api/canvases/') && req.method() === 'GET') asked.detail++;
+      });
+      // Closed, the section costs nothing: two refreshes of the list go by without a detail request.
+      await expect.poll(() => asked.list).toBeGreaterThanOrEqual(2);
+      expect(asked.detail).toBe(0);
+
+      const left = card(page, 'left-canva');
+      const summary = left.locator('easel-screen-list summary');
+      await summary.click();
+      expect(await left.locator('easel-screen-list details').evaluate((d: any) => d.open)).toBe(true);
+      const row = (id: number) => left.locator(`[data-role="screen"][data-id="${id}"]`);
+      await expect.poll(() => row(shakyId).count()).toBe(1);
+      // Worst first, marked, with what to do.
+      // (The console's own preview is a screen too, and reports as well: it is left out of the order checked.)
+      const order = await left.locator('[data-role="screen"]').evaluateAll((rows: any[]) => rows.map((r) => Number(r.dataset.id)));
+      expect(order.filter((id) => id === shakyId || id === steadyId)).toEqual([shakyId, steadyId]);
+      expect(await row(shakyId).getAttribute('data-health')).toBe('uncertain');
+      expect(await row(shakyId).locator('.name').textContent()).toBe('127.0.0.1');
+      expect(await row(shakyId).locator('[data-role="screen-sync"] span').allTextContents()).toEqual([
+        'clock \u22121 h 2 min',
+        'round trip 80 ms',
+        'error ±40 ms',
+        '2 late of 118 frames',
+      ]);
+      expect(await row(shakyId).locator('[data-role="screen-note"]').textContent()).toBe(
+        "this screen's clock is uncertain to ±40 ms: check its network; 2 of 118 frames came too late to show in step",
+      );
+      // Amber: the warn tone, on the note and the row's edge.
+      const amber = await row(shakyId).evaluate((li: any) => getComputedStyle(li).borderLeftColor);
+      expect(amber).toBe('rgb(242, 193, 78)');
+      expect(await row(steadyId).getAttribute('data-health')).toBe('ok');
+      expect(await row(steadyId).locator('[data-role="screen-sync"] span').allTextContents()).toEqual([
+        'clock +1.5 ms',
+        'round trip 3 ms',
+        'error ±1.5 ms',
+        'none late of 120 frames',
+      ]);
+      expect(await row(steadyId).locator('[data-role="screen-note"]').count()).toBe(0);
+      expect(await summary.textContent()).toMatch(/— \d+ needs? a look/);
+      expect(await row(shakyId).textContent()).toContain('v2');
+
+      // Still fits the phone with the list open.
+      const wide = await page.evaluate(() => {
+        const all: any[] = [];
+        const roots: any[] = [document];
+        while (roots.length > 0) {
+          for (const el of roots.pop().querySelectorAll('*')) {
+            all.push(el);
+            if (el.shadowRoot) roots.push(el.shadowRoot);
+          }
+        }
+        const de = document.documentElement;
+        return all.filter((el) => el.getBoundingClientRect().right > de.clientWidth + 0.5).map((el) => el.tagName.toLowerCase());
+      });
+      expect(wide).toEqual([]);
+
+      // Open, it follows the screens at the usual refresh: a new report shows up.
+      report(steady, { offsetMs: 2_500, rttMs: 5, errorMs: 2, shown: 130, late: 0 });
+      await expect.poll(() => row(steadyId).locator('[data-role="screen-sync"] span').first().textContent()).toBe('clock +2.5 s');
+      // Closed again, it stops asking (one request may have been on its way).
+      await summary.click();
+      const asked0 = asked.detail;
+      const list0 = asked.list;
+      await expect.poll(() => asked.list).toBeGreaterThanOrEqual(list0 + 2);
+      expect(asked.detail).toBeLessThanOrEqual(asked0 + 1);
+      expect(watched.problems).toEqual([]);
+      await watched.close();
+    } finally {
+      steady.close();
+      shaky.close();
+      await Promise.all([steady.closed, shaky.closed]);
+    }
+  });
+
+  it('shows the worst 50 screens of a 2,000-screen wall and says how many more there are', async () => {
+    const watched = await openConsole(390, 844);
+    const { page } = watched;
+    const sync = (errorMs: number, framesLate = 0) => ({
+      rttMs: 4,
+      errorMs,
+      framesShown: 500,
+      framesLate,
+      reportedAt: new Date().toISOString(),
+    });
+    const displayList = Array.from({ length: 2_000 }, (_, i) => ({
+      id: i + 1,
+      address: `10.1.${i >> 8}.${i & 255}`,
+      wire: i % 10 === 0 ? 'json' : 'v2',
+      rendition: 'webp:1920x1080:inside',
+      clockOffsetMs: i * 3,
+      sync: i % 10 === 0 ? null : sync(1 + (i % 7)),
+    }));
+    displayList[1_234] = { ...displayList[1_234]!, sync: sync(25, 4) };
+    // A slow reply (a big list on a busy server): the section asks less often than every 2 s.
+    const asked: number[] = [];
+    await page.route('**/api/canvases/right-canva', async (route) => {
+      asked.push(Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await route.fulfill({ json: { slug: 'right-canva', displayList } });
+    });
+    const right = card(page, 'right-canva');
+    await right.locator('easel-screen-list summary').click();
+    const rows = right.locator('[data-role="screen"]');
+    await expect.poll(() => rows.count()).toBe(50);
+    expect(await rows.first().getAttribute('data-id')).toBe('1235');
+    expect(await right.locator('[data-role="screens-more"]').textContent()).toBe('and 1,950 more, none worse than these');
+    expect(await right.locator('easel-screen-list summary').textContent()).toMatch(/Screens \(2,000\)\s*— 1 needs a look/);
+    // It waits ten times as long as the last load took (here over 0.6 s) before the next.
+    await expect.poll(() => asked.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    expect(asked[1]! - asked[0]!).toBeGreaterThanOrEqual(6_000);
     expect(watched.problems).toEqual([]);
     await watched.close();
   });

@@ -7,6 +7,7 @@ import { canvasBadge, clockTime, lastFrameWords, playlistWords, sourceTrouble, s
 import './easel-job-status.js';
 import type { CancelJobEvent } from './easel-job-status.js';
 import './easel-problem.js';
+import './easel-screen-list.js';
 import { ApiProblem, type CanvasAction, type OperatorApi } from './operator-api.js';
 
 /** Fired when a command's reply describes the canvas anew. */
@@ -21,8 +22,8 @@ type Busy = 'prompt' | CanvasAction | 'playlist-start' | 'playlist-stop' | 'canc
 
 /**
  * One canvas on the console: a live preview, what it shows and how that is going, its displays
- * and last frame, the current job's progress, and its controls (prompt, pause, resume, next,
- * playlist). Commands go straight to the API; errors are shown here, with the server's hint.
+ * and last frame, the current job's progress, its controls (prompt, pause, resume, next,
+ * playlist), and its screens' clock sync (opened on demand). Commands go straight to the API; errors are shown here, with the server's hint.
  *
  * @example
  * html`<easel-canvas-card .canvas=${c} .job=${job} .playlists=${playlists} .api=${api} .now=${Date.now()}></easel-canvas-card>`
@@ -255,6 +256,7 @@ export class EaselCanvasCard extends LitElement {
         </div>
 
         ${this.renderPlaylist(id('playlist'))}
+        <easel-screen-list data-role="screens" slug=${c.slug} .api=${this.api} .count=${c.displays}></easel-screen-list>
         <easel-problem .problem=${this.problem}></easel-problem>
       </article>
     `;

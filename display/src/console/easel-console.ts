@@ -23,7 +23,7 @@ import './easel-token-gate.js';
 import type { TokenEnteredEvent } from './easel-token-gate.js';
 import { EventStream, StreamState } from './event-stream.js';
 import { ApiProblem, createOperatorApi } from './operator-api.js';
-import { RefreshController } from './refresh-controller.js';
+import { REFRESH_MS, RefreshController } from './refresh-controller.js';
 import { forgetToken, loadToken, saveToken } from './token-store.js';
 
 /** Whether the console shows the token gate or the canvases. */
@@ -32,9 +32,6 @@ export const ConsoleAccess = {
   Open: 'open',
 } as const;
 export type ConsoleAccess = (typeof ConsoleAccess)[keyof typeof ConsoleAccess];
-
-/** Last frames, displays and source health are asked for this often (the events stream has the rest). */
-export const REFRESH_MS = 2_000;
 
 /**
  * The operator console at `/operator`: the token gate, then every canvas as a card and the

@@ -1,3 +1,4 @@
+import { readScreenList, type ScreenEntry } from '../../../protocol/screen-sync.js';
 import { isCanvasInfo, isJobInfo, playlistList, type CanvasInfo, type JobInfo, type PlaylistInfo } from './api-types.js';
 
 /**
@@ -56,6 +57,8 @@ export interface OperatorApi {
    */
   checkToken(token: string): Promise<void>;
   canvases(): Promise<CanvasInfo[]>;
+  /** The screens of one canvas (`displayList` of `GET /api/canvases/:slug`), as the server lists them. */
+  screens(slug: string): Promise<ScreenEntry[]>;
   /** Resolves with the job that reports the prompt's progress. */
   prompt(slug: string, prompt: string): Promise<JobInfo>;
   /** Resolves with the canvas as it is after the command. */
@@ -129,6 +132,7 @@ export function createOperatorApi(options: OperatorApiOptions): OperatorApi {
       const list = (body as { canvases?: unknown } | undefined)?.canvases;
       return Array.isArray(list) ? list.filter(isCanvasInfo) : [];
     },
+    screens: async (slug) => readScreenList(await request('GET', canvasPath(slug))),
     async prompt(slug, prompt) {
       const job = jobOf(await request('POST', `${canvasPath(slug)}/prompt`, { prompt }));
       if (!job)

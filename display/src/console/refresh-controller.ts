@@ -1,11 +1,18 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
+/**
+ * The console's usual refresh: last frames, displays and source health (and an open Screens
+ * list) are asked for this often; the events stream has the rest.
+ */
+export const REFRESH_MS = 2_000;
+
 export interface RefreshOptions {
   /** Whether to refresh at all now (the console is unlocked). */
   enabled(): boolean;
   /** One refresh; the next waits until it has settled, so slow replies never pile up. */
   refresh(): Promise<void>;
-  intervalMs: number;
+  /** The pause between one refresh settling and the next; a function is asked each time. */
+  intervalMs: number | (() => number);
 }
 
 /**
@@ -59,7 +66,9 @@ export class RefreshController implements ReactiveController {
     this.running = this.options.refresh().catch(() => {}); // refresh() reports its own failures
     await this.running;
     this.running = undefined;
-    if (this.wanted() && this.timer === undefined) this.timer = window.setTimeout(() => void this.tick(), this.options.intervalMs);
+    const { intervalMs } = this.options;
+    const wait = typeof intervalMs === 'function' ? intervalMs() : intervalMs;
+    if (this.wanted() && this.timer === undefined) this.timer = window.setTimeout(() => void this.tick(), wait);
   }
 
   private stop(): void {

@@ -26,6 +26,16 @@ export interface TilePosition {
   row: number;
 }
 
+/** A tiled canvas's grid (canvases[].tiles): told to a display that joins as a tile. */
+export interface TileGrid {
+  columns: number;
+  rows: number;
+  /** Hidden gap between neighbouring screens, in screen pixels. */
+  bezelPx: number;
+  tileWidth: number;
+  tileHeight: number;
+}
+
 export interface FrameHeader {
   type: 'frame';
   imageId: string;
@@ -65,6 +75,8 @@ export interface HelloMessage {
   /** v2: how far ahead of its slot a frame is meant to be shown, ms. */
   leadMs?: number;
   tile?: TilePosition;
+  /** With `tile`: the wall's grid, so a preview of the whole wall can lay the other tiles out. */
+  grid?: TileGrid;
 }
 
 export interface PongMessage {
@@ -162,6 +174,15 @@ function readTile(v: unknown): TilePosition | undefined {
   return Number.isInteger(column) && Number.isInteger(row) ? { column: column as number, row: row as number } : undefined;
 }
 
+function readGrid(v: unknown): TileGrid | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const { columns, rows, bezelPx, tileWidth, tileHeight } = v as Record<string, unknown>;
+  const whole = (n: unknown, min: number): n is number => Number.isInteger(n) && (n as number) >= min && (n as number) <= 100_000;
+  return whole(columns, 1) && whole(rows, 1) && whole(bezelPx, 0) && whole(tileWidth, 1) && whole(tileHeight, 1)
+    ? { columns, rows, bezelPx, tileWidth, tileHeight }
+    : undefined;
+}
+
 /** Reads a text message from the server; undefined for anything that is not a known shape. */
 export function parseServerText(text: string): ServerText | undefined {
   const m = readJsonObject(text);
@@ -174,6 +195,8 @@ export function parseServerText(text: string): ServerText | undefined {
     if (finite(m.leadMs) && m.leadMs >= 0) hello.leadMs = m.leadMs;
     const tile = readTile(m.tile);
     if (tile) hello.tile = tile;
+    const grid = readGrid(m.grid);
+    if (grid) hello.grid = grid;
     return hello;
   }
   if (m.type === 'pong' && finite(m.t0) && finite(m.serverTime)) return { type: 'pong', t0: m.t0, serverTime: m.serverTime };

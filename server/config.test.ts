@@ -82,6 +82,50 @@ describe('loadConfig', () => {
     expect(err.message).toMatch(/canvases\[1\]\.fit: value "stretch" is not allowed, expected one of inside, contain, cover, fill/);
   });
 
+  it('reads a tiled wall, a screen being the canvas size unless the grid says', () => {
+    const canvases = JSON.stringify([
+      { slug: 'lobby', width: 1280, height: 720, tiles: { columns: 2, rows: 1, bezelPx: 24 } },
+      { slug: 'hall', tiles: { columns: 3, rows: 3, tileWidth: 1920, tileHeight: 1080 } },
+    ]);
+    const config = loadConfig({ env: { EASEL_CANVASES: canvases }, configDir: emptyDir() });
+    expect(resolveCanvas(config, config.canvases[0]!).tiles).toEqual({
+      columns: 2,
+      rows: 1,
+      bezelPx: 24,
+      tileWidth: 1280,
+      tileHeight: 720,
+    });
+    expect(resolveCanvas(config, config.canvases[1]!).tiles).toEqual({
+      columns: 3,
+      rows: 3,
+      bezelPx: 0,
+      tileWidth: 1920,
+      tileHeight: 1080,
+    });
+    expect(resolveCanvas(config, { slug: 'plain' }).tiles).toBeUndefined();
+  });
+
+  it.each([
+    [{ columns: 2 }, /canvases\[0\]\.tiles\.rows: is required/],
+    [{ columns: 0, rows: 1 }, /canvases\[0\]\.tiles\.columns: value 0 is not allowed, expected a whole number from 1 to 16/],
+    [{ columns: 2, rows: 1.5 }, /canvases\[0\]\.tiles\.rows: value 1\.5 is not allowed/],
+    [
+      { columns: 2, rows: 1, bezelPx: -1 },
+      /canvases\[0\]\.tiles\.bezelPx: value -1 is not allowed, expected a whole number from 0 to 2000/,
+    ],
+    [{ columns: 2, rows: 1, bezelPx: 1e9 }, /canvases\[0\]\.tiles\.bezelPx: value 1000000000 is not allowed/],
+    [{ columns: 2, rows: 1, tileWidth: '1920' }, /canvases\[0\]\.tiles\.tileWidth: value "1920" is not allowed/],
+    [{ columns: 99999, rows: 1 }, /canvases\[0\]\.tiles\.columns: value 99999 is not allowed/],
+    [
+      { columns: 2, rows: 1, bezel: 20 },
+      /canvases\[0\]\.tiles\.bezel: unknown setting; allowed are columns, rows, bezelPx, tileWidth, tileHeight/,
+    ],
+    ['2x1', /canvases\[0\]\.tiles: value "2x1" is not allowed, expected an object like/],
+  ])('refuses the grid %j naming the key', (tiles, message) => {
+    const canvases = JSON.stringify([{ slug: 'lobby', tiles }]);
+    expect(failure(() => loadConfig({ env: { EASEL_CANVASES: canvases }, configDir: emptyDir() })).message).toMatch(message);
+  });
+
   it('refuses a bad slug and a slug declared twice', () => {
     const bad = JSON.stringify([{ slug: 'Lobby One' }]);
     expect(failure(() => loadConfig({ env: { EASEL_CANVASES: bad }, configDir: emptyDir() })).message).toMatch(

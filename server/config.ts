@@ -9,8 +9,16 @@ import { checkFlags, schemaOptions } from './cli-flags.js';
 import { EaselError } from './errors.js';
 import { fields, type ORDERS } from './input/fields.js';
 import { problemsOf } from './input/problems.js';
-import { canvasDeclaration, sourceDeclaration, SOURCE_TYPES, type CanvasDeclaration, type SourceConfig } from './input/shapes.js';
+import {
+  canvasDeclaration,
+  sourceDeclaration,
+  SOURCE_TYPES,
+  tilesDeclaration,
+  type CanvasDeclaration,
+  type SourceConfig,
+} from './input/shapes.js';
 import type { Fit, ImageFormat } from './stream/rendition.js';
+import type { TileGrid } from './stream/tile.js';
 
 /** The project root, whether running from server/ (tsx) or dist/server/ (built). */
 export const PROJECT_ROOT = (() => {
@@ -33,6 +41,8 @@ export interface CanvasConfig {
   sync: boolean;
   /** presentAt = slot time + this, ms. */
   leadMs: number;
+  /** A tiled wall: displays join as tiles (`?tile=column,row`) and each gets its crop. */
+  tiles?: TileGrid;
 }
 
 function rangeFormat(name: string, min: number, max: number, integer: boolean): convict.Format {
@@ -143,7 +153,8 @@ function validateCanvasList(list: unknown): void {
     // A misspelt key explains the problems after it: name it first.
     const unknown = problems.find((p) => p.message === 'unknown setting');
     if (unknown) {
-      const allowed = Object.keys(unknown.path.length > 1 ? sourceDeclaration.shape : canvasDeclaration.shape);
+      const nested = { source: sourceDeclaration.shape, tiles: tilesDeclaration.shape } as Record<PropertyKey, object>;
+      const allowed = Object.keys((unknown.path.length > 1 && nested[unknown.path[0]!]) || canvasDeclaration.shape);
       throw new Error(`${at}.${unknown.field}: unknown setting; allowed are ${allowed.join(', ')}`);
     }
     throw new Error(`${at}.${problems[0]!.field}: ${problems[0]!.message}`);
@@ -605,5 +616,11 @@ export function resolveCanvas(config: EaselConfig, declared: CanvasDeclaration):
     sync: declared.sync ?? d.sync,
     leadMs: declared.leadMs ?? d.leadMs,
     source,
+    ...(declared.tiles ? { tiles: resolveTiles(declared.tiles, declared.width ?? d.width, declared.height ?? d.height) } : {}),
   };
+}
+
+/** A declared grid with its blanks filled: a screen is the canvas's size unless the grid says. */
+function resolveTiles(t: NonNullable<CanvasDeclaration['tiles']>, width: number, height: number): TileGrid {
+  return { columns: t.columns, rows: t.rows, bezelPx: t.bezelPx ?? 0, tileWidth: t.tileWidth ?? width, tileHeight: t.tileHeight ?? height };
 }

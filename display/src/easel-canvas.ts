@@ -96,6 +96,8 @@ export class EaselCanvas extends LitElement {
   @property({ attribute: 'label', converter: flag(false) }) showLabel = false;
   /** Preferred image formats, e.g. `avif,webp`; the canvas's default when left out. */
   @property() accept?: string;
+  /** The tile of a wall this screen is, `column,row` from 1 (`2,1`); the whole canvas when left out. */
+  @property({ reflect: true }) tile?: string;
 
   @state() private shown: FrameHeader | undefined;
   /** When the frame on screen went on it, on the server's clock; undefined without a clock estimate. */
@@ -119,6 +121,8 @@ export class EaselCanvas extends LitElement {
     server: () => this.server,
     token: () => this.token,
     accept: () => this.accept,
+    tile: () => this.tile,
+    onHello: (hello) => this.dispatchEvent(new CustomEvent('easel-hello', { detail: hello })),
     onFrame: (header, image, first) => {
       if (first) this.joinSeq = header.seq;
       this.presenter.push(header, image);
@@ -159,7 +163,7 @@ export class EaselCanvas extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     // The first connection is made in hostConnected; only a later change needs a new one.
-    if ((['slug', 'server', 'accept', 'token'] as const).some((key) => changed.has(key) && changed.get(key) !== undefined))
+    if ((['slug', 'server', 'accept', 'token', 'tile'] as const).some((key) => changed.has(key) && changed.get(key) !== undefined))
       this.socket.restart();
     if (changed.has('placeholder')) this.placeholderFailed = false;
     this.dataset.state = this.socket.state;

@@ -40,6 +40,8 @@ export interface FrameSocketOptions {
   token?(): string | undefined;
   /** Preferred image formats, `avif,webp,jpeg` order = preference; the canvas's default when left out. */
   accept?(): string | undefined;
+  /** The tile of a wall this display is, `column,row` (`2,1`); the whole canvas when left out. */
+  tile?(): string | undefined;
   onHello?(hello: HelloMessage): void;
   /**
    * Called for each frame. `image` is a view into the received message: copy it or wrap it in a
@@ -212,6 +214,8 @@ export class FrameSocket implements ReactiveController {
     }
     const accept = this.options.accept?.();
     if (accept) url.searchParams.set('accept', accept);
+    const tile = this.options.tile?.();
+    if (tile) url.searchParams.set('tile', tile);
     // A server that requires a display token gets the one given, else the one in the page's own address (?token=).
     const token = this.options.token?.() || new URLSearchParams(window.location.search).get('token');
     if (token) url.searchParams.set('token', token);

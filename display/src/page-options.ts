@@ -1,4 +1,5 @@
 import type { TransitionKind } from '../../protocol/wire.js';
+import { readTileParam } from './wall-grid.js';
 
 /** A canvas slug as docs/protocol.md fixes it (the same pattern as server/canvas/slug.ts). */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -19,6 +20,8 @@ export interface PageOptions {
   showTime: boolean;
   showLabel: boolean;
   accept?: string;
+  /** `?tile=2,1`: this screen is column 2, row 1 of its canvas's wall. */
+  tile?: string;
 }
 
 const OFF = new Set(['0', 'false', 'off', 'no']);
@@ -50,6 +53,8 @@ export function parsePageOptions(search: string): PageOptions {
   if (placeholder) options.placeholder = placeholder;
   const accept = q.get('accept');
   if (accept && /^[a-z,\s]{1,64}$/i.test(accept)) options.accept = accept;
+  const tile = readTileParam(q.get('tile'));
+  if (tile) options.tile = tile;
   return options;
 }
 
@@ -72,6 +77,12 @@ export function wallSlugs(search: string): string[] {
     ),
   ].slice(0, MAX_WALL_SLUGS);
   return slugs.length > 0 ? slugs : [...DEFAULT_WALL_SLUGS];
+}
+
+/** `?grid=lobby` for /wall: the canvas whose wall of tiles to preview; undefined when absent or not a slug. */
+export function wallGrid(search: string): string | undefined {
+  const slug = new URLSearchParams(search).get('grid')?.trim() ?? '';
+  return SLUG_PATTERN.test(slug) ? slug : undefined;
 }
 
 /**

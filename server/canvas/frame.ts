@@ -73,6 +73,7 @@ export function messageFor(frame: Frame, key: string, mode: DisplayMode): Uint8A
             height: encoded.height,
             source: frame.source,
             ...(frame.prompt !== undefined ? { prompt: frame.prompt } : {}),
+            ...(encoded.tile ? { tile: encoded.tile } : {}),
           },
           encoded.data,
         );

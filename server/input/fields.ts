@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { MAX_FPS, MIN_FPS } from '../stream/pacer.js';
 import type { Fit, ImageFormat } from '../stream/rendition.js';
+import { MAX_BEZEL_PX, MAX_TILES_PER_SIDE } from '../stream/tile.js';
 
 /** Longest prompt or negative prompt, in characters. */
 export const MAX_PROMPT = 2000;
@@ -88,6 +89,21 @@ export const RULES = {
   width: { expected: 'a whole number from 16 to 8192', hint: 'Give the size in pixels' },
   height: { expected: 'a whole number from 16 to 8192', hint: 'Give the size in pixels' },
   fit: { expected: `one of ${FITS.join(', ')}`, hint: 'inside shows the whole image without padding' },
+  columns: { expected: `a whole number from 1 to ${MAX_TILES_PER_SIDE}`, hint: 'Count the screens across the wall' },
+  rows: { expected: `a whole number from 1 to ${MAX_TILES_PER_SIDE}`, hint: 'Count the screens down the wall' },
+  bezelPx: {
+    expected: `a whole number from 0 to ${MAX_BEZEL_PX}`,
+    hint: 'Measure the gap between two screens and give it in screen pixels, or 0 for none',
+  },
+  tileWidth: {
+    expected: 'a whole number from 16 to 8192',
+    hint: "Give one screen's width in pixels, or leave it out for the canvas width",
+  },
+  tileHeight: {
+    expected: 'a whole number from 16 to 8192',
+    hint: "Give one screen's height in pixels, or leave it out for the canvas height",
+  },
+  tiles: { expected: 'an object like {"columns": 2, "rows": 1}', hint: 'Give the grid of screens: columns, rows, and optionally bezelPx' },
   formats: { expected: `a non-empty list drawn from ${FORMATS.join(', ')}`, hint: 'For example ["webp", "jpeg"]' },
   sync: { expected: 'true or false', hint: 'Leave it on so screens of the canvas change together; false shows each frame on arrival' },
   leadMs: {
@@ -118,6 +134,11 @@ export const fields = {
   width: whole(16, 8192, RULES.width.expected),
   height: whole(16, 8192, RULES.height.expected),
   fit: oneOf(FITS, RULES.fit.expected),
+  columns: whole(1, MAX_TILES_PER_SIDE, RULES.columns.expected),
+  rows: whole(1, MAX_TILES_PER_SIDE, RULES.rows.expected),
+  bezelPx: whole(0, MAX_BEZEL_PX, RULES.bezelPx.expected),
+  tileWidth: whole(16, 8192, RULES.tileWidth.expected),
+  tileHeight: whole(16, 8192, RULES.tileHeight.expected),
   formats: z
     .array(oneOf(FORMATS, RULES.formats.expected), { error: fieldError(RULES.formats.expected) })
     .min(1, { error: fieldError(RULES.formats.expected) }),

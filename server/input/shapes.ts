@@ -3,7 +3,7 @@
  * them: what the API, OSC, playlists and the config accept is what these say.
  */
 import { z } from 'zod';
-import { fieldError, fields } from './fields.js';
+import { fieldError, fields, RULES } from './fields.js';
 
 /** A new prompt: POST /api/canvases/:slug/prompt, an OSC prompt, a playlist prompt step. */
 export const promptCommand = z.object({
@@ -71,6 +71,19 @@ export const sourceDeclaration = z.strictObject(
   { error: fieldError('an object like {"type": "folder", "path": "assets"}') },
 );
 
+/** A tiled wall in the config: the grid is required, the bezel and the screen size are not. */
+export const tilesDeclaration = z.strictObject(
+  {
+    columns: fields.columns,
+    rows: fields.rows,
+    bezelPx: fields.bezelPx.optional(),
+    tileWidth: fields.tileWidth.optional(),
+    tileHeight: fields.tileHeight.optional(),
+  },
+  { error: fieldError(RULES.tiles.expected) },
+);
+export type TilesDeclaration = z.infer<typeof tilesDeclaration>;
+
 /** A canvas in the config: only the slug is required, the rest comes from `canvasDefaults`. */
 export const canvasDeclaration = z.strictObject(
   {
@@ -84,6 +97,8 @@ export const canvasDeclaration = z.strictObject(
     formats: fields.formats.optional(),
     sync: fields.sync.optional(),
     leadMs: fields.leadMs.optional(),
+    /** A wall of screens, each showing its part of the frame (server/stream/tile.ts). */
+    tiles: tilesDeclaration.optional(),
   },
   { error: fieldError('an object with at least a "slug"') },
 );

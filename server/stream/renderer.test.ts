@@ -93,6 +93,36 @@ describe('createRenderer', () => {
     expect(isEaselError(err, 'EASEL_ERR_IMAGE_UNREADABLE')).toBe(true);
   });
 
+  it('cuts each tile of a wall from one decode, leaving out the strip behind the bezel', async () => {
+    // 210 px wide: red 0-99, a white 10 px bezel strip, blue 110-209; a 2x1 wall of 100 px screens with a 10 px bezel.
+    const data = await sharp({ create: { width: 210, height: 100, channels: 3, background: '#ff0000' } })
+      .composite([
+        { input: { create: { width: 10, height: 100, channels: 3, background: '#ffffff' } }, left: 100, top: 0 },
+        { input: { create: { width: 100, height: 100, channels: 3, background: '#0000ff' } }, left: 110, top: 0 },
+      ])
+      .png()
+      .toBuffer();
+    const grid = { columns: 2, rows: 1, bezelPx: 10, tileWidth: 100, tileHeight: 100 };
+    const tile = (column: number): RenditionSpec => ({
+      format: 'webp',
+      width: 100,
+      height: 100,
+      fit: 'cover',
+      tile: { ...grid, column, row: 1 },
+    });
+    const specs = [tile(1), tile(2)];
+    const renderer = createRenderer({ ...options, webp: { quality: 100, effort: 0 } });
+    const out = [...(await renderer.render(image(data), [...specs, spec('jpeg')])).values()];
+    expect(renderer.stats.rendered).toBe(1);
+    const [left, right] = await Promise.all(out.slice(0, 2).map((e) => sharp(e.data).raw().toBuffer({ resolveWithObject: true })));
+    expect(left!.info).toMatchObject({ width: 100, height: 100 });
+    // Every column of each tile is its colour: no white from the bezel strip, no bleed from the neighbour.
+    const channelMax = (buf: Buffer, channel: number) => Math.max(...[...buf].filter((_, i) => i % 3 === channel));
+    expect(channelMax(left!.data, 2)).toBeLessThan(40);
+    expect(channelMax(right!.data, 0)).toBeLessThan(40);
+    expect(out[2]).toMatchObject({ mime: 'image/jpeg', width: 210, height: 100 }); // the whole frame, from the same decode
+  });
+
   it('reuses renditions of an image that comes back with the same cache key', async () => {
     const renderer = createRenderer(options);
     const data = await solid(300, 300, '#123456');

@@ -4,6 +4,7 @@ import { checkBytes } from './image-limits.js';
 import { createRenditionCache } from './rendition-cache.js';
 import { MIME, renditionKey, type ImageFormat, type RenditionSpec } from './rendition.js';
 import type { SourceImage } from './source.js';
+import { tileOutputSize, tileRect, type TilePosition } from './tile.js';
 
 /** One frame in one rendition, encoded. */
 export interface EncodedImage {
@@ -12,6 +13,8 @@ export interface EncodedImage {
   mime: string;
   width: number;
   height: number;
+  /** Set for a tile of a wall: which one this crop is. */
+  tile?: TilePosition;
 }
 
 export interface RendererOptions {
@@ -94,12 +97,42 @@ export function createRenderer(options: RendererOptions): Renderer {
     }
     // .rotate() with no angle applies the EXIF orientation; metadata is stripped on output.
     const decoded = sharp(image.data, input).rotate();
+    if (specs.some((s) => s.tile)) return renderWithTiles(decoded, specs);
     if (specs.length === 1) return [await finish(decoded, specs[0]!)];
     // Several renditions: decode and resize once to the largest, then derive the rest from raw pixels.
     const largest = specs.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
     const { data, info } = await resize(decoded, largest).raw().toBuffer({ resolveWithObject: true });
     const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
     return Promise.all(specs.map((spec) => finish(sharp(data, raw), spec)));
+  }
+
+  /**
+   * Tiles crop the frame at full size, so it is decoded once to raw pixels and every tile (and any
+   * whole-frame rendition) is cut, resized and encoded from those, on libvips' threads in parallel.
+   */
+  async function renderWithTiles(decoded: Sharp, specs: readonly RenditionSpec[]): Promise<EncodedImage[]> {
+    const { data, info } = await decoded.raw().toBuffer({ resolveWithObject: true });
+    const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
+    return Promise.all(
+      specs.map(async (spec) => {
+        if (!spec.tile) return finish(sharp(data, raw), spec);
+        const crop = tileRect(spec.tile, info, spec.fit);
+        const size = tileOutputSize(spec, crop);
+        const cut = sharp(data, raw).extract(crop);
+        const same = size.width === crop.width && size.height === crop.height;
+        const pipeline = same ? cut : cut.resize(size.width, size.height, { fit: 'fill' });
+        const out = await encode(pipeline, spec.format).toBuffer({ resolveWithObject: true });
+        const { column, row } = spec.tile;
+        return {
+          data: out.data,
+          format: spec.format,
+          mime: MIME[spec.format],
+          width: out.info.width,
+          height: out.info.height,
+          tile: { column, row },
+        };
+      }),
+    );
   }
 
   return {

@@ -36,6 +36,28 @@ describe('chooseRendition', () => {
   });
 });
 
+describe('chooseRendition for a tile of a wall', () => {
+  const wall: CanvasBox = { ...canvas, fit: 'cover', tiles: { columns: 2, rows: 1, bezelPx: 30, tileWidth: 1280, tileHeight: 800 } };
+
+  it('sizes the rendition to one screen of the grid and keys it by tile and grid', () => {
+    const left = chooseRendition(wall, { mode: 'binary', accept: [], tile: { column: 1, row: 1 } });
+    const right = chooseRendition(wall, { mode: 'binary', accept: [], tile: { column: 2, row: 1 } });
+    expect(left).toMatchObject({ width: 1280, height: 800, tile: { column: 1, row: 1, columns: 2, bezelPx: 30 } });
+    expect(renditionKey(left)).toBe('webp:1280x800:cover:tile1,1of2x1+30@1280x800');
+    expect(renditionKey(left)).not.toBe(renditionKey(right));
+  });
+
+  it('scales a tile down to a small screen like any rendition', () => {
+    const small = chooseRendition(wall, { mode: 'binary', accept: [], tile: { column: 1, row: 1 }, viewport: { w: 600, h: 400, dpr: 1 } });
+    expect(small).toMatchObject({ width: 640, height: 400 });
+  });
+
+  it('gives a display with no tile the whole frame, and ignores a tile on a canvas with no grid', () => {
+    expect(chooseRendition(wall, { mode: 'binary', accept: [] }).tile).toBeUndefined();
+    expect(chooseRendition(canvas, { mode: 'binary', accept: [], tile: { column: 1, row: 1 } }).tile).toBeUndefined();
+  });
+});
+
 describe('parseViewport', () => {
   it('reads numbers from query strings with dpr defaulting to 1', () => {
     expect(parseViewport('800', '600', undefined)).toEqual({ w: 800, h: 600, dpr: 1 });

@@ -2,6 +2,8 @@
  * A rendition is one encoded form of a frame: a format and a pixel box. Displays with similar
  * screens share one, so a canvas encodes each frame a handful of times, never once per display.
  */
+import { tileKey, type TileGrid, type TilePosition, type TileSpec } from './tile.js';
+
 export type ImageFormat = 'webp' | 'jpeg' | 'avif';
 export type Fit = 'inside' | 'contain' | 'cover' | 'fill';
 
@@ -17,10 +19,13 @@ export interface RenditionSpec {
   width: number;
   height: number;
   fit: Fit;
+  /** A tile of a wall: the crop of the frame this screen shows, fitted into the box above. */
+  tile?: TileSpec;
 }
 
 export function renditionKey(spec: RenditionSpec): string {
-  return `${spec.format}:${spec.width}x${spec.height}:${spec.fit}`;
+  const key = `${spec.format}:${spec.width}x${spec.height}:${spec.fit}`;
+  return spec.tile ? `${key}:${tileKey(spec.tile)}` : key;
 }
 
 /** Long-edge steps a display's screen is rounded up to, so similar screens share a rendition. */
@@ -31,6 +36,8 @@ export interface CanvasBox {
   height: number;
   fit: Fit;
   formats: readonly ImageFormat[];
+  /** Set for a tiled wall: the grid its tiles are cut from. */
+  tiles?: TileGrid | undefined;
 }
 
 export interface DisplayWants {
@@ -39,6 +46,8 @@ export interface DisplayWants {
   accept: readonly string[];
   /** Viewport in CSS pixels and device pixel ratio, when the display said. */
   viewport?: { w: number; h: number; dpr: number } | undefined;
+  /** The tile of the canvas's wall this display is, checked against the grid at the upgrade. */
+  tile?: TilePosition | undefined;
 }
 
 /**
@@ -47,6 +56,10 @@ export interface DisplayWants {
  * to the display's long edge rounded up to a step, never up past the canvas's own size.
  */
 export function chooseRendition(canvas: CanvasBox, wants: DisplayWants): RenditionSpec {
+  const grid = canvas.tiles;
+  const tile = grid && wants.tile ? { ...grid, ...wants.tile } : undefined;
+  // A tile's box is one screen of the wall; the viewport steps then apply to it as to a canvas.
+  const box = tile ? { width: tile.tileWidth, height: tile.tileHeight } : canvas;
   const offered: readonly ImageFormat[] = canvas.formats.length > 0 ? canvas.formats : ['jpeg'];
   const preferred = wants.accept.find((f): f is ImageFormat => offered.includes(f as ImageFormat));
   const fallback = wants.mode === 'json' && offered.includes('jpeg') ? 'jpeg' : offered[0]!;
@@ -57,13 +70,14 @@ export function chooseRendition(canvas: CanvasBox, wants: DisplayWants): Renditi
   if (v) {
     const wanted = Math.max(v.w, v.h) * v.dpr;
     const step = LONG_EDGE_STEPS.find((s) => s >= wanted) ?? LONG_EDGE_STEPS[LONG_EDGE_STEPS.length - 1]!;
-    scale = Math.min(1, step / Math.max(canvas.width, canvas.height));
+    scale = Math.min(1, step / Math.max(box.width, box.height));
   }
   return {
     format,
-    width: Math.max(1, Math.round(canvas.width * scale)),
-    height: Math.max(1, Math.round(canvas.height * scale)),
+    width: Math.max(1, Math.round(box.width * scale)),
+    height: Math.max(1, Math.round(box.height * scale)),
     fit: canvas.fit,
+    ...(tile ? { tile } : {}),
   };
 }
 

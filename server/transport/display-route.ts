@@ -1,5 +1,5 @@
 import uWS, { type HttpResponse, type TemplatedApp, type WebSocket } from 'uWebSockets.js';
-import type { HelloMessage, WireFormat } from '../../protocol/wire.js';
+import type { HelloMessage, TilePosition, WireFormat } from '../../protocol/wire.js';
 import { isLoopbackAddress } from '../api/auth.js';
 import type { AuthFailures } from '../api/auth-failures.js';
 import type { HostPolicy } from '../api/host-policy.js';
@@ -12,6 +12,7 @@ import type { Canvas } from '../canvas/canvas.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
 import { chooseRendition, parseViewport, type DisplayWants } from '../stream/rendition.js';
+import { parseTile } from '../stream/tile.js';
 import { createDisplayAccess } from './display-access.js';
 import { chooseWireFormat } from './wire-format.js';
 import { MAX_CLIENT_MESSAGE_BYTES, readClientMessage } from './display-messages.js';
@@ -217,6 +218,13 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
         );
         return;
       }
+      const tileParam = query.get('tile');
+      const tile = tileParam === null ? undefined : parseTile(tileParam, canvas.config.tiles, canvas.slug);
+      if (tile && !tile.ok) {
+        refused.badRequest++;
+        replyProblem(res, 400, { title: 'Invalid tile', detail: tile.reason, hint: tile.hint, code: 'EASEL_ERR_REQUEST_INVALID' });
+        return;
+      }
       const wants: DisplayWants = {
         mode: format.format.mode,
         accept: (query.get('accept') ?? '')
@@ -224,6 +232,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
           .map((s) => s.trim().toLowerCase())
           .filter(Boolean),
         viewport: parseViewport(query.get('w') ?? undefined, query.get('h') ?? undefined, query.get('dpr') ?? undefined),
+        tile: tile?.tile,
       };
       const data: SocketData = {
         canvas,
@@ -263,7 +272,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       });
       data.display = display;
       sockets.add(ws);
-      if (data.format.mode === 'binary') ws.send(JSON.stringify(helloFor(canvas, data.format.protocol, clock.now())), false);
+      if (data.format.mode === 'binary') ws.send(JSON.stringify(helloFor(canvas, data.format.protocol, clock.now(), wants.tile)), false);
       canvas.attach(display);
       log.debug(
         { slug: canvas.slug, display: display.id, address: display.remoteAddress, mode: display.mode, rendition: display.key },
@@ -333,8 +342,13 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
 }
 
 /** The first message of a binary connection: v2 adds whether and how far ahead frames are timed. */
-function helloFor(canvas: Canvas, protocol: 1 | 2, serverTime: number): HelloMessage {
+function helloFor(canvas: Canvas, protocol: 1 | 2, serverTime: number, tile: TilePosition | undefined): HelloMessage {
   const hello: HelloMessage = { type: 'hello', protocol, canvas: canvas.slug, fps: canvas.snapshot().fps, serverTime };
+  // A tile learns its wall, so a preview of the whole grid can lay the others out.
+  if (tile && canvas.config.tiles) {
+    hello.tile = tile;
+    hello.grid = canvas.config.tiles;
+  }
   if (protocol >= 2) {
     hello.sync = canvas.config.sync;
     hello.leadMs = canvas.config.sync ? canvas.config.leadMs : 0;

@@ -3,7 +3,8 @@ import { backoffDelay, DEFAULT_BACKOFF } from '../../display/src/backoff.js';
 import { canvasBadge } from '../../display/src/console/describe.js';
 import { decodeFrameMessage, parseServerText } from '../../protocol/wire.js';
 import { formatFrameTime } from '../../display/src/frame-time.js';
-import { parsePageOptions, slugFromLocation, wallColumns, wallSlugs } from '../../display/src/page-options.js';
+import { parsePageOptions, slugFromLocation, wallColumns, wallGrid, wallSlugs } from '../../display/src/page-options.js';
+import { wallLayout } from '../../display/src/wall-grid.js';
 import { encodeFrameMessage, type FrameHeader } from '../../server/stream/frame-message.js';
 
 // The display's pure modules, run in Node: no browser needed to pin down their contracts.
@@ -134,6 +135,39 @@ describe('page options', () => {
     expect(wallColumns(4, 3840, 2160)).toBe(2);
     expect(wallColumns(3, 3840, 1080)).toBe(3);
     expect(wallColumns(1, 100, 100)).toBe(1);
+  });
+});
+
+describe('tiled walls on the display side', () => {
+  it('reads ?tile=column,row and leaves out anything else, for the server to have nothing bad to refuse', () => {
+    expect(parsePageOptions('?tile=2,1').tile).toBe('2,1');
+    for (const bad of ['0,1', '2', '2;1', 'a,b', '1,1,1', '9'.repeat(5000), '%E0%A4%A'])
+      expect(parsePageOptions(`?tile=${bad}`).tile).toBeUndefined();
+  });
+
+  it('reads ?grid= for /wall only when it is a slug', () => {
+    expect(wallGrid('?grid=lobby')).toBe('lobby');
+    expect(wallGrid('?grid=Lobby One')).toBeUndefined();
+    expect(wallGrid('')).toBeUndefined();
+  });
+
+  it('takes the tile and its grid from the hello, and no grid that does not describe one', () => {
+    const tile = { column: 2, row: 1 };
+    const grid = { columns: 2, rows: 1, bezelPx: 40, tileWidth: 320, tileHeight: 240 };
+    const hello = (g: unknown) =>
+      parseServerText(JSON.stringify({ type: 'hello', protocol: 2, canvas: 'lobby', fps: 4, serverTime: 1, tile, grid: g }));
+    expect(hello(grid)).toMatchObject({ tile, grid });
+    for (const bad of [{ ...grid, columns: 0 }, { ...grid, bezelPx: -1 }, { ...grid, tileWidth: 1.5 }, '2x1', null])
+      expect(hello(bad)).not.toHaveProperty('grid');
+  });
+
+  it('lays every tile of a grid in its place with the bezel gaps at their true scale', () => {
+    const layout = wallLayout({ columns: 2, rows: 1, bezelPx: 40, tileWidth: 320, tileHeight: 240 });
+    expect(layout.aspect).toBeCloseTo(680 / 240);
+    expect(layout.tiles.map((t) => [t.tile, Math.round(t.left * 10) / 10, t.width])).toEqual([
+      ['1,1', 0, (320 * 100) / 680],
+      ['2,1', 52.9, (320 * 100) / 680],
+    ]);
   });
 });
 

@@ -17,6 +17,9 @@ export interface TestCanvas {
   fps?: number;
   /** The canvas box (largest rendition); 1024 when left out. */
   size?: number;
+  fit?: string;
+  /** A tiled wall's grid (canvases[].tiles). */
+  tiles?: Record<string, number>;
 }
 
 export interface DisplayServer extends TestServer {
@@ -46,6 +49,8 @@ export async function startDisplayServer(
     source: { path: folders[i]!.dir },
     ...(c.fps !== undefined ? { fps: c.fps } : {}),
     ...(c.size !== undefined ? { width: c.size, height: c.size } : {}),
+    ...(c.fit !== undefined ? { fit: c.fit } : {}),
+    ...(c.tiles !== undefined ? { tiles: c.tiles } : {}),
   }));
   const server = await startTestServer({
     EASEL_CANVASES: JSON.stringify(declared),

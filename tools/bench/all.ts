@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark of issue 6 in turn — render, fan-out steps, inference,
- * wire — and issue 11's skew between two screens (bench/results/skew.md), then one summary (bench/results/summary.{md,json}) with the machine and, for each
+ * wire — and issue 11's skew between two screens (bench/results/skew.md) and tiled wall
+ * (bench/results/tiles.md), then one summary (bench/results/summary.{md,json}) with the machine and, for each
  * target, the measured figure and whether it was met or missed and by how much.
  *
  *   npx tsx tools/bench/all.ts            # full run, ~8–10 min on a 2-core box → bench/results/
@@ -97,6 +98,10 @@ async function main(): Promise<number> {
   await stage('skew', async () => {
     // Its own process: two Chromiums and a server of its own, gone when it ends.
     await runScript('tools/bench/skew.ts', ['--frames', quick ? '40' : '100', '--out-dir', outDir]);
+  });
+
+  await stage('tiles', async () => {
+    await runScript('tools/bench/tiles.ts', [...(quick ? ['--quick'] : []), '--out-dir', outDir]);
   });
 
   await writeSummary(input, outDir);

@@ -27,6 +27,7 @@ import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './stream/clock.js';
 import { createRenderer } from './stream/renderer.js';
 import { registerDisplayRoute, type DisplayRoute } from './transport/display-route.js';
+import { createUwsFanOut } from './transport/uws-fan-out.js';
 import { registerHealthRoutes } from './transport/health-routes.js';
 import { registerMetricsRoute } from './transport/metrics-route.js';
 import { guardApp, type RegisteredRoute } from './transport/guarded-app.js';
@@ -109,6 +110,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     clock,
     logger,
     inference,
+    fanOut: createUwsFanOut(app),
   });
   const jobs = createJobTracker({ events, canvases: registry, clock });
   const isClosing = () => closing;

@@ -10,9 +10,17 @@ class FakeSocket implements DisplaySocket {
   buffered = 0;
   sent: Array<Uint8Array | string> = [];
   ended: { code: number; reason: string } | undefined;
+  topics = new Set<string>();
   send(message: Uint8Array | string) {
     this.sent.push(message);
     return this.buffered > 0 ? 0 : 1;
+  }
+  subscribe(topic: string) {
+    this.topics.add(topic);
+    return true;
+  }
+  unsubscribe(topic: string) {
+    return this.topics.delete(topic);
   }
   getBufferedAmount() {
     return this.buffered;

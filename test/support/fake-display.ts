@@ -6,10 +6,18 @@ export class FakeSocket implements DisplaySocket {
   buffered = 0;
   sent: Array<Uint8Array | string> = [];
   ended: { code: number; reason: string } | undefined;
+  topics = new Set<string>();
   closedHard = false;
   send(message: Uint8Array | string): number {
     this.sent.push(message);
     return this.buffered > 0 ? 0 : 1;
+  }
+  subscribe(topic: string) {
+    this.topics.add(topic);
+    return true;
+  }
+  unsubscribe(topic: string) {
+    return this.topics.delete(topic);
   }
   getBufferedAmount(): number {
     return this.buffered;

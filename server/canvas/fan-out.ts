@@ -8,9 +8,8 @@ export interface TopicSocket {
 
 /**
  * Where a channel hands a frame to every display of one topic (a mode and rendition). The uWS
- * one (transport/uws-fan-out.ts) sends in native code, one loop per topic instead of one
- * `socket.send` per display in JavaScript; the local one does the same sends in JavaScript, for
- * unit tests and for a canvas run with no uWS app behind it.
+ * one (transport/uws-fan-out.ts) sends in native code, one publish per topic; the local one
+ * sends in a JavaScript loop, one `send()` per display, as Easel did before topics.
  */
 export interface FanOut {
   subscribe(socket: TopicSocket, topic: string): void;
@@ -20,12 +19,21 @@ export interface FanOut {
   publish(topic: string, message: Uint8Array | string, isBinary: boolean): void;
 }
 
-/** Topic fan-out in JavaScript, with uWS's meaning: a subscriber gets every publish until it leaves. */
-export function createLocalFanOut(): FanOut {
+export interface LocalFanOut extends FanOut {
+  /** Who is in `topic` now. */
+  subscribers(topic: string): ReadonlySet<TopicSocket>;
+}
+
+/**
+ * Topic fan-out in JavaScript, with uWS's meaning: a subscriber gets every publish until it
+ * leaves. The sockets themselves never subscribe to anything: a uWS socket that did would lose
+ * uWS's no-copy write of a large message (kept for non-subscribers only).
+ */
+export function createLocalFanOut(): LocalFanOut {
   const topics = new Map<string, Set<TopicSocket>>();
+  const none: ReadonlySet<TopicSocket> = new Set();
   return {
     subscribe(socket, topic) {
-      socket.subscribe(topic);
       let members = topics.get(topic);
       if (!members) {
         members = new Set();
@@ -36,11 +44,11 @@ export function createLocalFanOut(): FanOut {
     unsubscribe(socket, topic) {
       const members = topics.get(topic);
       if (!members?.delete(socket)) return;
-      socket.unsubscribe(topic);
       if (members.size === 0) topics.delete(topic);
     },
     publish(topic, message, isBinary) {
       for (const socket of topics.get(topic) ?? []) socket.send(message, isBinary);
     },
+    subscribers: (topic) => topics.get(topic) ?? none,
   };
 }

@@ -6,18 +6,17 @@ export class FakeSocket implements DisplaySocket {
   buffered = 0;
   sent: Array<Uint8Array | string> = [];
   ended: { code: number; reason: string } | undefined;
-  topics = new Set<string>();
   closedHard = false;
   send(message: Uint8Array | string): number {
     this.sent.push(message);
     return this.buffered > 0 ? 0 : 1;
   }
-  subscribe(topic: string) {
-    this.topics.add(topic);
+  // Topics are the fan-out's business: the channel never calls these itself.
+  subscribe() {
     return true;
   }
-  unsubscribe(topic: string) {
-    return this.topics.delete(topic);
+  unsubscribe() {
+    return false;
   }
   getBufferedAmount(): number {
     return this.buffered;

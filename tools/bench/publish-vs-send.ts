@@ -93,6 +93,8 @@ const blocked: Array<{ wall: number[]; cpu: number[]; skipped: number }> = [
   { wall: [], cpu: [], skipped: 0 },
   { wall: [], cpu: [], skipped: 0 },
 ];
+/** Set B's buffer check alone: what stays in JavaScript per display with topics. */
+const checkWall: number[] = [];
 const fanOut = [
   (m: Buffer) => {
     for (const ws of sets[0]!) {
@@ -101,12 +103,14 @@ const fanOut = [
     }
   },
   (m: Buffer) => {
+    const t0 = performance.now();
     for (const ws of sets[1]!) {
       if (ws.getBufferedAmount() > 0) {
         blocked[1]!.skipped++;
         ws.unsubscribe('frames');
       }
     }
+    checkWall.push(performance.now() - t0);
     app.publish('frames', m, true);
   },
 ];
@@ -174,6 +178,7 @@ const result = {
     blockedWallMs: round(summarize(blocked[i]!.wall)),
     blockedCpuMs: round(summarize(blocked[i]!.cpu)),
     spreadMs: round(summarize(spread[i]!)),
+    ...(i === 1 ? { bufferCheckWallMs: round(summarize(checkWall)) } : {}),
   })),
 };
 const text = JSON.stringify(result, null, 2);

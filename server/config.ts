@@ -464,6 +464,12 @@ export const schema = {
       default: 20,
       env: 'EASEL_DISPLAY_STALL_SLOTS',
     },
+    fanOut: {
+      doc: 'How a frame reaches the displays of a canvas: send (one send per display, no copy) or topics (one uWS publish per rendition; measured slower here, see bench/results/fanout-topics.md)',
+      format: ['send', 'topics'],
+      default: 'send' as 'send' | 'topics',
+      env: 'EASEL_DISPLAY_FAN_OUT',
+    },
     maxBackpressureBytes: {
       doc: 'Most bytes queued for one display before uWS drops a send; keep above one 4K frame',
       format: 'positive-int',

@@ -65,9 +65,7 @@ export function createCanvasDisplays(options: CanvasDisplaysOptions) {
       const spec = chooseRendition(box, wants);
       const key = renditionKey(spec);
       if (key === display.key) return;
-      display.spec = spec;
-      display.key = key;
-      display.lastSeq = 0; // let it have the current frame in its new size
+      channel.changeRendition(display, spec, key); // it then lacks the current frame in its new size
       late.offerLatest(display);
     },
 

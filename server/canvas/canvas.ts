@@ -8,6 +8,7 @@ import type { Source, SourceImage } from '../stream/source.js';
 import { createCanvasDisplays } from './canvas-displays.js';
 import { createCanvasStatus, describeFrame, type CanvasEvent, type CanvasSnapshot } from './canvas-state.js';
 import { Channel, type Display } from './channel.js';
+import type { FanOut } from './fan-out.js';
 import { createFrame, stampFrame, type Frame } from './frame.js';
 import { createHold } from './hold.js';
 import { createProducer } from './producer.js';
@@ -31,6 +32,8 @@ export interface CanvasOptions {
   onSlotLate?: (lateMs: number) => void;
   /** Told how many displays watch after each one comes or goes (the registry starts and reaps canvases by it). */
   onDisplayCount?: (count: number) => void;
+  /** How frames reach displays: uWS topics in the server; absent, sends in JavaScript. */
+  fanOut?: FanOut | undefined;
 }
 
 /**
@@ -44,7 +47,7 @@ export function createCanvas(options: CanvasOptions) {
   const { config, renderer, clock } = options;
   let source = options.source;
   const log = options.logger.child({ slug: config.slug });
-  const channel = new Channel();
+  const channel = new Channel(options.fanOut);
   const status = createCanvasStatus(config.slug);
   const queue = createRenderAhead(options.renderAhead);
   const hold = createHold(clock);

@@ -54,7 +54,14 @@ async function setUp() {
   };
   const display = (canvas: Canvas) =>
     createDisplay({
-      socket: { send: () => 1, getBufferedAmount: () => 0, end: () => undefined, close: () => undefined },
+      socket: {
+        send: () => 1,
+        subscribe: () => true,
+        unsubscribe: () => true,
+        getBufferedAmount: () => 0,
+        end: () => undefined,
+        close: () => undefined,
+      },
       mode: 'binary',
       spec: chooseRendition(canvas.config, { mode: 'binary', accept: [] }),
       remoteAddress: '127.0.0.1',

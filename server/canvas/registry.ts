@@ -9,6 +9,7 @@ import { createInferenceSource, type InferenceSource, type PromptOptions } from 
 import type { Renderer } from '../stream/renderer.js';
 import type { Source } from '../stream/source.js';
 import { createStillSource } from '../stream/still-source.js';
+import type { FanOut } from './fan-out.js';
 import { createCanvas, type Canvas, type CanvasEvent } from './canvas.js';
 import { nearestSlug } from './suggest.js';
 
@@ -23,6 +24,8 @@ export interface RegistryOptions {
   onSlotLate?: (slug: string, lateMs: number) => void;
   /** Told of every canvas removed (idle, or by an operator), after it is closed. */
   onRemoved?: (slug: string, reason: 'idle' | 'operator') => void;
+  /** How frames reach displays: uWS topics in the server; absent, sends in JavaScript. */
+  fanOut?: FanOut | undefined;
 }
 
 const PHASES = 8;
@@ -184,6 +187,7 @@ export function createRegistry(options: RegistryOptions) {
       renderAhead: config.render.renderAhead,
       stallTimeoutMs: config.displays.stallTimeoutMs,
       stallSlots: config.displays.stallSlots,
+      fanOut: options.fanOut,
       ...(options.onSlotLate ? { onSlotLate: (ms: number) => options.onSlotLate!(canvasConfig.slug, ms) } : {}),
       onDisplayCount: (count) => displaysChanged(canvas, count),
     });

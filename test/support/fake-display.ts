@@ -11,6 +11,13 @@ export class FakeSocket implements DisplaySocket {
     this.sent.push(message);
     return this.buffered > 0 ? 0 : 1;
   }
+  // Topics are the fan-out's business: the channel never calls these itself.
+  subscribe() {
+    return true;
+  }
+  unsubscribe() {
+    return false;
+  }
   getBufferedAmount(): number {
     return this.buffered;
   }

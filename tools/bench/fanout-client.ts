@@ -7,6 +7,7 @@
 import { EASEL_SUBPROTOCOL } from '../../protocol/wire.js';
 import WebSocket from 'ws';
 import { epochNow } from './support/main-module.js';
+import { presentAtOf } from './support/present-margin.js';
 import type { DisplayPlan, DisplayRecord, FromClient, ToClient } from './support/fanout-protocol.js';
 
 interface Probe {
@@ -16,6 +17,7 @@ interface Probe {
   seqs: number[];
   at: number[];
   bytes: number[];
+  presentAt: number[];
   helloFps: number;
   closedByServer: number | null;
   error: string | null;
@@ -44,6 +46,7 @@ function openOne(
     seqs: [],
     at: [],
     bytes: [],
+    presentAt: [],
     helloFps: 0,
     closedByServer: null,
     error: null,
@@ -64,9 +67,11 @@ function openOne(
     // Only the header matters here: 4-byte big-endian length, then JSON with "seq".
     if (data.length < 4) return void badMessages++;
     const headerLength = data.readUInt32BE(0);
-    const m = /"seq":(\d+)/.exec(data.toString('latin1', 4, Math.min(data.length, 4 + headerLength)));
+    const header = data.toString('latin1', 4, Math.min(data.length, 4 + headerLength));
+    const m = /"seq":(\d+)/.exec(header);
     if (!m) return void badMessages++;
     probe.seqs.push(Number(m[1]));
+    probe.presentAt.push(presentAtOf(header));
     probe.at.push(at);
     probe.bytes.push(data.length);
   });
@@ -116,6 +121,7 @@ function report() {
     seqs: Int32Array.from(p.seqs),
     at: Float64Array.from(p.at),
     bytes: Int32Array.from(p.bytes),
+    presentAt: Float64Array.from(p.presentAt),
     helloFps: p.helloFps,
     closedByServer: p.closedByServer,
     error: p.error,

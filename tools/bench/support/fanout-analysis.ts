@@ -14,9 +14,11 @@
  *   fastest first delivery seen (well under a millisecond to ~1 ms on loopback).
  * - spread: arrival − the first arrival of the same frame at any display of the canvas: how
  *   long the fan-out of one frame takes, free of any clock or grid assumption.
+ * - present margin: the header's presentAt − arrival, when headers carry one (present-margin.ts).
  */
 import type { DisplayRecord } from './fanout-protocol.js';
 import { alignedWindow, estimateSlotPhase, slotAtOrBefore } from './slot-grid.js';
+import { presentMargin, type PresentMargin } from './present-margin.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface StepAnalysisOptions {
@@ -49,6 +51,8 @@ export interface StepAnalysis {
   deviationMs: Summary;
   latencyMs: Summary;
   spreadMs: Summary;
+  /** How early frames came before their presentAt; absent when no header carried one. */
+  presentMargin: PresentMargin | undefined;
   /** Mean whole message size (4-byte length + JSON header + image), bytes. */
   bytesPerFrame: number;
   /** Frames received by all displays in [windowStart, windowEnd). */
@@ -128,6 +132,7 @@ export function analyseStep(records: readonly DisplayRecord[], options: StepAnal
     deviationMs: summarize(deviations),
     latencyMs: summarize(latencies),
     spreadMs: summarize(spreads),
+    presentMargin: presentMargin(records, windowStart, windowEnd),
     bytesPerFrame: frames ? bytes / frames : NaN,
     framesInWindow,
     grids: grids.sort((a, b) => a.canvas - b.canvas),

@@ -27,6 +27,8 @@ export interface DisplayRecord {
   at: Float64Array;
   /** Whole message size, bytes (4 + header + image). */
   bytes: Int32Array;
+  /** The header's presentAt (epoch ms, server clock), NaN where it has none (protocol v1, sync off). */
+  presentAt: Float64Array;
   /** fps from the hello, or 0 when none came. */
   helloFps: number;
   /** Close code when the server closed the socket before we did. */

@@ -13,6 +13,7 @@ export interface Summary {
   p1: number;
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   max: number;
   mean: number;
@@ -29,6 +30,7 @@ export function summarize(values: ArrayLike<number>): Summary {
     p1: percentile(sorted, 1),
     p50: percentile(sorted, 50),
     p90: percentile(sorted, 90),
+    p95: percentile(sorted, 95),
     p99: percentile(sorted, 99),
     max: sorted.length ? sorted[sorted.length - 1]! : NaN,
     mean: sorted.length ? sum / sorted.length : NaN,

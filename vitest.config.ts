@@ -29,6 +29,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
+          exclude: ['**/node_modules/**', 'test/browser/screens-in-step.test.ts'],
           globalSetup: ['test/browser/global-setup.ts'],
           // Two Chromiums at once is what a 2-core box takes; the group runs after the unit tests.
           maxWorkers: 2,
@@ -37,6 +38,20 @@ export default defineConfig({
           hookTimeout: 60_000,
           // What a page shows is polled; on a loaded 2-core box a frame can take a few seconds.
           expect: { poll: { timeout: 10_000, interval: 100 } },
+        },
+      },
+      {
+        // Measures how far apart two screens change, to the refresh: it runs last and alone, so
+        // the box's other browser tests do not hold up its animation frames.
+        extends: true,
+        test: {
+          name: 'in-step',
+          include: ['test/browser/screens-in-step.test.ts'],
+          globalSetup: ['test/browser/global-setup.ts'],
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
         },
       },
     ],

@@ -3,6 +3,7 @@
  * wall, bezel gaps included, so a line that crosses a bezel stays straight; the strip behind
  * each bezel is never shown. Each screen (a tile) gets its own crop as its own rendition.
  */
+import type { TileGrid, TilePosition } from '../../protocol/wire.js';
 import type { Fit } from './rendition.js';
 
 /** Most columns or rows of a wall: more screens than this on one canvas is not a wall but a fleet. */
@@ -10,22 +11,8 @@ export const MAX_TILES_PER_SIDE = 16;
 /** Widest bezel gap, in tile pixels. */
 export const MAX_BEZEL_PX = 2000;
 
-/** A canvas's grid, every blank filled (tile sizes default to the canvas's width and height). */
-export interface TileGrid {
-  columns: number;
-  rows: number;
-  /** Hidden gap between neighbouring tiles, in tile pixels (the screens' frames side by side). */
-  bezelPx: number;
-  /** Pixel size of one screen: the largest rendition a tile gets, and the unit of bezelPx. */
-  tileWidth: number;
-  tileHeight: number;
-}
-
-/** One screen of the grid, 1-based: column 1 is the left, row 1 the top. */
-export interface TilePosition {
-  column: number;
-  row: number;
-}
+/** A canvas's grid (every blank filled: tile sizes default to the canvas's size) and one screen of it, as the wire names them. */
+export type { TileGrid, TilePosition };
 
 export type TileSpec = TileGrid & TilePosition;
 

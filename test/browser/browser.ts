@@ -125,6 +125,22 @@ export interface Chrome {
   texts: Array<{ what: string; width: number; height: number; right: number; bottom: number }>;
 }
 
+/** Tag names of the elements (shadow DOM included) that reach past the right edge: sideways scrolling on a phone. */
+export function elementsPastRightEdge(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const all: any[] = [];
+    const roots: any[] = [document];
+    while (roots.length > 0) {
+      for (const el of roots.pop().querySelectorAll('*')) {
+        all.push(el);
+        if (el.shadowRoot) roots.push(el.shadowRoot);
+      }
+    }
+    const de = document.documentElement;
+    return all.filter((el) => el.getBoundingClientRect().right > de.clientWidth + 0.5).map((el) => el.tagName.toLowerCase());
+  });
+}
+
 /** Everything a visitor could see or touch besides the frames, read from the live page. */
 export async function inspectChrome(page: Page): Promise<Chrome> {
   // No named functions inside: tsx would wrap them in a helper the page does not have.

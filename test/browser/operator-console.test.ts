@@ -10,7 +10,7 @@ import type { ReportMessage } from '../../protocol/wire.js';
 import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
-import { launchChromium, openPage, type WatchedPage } from './browser.js';
+import { elementsPastRightEdge, launchChromium, openPage, type WatchedPage } from './browser.js';
 
 // See browser.ts: the callbacks given to page.evaluate run in the page, which has a DOM.
 declare const document: any;
@@ -400,19 +400,7 @@ describe('the operator console', () => {
       expect(await row(shakyId).textContent()).toContain('v2');
 
       // Still fits the phone with the list open.
-      const wide = await page.evaluate(() => {
-        const all: any[] = [];
-        const roots: any[] = [document];
-        while (roots.length > 0) {
-          for (const el of roots.pop().querySelectorAll('*')) {
-            all.push(el);
-            if (el.shadowRoot) roots.push(el.shadowRoot);
-          }
-        }
-        const de = document.documentElement;
-        return all.filter((el) => el.getBoundingClientRect().right > de.clientWidth + 0.5).map((el) => el.tagName.toLowerCase());
-      });
-      expect(wide).toEqual([]);
+      expect(await elementsPastRightEdge(page)).toEqual([]);
 
       // Open, it follows the screens at the usual refresh: a new report shows up.
       report(steady, { offsetMs: 2_500, rttMs: 5, errorMs: 2, shown: 130, late: 0 });

@@ -41,7 +41,8 @@ describe('two screens of one canvas', () => {
     writeFileSync(path.join(tmpdir(), 'easel-screens-in-step.json'), `${JSON.stringify(r, null, 2)}\n`);
     console.info(
       `screens in step: skew median ${r.medianMs} ms, p95 ${r.p95Ms} ms, max ${r.maxMs} ms (B − A median ${r.medianSignedMs} ms); ` +
-        `seen ${r.seenA}/${r.seenB} of ${r.frames}; late ${r.late.a}/${r.late.b}`,
+        `seen ${r.seenA}/${r.seenB} of ${r.frames}; late ${r.late.a}/${r.late.b}; ` +
+        `corner time − appearance ${r.shownTime.a?.differenceMs} / ${r.shownTime.b?.differenceMs} ms`,
     );
 
     // The harness itself: it found the frames on both screens, in order, with times from this
@@ -66,5 +67,12 @@ describe('two screens of one canvas', () => {
       expect(late!).toBeLessThanOrEqual(IN_STEP.maxLateFrames);
     }
     expect(perFrame).toHaveLength(IN_STEP.frames);
+
+    // The time each screen shows is the moment its frame appeared there, within one frame
+    // interval, on the server's clock: screen B's page clock is 5 s off and must not show.
+    for (const shown of [r.shownTime.a, r.shownTime.b]) {
+      expect(shown).not.toBeNull();
+      expect(Math.abs(shown!.differenceMs)).toBeLessThanOrEqual(1000 / IN_STEP.fps);
+    }
   });
 });

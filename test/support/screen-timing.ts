@@ -2,11 +2,11 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage, type WatchedPage } from '../browser/browser.js';
 import { clockShiftScript } from './clock-shift.js';
 import { createDelayProxy, type DelayProxy } from './delay-proxy.js';
-import { CODE_COUNT, codeColour } from './frame-codes.js';
-import { putImage, solidPng } from './images.js';
+import { CODE_COUNT, codeColour, codeOf } from './frame-codes.js';
+import { meanColour, putImage, solidPng } from './images.js';
 import { recordScreen, type ScreenRecorder } from './screen-recorder.js';
 import { startTestServer, tempFolder, type TestServer } from './server.js';
-import { alignTo, appearances, skewOver, type SkewFigures } from './skew-analysis.js';
+import { alignTo, appearances, skewOver, type Appearance, type SkewFigures } from './skew-analysis.js';
 import { percentile } from '../../tools/bench/support/stats.js';
 
 declare const document: any;
@@ -53,6 +53,19 @@ export interface ScreenSkewResult extends SkewFigures {
   displayStats: { a: Record<string, unknown> | null; b: Record<string, unknown> | null };
   /** Console errors and warnings of each page. */
   problems: { a: string[]; b: string[] };
+  /** The time each page showed in its corner for its last frame, against when the recording saw that frame appear. */
+  shownTime: { a: ShownTimeCheck | null; b: ShownTimeCheck | null };
+}
+
+export interface ShownTimeCheck {
+  /** The frame's code (its colour). */
+  code: number;
+  /** `stats.shownAt`: what the corner shows, epoch ms on the server's clock. */
+  shownAt: number;
+  /** When the recording saw that frame appear on the screen, epoch ms on this machine's clock. */
+  appearedAt: number;
+  /** shownAt − appearedAt. */
+  differenceMs: number;
 }
 
 export interface RecordingCheck {
@@ -83,6 +96,28 @@ function framesLate(page: Page): Promise<number | null> {
     const late = document.querySelector('easel-canvas')?.stats?.framesLate;
     return typeof late === 'number' ? late : null;
   });
+}
+
+/** One frame's seq and code, from the canvas's latest frame: frames play in code order, so it names every other seq's code. */
+async function frameAnchor(server: TestServer): Promise<{ seq: number; code: number } | null> {
+  const res = await fetch(server.http(`/api/canvases/${SLUG}/frame?format=jpeg`));
+  if (!res.ok) return null;
+  const code = codeOf(await meanColour(new Uint8Array(await res.arrayBuffer())));
+  return code === null ? null : { seq: Number(res.headers.get('x-easel-seq')), code };
+}
+
+/** The page's corner time for its last frame, set against the moment that frame appeared on screen. */
+function shownTimeCheck(
+  stats: Record<string, unknown> | null,
+  anchor: { seq: number; code: number } | null,
+  seen: readonly Appearance[],
+): ShownTimeCheck | null {
+  const seq = (stats?.lastFrame as { seq?: unknown } | null)?.seq;
+  const shownAt = stats?.shownAt;
+  if (!anchor || typeof seq !== 'number' || typeof shownAt !== 'number') return null;
+  const code = (((anchor.code + seq - anchor.seq) % CODE_COUNT) + CODE_COUNT) % CODE_COUNT;
+  const appeared = seen.findLast((x) => x.code === code);
+  return appeared ? { code, shownAt, appearedAt: appeared.t, differenceMs: Math.round((shownAt - appeared.t) * 10) / 10 } : null;
 }
 
 const lateDelta = (before: number | null, after: number | null) => (before === null || after === null ? null : after - before);
@@ -221,8 +256,9 @@ async function measureOnce(
     }
     const lateAfter = await Promise.all([framesLate(a.page), framesLate(b.page)]);
     const [statsA, statsB] = await Promise.all([displayStats(a.page), displayStats(b.page)]);
+    const anchor = await frameAnchor(server);
     await Promise.all([recA.stop(), recB.stop()]);
-    const { figures } = analyse();
+    const { figures, seenA, seenB } = analyse();
     return {
       ...figures,
       settings: { frames, warmUpFrames, fps, clockShiftMs, query, proxy: proxyOptions },
@@ -231,6 +267,7 @@ async function measureOnce(
       clockShiftSeenMs,
       displayStats: { a: statsA, b: statsB },
       problems: { a: [...a.problems], b: [...b.problems] },
+      shownTime: { a: shownTimeCheck(statsA, anchor, seenA), b: shownTimeCheck(statsB, anchor, seenB) },
     };
   } finally {
     for (const fn of cleanup) await Promise.resolve(fn()).catch(() => {});

@@ -67,10 +67,10 @@ describe('clock sync on a display page', () => {
 
     const frames = await framesSeen(w, 12);
     const offBy = frames.map((s) => Math.abs(s.shownAt! - s.lastFrame!.presentAt!)).sort((a, b) => a - b);
-    // The animation frame nearest presentAt: within a refresh or two on a quiet machine. On a busy
-    // CI box a stalled renderer can put one frame up a frame or two late (270 ms once), so the
-    // bound is on three frames in four, not on the worst.
-    expect(offBy[offBy.length >> 1]).toBeLessThanOrEqual(34);
+    // The animation frame nearest presentAt: within a refresh or two on a quiet machine, three on
+    // a busy one. On a busy CI box a stalled renderer can put one frame up a frame or two late
+    // (270 ms once), so the other bound is on three frames in four, not on the worst.
+    expect(offBy[offBy.length >> 1]).toBeLessThanOrEqual(50); // shown on arrival it would be ~290 ms early
     expect(offBy[Math.floor(offBy.length * 0.75)]).toBeLessThanOrEqual(FRAME_MS);
 
     const end = await stats(w.page);

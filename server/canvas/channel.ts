@@ -90,8 +90,9 @@ let nextChannelId = 1;
  * screen holds at most one frame of backlog and never slows the others.
  *
  * Displays that want the same message (mode and rendition) share a topic, and a frame goes to a
- * topic in one publish: the sends to each display happen in uWS, not in a JavaScript loop. A
- * topic sends to whoever is in it whatever their buffer holds (up to uWS's maxBackpressure), so
+ * topic in one publish: a loop of sends by default, or uWS's own publish (displays.fanOut; see
+ * fan-out.ts for why the loop is the default). A topic sends to whoever is in it whatever their
+ * buffer holds (up to uWS's maxBackpressure), so
  * just before each publish a display with anything still queued leaves its topic (a skipped
  * frame), and it comes back when its buffer drains, with the newest frame sent to it directly.
  */

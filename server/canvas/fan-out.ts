@@ -7,9 +7,12 @@ export interface TopicSocket {
 }
 
 /**
- * Where a channel hands a frame to every display of one topic (a mode and rendition). The uWS
- * one (transport/uws-fan-out.ts) sends in native code, one publish per topic; the local one
- * sends in a JavaScript loop, one `send()` per display, as Easel did before topics.
+ * Where a channel hands a frame to every display of one topic (a mode and rendition). The local
+ * one (the default) sends in a JavaScript loop, one `send()` per display; the uWS one
+ * (transport/uws-fan-out.ts, `displays.fanOut: "topics"`) makes one publish per topic. Measured
+ * (bench/results/present-margin.md, fanout-topics.md), publish is the slower: the cost per display
+ * is the socket write, native either way, and uWS copies a frame into a buffer kept per
+ * subscriber instead of writing it straight to the socket.
  */
 export interface FanOut {
   subscribe(socket: TopicSocket, topic: string): void;

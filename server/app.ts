@@ -6,6 +6,8 @@ import { createInferenceClient, type InferenceClient } from './inference/client.
 import { createMetrics, observedInference } from './metrics.js';
 import { operatorTokenFor } from './api/auth.js';
 import { registerCanvasRoutes } from './api/canvas-routes.js';
+import { registerClusterRoute } from './api/cluster-route.js';
+import { createCluster, type Cluster } from './cluster/cluster.js';
 import { registerEventsRoute } from './api/events-route.js';
 import { createApi } from './api/http.js';
 import { createAuthFailures } from './api/auth-failures.js';
@@ -163,6 +165,22 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   });
   registerPlaylistRoutes(api, playlists);
   registerAuthRoutes(api);
+  // Without cluster.redisUrl nothing of this exists: Easel runs alone, as it always has.
+  const cluster: Cluster | undefined = config.cluster.redisUrl
+    ? createCluster({
+        config,
+        clock,
+        logger,
+        activity: () => ({
+          canvases: registry
+            .list()
+            .filter((c) => c.started)
+            .map((c) => c.slug),
+          displays: displays.sockets.size,
+        }),
+      })
+    : undefined;
+  registerClusterRoute(api, cluster);
   const sse = registerEventsRoute(app, {
     events,
     commands,
@@ -172,7 +190,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     admit: (res, req) => api.admit(res, req, { view: true }),
   });
 
-  registerHealthRoutes(app, { registry, isClosing, startedAt: clock.now(), inference, clock });
+  registerHealthRoutes(app, { registry, isClosing, startedAt: clock.now(), inference, clock, cluster });
   const pages = registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger, clock });
   const displays = registerDisplayRoute(app, {
     registry,
@@ -234,6 +252,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       if (restore) await restoreCanvases(restore, sources);
       await playlists.ready;
       if (restore) await restorePlaylists(restore, playlists);
+      cluster?.start(uWS.us_socket_local_port(socket));
       if (config.osc.enabled) {
         osc = await createOscListener({ host: config.osc.host, port: config.osc.port, commands, logger });
         logger.info({ host: config.osc.host, port: osc.port }, 'Listening for OSC commands');
@@ -256,6 +275,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         sse.closeAll();
         await stopping;
         await inference?.close();
+        await cluster?.close();
       })();
       return closed;
     },

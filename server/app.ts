@@ -104,6 +104,8 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         )
       : undefined;
   const events = createEventBus();
+  // Set below in cluster mode; the registry asks it at each slot whether this node holds a declared canvas.
+  let cluster: Cluster | undefined;
   const registry = createRegistry({
     config,
     onSlotLate: metrics.observePacing,
@@ -114,6 +116,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     inference,
     // Measured: uWS topics cost more CPU and a frame of memory per display here, for no less spread.
     fanOut: config.displays.fanOut === 'topics' ? createUwsFanOut(app) : undefined,
+    mayPublish: config.cluster.redisUrl ? (slug) => cluster?.mayPublish(slug) === true : undefined,
   });
   const jobs = createJobTracker({ events, canvases: registry, clock });
   const isClosing = () => closing;
@@ -165,8 +168,11 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   });
   registerPlaylistRoutes(api, playlists);
   registerAuthRoutes(api);
+  /** Declared canvases are produced by the node holding their lease; created ones by the node their displays joined. */
+  const producedHere = (c: { slug: string; started: boolean }) =>
+    c.started && (!cluster || !registry.isDeclared(c.slug) || cluster.mayPublish(c.slug));
   // Without cluster.redisUrl nothing of this exists: Easel runs alone, as it always has.
-  const cluster: Cluster | undefined = config.cluster.redisUrl
+  cluster = config.cluster.redisUrl
     ? createCluster({
         config,
         clock,
@@ -174,10 +180,11 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         activity: () => ({
           canvases: registry
             .list()
-            .filter((c) => c.started)
+            .filter(producedHere)
             .map((c) => c.slug),
           displays: displays.sockets.size,
         }),
+        produce: (slug, producing) => registry.produce(slug, producing),
       })
     : undefined;
   registerClusterRoute(api, cluster);
@@ -190,7 +197,14 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     admit: (res, req) => api.admit(res, req, { view: true }),
   });
 
-  registerHealthRoutes(app, { registry, isClosing, startedAt: clock.now(), inference, clock, cluster });
+  registerHealthRoutes(app, {
+    registry,
+    isClosing,
+    startedAt: clock.now(),
+    inference,
+    clock,
+    cluster: cluster && { redisState: cluster.redisState, producedHere: (slug) => producedHere(registry.existing(slug)) },
+  });
   const pages = registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger, clock });
   const displays = registerDisplayRoute(app, {
     registry,
@@ -248,7 +262,8 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       const socket = await listenWithRetry(app, config.host, config.port, logger, clock);
       listenSocket = socket;
       const sources = restore ? restorableSources(restore) : new Map();
-      registry.startDeclared((slug) => sources.get(slug));
+      // Cluster mode: declared canvases wait for their lease (cluster.start takes this node's share).
+      registry.startDeclared((slug) => sources.get(slug), { startNow: cluster === undefined });
       if (restore) await restoreCanvases(restore, sources);
       await playlists.ready;
       if (restore) await restorePlaylists(restore, playlists);

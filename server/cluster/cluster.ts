@@ -2,14 +2,16 @@ import { hostname } from 'node:os';
 import type { EaselConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
+import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 import { createLeaseStore, type LeaseStore } from './lease.js';
+import { createPlacement } from './placement.js';
 import { createNodeRegistry, MAX_CLOCK_OFFSET_MS, type NodeActivity, type NodeInfo, type NodeRegistry } from './nodes.js';
 import { createRedis, redactRedisUrl } from './redis.js';
 
 /**
  * Cluster mode, as far as it is built: one Redis connection, this node's heartbeat in the node
- * registry, and the lease store. Canvases are not yet placed by lease, and frames, state and
- * commands do not cross nodes (see README, Cluster).
+ * registry, and the declared canvases placed by lease (each produced by the node holding its
+ * lease). Frames, state and commands do not cross nodes yet (see README, Cluster).
  */
 
 export interface RedisState {
@@ -30,7 +32,10 @@ export interface ClusterView {
 export interface Cluster {
   readonly nodeId: string;
   readonly leases: LeaseStore;
+  readonly keeper: LeaseKeeper;
   readonly nodes: NodeRegistry;
+  /** Whether this node holds the lease of a declared canvas now, by its own clock (fencing at each slot). */
+  mayPublish(slug: string): boolean;
   redisState(): RedisState;
   /** Starts heartbeats; `port` is where this node listens (for the default advertised address). */
   start(port: number): void;
@@ -43,6 +48,8 @@ export interface ClusterOptions {
   clock: Clock;
   logger: Logger;
   activity: () => NodeActivity;
+  /** This node now produces a declared canvas (it took the lease), or must stop (lost or handed back). */
+  produce: (slug: string, producing: boolean) => void;
 }
 
 /** host:port others reach this node at: the configured one, else the listen address (a wildcard is the host name). */
@@ -68,7 +75,7 @@ export function createCluster(options: ClusterOptions): Cluster {
     // One line per outage: what is wrong, what this node does meanwhile, what to do.
     log.error(
       { redis: url, reason },
-      `Redis at ${url} is unreachable (${reason}): this node keeps serving its own displays; start Redis or fix cluster.redisUrl, the cluster heals by itself when it is back`,
+      `Redis at ${url} is unreachable (${reason}): this node's canvases stop when their leases run out and its displays keep their last frame; start Redis or fix cluster.redisUrl, the cluster heals by itself when it is back`,
     );
   };
   redis.on('error', (err: Error) => down(err.message));
@@ -80,6 +87,7 @@ export function createCluster(options: ClusterOptions): Cluster {
   });
 
   const leases = createLeaseStore({ redis, nodeId, leaseMs });
+  const keeper = createLeaseKeeper({ store: leases, clock, logger: log, onLost: (slug) => options.produce(slug, false) });
   const nodes = createNodeRegistry({
     redis,
     nodeId,
@@ -92,14 +100,35 @@ export function createCluster(options: ClusterOptions): Cluster {
     logger: log,
   });
 
+  const placement = createPlacement({
+    nodeId,
+    declared: config.canvases.map((c) => c.slug),
+    leases,
+    keeper,
+    // This node counts even before its first heartbeat is in the list.
+    liveNodes: async () => {
+      const ids = (await nodes.list()).map((n) => n.id);
+      return ids.length + (ids.includes(nodeId) ? 0 : 1);
+    },
+    clock,
+    onChange: options.produce,
+    logger: log,
+  });
+
   return {
     nodeId,
     leases,
+    keeper,
     nodes,
+    mayPublish(slug) {
+      const lease = keeper.held().find((h) => h.slug === slug);
+      return lease !== undefined && keeper.isHeld(slug, lease.epoch);
+    },
     redisState: () => redisState,
     start(listenPort) {
       port = listenPort;
       nodes.start();
+      placement.start();
     },
     async view() {
       const listed = redisState.state === 'up' ? await nodes.list().catch(() => []) : [];
@@ -118,6 +147,9 @@ export function createCluster(options: ClusterOptions): Cluster {
     },
     async close() {
       closing = true;
+      await placement.close();
+      // Leases given back at once: the other nodes take these canvases without waiting a lease out.
+      await keeper.close();
       await nodes.close();
       redis.disconnect();
     },

@@ -50,7 +50,7 @@ describe('readiness', () => {
     });
   });
 
-  it('calls a node cut off from Redis degraded, not unready: it still serves its own displays', () => {
+  it('calls a node cut off from Redis degraded, not unready: its displays keep their last frame', () => {
     const ok = [canvas({ kind: 'folder', state: 'ok' })];
     expect(readiness(ok, undefined, false, { state: 'up' }).status).toBe('ready');
     expect(readiness(ok, undefined, false, { state: 'connecting' }).status).toBe('ready');
@@ -59,7 +59,8 @@ describe('readiness', () => {
     expect(cut.problems).toEqual([
       {
         code: 'EASEL_ERR_REDIS_UNAVAILABLE',
-        reason: 'Redis is unreachable (connect ECONNREFUSED 10.0.0.2:6379): this node serves its own displays alone',
+        reason:
+          "Redis is unreachable (connect ECONNREFUSED 10.0.0.2:6379): this node's canvases stop when their leases run out, its displays keep their last frame",
         hint: expect.stringMatching(/Start Redis or fix cluster\.redisUrl/),
       },
     ]);

@@ -20,8 +20,8 @@ export interface HealthDeps {
   startedAt: number;
   inference?: InferenceClient | undefined;
   clock?: Clock;
-  /** In cluster mode: whether Redis is reachable. */
-  cluster?: { redisState(): RedisState } | undefined;
+  /** In cluster mode: whether Redis is reachable, and which canvases this node answers for (those it produces). */
+  cluster?: { redisState(): RedisState; producedHere(slug: string): boolean } | undefined;
 }
 
 export type Readiness = 'ready' | 'degraded' | 'unready' | 'shutting-down';
@@ -71,7 +71,7 @@ export function readiness(canvases: CanvasSnapshot[], inference: InferenceClient
   if (redis?.state === 'down') {
     problems.push({
       code: 'EASEL_ERR_REDIS_UNAVAILABLE' satisfies ErrorCode,
-      reason: `Redis is unreachable${redis.reason ? ` (${redis.reason})` : ''}: this node serves its own displays alone`,
+      reason: `Redis is unreachable${redis.reason ? ` (${redis.reason})` : ''}: this node's canvases stop when their leases run out, its displays keep their last frame`,
       hint: 'Start Redis or fix cluster.redisUrl; the node rejoins the cluster by itself when Redis is back',
     });
   }
@@ -85,7 +85,11 @@ export function registerHealthRoutes(app: TemplatedApp, deps: HealthDeps): void 
   });
 
   app.get('/readyz', (res) => {
-    const canvases = deps.registry.list().map((c) => c.snapshot());
+    const cluster = deps.cluster;
+    const canvases = deps.registry
+      .list()
+      .filter((c) => !cluster || cluster.producedHere(c.slug))
+      .map((c) => c.snapshot());
     const inference = deps.inference?.status();
     const redis = deps.cluster?.redisState();
     const { status, ready, problems } = readiness(canvases, inference, deps.isClosing(), redis);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { putImage, solidPng } from '../support/images.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
 
 const TOKEN = 'cluster-test-operator-token';
 const asOperator = { authorization: `Bearer ${TOKEN}` };
@@ -103,5 +104,79 @@ describe('cluster mode on a real redis-server', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]!.msg).toMatch(/start Redis or fix cluster\.redisUrl/);
     expect(a.logs.some((l) => String(l.msg).includes('reachable again'))).toBe(true);
+  });
+});
+
+describe('declared canvases placed by lease on a real redis-server', () => {
+  let redis: TestRedis;
+  let folder: ReturnType<typeof tempFolder>;
+  const nodes = new Map<string, TestServer>();
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    folder = tempFolder();
+    putImage(folder.dir, 'a.png', await solidPng('#336699', 32, 32));
+    putImage(folder.dir, 'b.png', await solidPng('#996633', 32, 32));
+    for (const id of ['node-a', 'node-b']) {
+      nodes.set(
+        id,
+        await startTestServer({
+          EASEL_REDIS_URL: redis.url,
+          EASEL_NODE_ID: id,
+          EASEL_OPERATOR_TOKEN: TOKEN,
+          EASEL_LEASE_MS: '1500',
+          EASEL_FOLDER: folder.dir,
+          EASEL_WIDTH: '32',
+          EASEL_HEIGHT: '32',
+          EASEL_CANVASES: JSON.stringify([{ slug: 'wall-1' }, { slug: 'wall-2' }]),
+        }),
+      );
+    }
+  });
+
+  afterAll(async () => {
+    for (const n of nodes.values()) await n.close();
+    await redis?.stop();
+    folder?.remove();
+  });
+
+  /** The canvases each node says it produces, once every declared one has exactly one producer and each node its share. */
+  const placed = () =>
+    until(async () => {
+      const live = [...nodes.values()];
+      const views = await Promise.all(live.map((n) => json(n.http('/api/cluster'), asOperator)));
+      const byNode = new Map<string, string[]>(views[0]!.body.nodes.map((n: { id: string; canvases: string[] }) => [n.id, n.canvases]));
+      const all = [...byNode.values()].flat().sort();
+      const share = Math.ceil(2 / live.length);
+      const balanced = [...byNode.values()].every((c) => c.length <= share);
+      return byNode.size === live.length && all.join() === 'wall-1,wall-2' && balanced ? byNode : undefined;
+    });
+
+  const seqOf = async (node: TestServer, slug: string): Promise<number> =>
+    (await json(node.http(`/api/canvases/${slug}`))).body.lastFrame?.seq ?? 0;
+
+  it('has each declared canvas produced by one node only, the share of each node being one', async () => {
+    const byNode = await placed();
+    expect([...byNode.values()].map((c) => c.length)).toEqual([1, 1]);
+    const owner = nodes.get([...byNode].find(([, c]) => c.includes('wall-1'))![0])!;
+    const other = [...nodes.values()].find((n) => n !== owner)!;
+    const before = await seqOf(other, 'wall-1');
+    const start = await seqOf(owner, 'wall-1');
+    await until(async () => ((await seqOf(owner, 'wall-1')) >= start + 3 ? true : undefined));
+    // Over the window the owner published three frames, the other node published none of wall-1.
+    expect(await seqOf(other, 'wall-1')).toBe(before);
+    for (const n of nodes.values()) expect((await json(n.http('/readyz'))).status).toBe(200);
+  });
+
+  it('hands a stopped node’s canvas to the node left, which carries on producing it', async () => {
+    const byNode = await placed();
+    const [ownerId] = [...byNode].find(([, c]) => c.includes('wall-1'))!;
+    await nodes.get(ownerId)!.close();
+    nodes.delete(ownerId);
+    const left = [...nodes.values()][0]!;
+    const byNodeAfter = await placed();
+    expect([...byNodeAfter.values()].flat().sort()).toEqual(['wall-1', 'wall-2']);
+    const start = await seqOf(left, 'wall-1');
+    await until(async () => ((await seqOf(left, 'wall-1')) >= start + 2 ? true : undefined));
   });
 });

@@ -122,7 +122,7 @@ convict.addFormats({
     name: 'advertise-address',
     validate(v: unknown) {
       if (v === '') return;
-      if (typeof v !== 'string' || !/^(https?:\/\/)?([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):\d{1,5}$/.test(v)) {
+      if (typeof v !== 'string' || !/^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):\d{1,5}$/.test(v)) {
         throw new Error('must be "" (host:port this node listens on) or host:port others reach this node at, e.g. 10.0.0.5:8000');
       }
     },

@@ -129,12 +129,12 @@ export function createNodeRegistry(options: NodeRegistryOptions): NodeRegistry {
     if (closed) return;
     beat().then(
       () => {
-        if (failing) logger?.info({ nodeId }, 'Node heartbeat reaches Redis again');
+        if (failing) logger?.debug({ nodeId }, 'Node heartbeat reaches Redis again');
         failing = false;
       },
       (err: unknown) => {
-        // One line when it starts failing; the cluster state says the rest.
-        if (!failing) logger?.warn({ nodeId, err: String(err) }, 'Node heartbeat cannot reach Redis');
+        // The connection's own line (cluster.ts) says Redis is down; this is detail.
+        if (!failing) logger?.debug({ nodeId, err: String(err) }, 'Node heartbeat cannot reach Redis');
         failing = true;
       },
     );

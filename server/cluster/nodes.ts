@@ -30,6 +30,9 @@ export function bestSample(samples: readonly ClockSample[]): ClockSample | undef
   return samples.reduce<ClockSample | undefined>((best, s) => (!best || s.rttMs < best.rttMs ? s : best), undefined);
 }
 
+/** To 0.1 ms, and never -0 (which JSON would write as 0). */
+const tenths = (ms: number) => Math.round(ms * 10) / 10 || 0;
+
 export interface NodeInfo {
   id: string;
   address: string;
@@ -116,8 +119,8 @@ export function createNodeRegistry(options: NodeRegistryOptions): NodeRegistry {
       address: options.address,
       ...options.activity(),
       heartbeatAt: Math.round(now + sample.offsetMs),
-      clockOffsetMs: Math.round(sample.offsetMs * 10) / 10,
-      clockErrorMs: Math.round((sample.rttMs / 2) * 10) / 10,
+      clockOffsetMs: tenths(sample.offsetMs),
+      clockErrorMs: tenths(sample.rttMs / 2),
       startedAt: Math.round(startedAt + sample.offsetMs),
     };
     await redis.multi().set(keyOf(nodeId), JSON.stringify(info), 'PX', options.ttlMs).sadd(setKey, nodeId).exec();

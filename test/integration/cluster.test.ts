@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putImage, solidPng } from '../support/images.js';
-import { startRedis, type TestRedis } from '../support/redis-server.js';
+import { freePort, startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
 
 const TOKEN = 'cluster-test-operator-token';
@@ -30,6 +30,30 @@ describe('without Redis configured', () => {
       const ready = await json(server.http('/readyz'));
       expect(ready.body.cluster).toBeUndefined();
       expect(server.logs.filter((l) => l.component === 'cluster')).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('cluster mode with Redis not there at start', () => {
+  it('starts anyway, says once what is wrong, and answers /readyz degraded', async () => {
+    const port = await freePort();
+    const server = await startTestServer({
+      EASEL_REDIS_URL: `redis://127.0.0.1:${port}`,
+      EASEL_CANVASES: JSON.stringify([{ slug: 'wall' }]),
+    });
+    try {
+      const degraded = await until(async () => {
+        const r = await json(server.http('/readyz'));
+        return r.status === 503 ? r : undefined;
+      });
+      expect(degraded.body).toMatchObject({ status: 'degraded', cluster: { redis: 'down' } });
+      expect(degraded.body.problems.map((p: { code: string }) => p.code)).toEqual(['EASEL_ERR_REDIS_UNAVAILABLE']);
+      // Reconnection keeps failing; the log says it once.
+      await until(async () => (server.logs.filter((l) => l.component === 'cluster').length >= 1 ? true : undefined));
+      await until(async () => ((await json(server.http('/api/cluster'))).body.redis?.state === 'down' ? true : undefined));
+      expect(server.logs.filter((l) => String(l.msg).includes('unreachable'))).toHaveLength(1);
     } finally {
       await server.close();
     }

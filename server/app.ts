@@ -6,6 +6,8 @@ import { createInferenceClient, type InferenceClient } from './inference/client.
 import { createMetrics, observedInference } from './metrics.js';
 import { operatorTokenFor } from './api/auth.js';
 import { registerCanvasRoutes } from './api/canvas-routes.js';
+import { registerClusterRoute } from './api/cluster-route.js';
+import { createCluster, type Cluster } from './cluster/cluster.js';
 import { registerEventsRoute } from './api/events-route.js';
 import { createApi } from './api/http.js';
 import { createAuthFailures } from './api/auth-failures.js';
@@ -102,6 +104,8 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         )
       : undefined;
   const events = createEventBus();
+  // Set below in cluster mode; the registry asks it at each slot whether this node holds a declared canvas.
+  let cluster: Cluster | undefined;
   const registry = createRegistry({
     config,
     onSlotLate: metrics.observePacing,
@@ -112,6 +116,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     inference,
     // Measured: uWS topics cost more CPU and a frame of memory per display here, for no less spread.
     fanOut: config.displays.fanOut === 'topics' ? createUwsFanOut(app) : undefined,
+    mayPublish: config.cluster.redisUrl ? (slug) => cluster?.mayPublish(slug) === true : undefined,
   });
   const jobs = createJobTracker({ events, canvases: registry, clock });
   const isClosing = () => closing;
@@ -163,6 +168,26 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   });
   registerPlaylistRoutes(api, playlists);
   registerAuthRoutes(api);
+  /** Declared canvases are produced by the node holding their lease; created ones by the node their displays joined. */
+  const producedHere = (c: { slug: string; started: boolean }) =>
+    c.started && (!cluster || !registry.isDeclared(c.slug) || cluster.mayPublish(c.slug));
+  // Without cluster.redisUrl nothing of this exists: Easel runs alone, as it always has.
+  cluster = config.cluster.redisUrl
+    ? createCluster({
+        config,
+        clock,
+        logger,
+        activity: () => ({
+          canvases: registry
+            .list()
+            .filter(producedHere)
+            .map((c) => c.slug),
+          displays: displays.sockets.size,
+        }),
+        produce: (slug, producing) => registry.produce(slug, producing),
+      })
+    : undefined;
+  registerClusterRoute(api, cluster);
   const sse = registerEventsRoute(app, {
     events,
     commands,
@@ -172,7 +197,14 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     admit: (res, req) => api.admit(res, req, { view: true }),
   });
 
-  registerHealthRoutes(app, { registry, isClosing, startedAt: clock.now(), inference, clock });
+  registerHealthRoutes(app, {
+    registry,
+    isClosing,
+    startedAt: clock.now(),
+    inference,
+    clock,
+    cluster: cluster && { redisState: cluster.redisState, producedHere: (slug) => producedHere(registry.existing(slug)) },
+  });
   const pages = registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger, clock });
   const displays = registerDisplayRoute(app, {
     registry,
@@ -230,10 +262,12 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       const socket = await listenWithRetry(app, config.host, config.port, logger, clock);
       listenSocket = socket;
       const sources = restore ? restorableSources(restore) : new Map();
-      registry.startDeclared((slug) => sources.get(slug));
+      // Cluster mode: declared canvases wait for their lease (cluster.start takes this node's share).
+      registry.startDeclared((slug) => sources.get(slug), { startNow: cluster === undefined });
       if (restore) await restoreCanvases(restore, sources);
       await playlists.ready;
       if (restore) await restorePlaylists(restore, playlists);
+      cluster?.start(uWS.us_socket_local_port(socket));
       if (config.osc.enabled) {
         osc = await createOscListener({ host: config.osc.host, port: config.osc.port, commands, logger });
         logger.info({ host: config.osc.host, port: osc.port }, 'Listening for OSC commands');
@@ -256,6 +290,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         sse.closeAll();
         await stopping;
         await inference?.close();
+        await cluster?.close();
       })();
       return closed;
     },

@@ -175,6 +175,37 @@ describe('inference settings', () => {
     );
   });
 
+  it('runs alone unless a Redis URL is given, with a node id of its own at every start', () => {
+    const alone = loadConfig({ env: {}, configDir: emptyDir() });
+    expect(alone.cluster).toMatchObject({ redisUrl: '', advertiseAddress: '', leaseMs: 3000 });
+    expect(alone.cluster.nodeId).toMatch(/^[A-Za-z0-9._-]+-[0-9a-f]{8}$/);
+    expect(loadConfig({ env: {}, configDir: emptyDir() }).cluster.nodeId).not.toBe(alone.cluster.nodeId);
+    const joined = loadConfig({
+      env: { EASEL_REDIS_URL: 'rediss://user:pw@redis.venue.lan:6380/2', EASEL_NODE_ID: 'easel-a', EASEL_LEASE_MS: '5000' },
+      argv: ['--redis', 'redis://10.0.0.2:6379'],
+      configDir: emptyDir(),
+    });
+    expect(joined.cluster).toMatchObject({ redisUrl: 'redis://10.0.0.2:6379', nodeId: 'easel-a', leaseMs: 5000 });
+  });
+
+  it('stops on a cluster setting it cannot use, naming the key and keeping a password out of the message', () => {
+    for (const url of ['http://redis:6379', 'redis://', 'not a url', 'redis://h:6379/db']) {
+      expect(failure(() => loadConfig({ env: { EASEL_REDIS_URL: url }, configDir: emptyDir() })).message).toMatch(
+        /cluster\.redisUrl: must be "" \(run alone\) or a Redis address/,
+      );
+    }
+    const secret = failure(() => loadConfig({ env: { EASEL_REDIS_URL: 'http://u:hunter2@h' }, configDir: emptyDir() }));
+    expect(secret.message).not.toMatch(/hunter2/);
+    expect(failure(() => loadConfig({ env: { EASEL_NODE_ID: 'a b' }, configDir: emptyDir() })).message).toMatch(/cluster\.nodeId/);
+    expect(failure(() => loadConfig({ env: { EASEL_NODE_ID: 'x'.repeat(65) }, configDir: emptyDir() })).message).toMatch(/cluster\.nodeId/);
+    expect(failure(() => loadConfig({ env: { EASEL_LEASE_MS: '100' }, configDir: emptyDir() })).message).toMatch(
+      /cluster\.leaseMs: must be an integer from 1000 to 60000/,
+    );
+    expect(failure(() => loadConfig({ env: { EASEL_ADVERTISE_ADDRESS: 'node a' }, configDir: emptyDir() })).message).toMatch(
+      /cluster\.advertiseAddress/,
+    );
+  });
+
   it('names a bad prompt setting', () => {
     const canvases = JSON.stringify([{ slug: 'gen', source: { type: 'inference', drift: 2 } }]);
     const err = failure(() => loadConfig({ env: { EASEL_CANVASES: canvases, EASEL_INFERENCE_ENDPOINTS: 'a:1' }, configDir: emptyDir() }));

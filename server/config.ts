@@ -1,5 +1,7 @@
 import convict from 'convict';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ZodType } from 'zod';
@@ -98,6 +100,33 @@ convict.addFormats({
   'image-formats': ruleFormat('image-formats', fields.formats, toList),
   sync: ruleFormat('sync', fields.sync, (v) => (v === 'true' ? true : v === 'false' ? false : v)),
   'lead-ms': ruleFormat('lead-ms', fields.leadMs, toNumber),
+  'lease-ms': rangeFormat('lease-ms', 1000, 60_000, true),
+  'redis-url': {
+    name: 'redis-url',
+    validate(v: unknown) {
+      if (v === '') return;
+      if (typeof v !== 'string' || !isRedisUrl(v)) {
+        throw new Error('must be "" (run alone) or a Redis address like redis://host:6379/0 or rediss://user:password@host:6380');
+      }
+    },
+  },
+  'node-id': {
+    name: 'node-id',
+    validate(v: unknown) {
+      if (typeof v !== 'string' || !/^([A-Za-z0-9._-]{1,64})?$/.test(v)) {
+        throw new Error('must be "" (host name + random suffix) or 1 to 64 letters, digits, ".", "_" or "-", e.g. easel-a');
+      }
+    },
+  },
+  'advertise-address': {
+    name: 'advertise-address',
+    validate(v: unknown) {
+      if (v === '') return;
+      if (typeof v !== 'string' || !/^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):\d{1,5}$/.test(v)) {
+        throw new Error('must be "" (host:port this node listens on) or host:port others reach this node at, e.g. 10.0.0.5:8000');
+      }
+    },
+  },
   endpoints: {
     name: 'endpoints',
     coerce: toList,
@@ -131,6 +160,29 @@ convict.addFormats({
     validate: validateCanvasList,
   },
 });
+
+/** A URL ioredis can connect to: redis:// or rediss:// (TLS) with a host, and a database number if any. */
+export function isRedisUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return false;
+  if (url.hostname === '') return false;
+  return url.pathname === '' || url.pathname === '/' || /^\/\d{1,2}$/.test(url.pathname);
+}
+
+/**
+ * Hostname alone is not unique enough: two nodes in containers often share one, and a node that
+ * restarts must not be taken for its former self still holding leases. The suffix makes each
+ * start a new node; set cluster.nodeId to keep one name across restarts.
+ */
+export function defaultNodeId(host = hostname()): string {
+  const base = host.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 48) || 'easel';
+  return `${base}-${randomBytes(4).toString('hex')}`;
+}
 
 /** Checks each declared canvas and names the first bad field as `canvases[i].field`. */
 function validateCanvasList(list: unknown): void {
@@ -483,6 +535,34 @@ export const schema = {
       env: 'EASEL_DISPLAY_IDLE_TIMEOUT_SECONDS',
     },
   },
+  cluster: {
+    redisUrl: {
+      doc: 'Redis (7 or Valkey) shared by the nodes of a cluster, e.g. redis://10.0.0.2:6379/0; "" = run alone, as one server (in progress: leases and the node list only, see README)',
+      format: 'redis-url',
+      default: '',
+      env: 'EASEL_REDIS_URL',
+      arg: 'redis',
+      sensitive: true,
+    },
+    nodeId: {
+      doc: 'Name of this node in the cluster; "" = host name + random suffix, new at every start, so a restarted node is never taken for its old self still holding leases',
+      format: 'node-id',
+      default: '',
+      env: 'EASEL_NODE_ID',
+    },
+    advertiseAddress: {
+      doc: 'host:port other nodes and the load balancer reach this node at; "" = host:port from the listen settings',
+      format: 'advertise-address',
+      default: '',
+      env: 'EASEL_ADVERTISE_ADDRESS',
+    },
+    leaseMs: {
+      doc: 'How long a canvas lease lasts without renewal, ms (renewed every third of it); a dead owner is replaced within lease + one renewal interval (3000 = 4 s), short enough for a wall to notice little, long enough that a GC pause or busy Redis does not pass a canvas around',
+      format: 'lease-ms',
+      default: 3000,
+      env: 'EASEL_LEASE_MS',
+    },
+  },
   render: {
     limitInputPixels: {
       doc: 'Refuse images with more pixels than this (width x height)',
@@ -591,7 +671,9 @@ export function loadConfig(options: LoadConfigOptions = {}): EaselConfig {
       },
     );
   }
-  return conf.getProperties() as unknown as EaselConfig;
+  const config = conf.getProperties() as unknown as EaselConfig;
+  if (config.cluster.nodeId === '') config.cluster.nodeId = defaultNodeId();
+  return config;
 }
 
 /** A declared (or newly connected) canvas with every blank filled from the defaults. */

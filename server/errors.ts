@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   EASEL_ERR_ORIGIN_NOT_ALLOWED: 'A browser page from another site tried to send a command (CSRF protection)',
   EASEL_ERR_CONTENT_TYPE: 'A request body was sent without the content type its route takes',
   EASEL_ERR_AUTH_THROTTLED: 'Too many wrong tokens from one address: it must wait before trying again',
+  EASEL_ERR_REDIS_UNAVAILABLE: 'In cluster mode, Redis cannot be reached; the node serves its own displays alone meanwhile',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -34,6 +34,11 @@ export interface CanvasOptions {
   onDisplayCount?: (count: number) => void;
   /** How frames reach displays: uWS topics in the server; absent, sends in JavaScript. */
   fanOut?: FanOut | undefined;
+  /**
+   * Asked at each slot (cluster mode): false when this node does not hold the canvas's lease
+   * now, and the slot holds instead of publishing. Absent: always publish.
+   */
+  mayPublish?: (() => boolean) | undefined;
 }
 
 /**
@@ -91,7 +96,7 @@ export function createCanvas(options: CanvasOptions) {
     onSlot: (slot) => {
       const now = clock.now();
       options.onSlotLate?.(now - slot.time);
-      const frame = hold.holds(now) ? undefined : queue.take();
+      const frame = hold.holds(now) || options.mayPublish?.() === false ? undefined : queue.take();
       if (frame) publish(frame, now, slot.time);
       else {
         counters.held++;
@@ -178,6 +183,7 @@ export function createCanvas(options: CanvasOptions) {
 
     /** Shows the next frame now, ends any hold, and starts the pacing grid again from here. */
     next(): boolean {
+      if (options.mayPublish?.() === false) return false;
       hold.release();
       const frame = queue.take();
       const now = clock.now();

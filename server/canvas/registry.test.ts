@@ -154,3 +154,51 @@ describe('declared canvases', () => {
     expect(() => declared.existing('left-canvas')).toThrow('No canvas "left-canvas": did you mean "left-canva"?');
   });
 });
+
+describe('declared canvases in cluster mode', () => {
+  it('wait for their lease, publish only while it is held, and hold their last frame when it goes', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'easel-registry-'));
+    dirs.push(dir);
+    putImage(dir, 'a.png', await solidPng('#ff0000', 64, 64));
+    putImage(dir, 'b.png', await solidPng('#0000ff', 64, 64));
+    const clock = new FakeClock(Date.now());
+    let leased = false;
+    const registry = createRegistry({
+      config: loadConfig({ env: { EASEL_CANVASES: JSON.stringify([{ slug: 'wall' }]), EASEL_FOLDER: dir }, argv: [], configDir: dir }),
+      renderer: quickRenderer(),
+      clock,
+      logger: captureLogs().logger,
+      mayPublish: () => leased,
+    });
+    cleanups.push(() => registry.closeAll());
+    const run = async (ms: number) => {
+      for (let t = 0; t < ms; t += 250) {
+        await new Promise((r) => setTimeout(r, 5));
+        clock.advance(Math.min(250, ms - t));
+      }
+    };
+    const published = () => registry.existing('wall').snapshot().counters.published;
+
+    registry.startDeclared(undefined, { startNow: false });
+    await run(2000);
+    expect(registry.existing('wall').started).toBe(false);
+    expect(published()).toBe(0);
+
+    leased = true;
+    registry.produce('wall', true);
+    await run(3000);
+    const whileHeld = published();
+    expect(whileHeld).toBeGreaterThanOrEqual(4);
+
+    // The lease is gone (taken, or run out): not one more frame, even before produce(false) is called.
+    leased = false;
+    await run(2000);
+    expect(published()).toBe(whileHeld);
+    expect(registry.existing('wall').next()).toBe(false);
+    registry.produce('wall', false);
+    leased = true;
+    registry.produce('wall', true);
+    await run(2000);
+    expect(published()).toBeGreaterThan(whileHeld);
+  });
+});

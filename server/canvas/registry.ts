@@ -26,6 +26,8 @@ export interface RegistryOptions {
   onRemoved?: (slug: string, reason: 'idle' | 'operator') => void;
   /** How frames reach displays: uWS topics in the server; absent, sends in JavaScript. */
   fanOut?: FanOut | undefined;
+  /** Cluster mode: whether this node may publish a declared canvas now (it holds the lease). */
+  mayPublish?: ((slug: string) => boolean) | undefined;
 }
 
 const PHASES = 8;
@@ -176,7 +178,10 @@ export function createRegistry(options: RegistryOptions) {
   }
 
   /** `initial`: a source restored from before a restart, used instead of the config's. */
-  function add(canvasConfig: CanvasConfig, how: { initial?: RuntimeSource | undefined; startNow?: boolean } = {}): Canvas {
+  function add(
+    canvasConfig: CanvasConfig,
+    how: { initial?: RuntimeSource | undefined; startNow?: boolean; declared?: boolean } = {},
+  ): Canvas {
     const { initial, startNow = true } = how;
     const canvas: Canvas = createCanvas({
       config: canvasConfig,
@@ -190,6 +195,7 @@ export function createRegistry(options: RegistryOptions) {
       fanOut: options.fanOut,
       ...(options.onSlotLate ? { onSlotLate: (ms: number) => options.onSlotLate!(canvasConfig.slug, ms) } : {}),
       onDisplayCount: (count) => displaysChanged(canvas, count),
+      ...(options.mayPublish && how.declared ? { mayPublish: () => options.mayPublish!(canvasConfig.slug) } : {}),
     });
     canvases.set(canvasConfig.slug, canvas);
     canvas.onEvent(emit);
@@ -199,16 +205,34 @@ export function createRegistry(options: RegistryOptions) {
     const { source, fps, width, height } = canvasConfig;
     logger.info(
       { slug: canvasConfig.slug, source: initial ?? source, fps, width, height },
-      startNow ? 'Canvas started' : 'Canvas created for a display; it starts when the display is in',
+      startNow
+        ? 'Canvas started'
+        : how.declared
+          ? 'Canvas declared; it starts when this node holds its lease'
+          : 'Canvas created for a display; it starts when the display is in',
     );
     return canvas;
   }
 
   return {
-    /** Starts the canvases declared in config; `restored` names a source that replaces a canvas's own. */
-    startDeclared(restored?: (slug: string) => RuntimeSource | undefined) {
+    /**
+     * Starts the canvases declared in config; `restored` names a source that replaces a canvas's
+     * own. `startNow: false` (cluster mode) only creates them, for displays to join: `produce`
+     * starts each once this node holds its lease.
+     */
+    startDeclared(restored?: (slug: string) => RuntimeSource | undefined, how: { startNow?: boolean } = {}) {
       for (const declared of config.canvases)
-        if (!canvases.has(declared.slug)) add(resolveCanvas(config, declared), { initial: restored?.(declared.slug) });
+        if (!canvases.has(declared.slug))
+          add(resolveCanvas(config, declared), { initial: restored?.(declared.slug), startNow: how.startNow ?? true, declared: true });
+    },
+
+    /** Cluster mode: this node produces a declared canvas (it holds the lease), or stops producing it. */
+    produce(slug: string, producing: boolean) {
+      const canvas = canvases.get(slug);
+      if (!canvas || created.has(slug)) return;
+      if (!producing) return canvas.rest();
+      if (!canvas.started) canvas.start(phaseOf(canvas.config.fps));
+      canvas.wake();
     },
 
     /** Listens to every canvas's events, removals and refusals; returns the unsubscribe function. */

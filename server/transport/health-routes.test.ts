@@ -49,4 +49,20 @@ describe('readiness', () => {
       problems: [{ code: 'EASEL_ERR_INFERENCE_UNAVAILABLE', reason: down.reason, hint: down.hint }],
     });
   });
+
+  it('calls a node cut off from Redis degraded, not unready: its displays keep their last frame', () => {
+    const ok = [canvas({ kind: 'folder', state: 'ok' })];
+    expect(readiness(ok, undefined, false, { state: 'up' }).status).toBe('ready');
+    expect(readiness(ok, undefined, false, { state: 'connecting' }).status).toBe('ready');
+    const cut = readiness(ok, undefined, false, { state: 'down', reason: 'connect ECONNREFUSED 10.0.0.2:6379' });
+    expect(cut.status).toBe('degraded');
+    expect(cut.problems).toEqual([
+      {
+        code: 'EASEL_ERR_REDIS_UNAVAILABLE',
+        reason:
+          "Redis is unreachable (connect ECONNREFUSED 10.0.0.2:6379): this node's canvases stop when their leases run out, its displays keep their last frame",
+        hint: expect.stringMatching(/Start Redis or fix cluster\.redisUrl/),
+      },
+    ]);
+  });
 });

@@ -1,6 +1,8 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { CanvasSnapshot } from '../canvas/canvas.js';
 import type { Registry } from '../canvas/registry.js';
+import type { RedisState } from '../cluster/cluster.js';
+import type { ErrorCode } from '../errors.js';
 import type { InferenceClient, InferenceClientStatus } from '../inference/client.js';
 import { systemClock, type Clock } from '../stream/clock.js';
 import { replyJson } from './http-reply.js';
@@ -18,6 +20,8 @@ export interface HealthDeps {
   startedAt: number;
   inference?: InferenceClient | undefined;
   clock?: Clock;
+  /** In cluster mode: whether Redis is reachable, and which canvases this node answers for (those it produces). */
+  cluster?: { redisState(): RedisState; producedHere(slug: string): boolean } | undefined;
 }
 
 export type Readiness = 'ready' | 'degraded' | 'unready' | 'shutting-down';
@@ -38,8 +42,8 @@ function showing(c: CanvasSnapshot): ReadinessProblem['showing'] {
   return c.lastFrame ? 'last frame' : 'nothing';
 }
 
-/** What /readyz answers, from the canvases and the inference client; pure, so it is tested alone. */
-export function readiness(canvases: CanvasSnapshot[], inference: InferenceClientStatus | undefined, closing: boolean) {
+/** What /readyz answers, from the canvases, the inference client and Redis; pure, so it is tested alone. */
+export function readiness(canvases: CanvasSnapshot[], inference: InferenceClientStatus | undefined, closing: boolean, redis?: RedisState) {
   const problems: ReadinessProblem[] = [];
   let unready = false;
   for (const c of canvases) {
@@ -63,6 +67,14 @@ export function readiness(canvases: CanvasSnapshot[], inference: InferenceClient
       hint: inference.hint ?? 'Start the inference service or fix inference.endpoints',
     });
   }
+  // This node still serves its own displays without Redis: degraded, not unready.
+  if (redis?.state === 'down') {
+    problems.push({
+      code: 'EASEL_ERR_REDIS_UNAVAILABLE' satisfies ErrorCode,
+      reason: `Redis is unreachable${redis.reason ? ` (${redis.reason})` : ''}: this node's canvases stop when their leases run out, its displays keep their last frame`,
+      hint: 'Start Redis or fix cluster.redisUrl; the node rejoins the cluster by itself when Redis is back',
+    });
+  }
   const status: Readiness = closing ? 'shutting-down' : unready ? 'unready' : problems.length > 0 ? 'degraded' : 'ready';
   return { status, ready: status === 'ready', problems };
 }
@@ -73,9 +85,14 @@ export function registerHealthRoutes(app: TemplatedApp, deps: HealthDeps): void 
   });
 
   app.get('/readyz', (res) => {
-    const canvases = deps.registry.list().map((c) => c.snapshot());
+    const cluster = deps.cluster;
+    const canvases = deps.registry
+      .list()
+      .filter((c) => !cluster || cluster.producedHere(c.slug))
+      .map((c) => c.snapshot());
     const inference = deps.inference?.status();
-    const { status, ready, problems } = readiness(canvases, inference, deps.isClosing());
+    const redis = deps.cluster?.redisState();
+    const { status, ready, problems } = readiness(canvases, inference, deps.isClosing(), redis);
     replyJson(res, ready ? 200 : 503, {
       status,
       ready,
@@ -90,6 +107,7 @@ export function registerHealthRoutes(app: TemplatedApp, deps: HealthDeps): void 
             },
           }
         : {}),
+      ...(redis ? { cluster: { redis: redis.state } } : {}),
       canvases: Object.fromEntries(
         canvases.map((c) => [
           c.slug,

@@ -1,0 +1,157 @@
+import { hostname } from 'node:os';
+import type { EaselConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from '../stream/clock.js';
+import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
+import { createLeaseStore, type LeaseStore } from './lease.js';
+import { createPlacement } from './placement.js';
+import { createNodeRegistry, MAX_CLOCK_OFFSET_MS, type NodeActivity, type NodeInfo, type NodeRegistry } from './nodes.js';
+import { createRedis, redactRedisUrl } from './redis.js';
+
+/**
+ * Cluster mode, as far as it is built: one Redis connection, this node's heartbeat in the node
+ * registry, and the declared canvases placed by lease (each produced by the node holding its
+ * lease). Frames, state and commands do not cross nodes yet (see README, Cluster).
+ */
+
+export interface RedisState {
+  state: 'connecting' | 'up' | 'down';
+  /** Why it is down, in plain words. */
+  reason?: string;
+}
+
+export interface ClusterView {
+  mode: 'cluster';
+  nodeId: string;
+  redis: RedisState & { url: string };
+  leaseMs: number;
+  maxClockOffsetMs: number;
+  nodes: Array<NodeInfo & { self: boolean; clock: 'ok' | 'far' }>;
+}
+
+export interface Cluster {
+  readonly nodeId: string;
+  readonly leases: LeaseStore;
+  readonly keeper: LeaseKeeper;
+  readonly nodes: NodeRegistry;
+  /** Whether this node holds the lease of a declared canvas now, by its own clock (fencing at each slot). */
+  mayPublish(slug: string): boolean;
+  redisState(): RedisState;
+  /** Starts heartbeats; `port` is where this node listens (for the default advertised address). */
+  start(port: number): void;
+  view(): Promise<ClusterView>;
+  close(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  config: EaselConfig;
+  clock: Clock;
+  logger: Logger;
+  activity: () => NodeActivity;
+  /** This node now produces a declared canvas (it took the lease), or must stop (lost or handed back). */
+  produce: (slug: string, producing: boolean) => void;
+}
+
+/** host:port others reach this node at: the configured one, else the listen address (a wildcard is the host name). */
+export function advertisedAddress(config: EaselConfig, port: number): string {
+  if (config.cluster.advertiseAddress) return config.cluster.advertiseAddress;
+  const host = config.host === '0.0.0.0' || config.host === '::' || config.host === '' ? hostname() : config.host;
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export function createCluster(options: ClusterOptions): Cluster {
+  const { config, clock } = options;
+  const { nodeId, leaseMs, redisUrl } = config.cluster;
+  const url = redactRedisUrl(redisUrl);
+  const log = options.logger.child({ component: 'cluster', nodeId });
+  const redis = createRedis({ url: redisUrl, commandTimeoutMs: Math.floor(leaseMs / 3) });
+  let redisState: RedisState = { state: 'connecting' };
+  let port = 0;
+  let closing = false;
+
+  const down = (reason: string) => {
+    if (redisState.state === 'down' || closing) return;
+    redisState = { state: 'down', reason };
+    // One line per outage: what is wrong, what this node does meanwhile, what to do.
+    log.error(
+      { redis: url, reason },
+      `Redis at ${url} is unreachable (${reason}): this node's canvases stop when their leases run out and its displays keep their last frame; start Redis or fix cluster.redisUrl, the cluster heals by itself when it is back`,
+    );
+  };
+  redis.on('error', (err: Error) => down(err.message));
+  redis.on('close', () => down('connection closed'));
+  redis.on('ready', () => {
+    if (redisState.state === 'down') log.info({ redis: url }, `Redis at ${url} is reachable again`);
+    else log.info({ redis: url, leaseMs }, `Cluster mode: node ${nodeId} joined through Redis at ${url}`);
+    redisState = { state: 'up' };
+  });
+
+  const leases = createLeaseStore({ redis, nodeId, leaseMs });
+  const keeper = createLeaseKeeper({ store: leases, clock, logger: log, onLost: (slug) => options.produce(slug, false) });
+  const nodes = createNodeRegistry({
+    redis,
+    nodeId,
+    get address() {
+      return advertisedAddress(config, port);
+    },
+    ttlMs: leaseMs,
+    clock,
+    activity: options.activity,
+    logger: log,
+  });
+
+  const placement = createPlacement({
+    nodeId,
+    declared: config.canvases.map((c) => c.slug),
+    leases,
+    keeper,
+    // This node counts even before its first heartbeat is in the list.
+    liveNodes: async () => {
+      const ids = (await nodes.list()).map((n) => n.id);
+      return ids.length + (ids.includes(nodeId) ? 0 : 1);
+    },
+    clock,
+    onChange: options.produce,
+    logger: log,
+  });
+
+  return {
+    nodeId,
+    leases,
+    keeper,
+    nodes,
+    mayPublish(slug) {
+      const lease = keeper.held().find((h) => h.slug === slug);
+      return lease !== undefined && keeper.isHeld(slug, lease.epoch);
+    },
+    redisState: () => redisState,
+    start(listenPort) {
+      port = listenPort;
+      nodes.start();
+      placement.start();
+    },
+    async view() {
+      const listed = redisState.state === 'up' ? await nodes.list().catch(() => []) : [];
+      return {
+        mode: 'cluster',
+        nodeId,
+        redis: { ...redisState, url },
+        leaseMs,
+        maxClockOffsetMs: MAX_CLOCK_OFFSET_MS,
+        nodes: listed.map((n) => ({
+          ...n,
+          self: n.id === nodeId,
+          clock: Math.abs(n.clockOffsetMs) > MAX_CLOCK_OFFSET_MS ? 'far' : 'ok',
+        })),
+      };
+    },
+    async close() {
+      closing = true;
+      await placement.close();
+      // Leases given back at once: the other nodes take these canvases without waiting a lease out.
+      await keeper.close();
+      await nodes.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { createLeaseKeeper, renewIntervalOf, standing, type LostReason } from './lease-keeper.js';
+import type { LeaseStore } from './lease.js';
+
+const LEASE = 3000;
+
+/** A store whose every renewal answers what the test says: true, false, or an unreachable Redis. */
+function scriptedStore() {
+  const calls: string[] = [];
+  let answer: boolean | 'down' = true;
+  const store: LeaseStore = {
+    leaseMs: LEASE,
+    acquire: async () => ({ ok: true, epoch: 1 }),
+    renew: async (slug, epoch) => {
+      calls.push(`renew ${slug} ${epoch}`);
+      if (answer === 'down') throw new Error('Connection is closed.');
+      return answer;
+    },
+    release: async (slug, epoch) => {
+      calls.push(`release ${slug} ${epoch}`);
+      return true;
+    },
+    isCurrent: async () => true,
+    holder: async () => undefined,
+  };
+  return { store, calls, answer: (a: boolean | 'down') => (answer = a) };
+}
+
+const flush = () => new Promise<void>((r) => setImmediate(r));
+
+/** Steps the fake clock one renewal interval at a time, letting each renewal's reply arrive. */
+async function advance(clock: FakeClock, ms: number) {
+  for (let left = ms; left > 0; left -= renewIntervalOf(LEASE)) {
+    clock.advance(Math.min(left, renewIntervalOf(LEASE)));
+    await flush();
+  }
+}
+
+describe('standing', () => {
+  it('holds a lease until its end less a safety margin, counted from when the renewal was sent', () => {
+    expect(standing(0, 0, LEASE)).toBe('held');
+    expect(standing(0, 2699, LEASE)).toBe('held');
+    expect(standing(0, 2700, LEASE)).toBe('lost');
+    expect(standing(1000, 3000, LEASE)).toBe('held');
+  });
+});
+
+describe('lease keeper', () => {
+  it('renews every third of the lease and keeps it while Redis agrees', async () => {
+    const clock = new FakeClock();
+    const { store, calls } = scriptedStore();
+    const lost: string[] = [];
+    const keeper = createLeaseKeeper({ store, clock, onLost: (s) => lost.push(s) });
+    keeper.hold('lobby', 7, clock.now());
+    await advance(clock, 10 * LEASE);
+    expect(calls.filter((c) => c === 'renew lobby 7').length).toBeGreaterThanOrEqual(29);
+    expect(keeper.isHeld('lobby', 7)).toBe(true);
+    expect(keeper.isHeld('lobby', 6)).toBe(false);
+    expect(lost).toEqual([]);
+    await keeper.close();
+    expect(calls.at(-1)).toBe('release lobby 7');
+  });
+
+  it('gives the canvas up at once when Redis says another holds it', async () => {
+    const clock = new FakeClock();
+    const { store, answer } = scriptedStore();
+    const lost: [string, number, LostReason][] = [];
+    const keeper = createLeaseKeeper({ store, clock, onLost: (...a) => lost.push(a) });
+    keeper.hold('lobby', 7, clock.now());
+    answer(false);
+    await advance(clock, renewIntervalOf(LEASE));
+    expect(lost).toEqual([['lobby', 7, 'taken']]);
+    expect(keeper.isHeld('lobby', 7)).toBe(false);
+    expect(keeper.held()).toEqual([]);
+  });
+
+  it('keeps producing through a short Redis outage, and stops before the lease can have run out', async () => {
+    const clock = new FakeClock();
+    const { store, answer } = scriptedStore();
+    const lost: LostReason[] = [];
+    const keeper = createLeaseKeeper({ store, clock, onLost: (_s, _e, r) => lost.push(r) });
+    keeper.hold('lobby', 7, clock.now());
+    await advance(clock, LEASE);
+    answer('down');
+    // The last renewal that worked was sent at LEASE; one interval later it is still held.
+    await advance(clock, renewIntervalOf(LEASE));
+    expect(keeper.isHeld('lobby', 7)).toBe(true);
+    await advance(clock, LEASE);
+    expect(lost).toEqual(['expired']);
+    expect(keeper.isHeld('lobby', 7)).toBe(false);
+  });
+
+  it('finds a lease lost the moment a frozen node runs again, before any timer fires', async () => {
+    const timers = new FakeClock();
+    // SIGSTOP: the wall clock moves on and no timer runs; on SIGCONT the first thing asked is whether to publish.
+    let frozenFor = 0;
+    const clock = {
+      now: () => timers.now() + frozenFor,
+      setTimeout: timers.setTimeout.bind(timers),
+      clearTimeout: timers.clearTimeout.bind(timers),
+    };
+    const { store } = scriptedStore();
+    const lost: LostReason[] = [];
+    const keeper = createLeaseKeeper({ store, clock, onLost: (_s, _e, r) => lost.push(r) });
+    keeper.hold('lobby', 7, clock.now());
+    frozenFor = 2 * LEASE;
+    expect(keeper.isHeld('lobby', 7)).toBe(false);
+    expect(lost).toEqual(['expired']);
+    await keeper.close();
+  });
+});

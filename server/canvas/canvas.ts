@@ -32,7 +32,7 @@ export interface CanvasOptions {
   onSlotLate?: (lateMs: number) => void;
   /** Told how many displays watch after each one comes or goes (the registry starts and reaps canvases by it). */
   onDisplayCount?: (count: number) => void;
-  /** How frames reach displays: uWS topics in the server; absent, sends in JavaScript. */
+  /** How frames reach displays: uWS publish with displays.fanOut = topics; absent, a send loop. */
   fanOut?: FanOut | undefined;
   /**
    * Asked at each slot (cluster mode): false when this node does not hold the canvas's lease

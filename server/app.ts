@@ -117,6 +117,8 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     // Measured: uWS topics cost more CPU and a frame of memory per display here, for no less spread.
     fanOut: config.displays.fanOut === 'topics' ? createUwsFanOut(app) : undefined,
     mayPublish: config.cluster.redisUrl ? (slug) => cluster?.mayPublish(slug) === true : undefined,
+    onPublished: config.cluster.redisUrl ? (slug, frame) => cluster?.relay.publish(slug, frame) : undefined,
+    remoteSpecs: config.cluster.redisUrl ? (slug) => cluster?.relay.remoteSpecs(slug) ?? [] : undefined,
   });
   const jobs = createJobTracker({ events, canvases: registry, clock });
   const isClosing = () => closing;
@@ -185,6 +187,10 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
           displays: displays.sockets.size,
         }),
         produce: (slug, producing) => registry.produce(slug, producing),
+        frames: {
+          deliver: (slug, frame) => registry.get(slug)?.receive(frame) ?? false,
+          wantedHere: (slug) => registry.get(slug)?.channel.wantedSpecs() ?? [],
+        },
       })
     : undefined;
   registerClusterRoute(api, cluster);

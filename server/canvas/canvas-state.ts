@@ -20,7 +20,8 @@ export interface CanvasSnapshot {
   holding: { until: string | null } | null;
   /** `timestamp`: when it is (or was) on screen; `madeAt`: when its image was loaded or generated. */
   lastFrame: { seq: number; imageId: string; timestamp: string; madeAt: string; source: string } | null;
-  counters: { published: number; held: number; rejected: number; skippedSends: number; stalledClosed: number };
+  /** `relayed`: frames shown here that another node produced (cluster mode). */
+  counters: { published: number; held: number; rejected: number; relayed: number; skippedSends: number; stalledClosed: number };
 }
 
 /** What a snapshot says of the frame on screen. */

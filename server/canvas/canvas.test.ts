@@ -8,7 +8,8 @@ import { quickRenderer } from '../../test/support/test-renderer.js';
 import type { CanvasConfig } from '../config.js';
 import { chooseRendition } from '../stream/rendition.js';
 import { decodeFrameMessage } from '../../protocol/wire.js';
-import { createCanvas, type Canvas, type CanvasState } from './canvas.js';
+import { createCanvas, type Canvas, type CanvasOptions, type CanvasState } from './canvas.js';
+import { createFrame, stampFrame, type Frame } from './frame.js';
 import { TOO_SLOW_CODE } from './stuck-close.js';
 
 /**
@@ -35,7 +36,15 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
 
-async function setUp(options: { renderAhead?: number; stallSlots?: number; start?: boolean; config?: Partial<CanvasConfig> } = {}) {
+async function setUp(
+  options: {
+    renderAhead?: number;
+    stallSlots?: number;
+    start?: boolean;
+    config?: Partial<CanvasConfig>;
+    cluster?: Partial<CanvasOptions>;
+  } = {},
+) {
   const clock = new FakeClock();
   const logs = captureLogs();
   const scripted = createScriptedSource('folder');
@@ -50,6 +59,7 @@ async function setUp(options: { renderAhead?: number; stallSlots?: number; start
     stallTimeoutMs: 60_000,
     stallSlots: options.stallSlots ?? 5,
     onDisplayCount: (n) => counts.push(n),
+    ...options.cluster,
   });
   open.push(canvas);
   const states: CanvasState[] = [];
@@ -230,5 +240,66 @@ describe('createCanvas', () => {
     await settle();
     expect(next.calls.filter((c) => !c.signal.aborted)).toHaveLength(1);
     expect(scripted.calls).toHaveLength(0);
+  });
+
+  describe('in a cluster', () => {
+    /** A frame as the relay hands it over: made elsewhere, numbered and timed by its owner. */
+    const relayed = async (seq: number, presentAt: number): Promise<Frame> => {
+      const renderer = quickRenderer();
+      const image = imageOf(await solidPng('#224488', 32, 32), 'folder');
+      const spec = chooseRendition(config, { mode: 'binary', accept: [] });
+      const frame = createFrame(image, await renderer.render(image, [spec]));
+      stampFrame(frame, seq, presentAt - 300, 300);
+      return frame;
+    };
+
+    it('shows frames another node produced with their seq and presentAt, never one not newer, and gives a joiner the latest', async () => {
+      const { canvas, spec } = await setUp({ start: false });
+      const a = fakeDisplay(spec);
+      canvas.attach(a.display);
+      const f10 = await relayed(10, 1_800_000_000_300);
+      const f11 = await relayed(11, 1_800_000_000_550);
+      expect(canvas.receive(f10)).toBe(true);
+      expect(canvas.receive(f11)).toBe(true);
+      expect(canvas.receive(f10)).toBe(false);
+      expect(canvas.receive(await relayed(11, 1_800_000_000_550))).toBe(false);
+      const headers = a.socket.sent.map((m) => decodeFrameMessage(m as Uint8Array).header);
+      expect(headers.map((h) => [h.seq, h.presentAt])).toEqual([
+        [10, 1_800_000_000_300],
+        [11, 1_800_000_000_550],
+      ]);
+      const b = fakeDisplay(spec);
+      canvas.attach(b.display);
+      expect(decodeFrameMessage(b.socket.sent[0] as Uint8Array).header.seq).toBe(11);
+      expect(canvas.snapshot()).toMatchObject({ lastFrame: { seq: 11 }, counters: { relayed: 2 } });
+    });
+
+    it('numbers its own frames on from the last relayed one when it takes the canvas over', async () => {
+      const { canvas, feed, slots } = await setUp({ start: false });
+      canvas.receive(await relayed(40, 1_800_000_000_300));
+      canvas.start();
+      await feed(1);
+      slots(1);
+      expect(canvas.snapshot().lastFrame?.seq).toBe(41);
+    });
+
+    it('makes a rendition a relayed frame lacks from its largest one, for a display on this node', async () => {
+      const { canvas } = await setUp({ start: false });
+      const small = fakeDisplay(chooseRendition(config, { mode: 'binary', accept: ['webp'], viewport: { w: 8, h: 8, dpr: 1 } }));
+      canvas.attach(small.display);
+      canvas.receive(await relayed(3, 1_800_000_000_300));
+      await vi.waitFor(() => expect(small.socket.sent).toHaveLength(1));
+      expect(decodeFrameMessage(small.socket.sent[0] as Uint8Array).header).toMatchObject({ seq: 3, mime: 'image/webp' });
+    });
+
+    it('hands each frame it publishes to the relay, and renders the renditions other nodes want', async () => {
+      const published: Frame[] = [];
+      const remote = { format: 'jpeg' as const, width: 16, height: 16, fit: 'inside' as const };
+      const { feed, slots } = await setUp({ cluster: { onPublished: (f) => published.push(f), remoteSpecs: () => [remote] } });
+      await feed(2);
+      slots(2);
+      expect(published.map((f) => f.seq)).toEqual([1, 2]);
+      expect([...published[0]!.renditions.keys()]).toContain('jpeg:16x16:inside');
+    });
   });
 });

@@ -39,6 +39,10 @@ export interface CanvasOptions {
    * now, and the slot holds instead of publishing. Absent: always publish.
    */
   mayPublish?: (() => boolean) | undefined;
+  /** Told of each frame this node publishes (cluster mode: the relay sends it to the other nodes). */
+  onPublished?: ((frame: Frame) => void) | undefined;
+  /** Renditions displays on other nodes want (cluster mode, while this node produces the canvas). */
+  remoteSpecs?: (() => RenditionSpec[]) | undefined;
 }
 
 /**
@@ -56,7 +60,7 @@ export function createCanvas(options: CanvasOptions) {
   const status = createCanvasStatus(config.slug);
   const queue = createRenderAhead(options.renderAhead);
   const hold = createHold(clock);
-  const counters = { held: 0, rejected: 0 };
+  const counters = { held: 0, rejected: 0, relayed: 0 };
   let seq = 0;
   let started = false;
   /** No display watches (a created canvas): slots stop, so the source stops once its buffer is full. */
@@ -66,6 +70,7 @@ export function createCanvas(options: CanvasOptions) {
   const wantedSpecs = (): RenditionSpec[] => {
     const specs = new Map([[renditionKey(defaultSpec), defaultSpec]]);
     for (const spec of channel.wantedSpecs()) specs.set(renditionKey(spec), spec);
+    for (const spec of options.remoteSpecs?.() ?? []) specs.set(renditionKey(spec), spec);
     return [...specs.values()];
   };
 
@@ -88,6 +93,7 @@ export function createCanvas(options: CanvasOptions) {
     displays.publish(frame, now);
     hold.shown(frame);
     status.shown(frame);
+    options.onPublished?.(frame);
   }
 
   const pacer = createPacer({
@@ -200,6 +206,24 @@ export function createCanvas(options: CanvasOptions) {
       const key = renditionKey(spec);
       const encoded = frame.renditions.get(key) ?? (await renderer.render(frame.image, [spec])).get(key)!;
       return { encoded, frame };
+    },
+
+    /**
+     * Cluster mode, on a node that does not produce the canvas: shows a frame its owner published,
+     * with the owner's seq and presentAt, so screens on every node show it at the same instant.
+     * False (and nothing shown) when it is not newer than what this canvas last showed: seq never
+     * goes back on a screen. This canvas's own numbering continues from it, so if this node takes
+     * the canvas over it carries on upward.
+     */
+    receive(frame: Frame): boolean {
+      if (frame.seq <= seq || frame.seq <= (channel.latest?.seq ?? 0)) return false;
+      seq = frame.seq;
+      const now = clock.now();
+      displays.publish(frame, now);
+      status.shown(frame);
+      counters.relayed++;
+      displays.sweep(now);
+      return true;
     },
 
     /** Adds a display and gives it the latest frame at once. */

@@ -9,7 +9,9 @@ import { createInferenceSource, type InferenceSource, type PromptOptions } from 
 import type { Renderer } from '../stream/renderer.js';
 import type { Source } from '../stream/source.js';
 import { createStillSource } from '../stream/still-source.js';
+import type { RenditionSpec } from '../stream/rendition.js';
 import type { FanOut } from './fan-out.js';
+import type { Frame } from './frame.js';
 import { createCanvas, type Canvas, type CanvasEvent } from './canvas.js';
 import { nearestSlug } from './suggest.js';
 
@@ -28,6 +30,10 @@ export interface RegistryOptions {
   fanOut?: FanOut | undefined;
   /** Cluster mode: whether this node may publish a declared canvas now (it holds the lease). */
   mayPublish?: ((slug: string) => boolean) | undefined;
+  /** Cluster mode: told of each frame a declared canvas publishes here (the relay sends it on). */
+  onPublished?: ((slug: string, frame: Frame) => void) | undefined;
+  /** Cluster mode: renditions displays on other nodes want of a declared canvas. */
+  remoteSpecs?: ((slug: string) => RenditionSpec[]) | undefined;
 }
 
 const PHASES = 8;
@@ -196,6 +202,8 @@ export function createRegistry(options: RegistryOptions) {
       ...(options.onSlotLate ? { onSlotLate: (ms: number) => options.onSlotLate!(canvasConfig.slug, ms) } : {}),
       onDisplayCount: (count) => displaysChanged(canvas, count),
       ...(options.mayPublish && how.declared ? { mayPublish: () => options.mayPublish!(canvasConfig.slug) } : {}),
+      ...(options.onPublished && how.declared ? { onPublished: (frame: Frame) => options.onPublished!(canvasConfig.slug, frame) } : {}),
+      ...(options.remoteSpecs && how.declared ? { remoteSpecs: () => options.remoteSpecs!(canvasConfig.slug) } : {}),
     });
     canvases.set(canvasConfig.slug, canvas);
     canvas.onEvent(emit);

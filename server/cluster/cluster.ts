@@ -2,16 +2,20 @@ import { hostname } from 'node:os';
 import type { EaselConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
-import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
+import { createLeaseKeeper, renewIntervalOf, type LeaseKeeper } from './lease-keeper.js';
 import { createLeaseStore, type LeaseStore } from './lease.js';
 import { createPlacement } from './placement.js';
 import { createNodeRegistry, MAX_CLOCK_OFFSET_MS, type NodeActivity, type NodeInfo, type NodeRegistry } from './nodes.js';
 import { createRedis, redactRedisUrl } from './redis.js';
+import { createRedisRelayBus, createRelay, type Relay, type RelayStats } from './relay.js';
+import type { Frame } from '../canvas/frame.js';
+import type { RenditionSpec } from '../stream/rendition.js';
 
 /**
  * Cluster mode, as far as it is built: one Redis connection, this node's heartbeat in the node
  * registry, and the declared canvases placed by lease (each produced by the node holding its
- * lease). Frames, state and commands do not cross nodes yet (see README, Cluster).
+ * lease), and their frames relayed to the other nodes. State and commands do not cross nodes
+ * yet (see README, Cluster).
  */
 
 export interface RedisState {
@@ -27,6 +31,8 @@ export interface ClusterView {
   leaseMs: number;
   maxClockOffsetMs: number;
   nodes: Array<NodeInfo & { self: boolean; clock: 'ok' | 'far' }>;
+  /** This node's side of the frame relay since it started. */
+  relay: RelayStats;
 }
 
 export interface Cluster {
@@ -34,6 +40,7 @@ export interface Cluster {
   readonly leases: LeaseStore;
   readonly keeper: LeaseKeeper;
   readonly nodes: NodeRegistry;
+  readonly relay: Relay;
   /** Whether this node holds the lease of a declared canvas now, by its own clock (fencing at each slot). */
   mayPublish(slug: string): boolean;
   redisState(): RedisState;
@@ -50,6 +57,12 @@ export interface ClusterOptions {
   activity: () => NodeActivity;
   /** This node now produces a declared canvas (it took the lease), or must stop (lost or handed back). */
   produce: (slug: string, producing: boolean) => void;
+  /** Where relayed frames go: this node's canvases and the renditions their displays want. */
+  frames: {
+    /** Shows a frame another node produced; false when the canvas showed a later one already. */
+    deliver: (slug: string, frame: Frame) => boolean;
+    wantedHere: (slug: string) => RenditionSpec[];
+  };
 }
 
 /** host:port others reach this node at: the configured one, else the listen address (a wildcard is the host name). */
@@ -100,6 +113,23 @@ export function createCluster(options: ClusterOptions): Cluster {
     logger: log,
   });
 
+  const heldEpoch = (slug: string) => {
+    const lease = keeper.held().find((h) => h.slug === slug);
+    return lease !== undefined && keeper.isHeld(slug, lease.epoch) ? lease.epoch : undefined;
+  };
+  const relay = createRelay({
+    bus: createRedisRelayBus(redis),
+    nodeId,
+    slugs: config.canvases.map((c) => c.slug),
+    clock,
+    logger: log,
+    epochOf: heldEpoch,
+    currentEpoch: async (slug) => (redisState.state === 'up' ? (await leases.holder(slug))?.epoch : undefined),
+    deliver: options.frames.deliver,
+    wantedHere: options.frames.wantedHere,
+    intervalMs: renewIntervalOf(leaseMs),
+  });
+
   const placement = createPlacement({
     nodeId,
     declared: config.canvases.map((c) => c.slug),
@@ -120,14 +150,13 @@ export function createCluster(options: ClusterOptions): Cluster {
     leases,
     keeper,
     nodes,
-    mayPublish(slug) {
-      const lease = keeper.held().find((h) => h.slug === slug);
-      return lease !== undefined && keeper.isHeld(slug, lease.epoch);
-    },
+    relay,
+    mayPublish: (slug) => heldEpoch(slug) !== undefined,
     redisState: () => redisState,
     start(listenPort) {
       port = listenPort;
       nodes.start();
+      relay.start();
       placement.start();
     },
     async view() {
@@ -143,6 +172,7 @@ export function createCluster(options: ClusterOptions): Cluster {
           self: n.id === nodeId,
           clock: Math.abs(n.clockOffsetMs) > MAX_CLOCK_OFFSET_MS ? 'far' : 'ok',
         })),
+        relay: { ...relay.stats, refused: { ...relay.stats.refused } },
       };
     },
     async close() {
@@ -150,6 +180,7 @@ export function createCluster(options: ClusterOptions): Cluster {
       await placement.close();
       // Leases given back at once: the other nodes take these canvases without waiting a lease out.
       await keeper.close();
+      await relay.close();
       await nodes.close();
       redis.disconnect();
     },

@@ -1,0 +1,277 @@
+import type { Redis } from 'ioredis';
+import { createFrame, type Frame } from '../canvas/frame.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from '../stream/clock.js';
+import type { EncodedImage } from '../stream/renderer.js';
+import type { RenditionSpec } from '../stream/rendition.js';
+import { decodeRelayMessage, encodeRelayMessage, RelayMessageError, type RelayMessage } from './frame-relay.js';
+import { readWants } from './wants.js';
+
+/**
+ * Frames across nodes. The owner of a declared canvas publishes each frame it shows (with its
+ * lease epoch) on the canvas's channel; every other node hands what it receives to its own
+ * canvas, which shows it as if local. A frame whose epoch is below the highest this node knows
+ * for the canvas (seen on a frame, or read from the lease) comes from a node that lost its
+ * lease and is refused. Nodes also tell the owner which renditions their displays want, so the
+ * owner encodes them once for the whole cluster.
+ */
+
+/** What the relay needs of Redis (a fake in unit tests). */
+export interface RelayBus {
+  publish(slug: string, message: Buffer): Promise<void>;
+  /** Starts listening to these canvases' frames. */
+  subscribe(slugs: readonly string[], onMessage: (slug: string, message: Buffer) => void): void;
+  /** Sets (or with undefined, removes) this node's wants for a canvas; the hash expires after `ttlMs` without a write. */
+  writeWants(slug: string, nodeId: string, value: string | undefined, ttlMs: number): Promise<void>;
+  /** Every node's wants for a canvas, by node id. */
+  readWants(slug: string): Promise<Record<string, string>>;
+  /** Forgets one node's wants (it stopped writing them). */
+  dropWants(slug: string, nodeId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type Refusal = 'stale' | 'old' | 'own' | 'unknown' | 'malformed';
+
+export interface RelayStats {
+  published: number;
+  bytesPublished: number;
+  publishFailed: number;
+  received: number;
+  shown: number;
+  refused: Record<Refusal, number>;
+}
+
+export interface RelayOptions {
+  bus: RelayBus;
+  nodeId: string;
+  /** The declared canvases: the only ones whose frames cross nodes. */
+  slugs: readonly string[];
+  clock: Clock;
+  logger: Logger;
+  /** The epoch of the lease this node holds for the canvas now, undefined when it holds none. */
+  epochOf: (slug: string) => number | undefined;
+  /** The live lease's epoch in Redis (fencing before any frame of a new owner arrives); undefined when free. */
+  currentEpoch?: (slug: string) => Promise<number | undefined>;
+  /** Shows a received frame on this node's canvas; false when the canvas already showed a later one. */
+  deliver: (slug: string, frame: Frame) => boolean;
+  /** The renditions this node's displays of the canvas want now. */
+  wantedHere: (slug: string) => RenditionSpec[];
+  /** Wants are written and read this often (the heartbeat interval), and forgotten after three. */
+  intervalMs: number;
+}
+
+export interface Relay {
+  /** The owner: sends a frame it just showed to the other nodes. */
+  publish(slug: string, frame: Frame): void;
+  /** The renditions displays on other nodes want of a canvas this node produces. */
+  remoteSpecs(slug: string): RenditionSpec[];
+  /** For the bus: a message arrived on a canvas's channel. */
+  receive(slug: string, message: Buffer): void;
+  /** Writes this node's wants and reads the others' now (start() does it every interval). */
+  tick(): Promise<void>;
+  start(): void;
+  readonly stats: Readonly<RelayStats>;
+  close(): Promise<void>;
+}
+
+/** A relayed frame as the channel takes it. Its image is its largest rendition, for renditions made late on this node. */
+export function frameOf(message: RelayMessage): Frame {
+  const renditions = new Map<string, EncodedImage>(message.renditions.map((r) => [r.key, r.encoded]));
+  const whole = message.renditions.filter((r) => !r.encoded.tile);
+  const largest = (whole.length > 0 ? whole : message.renditions).reduce((a, b) =>
+    b.encoded.width * b.encoded.height > a.encoded.width * a.encoded.height ? b : a,
+  );
+  const frame = createFrame(
+    {
+      id: message.imageId,
+      data: largest.encoded.data,
+      source: message.source,
+      createdAt: Date.parse(message.madeAt),
+      ...(message.prompt !== undefined ? { prompt: message.prompt } : {}),
+    },
+    renditions,
+  );
+  frame.seq = message.seq;
+  frame.slotTime = message.slotTime;
+  frame.presentAt = message.presentAt;
+  return Object.assign(frame, { madeAt: message.madeAt });
+}
+
+export function createRelay(options: RelayOptions): Relay {
+  const { bus, nodeId, clock, intervalMs } = options;
+  const log = options.logger.child({ component: 'relay' });
+  const declared = new Set(options.slugs);
+  /** Highest epoch known per canvas: frames below it come from a node that lost the lease. */
+  const highest = new Map<string, number>();
+  const remote = new Map<string, RenditionSpec[]>();
+  /** What this node last told the owner, per canvas, so an unchanged empty list is not rewritten. */
+  const told = new Map<string, string>();
+  const stats: RelayStats = {
+    published: 0,
+    bytesPublished: 0,
+    publishFailed: 0,
+    received: 0,
+    shown: 0,
+    refused: { stale: 0, old: 0, own: 0, unknown: 0, malformed: 0 },
+  };
+  const wantsTtlMs = intervalMs * 3;
+  let timer: unknown;
+  let closed = false;
+  let publishFailing = false;
+
+  const raise = (slug: string, epoch: number) => {
+    if (epoch > (highest.get(slug) ?? 0)) highest.set(slug, epoch);
+  };
+
+  const refuse = (reason: Refusal, slug: string, detail: Record<string, unknown> = {}) => {
+    stats.refused[reason]++;
+    // A stale frame is a fencing event worth a line; the others are counted only (they come at frame rate).
+    if (reason === 'stale' || reason === 'malformed') log.warn({ slug, reason, ...detail }, `Relayed frame refused (${reason})`);
+  };
+
+  const relay: Relay = {
+    publish(slug, frame) {
+      const epoch = options.epochOf(slug);
+      if (!declared.has(slug) || epoch === undefined || closed) return;
+      raise(slug, epoch);
+      let message: Buffer;
+      try {
+        message = encodeRelayMessage({
+          node: nodeId,
+          slug,
+          epoch,
+          seq: frame.seq,
+          slotTime: frame.slotTime,
+          presentAt: frame.presentAt,
+          madeAt: frame.madeAt,
+          imageId: frame.imageId,
+          source: frame.source,
+          prompt: frame.prompt,
+          renditions: [...frame.renditions].map(([key, encoded]) => ({ key, encoded })),
+        });
+      } catch (err) {
+        stats.publishFailed++;
+        log.warn({ slug, err: err instanceof RelayMessageError ? err.message : err }, 'Frame not relayed to other nodes');
+        return;
+      }
+      bus.publish(slug, message).then(
+        () => {
+          stats.published++;
+          stats.bytesPublished += message.length;
+          publishFailing = false;
+        },
+        (err: unknown) => {
+          stats.publishFailed++;
+          // Redis down is said once by the cluster; this says once that frames stop crossing.
+          if (!publishFailing) log.warn({ slug, err: String(err) }, 'Frames not relayed to other nodes: Redis does not take them');
+          publishFailing = true;
+        },
+      );
+    },
+
+    remoteSpecs: (slug) => remote.get(slug) ?? [],
+
+    receive(slug, buffer) {
+      stats.received++;
+      let message: RelayMessage;
+      try {
+        message = decodeRelayMessage(buffer);
+      } catch (err) {
+        return refuse('malformed', slug, { reason: err instanceof Error ? err.message : String(err), bytes: buffer.length });
+      }
+      if (message.node === nodeId) return; // our own, echoed back: not counted as received
+      if (message.slug !== slug || !declared.has(slug)) return refuse('unknown', slug, { claimed: message.slug });
+      if (message.epoch < (highest.get(slug) ?? 0))
+        return refuse('stale', slug, { epoch: message.epoch, highest: highest.get(slug), from: message.node, seq: message.seq });
+      if (options.epochOf(slug) !== undefined) return refuse('own', slug);
+      raise(slug, message.epoch);
+      if (options.deliver(slug, frameOf(message))) stats.shown++;
+      else refuse('old', slug);
+    },
+
+    async tick() {
+      await Promise.all(
+        [...declared].map(async (slug) => {
+          try {
+            if (options.epochOf(slug) !== undefined) {
+              const entries = await bus.readWants(slug);
+              const { specs, expired } = readWants(entries, clock.now(), wantsTtlMs, nodeId);
+              remote.set(slug, specs);
+              await Promise.all(expired.map((node) => bus.dropWants(slug, node)));
+              return;
+            }
+            remote.delete(slug);
+            const current = await options.currentEpoch?.(slug);
+            if (current !== undefined) raise(slug, current);
+            const specs = options.wantedHere(slug);
+            const value = specs.length > 0 ? JSON.stringify({ at: clock.now(), specs }) : undefined;
+            if (value === undefined && told.get(slug) === undefined) return;
+            await bus.writeWants(slug, nodeId, value, wantsTtlMs);
+            if (value === undefined) told.delete(slug);
+            else told.set(slug, value);
+          } catch {
+            // Redis unreachable: the cluster says so; wants are written again next time.
+          }
+        }),
+      );
+    },
+
+    start() {
+      bus.subscribe([...declared], (slug, message) => relay.receive(slug, message));
+      const loop = () => {
+        timer = undefined;
+        if (closed) return;
+        void relay.tick().finally(() => {
+          if (!closed) timer = clock.setTimeout(loop, intervalMs);
+        });
+      };
+      loop();
+    },
+
+    get stats() {
+      return stats;
+    },
+
+    async close() {
+      closed = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      await Promise.all([...told.keys()].map((slug) => bus.writeWants(slug, nodeId, undefined, wantsTtlMs).catch(() => undefined)));
+      await bus.close();
+    },
+  };
+  return relay;
+}
+
+/** The bus on a real Redis: pub/sub for frames on a second connection (a subscribed one takes no other command), a hash per canvas for wants. */
+export function createRedisRelayBus(redis: Redis, prefix = 'easel:'): RelayBus {
+  const channel = (slug: string) => `${prefix}frames:${slug}`;
+  const wantsKey = (slug: string) => `${prefix}wants:${slug}`;
+  // Waits for the connection rather than failing: a subscription made while Redis is down must
+  // still be made when it comes up (ioredis then resubscribes by itself after every reconnect).
+  const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+  subscriber.on('error', () => undefined); // the main connection says what is wrong
+  return {
+    async publish(slug, message) {
+      await redis.publish(channel(slug), message);
+    },
+    subscribe(slugs, onMessage) {
+      const bySlug = new Map(slugs.map((s) => [channel(s), s]));
+      subscriber.on('messageBuffer', (name: Buffer, message: Buffer) => {
+        const slug = bySlug.get(name.toString());
+        if (slug !== undefined) onMessage(slug, message);
+      });
+      if (slugs.length > 0) void subscriber.subscribe(...bySlug.keys()).catch(() => undefined);
+    },
+    async writeWants(slug, nodeId, value, ttlMs) {
+      if (value === undefined) await redis.hdel(wantsKey(slug), nodeId);
+      else await redis.multi().hset(wantsKey(slug), nodeId, value).pexpire(wantsKey(slug), ttlMs).exec();
+    },
+    readWants: (slug) => redis.hgetall(wantsKey(slug)),
+    async dropWants(slug, nodeId) {
+      await redis.hdel(wantsKey(slug), nodeId);
+    },
+    async close() {
+      subscriber.disconnect();
+    },
+  };
+}

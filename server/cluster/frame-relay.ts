@@ -77,6 +77,8 @@ export function encodeRelayMessage(message: RelayMessage): Buffer {
 
 const isInt = (v: unknown, min: number, max: number): v is number =>
   Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+/** Times are epoch ms from the node's clock, with its fraction of a ms. */
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
 const isText = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
 const fail = (why: string): never => {
   throw new RelayMessageError(`Malformed relay message: ${why}`);
@@ -106,8 +108,8 @@ export function decodeRelayMessage(data: Buffer): RelayMessage {
     fail('missing text field');
   if (h.prompt !== undefined && !isText(h.prompt, 10_000)) fail('bad prompt');
   if (!isInt(h.epoch, 1, Number.MAX_SAFE_INTEGER) || !isInt(h.seq, 1, Number.MAX_SAFE_INTEGER)) fail('bad epoch or seq');
-  if (!isInt(h.slotTime, 0, Number.MAX_SAFE_INTEGER)) fail('bad slotTime');
-  if (h.presentAt !== undefined && !isInt(h.presentAt, 0, Number.MAX_SAFE_INTEGER)) fail('bad presentAt');
+  if (!isTime(h.slotTime)) fail('bad slotTime');
+  if (h.presentAt !== undefined && !isTime(h.presentAt)) fail('bad presentAt');
   if (!Array.isArray(h.renditions) || h.renditions.length === 0 || h.renditions.length > MAX_RENDITIONS) fail('bad renditions');
   let offset = 8 + headLength;
   const renditions = (h.renditions as unknown[]).map((v): RelayedRendition => {

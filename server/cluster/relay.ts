@@ -5,6 +5,7 @@ import type { Clock } from '../stream/clock.js';
 import type { EncodedImage } from '../stream/renderer.js';
 import type { RenditionSpec } from '../stream/rendition.js';
 import { decodeRelayMessage, encodeRelayMessage, RelayMessageError, type RelayMessage } from './frame-relay.js';
+import { createLogLimiter } from '../log-limiter.js';
 import { readWants } from './wants.js';
 
 /**
@@ -115,6 +116,8 @@ export function createRelay(options: RelayOptions): Relay {
     refused: { stale: 0, old: 0, own: 0, unknown: 0, malformed: 0 },
   };
   const wantsTtlMs = intervalMs * 3;
+  // Refusals can come at frame rate (or faster, from anything that publishes on the channel): one line a minute per kind.
+  const limiter = createLogLimiter({ now: () => clock.now() });
   let timer: unknown;
   let closed = false;
   let publishFailing = false;
@@ -125,8 +128,10 @@ export function createRelay(options: RelayOptions): Relay {
 
   const refuse = (reason: Refusal, slug: string, detail: Record<string, unknown> = {}) => {
     stats.refused[reason]++;
-    // A stale frame is a fencing event worth a line; the others are counted only (they come at frame rate).
-    if (reason === 'stale' || reason === 'malformed') log.warn({ slug, reason, ...detail }, `Relayed frame refused (${reason})`);
+    // Stale and malformed frames are worth a line; the others are counted only (they come at frame rate in a handover).
+    if (reason !== 'stale' && reason !== 'malformed') return;
+    const leftOut = limiter.take(`relay-${reason}`);
+    if (leftOut !== undefined) log.warn({ slug, reason, leftOut, ...detail }, `Relayed frame refused (${reason})`);
   };
 
   const relay: Relay = {
@@ -173,17 +178,19 @@ export function createRelay(options: RelayOptions): Relay {
 
     receive(slug, buffer) {
       stats.received++;
+      // Producing it here: what comes on its channel is our own frame echoed back, or a stale
+      // node's; neither is shown, so none is even read.
+      if (options.epochOf(slug) !== undefined) return refuse('own', slug);
       let message: RelayMessage;
       try {
         message = decodeRelayMessage(buffer);
       } catch (err) {
         return refuse('malformed', slug, { reason: err instanceof Error ? err.message : String(err), bytes: buffer.length });
       }
-      if (message.node === nodeId) return; // our own, echoed back: not counted as received
+      if (message.node === nodeId) return refuse('own', slug); // ours, from just before the lease was lost
       if (message.slug !== slug || !declared.has(slug)) return refuse('unknown', slug, { claimed: message.slug });
       if (message.epoch < (highest.get(slug) ?? 0))
         return refuse('stale', slug, { epoch: message.epoch, highest: highest.get(slug), from: message.node, seq: message.seq });
-      if (options.epochOf(slug) !== undefined) return refuse('own', slug);
       raise(slug, message.epoch);
       if (options.deliver(slug, frameOf(message))) stats.shown++;
       else refuse('old', slug);
@@ -246,10 +253,16 @@ export function createRelay(options: RelayOptions): Relay {
 export function createRedisRelayBus(redis: Redis, prefix = 'easel:'): RelayBus {
   const channel = (slug: string) => `${prefix}frames:${slug}`;
   const wantsKey = (slug: string) => `${prefix}wants:${slug}`;
-  // Waits for the connection rather than failing: a subscription made while Redis is down must
-  // still be made when it comes up (ioredis then resubscribes by itself after every reconnect).
-  const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+  // Waits for the connection rather than failing, with no command timeout (a subscription is not
+  // a lease renewal: late is fine, lost is not); and subscribes again at every (re)connection, so
+  // a subscription that failed or timed out on a busy start is made all the same.
+  const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: 0 });
   subscriber.on('error', () => undefined); // the main connection says what is wrong
+  let channels: string[] = [];
+  const subscribeAll = () => {
+    if (channels.length > 0) void subscriber.subscribe(...channels).catch(() => undefined);
+  };
+  subscriber.on('ready', subscribeAll);
   return {
     async publish(slug, message) {
       await redis.publish(channel(slug), message);
@@ -260,7 +273,8 @@ export function createRedisRelayBus(redis: Redis, prefix = 'easel:'): RelayBus {
         const slug = bySlug.get(name.toString());
         if (slug !== undefined) onMessage(slug, message);
       });
-      if (slugs.length > 0) void subscriber.subscribe(...bySlug.keys()).catch(() => undefined);
+      channels = [...bySlug.keys()];
+      subscribeAll();
     },
     async writeWants(slug, nodeId, value, ttlMs) {
       if (value === undefined) await redis.hdel(wantsKey(slug), nodeId);

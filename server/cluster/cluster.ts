@@ -100,7 +100,13 @@ export function createCluster(options: ClusterOptions): Cluster {
   });
 
   const leases = createLeaseStore({ redis, nodeId, leaseMs });
-  const keeper = createLeaseKeeper({ store: leases, clock, logger: log, onLost: (slug) => options.produce(slug, false) });
+  // The relay is told too: a node stops listening to the frames of a canvas it produces (Redis
+  // would send its own frames back to it) and listens again the moment it stops.
+  const produce = (slug: string, producing: boolean) => {
+    relay.producing(slug, producing);
+    options.produce(slug, producing);
+  };
+  const keeper = createLeaseKeeper({ store: leases, clock, logger: log, onLost: (slug) => produce(slug, false) });
   const nodes = createNodeRegistry({
     redis,
     nodeId,
@@ -141,7 +147,7 @@ export function createCluster(options: ClusterOptions): Cluster {
       return ids.length + (ids.includes(nodeId) ? 0 : 1);
     },
     clock,
-    onChange: options.produce,
+    onChange: produce,
     logger: log,
   });
 

@@ -19,6 +19,7 @@ function fakeRedis() {
     subscribe(_slugs, onMessage) {
       listeners.push(onMessage);
     },
+    follow() {},
     async writeWants(slug, node, value) {
       const hash = wants.get(slug) ?? new Map<string, string>();
       wants.set(slug, hash);

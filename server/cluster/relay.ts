@@ -22,6 +22,8 @@ export interface RelayBus {
   publish(slug: string, message: Buffer): Promise<void>;
   /** Starts listening to these canvases' frames. */
   subscribe(slugs: readonly string[], onMessage: (slug: string, message: Buffer) => void): void;
+  /** Stops (false) or starts again (true) listening to one of them. */
+  follow(slug: string, on: boolean): void;
   /** Sets (or with undefined, removes) this node's wants for a canvas; the hash expires after `ttlMs` without a write. */
   writeWants(slug: string, nodeId: string, value: string | undefined, ttlMs: number): Promise<void>;
   /** Every node's wants for a canvas, by node id. */
@@ -64,6 +66,8 @@ export interface RelayOptions {
 export interface Relay {
   /** The owner: sends a frame it just showed to the other nodes. */
   publish(slug: string, frame: Frame): void;
+  /** This node starts or stops producing a canvas: it does not listen to its channel meanwhile. */
+  producing(slug: string, producing: boolean): void;
   /** The renditions displays on other nodes want of a canvas this node produces. */
   remoteSpecs(slug: string): RenditionSpec[];
   /** For the bus: a message arrived on a canvas's channel. */
@@ -176,6 +180,10 @@ export function createRelay(options: RelayOptions): Relay {
 
     remoteSpecs: (slug) => remote.get(slug) ?? [],
 
+    producing(slug, producing) {
+      if (declared.has(slug) && !closed) bus.follow(slug, !producing);
+    },
+
     receive(slug, buffer) {
       stats.received++;
       // Producing it here: what comes on its channel is our own frame echoed back, or a stale
@@ -258,9 +266,9 @@ export function createRedisRelayBus(redis: Redis, prefix = 'easel:'): RelayBus {
   // a subscription that failed or timed out on a busy start is made all the same.
   const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: 0 });
   subscriber.on('error', () => undefined); // the main connection says what is wrong
-  let channels: string[] = [];
+  const channels = new Set<string>();
   const subscribeAll = () => {
-    if (channels.length > 0) void subscriber.subscribe(...channels).catch(() => undefined);
+    if (channels.size > 0) void subscriber.subscribe(...channels).catch(() => undefined);
   };
   subscriber.on('ready', subscribeAll);
   return {
@@ -273,8 +281,15 @@ export function createRedisRelayBus(redis: Redis, prefix = 'easel:'): RelayBus {
         const slug = bySlug.get(name.toString());
         if (slug !== undefined) onMessage(slug, message);
       });
-      channels = [...bySlug.keys()];
+      for (const name of bySlug.keys()) channels.add(name);
       subscribeAll();
+    },
+    follow(slug, on) {
+      const name = channel(slug);
+      if (on === channels.has(name)) return;
+      if (on) channels.add(name);
+      else channels.delete(name);
+      void (on ? subscriber.subscribe(name) : subscriber.unsubscribe(name)).catch(() => undefined);
     },
     async writeWants(slug, nodeId, value, ttlMs) {
       if (value === undefined) await redis.hdel(wantsKey(slug), nodeId);

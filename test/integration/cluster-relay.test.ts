@@ -85,6 +85,8 @@ describe('frames relayed across nodes through Redis', () => {
   };
 
   it('gives displays on every node the same imageId and presentAt for each seq', async () => {
+    const ownerRelay = async () => (await json(owner.http('/api/cluster'))).relay;
+    const ownerBefore = await ownerRelay();
     const onOwner = await watch(owner);
     const onOthers = await Promise.all(others.map((n) => watch(n)));
     const all = [onOwner, ...onOthers];
@@ -111,6 +113,10 @@ describe('frames relayed across nodes through Redis', () => {
       expect(snap.counters.published).toBe(snap.counters.relayed);
     }
     expect((await json(owner.http(`/api/canvases/${SLUG}`))).counters.relayed).toBe(0);
+    // The owner does not listen to the channel of the canvas it produces: Redis sends it nothing back.
+    const ownerAfter = await ownerRelay();
+    expect(ownerAfter.published - ownerBefore.published).toBeGreaterThanOrEqual(5);
+    expect(ownerAfter.received).toBe(ownerBefore.received);
   });
 
   it('gives a display joining a node that does not produce the canvas the latest frame at once', async () => {

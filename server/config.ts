@@ -537,7 +537,7 @@ export const schema = {
   },
   cluster: {
     redisUrl: {
-      doc: 'Redis (7 or Valkey) shared by the nodes of a cluster, e.g. redis://10.0.0.2:6379/0; "" = run alone, as one server (in progress: leases and the node list only, see README)',
+      doc: 'Redis (7 or Valkey) shared by the nodes of a cluster, e.g. redis://10.0.0.2:6379/0; "" = run alone, as one server (in progress: leases, the node list and frames relayed between nodes, see README)',
       format: 'redis-url',
       default: '',
       env: 'EASEL_REDIS_URL',

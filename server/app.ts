@@ -231,6 +231,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     displays,
     inference,
     osc: () => osc?.results,
+    relay: () => cluster?.relay.stats,
     refusedRequests: () => ({
       fd_headroom: admission.refused,
       event_streams: sse.refused.eventStreams,

@@ -7,6 +7,7 @@ import type { OscResult } from './control/osc-listener.js';
 import type { InferenceClient } from './inference/client.js';
 import { isEaselError } from './errors.js';
 import type { Renderer } from './stream/renderer.js';
+import type { RelayStats } from './cluster/relay.js';
 import type { Display } from './canvas/channel.js';
 import type { DisplayRoute } from './transport/display-route.js';
 
@@ -19,6 +20,8 @@ export interface MetricsSources {
   osc?: () => Readonly<Record<OscResult, number>> | undefined;
   /** Requests refused by a limit outside the display route (descriptors, event streams), by reason. */
   refusedRequests?: () => Record<string, number>;
+  /** Cluster mode: this node's side of the frame relay; undefined when running alone. */
+  relay?: () => Readonly<RelayStats> | undefined;
 }
 
 /**
@@ -89,6 +92,45 @@ export function createMetrics() {
   );
   mirroredCounter('easel_displays_closed_slow_total', 'Displays closed for taking no frame too long', () =>
     snapshots().map((s) => [{ canvas: s.slug }, s.counters.stalledClosed]),
+  );
+  // Cluster mode: alone, the labelled ones have no series and the byte count stays 0.
+  const relay = () => sources?.relay?.();
+  mirroredCounter(
+    'easel_relay_frames_sent_total',
+    'Frames of canvases this node produces sent to the other nodes through Redis, by result',
+    () => {
+      const r = relay();
+      return r
+        ? [
+            [{ result: 'sent' }, r.published],
+            [{ result: 'failed' }, r.publishFailed],
+          ]
+        : [];
+    },
+    ['result'],
+  );
+  mirroredCounter(
+    'easel_relay_bytes_sent_total',
+    'Bytes of relayed frames this node sent through Redis',
+    () => {
+      const r = relay();
+      return r ? [[{}, r.bytesPublished]] : [];
+    },
+    [],
+  );
+  mirroredCounter(
+    'easel_relay_frames_received_total',
+    'Relayed frames that reached this node, by result (shown, or why refused)',
+    () => {
+      const r = relay();
+      return r
+        ? [
+            [{ result: 'shown' }, r.shown],
+            ...Object.entries(r.refused).map(([result, n]): [Record<string, string>, number] => [{ result }, n]),
+          ]
+        : [];
+    },
+    ['result'],
   );
   mirroredCounter(
     'easel_connections_refused_total',

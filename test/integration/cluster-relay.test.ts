@@ -178,6 +178,9 @@ describe('frames relayed across nodes through Redis', () => {
       });
       expect(relay.refused.stale).toBe(1);
       expect(n.logs.filter((l) => l.msg === 'Relayed frame refused (stale)')).toHaveLength(1);
+      const metrics = await (await fetch(n.http('/metrics'), { headers: asOperator })).text();
+      expect(metrics).toMatch(/^easel_relay_frames_received_total\{result="stale"\} 1$/m);
+      expect(metrics).toMatch(/^easel_relay_frames_received_total\{result="shown"\} [1-9]\d*$/m);
     }
     // The owner reads nothing on the channel of a canvas it produces (its own frames come back there too).
     expect((await json(owner.http('/api/cluster'))).relay.refused).toMatchObject({ stale: 0, malformed: 0 });

@@ -190,6 +190,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         frames: {
           deliver: (slug, frame) => registry.get(slug)?.receive(frame) ?? false,
           wantedHere: (slug) => registry.get(slug)?.channel.wantedSpecs() ?? [],
+          raiseSeq: (slug, seq) => registry.get(slug)?.raiseSeq(seq),
         },
       })
     : undefined;

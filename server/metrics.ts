@@ -103,6 +103,7 @@ export function createMetrics() {
       return r
         ? [
             [{ result: 'sent' }, r.published],
+            [{ result: 'fenced' }, r.publishFenced],
             [{ result: 'failed' }, r.publishFailed],
           ]
         : [];

@@ -281,6 +281,11 @@ describe('createCanvas', () => {
       await feed(1);
       slots(1);
       expect(canvas.snapshot().lastFrame?.seq).toBe(41);
+      canvas.raiseSeq(90);
+      canvas.raiseSeq(50); // never down
+      await feed(1);
+      slots(1);
+      expect(canvas.snapshot().lastFrame?.seq).toBe(91);
     });
 
     it('makes a rendition a relayed frame lacks from its largest one, for a display on this node', async () => {

@@ -226,6 +226,11 @@ export function createCanvas(options: CanvasOptions) {
       return true;
     },
 
+    /** Cluster mode: the next frame this canvas publishes is numbered above `last` (the last any node sent). */
+    raiseSeq(last: number): void {
+      seq = Math.max(seq, last);
+    },
+
     /** Adds a display and gives it the latest frame at once. */
     attach: (display: Display) => displays.attach(display),
     detach: (display: Display) => displays.detach(display),

@@ -62,6 +62,8 @@ export interface ClusterOptions {
     /** Shows a frame another node produced; false when the canvas showed a later one already. */
     deliver: (slug: string, frame: Frame) => boolean;
     wantedHere: (slug: string) => RenditionSpec[];
+    /** This node starts producing a canvas: its frames are numbered on from `seq`. */
+    raiseSeq: (slug: string, seq: number) => void;
   };
 }
 
@@ -133,6 +135,7 @@ export function createCluster(options: ClusterOptions): Cluster {
     currentEpoch: async (slug) => (redisState.state === 'up' ? (await leases.holder(slug))?.epoch : undefined),
     deliver: options.frames.deliver,
     wantedHere: options.frames.wantedHere,
+    raiseSeq: options.frames.raiseSeq,
     intervalMs: renewIntervalOf(leaseMs),
   });
 

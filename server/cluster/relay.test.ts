@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { captureLogs } from '../../test/support/log-capture.js';
 import { createFrame, stampFrame, type Frame } from '../canvas/frame.js';
@@ -11,10 +11,19 @@ function fakeRedis() {
   const listeners: Array<(slug: string, message: Buffer) => void> = [];
   const wants = new Map<string, Map<string, string>>();
   let down = false;
+  /** The live lease's epoch, as Redis's fenced publish checks it; undefined: not checked. */
+  let fence: number | undefined;
+  const lastSeq = new Map<string, number>();
   const bus = (): RelayBus => ({
-    async publish(slug, message) {
+    async publish(slug, message, epoch, seq) {
       if (down) throw new Error('Connection is closed.');
+      if (fence !== undefined && epoch !== fence) return false;
+      lastSeq.set(slug, Math.max(lastSeq.get(slug) ?? 0, seq));
       for (const l of listeners) l(slug, message);
+      return true;
+    },
+    async lastSeq(slug) {
+      return lastSeq.get(slug) ?? 0;
     },
     subscribe(_slugs, onMessage) {
       listeners.push(onMessage);
@@ -40,6 +49,9 @@ function fakeRedis() {
     inject: (slug: string, message: Buffer) => listeners.forEach((l) => l(slug, message)),
     set down(v: boolean) {
       down = v;
+    },
+    set fence(v: number | undefined) {
+      fence = v;
     },
   };
 }
@@ -242,5 +254,42 @@ describe('frame relay', () => {
     await new Promise((r) => setImmediate(r));
     expect(a.relay.stats.published).toBe(1);
     expect(a.relay.stats.bytesPublished).toBeGreaterThan(3);
+  });
+
+  it('counts frames Redis refuses to send for a lease that is not the live one, and shows them nowhere', async () => {
+    const redis = fakeRedis();
+    const clock = new FakeClock();
+    const a = node(redis, 'a', clock);
+    const b = node(redis, 'b', clock);
+    a.held.set('wall', 10);
+    redis.fence = 11;
+    a.relay.publish('wall', frame(1));
+    await new Promise((r) => setImmediate(r));
+    expect(a.relay.stats).toMatchObject({ published: 0, publishFenced: 1 });
+    expect(b.shown).toEqual([]);
+  });
+
+  it('numbers a canvas taken over on from the last seq any owner sent', async () => {
+    const redis = fakeRedis();
+    const clock = new FakeClock();
+    const a = node(redis, 'a', clock);
+    a.held.set('wall', 10);
+    a.relay.publish('wall', frame(77));
+    const raised: Array<[string, number]> = [];
+    const logs = captureLogs();
+    const b = createRelay({
+      bus: redis.bus(),
+      nodeId: 'b',
+      slugs: ['wall'],
+      clock,
+      logger: logs.logger,
+      epochOf: () => undefined,
+      deliver: () => true,
+      raiseSeq: (slug, seq) => raised.push([slug, seq]),
+      wantedHere: () => [],
+      intervalMs: 1000,
+    });
+    b.producing('wall', true);
+    await vi.waitFor(() => expect(raised).toEqual([['wall', 77]]));
   });
 });

@@ -19,7 +19,13 @@ import { readWants } from './wants.js';
 
 /** What the relay needs of Redis (a fake in unit tests). */
 export interface RelayBus {
-  publish(slug: string, message: Buffer): Promise<void>;
+  /**
+   * Sends a frame, only while `epoch` is the canvas's live lease (checked in Redis, atomically
+   * with the send): false when Redis refused it as stale. Also keeps the highest seq sent.
+   */
+  publish(slug: string, message: Buffer, epoch: number, seq: number): Promise<boolean>;
+  /** The highest seq any owner sent for the canvas; 0 when none is known. */
+  lastSeq(slug: string): Promise<number>;
   /** Starts listening to these canvases' frames. */
   subscribe(slugs: readonly string[], onMessage: (slug: string, message: Buffer) => void): void;
   /** Stops (false) or starts again (true) listening to one of them. */
@@ -37,6 +43,8 @@ export type Refusal = 'stale' | 'old' | 'own' | 'unknown' | 'malformed';
 
 export interface RelayStats {
   published: number;
+  /** Frames Redis refused to send: this node's lease was no longer the live one. */
+  publishFenced: number;
   bytesPublished: number;
   publishFailed: number;
   received: number;
@@ -57,6 +65,8 @@ export interface RelayOptions {
   currentEpoch?: (slug: string) => Promise<number | undefined>;
   /** Shows a received frame on this node's canvas; false when the canvas already showed a later one. */
   deliver: (slug: string, frame: Frame) => boolean;
+  /** A node that starts producing a canvas numbers its frames on from the last seq sent (failover, handover). */
+  raiseSeq?: (slug: string, seq: number) => void;
   /** The renditions this node's displays of the canvas want now. */
   wantedHere: (slug: string) => RenditionSpec[];
   /** Wants are written and read this often (the heartbeat interval), and forgotten after three. */
@@ -113,6 +123,7 @@ export function createRelay(options: RelayOptions): Relay {
   const told = new Map<string, string>();
   const stats: RelayStats = {
     published: 0,
+    publishFenced: 0,
     bytesPublished: 0,
     publishFailed: 0,
     received: 0,
@@ -163,11 +174,18 @@ export function createRelay(options: RelayOptions): Relay {
         log.warn({ slug, err: err instanceof RelayMessageError ? err.message : err }, 'Frame not relayed to other nodes');
         return;
       }
-      bus.publish(slug, message).then(
-        () => {
+      bus.publish(slug, message, epoch, frame.seq).then(
+        (sent) => {
+          publishFailing = false;
+          if (!sent) {
+            stats.publishFenced++;
+            const leftOut = limiter.take('relay-fenced');
+            if (leftOut !== undefined)
+              log.warn({ slug, epoch, leftOut }, 'Frame not relayed: Redis says this node no longer holds the lease');
+            return;
+          }
           stats.published++;
           stats.bytesPublished += message.length;
-          publishFailing = false;
         },
         (err: unknown) => {
           stats.publishFailed++;
@@ -181,7 +199,16 @@ export function createRelay(options: RelayOptions): Relay {
     remoteSpecs: (slug) => remote.get(slug) ?? [],
 
     producing(slug, producing) {
-      if (declared.has(slug) && !closed) bus.follow(slug, !producing);
+      if (!declared.has(slug) || closed) return;
+      bus.follow(slug, !producing);
+      // Frames this node relayed in already raised its seq; this covers a canvas that showed
+      // nothing since it joined (paused, holding). A frame published before the answer comes is
+      // refused as old by the other nodes, until the answer raises the numbering.
+      if (producing && options.raiseSeq)
+        bus.lastSeq(slug).then(
+          (seq) => seq > 0 && options.raiseSeq?.(slug, seq),
+          () => undefined,
+        );
     },
 
     receive(slug, buffer) {
@@ -257,6 +284,18 @@ export function createRelay(options: RelayOptions): Relay {
   return relay;
 }
 
+/**
+ * Fencing in Redis itself: a frame goes out only while its epoch is the live lease's (the lease
+ * hash of lease.ts), in the same atomic step, so a node that lost its lease cannot send even
+ * when its own clock is wrong. The highest seq sent is kept (never expiring) for the next owner.
+ * -1: refused; else the number of nodes that received it.
+ */
+const FENCED_PUBLISH = `
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[3] then return -1 end
+if (tonumber(redis.call('GET', KEYS[2])) or 0) < tonumber(ARGV[4]) then redis.call('SET', KEYS[2], ARGV[4]) end
+return redis.call('PUBLISH', ARGV[1], ARGV[2])
+`;
+
 /** The bus on a real Redis: pub/sub for frames on a second connection (a subscribed one takes no other command), a hash per canvas for wants. */
 export function createRedisRelayBus(redis: Redis, prefix = 'easel:'): RelayBus {
   const channel = (slug: string) => `${prefix}frames:${slug}`;
@@ -271,9 +310,16 @@ export function createRedisRelayBus(redis: Redis, prefix = 'easel:'): RelayBus {
     if (channels.size > 0) void subscriber.subscribe(...channels).catch(() => undefined);
   };
   subscriber.on('ready', subscribeAll);
+  const fenced = redis as Redis & {
+    easelRelayPublish(lease: string, seqKey: string, name: string, message: Buffer, epoch: number, seq: number): Promise<number>;
+  };
+  if (!('easelRelayPublish' in redis)) redis.defineCommand('easelRelayPublish', { numberOfKeys: 2, lua: FENCED_PUBLISH });
   return {
-    async publish(slug, message) {
-      await redis.publish(channel(slug), message);
+    async publish(slug, message, epoch, seq) {
+      return (await fenced.easelRelayPublish(`${prefix}lease:${slug}`, `${prefix}seq:${slug}`, channel(slug), message, epoch, seq)) >= 0;
+    },
+    async lastSeq(slug) {
+      return Number((await redis.get(`${prefix}seq:${slug}`)) ?? 0) || 0;
     },
     subscribe(slugs, onMessage) {
       const bySlug = new Map(slugs.map((s) => [channel(s), s]));

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRelayMessage } from '../../server/cluster/frame-relay.js';
+import { createRedisRelayBus } from '../../server/cluster/relay.js';
 import { DisplayClient, type ReceivedFrame } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
@@ -166,6 +167,13 @@ describe('frames relayed across nodes through Redis', () => {
         prompt: undefined,
         renditions: [{ key: 'webp:64x64:inside', encoded: { data: image, format: 'webp', mime: 'image/webp', width: 64, height: 64 } }],
       });
+      // Through Easel's own fenced publish, Redis itself refuses it: epoch 1 is not the live lease.
+      const bus = createRedisRelayBus(client);
+      expect(await bus.publish(SLUG, message, 1, 1_000_000_000)).toBe(false);
+      const seqNow = (await json(owner.http(`/api/canvases/${SLUG}`))).lastFrame.seq as number;
+      expect(await bus.lastSeq(SLUG)).toBeGreaterThanOrEqual(seqNow - 1);
+      await bus.close();
+      // A plain PUBLISH (as from a node that skips the check) reaches the nodes, which refuse it.
       await client.publish(`easel:frames:${SLUG}`, message);
       await client.publish(`easel:frames:${SLUG}`, Buffer.from('not a frame at all'));
     } finally {
@@ -193,5 +201,6 @@ describe('frames relayed across nodes through Redis', () => {
     const relayOut = (await json(owner.http('/api/cluster'))).relay;
     expect(relayOut.published).toBeGreaterThan(10);
     expect(relayOut.publishFailed).toBe(0);
+    expect(relayOut.publishFenced).toBe(0);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT, loadConfig, resolveCanvas } from './config.js';
+import { PROJECT_ROOT, defaultNodeId, loadConfig, resolveCanvas } from './config.js';
 import { isEaselError } from './errors.js';
 
 const emptyDir = () => mkdtempSync(path.join(tmpdir(), 'easel-config-'));
@@ -175,11 +175,14 @@ describe('inference settings', () => {
     );
   });
 
-  it('runs alone unless a Redis URL is given, with a node id of its own at every start', () => {
+  it('runs alone unless a Redis URL is given, with a node id of its own at every start, kept through a reload', () => {
     const alone = loadConfig({ env: {}, configDir: emptyDir() });
     expect(alone.cluster).toMatchObject({ redisUrl: '', advertiseAddress: '', leaseMs: 3000 });
     expect(alone.cluster.nodeId).toMatch(/^[A-Za-z0-9._-]+-[0-9a-f]{8}$/);
-    expect(loadConfig({ env: {}, configDir: emptyDir() }).cluster.nodeId).not.toBe(alone.cluster.nodeId);
+    // A SIGHUP reads the config again in the same process: the same node, not a new one.
+    expect(loadConfig({ env: {}, configDir: emptyDir() }).cluster.nodeId).toBe(alone.cluster.nodeId);
+    // Another start is another node.
+    expect(defaultNodeId()).not.toBe(alone.cluster.nodeId);
     const joined = loadConfig({
       env: { EASEL_REDIS_URL: 'rediss://user:pw@redis.venue.lan:6380/2', EASEL_NODE_ID: 'easel-a', EASEL_LEASE_MS: '5000' },
       argv: ['--redis', 'redis://10.0.0.2:6379'],

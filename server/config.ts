@@ -179,6 +179,8 @@ export function isRedisUrl(text: string): boolean {
  * restarts must not be taken for its former self still holding leases. The suffix makes each
  * start a new node; set cluster.nodeId to keep one name across restarts.
  */
+let processNodeId: string | undefined;
+
 export function defaultNodeId(host = hostname()): string {
   const base = host.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 48) || 'easel';
   return `${base}-${randomBytes(4).toString('hex')}`;
@@ -672,7 +674,8 @@ export function loadConfig(options: LoadConfigOptions = {}): EaselConfig {
     );
   }
   const config = conf.getProperties() as unknown as EaselConfig;
-  if (config.cluster.nodeId === '') config.cluster.nodeId = defaultNodeId();
+  // One generated id per process: a SIGHUP reload must read the same node, not a new one.
+  if (config.cluster.nodeId === '') config.cluster.nodeId = processNodeId ??= defaultNodeId();
   return config;
 }
 

@@ -1,31 +1,13 @@
-import { once } from 'node:events';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { useRedisServer } from '../../test/support/redis-clients.js';
 import { createLeaseStore, type LeaseStore } from './lease.js';
-import { createRedis } from './redis.js';
 
-let server: TestRedis;
-const clients: Redis[] = [];
+const redisServer = useRedisServer();
 let run = 0;
-
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterEach(() => {
-  for (const c of clients.splice(0)) c.disconnect();
-});
-afterAll(async () => {
-  await server.stop();
-});
 
 /** A node: its own connection and id, sharing a key prefix with the other nodes of the same test. */
 async function node(nodeId: string, leaseMs: number, prefix: string): Promise<LeaseStore> {
-  const redis = createRedis({ url: server.url, commandTimeoutMs: 2000 });
-  redis.on('error', () => {});
-  clients.push(redis);
-  await once(redis, 'ready');
-  return createLeaseStore({ redis, nodeId, leaseMs, prefix });
+  return createLeaseStore({ redis: await redisServer.connect(), nodeId, leaseMs, prefix });
 }
 
 const fresh = () => `t${++run}:`;
@@ -140,7 +122,7 @@ describe('lease store on a real redis-server', () => {
     const a = await node('node-a', 5000, prefix);
     const first = await a.acquire('lobby');
     if (!first.ok) throw new Error('expected the lease');
-    await server.restart();
+    await redisServer.server.restart();
     // Redis lost everything (nothing saved): the client reconnects, the script is sent again.
     const second = await until(async () => {
       try {

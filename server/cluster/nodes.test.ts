@@ -1,11 +1,8 @@
-import { once } from 'node:events';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useRedisServer } from '../../test/support/redis-clients.js';
 import { captureLogs } from '../../test/support/log-capture.js';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.js';
 import { systemClock, type Clock } from '../stream/clock.js';
 import { bestSample, clockSample, createNodeRegistry, type NodeActivity } from './nodes.js';
-import { createRedis } from './redis.js';
 
 describe('clock offset to Redis', () => {
   it('takes the middle of the round trip, NTP style, and keeps the shortest round trip', () => {
@@ -17,26 +14,9 @@ describe('clock offset to Redis', () => {
 });
 
 describe('node registry on a real redis-server', () => {
-  let server: TestRedis;
-  const clients: Redis[] = [];
+  const redisServer = useRedisServer();
+  const connect = () => redisServer.connect();
   let run = 0;
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.disconnect();
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
-
-  async function connect(): Promise<Redis> {
-    const redis = createRedis({ url: server.url, commandTimeoutMs: 2000 });
-    redis.on('error', () => {});
-    clients.push(redis);
-    await once(redis, 'ready');
-    return redis;
-  }
 
   async function node(id: string, prefix: string, opts: { ttlMs?: number; clock?: Clock; activity?: NodeActivity } = {}) {
     const logs = captureLogs();
@@ -64,7 +44,7 @@ describe('node registry on a real redis-server', () => {
     expect(listed[0]).toMatchObject({ address: '10.0.0.6:8000', canvases: ['lobby'], displays: 12 });
     // Same machine as Redis: the offset is within the measurement's own error, plus a little.
     expect(Math.abs(listed[0]!.clockOffsetMs)).toBeLessThanOrEqual(listed[0]!.clockErrorMs + 5);
-    const redisNow = Number((await clients[0]!.time())[0]) * 1000;
+    const redisNow = Number((await (await connect()).time())[0]) * 1000;
     expect(Math.abs(listed[0]!.heartbeatAt - redisNow)).toBeLessThan(5000);
 
     await a.registry.close();

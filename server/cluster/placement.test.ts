@@ -1,12 +1,9 @@
-import { once } from 'node:events';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { useRedisServer } from '../../test/support/redis-clients.js';
 import { systemClock } from '../stream/clock.js';
 import { createLeaseKeeper } from './lease-keeper.js';
 import { createLeaseStore } from './lease.js';
 import { createPlacement, plan, shareOf } from './placement.js';
-import { createRedis } from './redis.js';
 
 describe('share and plan', () => {
   it('gives each node ceil(canvases / live nodes), counting a node that sees no one as alone', () => {
@@ -34,25 +31,12 @@ describe('share and plan', () => {
 });
 
 describe('placement on a real redis-server', () => {
-  let server: TestRedis;
-  const clients: Redis[] = [];
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.disconnect();
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const redisServer = useRedisServer();
 
   const declared = ['s1', 's2', 's3', 's4', 's5'];
 
   async function node(nodeId: string, live: { count: number }) {
-    const redis = createRedis({ url: server.url, commandTimeoutMs: 1000 });
-    redis.on('error', () => {});
-    clients.push(redis);
-    await once(redis, 'ready');
+    const redis = await redisServer.connect(1000);
     const producing = new Set<string>();
     const leases = createLeaseStore({ redis, nodeId, leaseMs: 1500, prefix: 'p:' });
     const keeper = createLeaseKeeper({ store: leases, clock: systemClock, onLost: (slug) => producing.delete(slug) });

@@ -45,6 +45,7 @@ const PHASES = 8;
 export type RegistryEvent =
   | CanvasEvent
   | { type: 'removed'; slug: string; reason: 'idle' | 'operator' }
+  | { type: 'created'; slug: string }
   | { type: 'refused'; slug: string; job: string | undefined; reason: string };
 
 /** What a canvas can be switched to at run time: a source from config, or one still file. */
@@ -312,6 +313,7 @@ export function createRegistry(options: RegistryOptions) {
       const canvas = add(resolveCanvas(config, { slug }), { startNow: false });
       // Armed now too: an upgrade that never opens leaves a canvas no display will ever leave.
       displaysChanged(canvas, 0);
+      emit({ type: 'created', slug });
       return canvas;
     },
 

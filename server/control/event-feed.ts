@@ -14,6 +14,8 @@ export function canvasFeedEvent(event: RegistryEvent): EaselEvent | undefined {
       return { type: 'canvas', slug: event.slug, source: event.kind };
     case 'removed':
       return { type: 'canvas', slug: event.slug, removed: event.reason };
+    case 'created':
+      return { type: 'canvas', slug: event.slug, created: 'display' };
     default:
       return undefined;
   }

@@ -48,6 +48,20 @@ export interface DisplayRouteOptions {
   isClosing: () => boolean;
   maxBackpressureBytes: number;
   idleTimeoutSeconds: number;
+  /** Told of each display that connects or is lost (the event bus: webhooks, OSC out, consoles). */
+  onDisplay?: (event: DisplayEvent) => void;
+}
+
+export interface DisplayEvent {
+  type: 'display';
+  slug: string;
+  event: 'connected' | 'lost';
+  display: number;
+  address: string;
+  /** Displays on the canvas after this one came or went. */
+  displays: number;
+  /** The WebSocket close code, when lost. */
+  code?: number;
 }
 
 interface SocketData {
@@ -278,6 +292,15 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
         { slug: canvas.slug, display: display.id, address: display.remoteAddress, mode: display.mode, rendition: display.key },
         'Display connected',
       );
+      const { slug } = canvas;
+      options.onDisplay?.({
+        type: 'display',
+        slug,
+        event: 'connected',
+        display: display.id,
+        address: display.remoteAddress,
+        displays: canvas.channel.displays.size,
+      });
     },
 
     message(ws, message, isBinary) {
@@ -325,6 +348,16 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
       if (!display) return;
       canvas.detach(display);
       log.debug({ slug: canvas.slug, display: display.id, code, sent: display.sent, skipped: display.skipped }, 'Display disconnected');
+      const { slug } = canvas;
+      options.onDisplay?.({
+        type: 'display',
+        slug,
+        event: 'lost',
+        display: display.id,
+        address: display.remoteAddress,
+        displays: canvas.channel.displays.size,
+        code,
+      });
     },
   });
 

@@ -37,6 +37,7 @@ import { createAdmission } from './transport/admission.js';
 import { createFdGuard } from './transport/fd-guard.js';
 import { replyProblem } from './transport/http-reply.js';
 import { DEFAULT_DIST_DIR, registerPageRoutes } from './transport/page-routes.js';
+import { connectOutputs } from './outputs/outputs.js';
 
 export interface EaselServerOptions {
   config: EaselConfig;
@@ -195,6 +196,8 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       })
     : undefined;
   registerClusterRoute(api, cluster);
+  // OSC out, webhooks and their delivery log (README, OSC out and Webhooks).
+  const outputs = connectOutputs({ config, events, canvases: registry, api, clock, logger });
   const sse = registerEventsRoute(app, {
     events,
     commands,
@@ -225,6 +228,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     isClosing,
     maxBackpressureBytes: config.displays.maxBackpressureBytes,
     idleTimeoutSeconds: config.displays.idleTimeoutSeconds,
+    onDisplay: (event) => events.emit(event),
   });
   metrics.bind({
     canvases: registry,
@@ -233,6 +237,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     inference,
     osc: () => osc?.results,
     relay: () => cluster?.relay.stats,
+    outputs: outputs.stats,
     refusedRequests: () => ({
       fd_headroom: admission.refused,
       event_streams: sse.refused.eventStreams,
@@ -289,6 +294,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         // First, while canvases and playlists still run: their state is what the next start restores.
         await runtime?.close();
         await osc?.close();
+        await outputs.close();
         await playlists.close();
         pages.close();
         if (listenSocket) uWS.us_listen_socket_close(listenSocket);

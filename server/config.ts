@@ -21,6 +21,7 @@ import {
 } from './input/shapes.js';
 import type { Fit, ImageFormat } from './stream/rendition.js';
 import type { TileGrid } from './stream/tile.js';
+import { checkOscTargets, checkWebhooks, toOscTargetList, toWebhookList, type WebhookConfig } from './outputs/output-config.js';
 
 /** The project root, whether running from server/ (tsx) or dist/server/ (built). */
 export const PROJECT_ROOT = (() => {
@@ -145,6 +146,8 @@ convict.addFormats({
       if (bad !== undefined) throw new Error(`${JSON.stringify(bad)} is not a host name: use a name, an address, "*.domain" or "*" (any)`);
     },
   },
+  'osc-targets': { name: 'osc-targets', coerce: toOscTargetList, validate: checkOscTargets },
+  webhooks: { name: 'webhooks', coerce: toWebhookList, validate: checkWebhooks },
   'canvas-list': {
     name: 'canvas-list',
     // A throw here escapes convict's validation as a bare stack trace: text that is not JSON
@@ -474,6 +477,19 @@ export const schema = {
     enabled: { doc: 'Listen for OSC commands over UDP', format: Boolean, default: false, env: 'EASEL_OSC_ENABLED', arg: 'osc' },
     host: { doc: 'Address the OSC listener binds', format: String, default: '0.0.0.0', env: 'EASEL_OSC_HOST' },
     port: { doc: 'UDP port of the OSC listener', format: 'port', default: 9000, env: 'EASEL_OSC_PORT' },
+    targets: {
+      doc: 'Where Easel sends OSC about its canvases (frames, prompts, states, jobs, playlist steps, source trouble): host:port list, e.g. 10.0.0.20:7000 (README, OSC out); [] = send nothing',
+      format: 'osc-targets',
+      default: [] as string[],
+      env: 'EASEL_OSC_TARGETS',
+    },
+  },
+  webhooks: {
+    doc: 'JSON POSTs on events: list of {url, events, secret} (README, Webhooks); [] = none',
+    format: 'webhooks',
+    default: [] as WebhookConfig[],
+    env: 'EASEL_WEBHOOKS',
+    sensitive: true,
   },
   playlists: {
     dir: {

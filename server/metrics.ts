@@ -22,6 +22,8 @@ export interface MetricsSources {
   refusedRequests?: () => Record<string, number>;
   /** Cluster mode: this node's side of the frame relay; undefined when running alone. */
   relay?: () => Readonly<RelayStats> | undefined;
+  /** OSC out and webhook counts; each undefined while not configured. */
+  outputs?: () => { osc?: Readonly<Record<string, number>> | undefined; webhooks?: Readonly<Record<string, number>> | undefined };
 }
 
 /**
@@ -150,6 +152,27 @@ export function createMetrics() {
     'OSC messages received, by result (malformed: not understood; refused: the command failed)',
     () => Object.entries(sources?.osc?.() ?? {}).map(([result, n]) => [{ result }, n]),
     ['result'],
+  );
+  mirroredCounter(
+    'easel_osc_out_messages_total',
+    'OSC messages sent to osc.targets, one per target, by result (failed: the socket refused it; unresolved: the host name did not resolve)',
+    () => Object.entries(sources?.outputs?.().osc ?? {}).map(([result, n]) => [{ result }, n]),
+    ['result'],
+  );
+  mirroredCounter(
+    'easel_webhook_deliveries_total',
+    'Webhook deliveries ended, by result (dropped: the queue was full while the receiver was down)',
+    () =>
+      Object.entries(sources?.outputs?.().webhooks ?? {})
+        .filter(([result]) => result !== 'failedAttempts')
+        .map(([result, n]) => [{ result }, n]),
+    ['result'],
+  );
+  mirroredCounter(
+    'easel_webhook_attempts_failed_total',
+    'Webhook attempts that did not deliver (a receiver error, a timeout, no connection), retried or not',
+    () => [[{}, sources?.outputs?.().webhooks?.failedAttempts ?? 0]],
+    [],
   );
   mirroredCounter(
     'easel_client_messages_ignored_total',

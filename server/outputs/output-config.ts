@@ -49,7 +49,8 @@ export function parseOscTarget(text: unknown): OscTarget | undefined {
 /** Text from the environment: a comma-separated list (or JSON). */
 export function toOscTargetList(v: unknown): unknown {
   if (typeof v !== 'string') return v;
-  if (v.trim().startsWith('[')) return parseJson(v);
+  const json = v.trim().startsWith('[') ? parseJson(v) : v;
+  if (json !== v) return json;
   return v
     .split(',')
     .map((s) => s.trim())

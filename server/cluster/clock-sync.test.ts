@@ -170,6 +170,18 @@ describe('clock sync against Redis TIME', () => {
     sync.close();
   });
 
+  it('takes a TIME reply that is not a time as no sample: no estimate, no step, nothing thrown', async () => {
+    const local = new FakeClock();
+    const reference = createReferenceClock({ local });
+    const replies: Array<ReadonlyArray<string | number>> = [['not', 'a time'], [], ['1e400', '0'], ['-5', '0'], ['12', '5']];
+    let n = 0;
+    const sync = createClockSync({ time: async () => replies[n++ % replies.length]!, local, reference, nodeId: 'node-x' });
+    for (let i = 0; i < 3; i++) await sync.measure();
+    expect(sync.status()).toMatchObject({ offsetMs: null, state: 'unsynced', correctionMs: 0 });
+    expect(reference.steps).toBe(0);
+    expect(reference.now()).toBe(local.now());
+  });
+
   it('says once when Redis refuses TIME, and goes on uncorrected', async () => {
     const local = new FakeClock();
     const logs = captureLogs('debug');

@@ -97,6 +97,10 @@ export interface ClockSync {
 
 export const CLOCK_SYNC_DEFAULTS = { intervalMs: 5000, samples: 5, retryMs: 500 } as const;
 
+/** 2017 and about 5138: a TIME reply outside these is not a clock. */
+const EARLIEST_TIME_MS = 1.5e12;
+const LATEST_TIME_MS = 1e14;
+
 const ms = (v: number) => Math.round(v * 10) / 10 || 0;
 
 export function createClockSync(options: ClockSyncOptions): ClockSync {
@@ -105,6 +109,7 @@ export function createClockSync(options: ClockSyncOptions): ClockSync {
   const estimator = createClockEstimator({ now: () => local.now() });
   let timer: unknown;
   let closed = false;
+  let started = false;
   let running: Promise<NodeClock> | undefined;
   let said: ClockState | 'none' = 'none';
   let failing = false;
@@ -150,6 +155,11 @@ export function createClockSync(options: ClockSyncOptions): ClockSync {
       const sentAt = local.now();
       const [seconds, micros] = await options.time();
       const serverTime = Number(seconds) * 1000 + Number(micros) / 1000;
+      // Not a time Redis could be at (a reply that is not TIME's): no sample.
+      if (!(serverTime > EARLIEST_TIME_MS && serverTime < LATEST_TIME_MS)) {
+        odd = true;
+        continue;
+      }
       const verdict = estimator.add({ sentAt, receivedAt: local.now(), serverTime });
       if (verdict === 'jump') jumped = true;
       if (verdict === 'outlier' || verdict === 'rejected') odd = true;
@@ -200,7 +210,9 @@ export function createClockSync(options: ClockSyncOptions): ClockSync {
 
   return {
     start() {
-      if (timer === undefined && !closed && running === undefined) loop();
+      if (started || closed) return;
+      started = true;
+      loop();
     },
     measure,
     status,

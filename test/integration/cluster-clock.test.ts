@@ -138,7 +138,8 @@ describe('screens on nodes whose clocks differ by seconds stay in step', () => {
       const at = arrivals.get(id)!;
       // A line's own time (its Date.now()) minus when it reached us: the skew, less any delay on the way.
       const seen = Math.max(...proc.stdout.map((l, i) => (JSON.parse(l) as { time: number }).time - at[i]!));
-      expect(Math.abs(seen - skewMs), `${id}: lines stamped ${seen} ms from our clock`).toBeLessThan(500);
+      // Within 1 s: a line may wait on our busy event loop, but 0 (no skew) is out of reach either way.
+      expect(Math.abs(seen - skewMs), `${id}: lines stamped ${seen} ms from our clock`).toBeLessThan(1000);
     }
   });
 

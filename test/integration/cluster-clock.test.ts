@@ -149,6 +149,9 @@ describe('screens on nodes whose clocks differ by seconds stay in step', () => {
       return v.nodes?.length === 3 && v.nodes.every((n: { clockOffsetMs: number | null }) => n.clockOffsetMs !== null) ? v : undefined;
     });
     const byId = new Map((view.nodes as Array<Record<string, any>>).map((n) => [n.id as string, n]));
+    console.log(
+      `cluster-clock: ${[...byId.values()].map((n) => `${n.id} offset ${n.clockOffsetMs} ± ${n.clockErrorMs} ms, correction ${n.clockCorrectionMs} ms, ${n.clock}`).join('; ')}`,
+    );
     expect(view.maxClockOffsetMs).toBe(50);
     expect(byId.get('node-a')).toMatchObject({ clock: 'ok' });
     expect(Math.abs(byId.get('node-a')!.clockOffsetMs)).toBeLessThan(IN_STEP_MS);

@@ -111,17 +111,48 @@ describe('clock sync against Redis TIME', () => {
     expect(Math.abs(reference.correctionMs - offset.ms)).toBeLessThan(2);
   });
 
-  it('handles Redis’s clock jumping back 3 s: stepped within one burst, the cluster clock held still, never back', async () => {
+  it('takes a step back of half a second by holding still, within one burst: never back', async () => {
     const { sync, reference, local, offset, logs } = setup(0);
     await sync.measure();
     const before = reference.now();
-    offset.ms = -3000;
+    offset.ms = -500;
     await sync.measure();
-    expect(reference.correctionMs).toBeCloseTo(-3000, 0);
+    expect(reference.correctionMs).toBeCloseTo(-500, 0);
     expect(reference.now()).toBeGreaterThanOrEqual(before);
-    local.advance(3500);
-    expect(reference.now() - (local.now() - 3000)).toBeCloseTo(0, 0);
+    local.advance(200);
+    expect(reference.now()).toBe(before); // still holding
+    local.advance(400);
+    expect(reference.now() - (local.now() - 500)).toBeCloseTo(0, 0);
+    expect(sync.status().state).toBe('far');
     expect(logs.lines.filter((l) => String(l.msg).includes('correction stepped'))).toHaveLength(1);
+  });
+
+  it('follows a jump forward at once (a node whose machine was suspended: its monotonic clock stopped)', async () => {
+    const { sync, reference, local, offset } = setup(0);
+    await sync.measure();
+    offset.ms = 30_000;
+    await sync.measure();
+    expect(reference.now() - local.now()).toBeCloseTo(30_000, 0);
+    expect(sync.status().state).toBe('far');
+  });
+
+  it('does not follow Redis’s clock 3 s back: keeps its time, says unsynced and what to do once, and heals when it returns', async () => {
+    const { sync, reference, local, offset, logs } = setup(0);
+    await sync.measure();
+    offset.ms = -3000;
+    for (let i = 0; i < 4; i++) {
+      await sync.measure();
+      local.advance(5000);
+    }
+    expect(reference.now() - local.now()).toBeCloseTo(0, 0);
+    expect(sync.status().state).toBe('unsynced');
+    const said = logs.lines.filter((l) => (l.level as number) >= 40);
+    expect(said).toHaveLength(1);
+    expect(said[0]!.msg).toMatch(/^Redis's clock went back 3\d\d\d ms .*fix the Redis host's clock \(NTP\)/);
+    offset.ms = 0; // put right
+    for (let i = 0; i < 2; i++) await sync.measure();
+    expect(sync.status().state).toBe('ok');
+    expect(logs.lines.filter((l) => (l.level as number) >= 40)).toHaveLength(1);
   });
 
   it('sets aside one answer that disagrees with the rest (one reading off by 300 ms), without stepping', async () => {

@@ -17,6 +17,15 @@ import type { ReferenceClock } from './reference-clock.js';
  */
 export const MAX_CLOCK_OFFSET_MS = 50;
 
+/**
+ * The longest step back the cluster clock takes, by holding still that long (every screen keeps
+ * its frame a moment longer). Redis's clock going back further (its host's clock set back, Redis
+ * moved to a host whose clock is behind) is not followed: holding for minutes would freeze the
+ * walls. A jump forward is always followed: it is also what a node's own clock does after the
+ * machine was suspended (its monotonic clock stops meanwhile).
+ */
+export const MAX_STEP_BACK_MS = 1000;
+
 /** `ok`: own clock within the bound; `far`: own clock off, corrected; `unsynced`: the correction cannot be vouched for. */
 export type ClockState = 'ok' | 'far' | 'unsynced';
 
@@ -115,6 +124,8 @@ export function createClockSync(options: ClockSyncOptions): ClockSync {
   let failing = false;
   /** The last burst saw outliers without a jump: maybe a jump starting, so the next comes soon. */
   let followSoon = false;
+  /** Redis's clock went back further than MAX_STEP_BACK_MS: not followed while it stays there. */
+  let refusing = false;
   let settle: ((ok: boolean) => void) | undefined;
   const settled = new Promise<boolean>((resolve) => (settle = resolve));
 
@@ -139,7 +150,7 @@ export function createClockSync(options: ClockSyncOptions): ClockSync {
         facts,
         `This node's clock is ${Math.abs(off)} ms ${off < 0 ? 'ahead of' : 'behind'} Redis's: Easel corrects the times it gives displays, so screens stay in step, but run NTP (chrony) on every node and on the Redis host`,
       );
-    else if (now.state === 'unsynced')
+    else if (now.state === 'unsynced' && !refusing)
       logger?.warn(
         facts,
         `This node cannot tell the cluster's time to within ${MAX_CLOCK_OFFSET_MS} ms (estimate ±${Math.round(now.errorMs ?? 0)} ms): its screens may change out of step with other nodes'; keep Redis on a short, quiet network path`,
@@ -165,10 +176,23 @@ export function createClockSync(options: ClockSyncOptions): ClockSync {
       if (verdict === 'outlier' || verdict === 'rejected') odd = true;
     }
     const e = estimator.estimate();
-    if (e) reference.steer(e.offsetMs, jumped);
-    if (jumped)
-      logger?.info({ nodeId, clockOffsetMs: e && ms(e.offsetMs) }, "Node clock correction stepped: the node's or Redis's clock jumped");
-    if (e) settle?.(true);
+    if (e) {
+      const back = reference.correctionMs - e.offsetMs;
+      if (reference.targetMs !== undefined && back > MAX_STEP_BACK_MS && (jumped || refusing)) {
+        if (!refusing)
+          logger?.error(
+            { nodeId, clockOffsetMs: ms(e.offsetMs), clockCorrectionMs: ms(reference.correctionMs) },
+            `Redis's clock went back ${Math.round(back)} ms (its host's clock was set back, or Redis moved to a host whose clock is behind): this node keeps its time, so its screens stay in step with the nodes running now but not with nodes started from now on; fix the Redis host's clock (NTP), then restart the nodes one at a time`,
+          );
+        refusing = true;
+      } else {
+        refusing = false;
+        reference.steer(e.offsetMs, jumped);
+        if (jumped)
+          logger?.info({ nodeId, clockOffsetMs: ms(e.offsetMs) }, "Node clock correction stepped: the node's or Redis's clock jumped");
+      }
+      settle?.(true);
+    }
     followSoon = odd && !jumped;
     const now = status();
     tell(now);

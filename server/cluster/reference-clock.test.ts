@@ -19,6 +19,15 @@ describe('reference clock', () => {
     expect(ref.now()).toBe(1_002_500);
   });
 
+  it('takes a first estimate behind the local clock whole, without holding still', () => {
+    const { local, ref } = make();
+    expect(ref.now()).toBe(1_000_000);
+    ref.steer(-3_600_000); // this node's clock is an hour ahead
+    expect(ref.now()).toBe(1_000_000 - 3_600_000);
+    local.advance(250);
+    expect(ref.now()).toBe(1_000_250 - 3_600_000);
+  });
+
   it('slews a small change at most slewPpm, so displays follow it within their own error', () => {
     const { local, ref } = make();
     ref.steer(100);

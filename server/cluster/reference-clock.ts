@@ -9,8 +9,11 @@ import type { Clock } from '../stream/clock.js';
  * The correction moves without jolting the screens: the first estimate and a jump are applied at
  * once (a step), a small change is slewed at most `slewPpm` (a display re-syncs every 10 s and
  * follows a slew that slow within its own error). The clock never runs backwards: after a step
- * back it holds still until the local clock has caught up, so `presentAt` never goes back either.
- * Timers are the local clock's: a delay is a duration, and durations do not need correcting.
+ * back it holds still until the local clock has caught up, so `presentAt` never goes back either
+ * (clock-sync.ts refuses a step back longer than a moment). The first estimate is taken whole,
+ * back or forth: the node waits for it before it listens or produces, so nothing it gave out
+ * before could be contradicted. Timers are the local clock's: a delay is a duration, and
+ * durations do not need correcting.
  */
 
 export interface ReferenceClockOptions {
@@ -78,6 +81,7 @@ export function createReferenceClock(options: ReferenceClockOptions): ReferenceC
         applied = offsetMs;
         steps++;
       }
+      if (first) lastOut = Number.NEGATIVE_INFINITY;
     },
     get correctionMs() {
       advance(local.now());

@@ -175,6 +175,11 @@ describe('screens on nodes whose clocks differ by seconds stay in step', () => {
     expect(said).toHaveLength(1);
     expect(said[0]!.msg).toMatch(/^This node's clock is 2\d\d\d ms ahead of Redis's: .*run NTP \(chrony\)/);
     expect(said[0]!.level).toBe(40);
+    // Measured before it listened and before it took a lease: its first hello, pong and presentAt were on the cluster's clock.
+    const msgs = proc.stdout.map((l) => String((JSON.parse(l) as { msg?: string }).msg));
+    const farAt = msgs.findIndex((m) => m.includes('ahead of Redis'));
+    expect(farAt).toBeLessThan(msgs.findIndex((m) => m.startsWith('Easel is streaming')));
+    expect(farAt).toBeLessThan(msgs.findIndex((m) => m.startsWith('Canvas lease taken')));
     const ready = await json(`${bases.get('node-b')}/readyz`);
     expect(ready.clock).toMatchObject({ state: 'far' });
     expect(ready.warnings).toEqual([expect.objectContaining({ hint: expect.stringMatching(/NTP \(chrony\)/) })]);

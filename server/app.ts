@@ -8,6 +8,8 @@ import { operatorTokenFor } from './api/auth.js';
 import { registerCanvasRoutes } from './api/canvas-routes.js';
 import { registerClusterRoute } from './api/cluster-route.js';
 import { createCluster, type Cluster } from './cluster/cluster.js';
+import { registerClockMetrics } from './cluster/clock-metrics.js';
+import { createReferenceClock } from './cluster/reference-clock.js';
 import { registerEventsRoute } from './api/events-route.js';
 import { createApi } from './api/http.js';
 import { createAuthFailures } from './api/auth-failures.js';
@@ -69,7 +71,10 @@ export interface EaselServer {
 /** Wires config → renderer → canvases → routes. Owns nothing it does not close again. */
 export function createEaselServer(options: EaselServerOptions): EaselServer {
   const { config, logger } = options;
-  const clock = options.clock ?? systemClock;
+  const ownClock = options.clock ?? systemClock;
+  // Cluster mode: every time this node gives out is on the cluster's clock, Redis's (cluster/reference-clock.ts).
+  const reference = config.cluster.redisUrl ? createReferenceClock({ local: ownClock }) : undefined;
+  const clock = reference ?? ownClock;
   const admission = createAdmission({
     guard: createFdGuard({ headroom: config.limits.fdHeadroom, now: () => clock.now() }),
     logger,
@@ -175,10 +180,11 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   const producedHere = (c: { slug: string; started: boolean }) =>
     c.started && (!cluster || !registry.isDeclared(c.slug) || cluster.mayPublish(c.slug));
   // Without cluster.redisUrl nothing of this exists: Easel runs alone, as it always has.
-  cluster = config.cluster.redisUrl
+  cluster = reference
     ? createCluster({
         config,
-        clock,
+        clock: ownClock,
+        reference,
         logger,
         activity: () => ({
           canvases: registry
@@ -213,7 +219,11 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     startedAt: clock.now(),
     inference,
     clock,
-    cluster: cluster && { redisState: cluster.redisState, producedHere: (slug) => producedHere(registry.existing(slug)) },
+    cluster: cluster && {
+      redisState: cluster.redisState,
+      clock: cluster.clock,
+      producedHere: (slug) => producedHere(registry.existing(slug)),
+    },
   });
   const pages = registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger, clock });
   const displays = registerDisplayRoute(app, {
@@ -244,6 +254,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       event_streams_per_address: sse.refused.eventStreamsPerAddress,
     }),
   });
+  if (cluster) registerClockMetrics(metrics.register, cluster.clock);
   registerMetricsRoute(app, metrics);
   app.any('/*', (res, req) => {
     replyProblem(res, 404, {
@@ -272,6 +283,8 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     async listen() {
       const saved = runtime && (await loadSavedState(runtime.file, logger));
       const restore: RestoreDeps | undefined = saved && runtime ? { saved, runtime, registry, config, clock, logger } : undefined;
+      // Cluster mode: the first hello and pong already on the cluster's clock (unless Redis is not there yet).
+      await cluster?.clockReady(2000);
       const socket = await listenWithRetry(app, config.host, config.port, logger, clock);
       listenSocket = socket;
       const sources = restore ? restorableSources(restore) : new Map();

@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   EASEL_ERR_CONTENT_TYPE: 'A request body was sent without the content type its route takes',
   EASEL_ERR_AUTH_THROTTLED: 'Too many wrong tokens from one address: it must wait before trying again',
   EASEL_ERR_REDIS_UNAVAILABLE: 'In cluster mode, Redis cannot be reached; the node serves its own displays alone meanwhile',
+  EASEL_ERR_CLOCK_UNSYNCED:
+    "In cluster mode, this node cannot tell the cluster's (Redis's) time to within 50 ms; its screens may change out of step with other nodes'",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,6 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import { type ClockEstimator, createClockEstimator } from './clock-estimator.js';
+import { type ClockEstimator, createClockEstimator } from '../../protocol/clock-estimator.js';
 import { ConnectionState } from './connection-state.js';
 import {
   decodeFrameMessage,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createClockEstimator } from './clock-estimator.js';
+import { createClockEstimator } from '../../protocol/clock-estimator.js';
 import {
   createPresentScheduler,
   DEFAULT_MAX_WAITING,

@@ -5,7 +5,9 @@ import type { Clock } from '../stream/clock.js';
 import { createLeaseKeeper, renewIntervalOf, type LeaseKeeper } from './lease-keeper.js';
 import { createLeaseStore, type LeaseStore } from './lease.js';
 import { createPlacement } from './placement.js';
-import { createNodeRegistry, MAX_CLOCK_OFFSET_MS, type NodeActivity, type NodeInfo, type NodeRegistry } from './nodes.js';
+import { createNodeRegistry, type NodeActivity, type NodeInfo, type NodeRegistry } from './nodes.js';
+import { createClockSync, MAX_CLOCK_OFFSET_MS, type ClockState, type NodeClock } from './clock-sync.js';
+import type { ReferenceClock } from './reference-clock.js';
 import { createRedis, redactRedisUrl } from './redis.js';
 import { createRedisRelayBus, createRelay, type Relay, type RelayStats } from './relay.js';
 import type { Frame } from '../canvas/frame.js';
@@ -30,7 +32,7 @@ export interface ClusterView {
   redis: RedisState & { url: string };
   leaseMs: number;
   maxClockOffsetMs: number;
-  nodes: Array<NodeInfo & { self: boolean; clock: 'ok' | 'far' }>;
+  nodes: Array<NodeInfo & { self: boolean; clock: ClockState }>;
   /** This node's side of the frame relay since it started. */
   relay: RelayStats;
 }
@@ -44,6 +46,10 @@ export interface Cluster {
   /** Whether this node holds the lease of a declared canvas now, by its own clock (fencing at each slot). */
   mayPublish(slug: string): boolean;
   redisState(): RedisState;
+  /** This node's clock against Redis's, and the correction it stamps times with (clock-sync.ts). */
+  clock(): NodeClock;
+  /** Resolves true once the clock is measured, false after `timeoutMs` without (Redis not there). */
+  clockReady(timeoutMs: number): Promise<boolean>;
   /** Starts heartbeats; `port` is where this node listens (for the default advertised address). */
   start(port: number): void;
   view(): Promise<ClusterView>;
@@ -52,7 +58,10 @@ export interface Cluster {
 
 export interface ClusterOptions {
   config: EaselConfig;
+  /** This node's own clock: leases and heartbeats are timed on it. */
   clock: Clock;
+  /** The cluster's time base (its own clock corrected to Redis's): relayed frames and wants are stamped on it. */
+  reference: ReferenceClock;
   logger: Logger;
   activity: () => NodeActivity;
   /** This node now produces a declared canvas (it took the lease), or must stop (lost or handed back). */
@@ -83,8 +92,14 @@ export function createCluster(options: ClusterOptions): Cluster {
   let redisState: RedisState = { state: 'connecting' };
   let port = 0;
   let closing = false;
+  const clockSync = createClockSync({ time: () => redis.time(), local: clock, reference: options.reference, nodeId, logger: log });
+  clockSync.start();
+  /** Settles when Redis is found down: nothing to wait for then. */
+  let noRedis: () => void = () => undefined;
+  const redisDown = new Promise<boolean>((resolve) => (noRedis = () => resolve(false)));
 
   const down = (reason: string) => {
+    noRedis();
     if (redisState.state === 'down' || closing) return;
     redisState = { state: 'down', reason };
     // One line per outage: what is wrong, what this node does meanwhile, what to do.
@@ -99,6 +114,8 @@ export function createCluster(options: ClusterOptions): Cluster {
     if (redisState.state === 'down') log.info({ redis: url }, `Redis at ${url} is reachable again`);
     else log.info({ redis: url, leaseMs }, `Cluster mode: node ${nodeId} joined through Redis at ${url}`);
     redisState = { state: 'up' };
+    // Measured at once, so no lease is taken (and no frame stamped) before the correction is known.
+    clockSync.measure().catch(() => undefined);
   });
 
   const leases = createLeaseStore({ redis, nodeId, leaseMs });
@@ -117,6 +134,7 @@ export function createCluster(options: ClusterOptions): Cluster {
     },
     ttlMs: leaseMs,
     clock,
+    clockStatus: clockSync.status,
     activity: options.activity,
     logger: log,
   });
@@ -129,7 +147,7 @@ export function createCluster(options: ClusterOptions): Cluster {
     bus: createRedisRelayBus(redis),
     nodeId,
     slugs: config.canvases.map((c) => c.slug),
-    clock,
+    clock: options.reference,
     logger: log,
     epochOf: heldEpoch,
     currentEpoch: async (slug) => (redisState.state === 'up' ? (await leases.holder(slug))?.epoch : undefined),
@@ -162,11 +180,17 @@ export function createCluster(options: ClusterOptions): Cluster {
     relay,
     mayPublish: (slug) => heldEpoch(slug) !== undefined,
     redisState: () => redisState,
+    clock: clockSync.status,
+    clockReady: (timeoutMs) => Promise.race([clockSync.ready(timeoutMs), redisDown]),
     start(listenPort) {
       port = listenPort;
       nodes.start();
       relay.start();
-      placement.start();
+      // Frames it produces carry presentAt to other nodes: not before this node knows the cluster's time.
+      // A lease needs Redis anyway; after one lease length it goes ahead (Redis refuses TIME, or is slow).
+      void clockSync.ready(leaseMs).then(() => {
+        if (!closing) placement.start();
+      });
     },
     async view() {
       const listed = redisState.state === 'up' ? await nodes.list().catch(() => []) : [];
@@ -179,7 +203,8 @@ export function createCluster(options: ClusterOptions): Cluster {
         nodes: listed.map((n) => ({
           ...n,
           self: n.id === nodeId,
-          clock: Math.abs(n.clockOffsetMs) > MAX_CLOCK_OFFSET_MS ? 'far' : 'ok',
+          // A record without its own verdict (an older node) is judged on its offset alone.
+          clock: n.clock ?? (n.clockOffsetMs === null || Math.abs(n.clockOffsetMs) <= MAX_CLOCK_OFFSET_MS ? 'ok' : 'far'),
         })),
         relay: { ...relay.stats, refused: { ...relay.stats.refused } },
       };
@@ -191,6 +216,7 @@ export function createCluster(options: ClusterOptions): Cluster {
       await keeper.close();
       await relay.close();
       await nodes.close();
+      clockSync.close();
       redis.disconnect();
     },
   };

@@ -77,7 +77,7 @@ export function encodeRelayMessage(message: RelayMessage): Buffer {
 
 const isInt = (v: unknown, min: number, max: number): v is number =>
   Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
-/** Times are epoch ms from the node's clock, with its fraction of a ms. */
+/** Times are epoch ms on the cluster's clock (Redis's, reference-clock.ts), with a fraction of a ms. */
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
 const isText = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
 const fail = (why: string): never => {

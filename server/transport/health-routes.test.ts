@@ -65,4 +65,29 @@ describe('readiness', () => {
       },
     ]);
   });
+
+  it('degrades a node whose cluster time cannot be vouched for, and only warns of a clock far off but corrected', () => {
+    const ok = [canvas({ kind: 'folder', state: 'ok' })];
+    const up = { state: 'up' } as const;
+    const inStep = readiness(ok, undefined, false, up, { offsetMs: 0.3, errorMs: 0.2, correctionMs: 0.3, state: 'ok' });
+    expect(inStep).toEqual({ status: 'ready', ready: true, problems: [] });
+    const far = readiness(ok, undefined, false, up, { offsetMs: -2003.4, errorMs: 0.4, correctionMs: -2003.4, state: 'far' });
+    expect(far).toMatchObject({ status: 'ready', problems: [] });
+    expect(far.warnings).toEqual([
+      {
+        reason: "This node's clock is 2003 ms ahead of Redis's; Easel corrects for it, so screens stay in step",
+        hint: 'Run NTP (chrony) on every node and on the Redis host',
+      },
+    ]);
+    const unsure = readiness(ok, undefined, false, up, { offsetMs: 4, errorMs: 80, correctionMs: 4, state: 'unsynced' });
+    expect(unsure.status).toBe('degraded');
+    expect(unsure.problems).toEqual([
+      expect.objectContaining({ code: 'EASEL_ERR_CLOCK_UNSYNCED', reason: expect.stringContaining('to within 80 ms (bound 50 ms)') }),
+    ]);
+    const never = readiness(ok, undefined, false, up, { offsetMs: null, errorMs: null, correctionMs: 0, state: 'unsynced' });
+    expect(never.problems[0]!.reason).toMatch(/has not measured its clock against Redis's yet/);
+    // Redis down is said once, by its own problem; the correction holds meanwhile.
+    const cut = readiness(ok, undefined, false, { state: 'down' }, { offsetMs: null, errorMs: null, correctionMs: 0, state: 'unsynced' });
+    expect(cut.problems.map((p) => p.code)).toEqual(['EASEL_ERR_REDIS_UNAVAILABLE']);
+  });
 });

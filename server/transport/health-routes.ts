@@ -2,6 +2,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import type { CanvasSnapshot } from '../canvas/canvas.js';
 import type { Registry } from '../canvas/registry.js';
 import type { RedisState } from '../cluster/cluster.js';
+import { clockReadiness, type NodeClock } from '../cluster/clock-sync.js';
 import type { ErrorCode } from '../errors.js';
 import type { InferenceClient, InferenceClientStatus } from '../inference/client.js';
 import { systemClock, type Clock } from '../stream/clock.js';
@@ -21,7 +22,7 @@ export interface HealthDeps {
   inference?: InferenceClient | undefined;
   clock?: Clock;
   /** In cluster mode: whether Redis is reachable, and which canvases this node answers for (those it produces). */
-  cluster?: { redisState(): RedisState; producedHere(slug: string): boolean } | undefined;
+  cluster?: { redisState(): RedisState; clock?(): NodeClock; producedHere(slug: string): boolean } | undefined;
 }
 
 export type Readiness = 'ready' | 'degraded' | 'unready' | 'shutting-down';
@@ -43,7 +44,13 @@ function showing(c: CanvasSnapshot): ReadinessProblem['showing'] {
 }
 
 /** What /readyz answers, from the canvases, the inference client and Redis; pure, so it is tested alone. */
-export function readiness(canvases: CanvasSnapshot[], inference: InferenceClientStatus | undefined, closing: boolean, redis?: RedisState) {
+export function readiness(
+  canvases: CanvasSnapshot[],
+  inference: InferenceClientStatus | undefined,
+  closing: boolean,
+  redis?: RedisState,
+  clock?: NodeClock,
+) {
   const problems: ReadinessProblem[] = [];
   let unready = false;
   for (const c of canvases) {
@@ -75,8 +82,11 @@ export function readiness(canvases: CanvasSnapshot[], inference: InferenceClient
       hint: 'Start Redis or fix cluster.redisUrl; the node rejoins the cluster by itself when Redis is back',
     });
   }
+  // Cluster mode: a correction that cannot be vouched for degrades; a node clock that is far off but corrected only warns.
+  const time = clock && redis ? clockReadiness(clock, redis) : {};
+  if (time.problem) problems.push(time.problem);
   const status: Readiness = closing ? 'shutting-down' : unready ? 'unready' : problems.length > 0 ? 'degraded' : 'ready';
-  return { status, ready: status === 'ready', problems };
+  return { status, ready: status === 'ready', problems, ...(time.warning ? { warnings: [time.warning] } : {}) };
 }
 
 export function registerHealthRoutes(app: TemplatedApp, deps: HealthDeps): void {
@@ -92,12 +102,14 @@ export function registerHealthRoutes(app: TemplatedApp, deps: HealthDeps): void 
       .map((c) => c.snapshot());
     const inference = deps.inference?.status();
     const redis = deps.cluster?.redisState();
-    const { status, ready, problems } = readiness(canvases, inference, deps.isClosing(), redis);
+    const clock = deps.cluster?.clock?.();
+    const { status, ready, problems, warnings } = readiness(canvases, inference, deps.isClosing(), redis, clock);
     replyJson(res, ready ? 200 : 503, {
       status,
       ready,
       ...(status === 'shutting-down' ? { reason: 'Server is shutting down' } : {}),
       problems,
+      ...(warnings ? { warnings } : {}),
       ...(inference
         ? {
             inference: {
@@ -108,6 +120,7 @@ export function registerHealthRoutes(app: TemplatedApp, deps: HealthDeps): void 
           }
         : {}),
       ...(redis ? { cluster: { redis: redis.state } } : {}),
+      ...(clock ? { clock: { state: clock.state, offsetMs: clock.offsetMs, correctionMs: clock.correctionMs } } : {}),
       canvases: Object.fromEntries(
         canvases.map((c) => [
           c.slug,

@@ -14,9 +14,10 @@ export interface MainProcess {
 /**
  * Runs server/main.ts as its own process, the way `npm start` does, with JSON logs.
  * `openFiles` starts it under `ulimit -n` (soft and hard), as a box with a low limit would.
+ * `wrap` runs it under another program, e.g. `['faketime', '-f', '+2s']` for a machine whose clock is off.
  */
-export function startMain(args: string[], env: Record<string, string>, options: { openFiles?: number } = {}): MainProcess {
-  const node = [process.execPath, '--import', 'tsx', path.join(PROJECT_ROOT, 'server/main.ts'), ...args];
+export function startMain(args: string[], env: Record<string, string>, options: { openFiles?: number; wrap?: string[] } = {}): MainProcess {
+  const node = [...(options.wrap ?? []), process.execPath, '--import', 'tsx', path.join(PROJECT_ROOT, 'server/main.ts'), ...args];
   const [command, ...argv] = options.openFiles ? ['bash', '-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, ...node] : node;
   const child = spawn(command!, argv, {
     cwd: PROJECT_ROOT,

@@ -5,7 +5,9 @@
  * ones to trust. The display's wall clock is never used, so a display whose clock is hours off,
  * or that steps its clock, presents on time all the same.
  *
- * Pure and DOM-free: the caller measures the times and passes `now` in.
+ * Pure and DOM-free: the caller measures the times and passes `now` in. Cluster nodes use it too,
+ * against Redis `TIME` (server/cluster/clock-sync.ts): there "display" reads "node" and "server"
+ * reads "Redis".
  */
 
 /** One ping/pong exchange. `sentAt` and `receivedAt` are on the display's clock, `serverTime` on the server's. */

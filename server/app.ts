@@ -191,6 +191,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
           deliver: (slug, frame) => registry.get(slug)?.receive(frame) ?? false,
           wantedHere: (slug) => registry.get(slug)?.channel.wantedSpecs() ?? [],
           raiseSeq: (slug, seq) => registry.get(slug)?.raiseSeq(seq),
+          shownSeq: (slug) => registry.get(slug)?.channel.latest?.seq ?? 0,
         },
       })
     : undefined;

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { EaselConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
-import { createLeaseKeeper, renewIntervalOf, type LeaseKeeper } from './lease-keeper.js';
+import { createLeaseKeeper, renewIntervalOf, type LeaseKeeper, type LeaseStats } from './lease-keeper.js';
 import { createLeaseStore, type LeaseStore } from './lease.js';
 import { createPlacement } from './placement.js';
 import { createNodeRegistry, MAX_CLOCK_OFFSET_MS, type NodeActivity, type NodeInfo, type NodeRegistry } from './nodes.js';
@@ -41,13 +41,34 @@ export interface Cluster {
   readonly keeper: LeaseKeeper;
   readonly nodes: NodeRegistry;
   readonly relay: Relay;
-  /** Whether this node holds the lease of a declared canvas now, by its own clock (fencing at each slot). */
+  /**
+   * Whether this node produces a declared canvas now: it holds the lease by its own clock
+   * (fencing at each slot), or the canvas is an island (its lease ran out while Redis was down:
+   * produced for this node's own displays only, nothing relayed).
+   */
   mayPublish(slug: string): boolean;
+  /** For metrics. */
+  stats(): ClusterStats;
   redisState(): RedisState;
   /** Starts heartbeats; `port` is where this node listens (for the default advertised address). */
   start(port: number): void;
   view(): Promise<ClusterView>;
   close(): Promise<void>;
+}
+
+export interface ClusterStats {
+  redisUp: boolean;
+  /** Declared canvases this node produces, islands included. */
+  owned: number;
+  islands: number;
+  liveNodes: number;
+  lease: Readonly<LeaseStats>;
+}
+
+/** The one line a node logs when Redis goes: what is wrong, what this node does meanwhile, what to do. */
+export function outageLine(url: string, reason: string, owned: readonly string[]): string {
+  const mine = owned.length > 0 ? `it keeps producing ${owned.join(', ')} for its own displays only` : 'it produces no canvas';
+  return `Redis at ${url} is unreachable (${reason}): nothing crosses nodes, ${mine}, displays of other canvases keep their last frame; start Redis or fix cluster.redisUrl, the cluster heals by itself when it is back`;
 }
 
 export interface ClusterOptions {
@@ -64,6 +85,8 @@ export interface ClusterOptions {
     wantedHere: (slug: string) => RenditionSpec[];
     /** This node starts producing a canvas: its frames are numbered on from `seq`. */
     raiseSeq: (slug: string, seq: number) => void;
+    /** The seq of the frame a canvas shows here now (0 before any). */
+    shownSeq?: (slug: string) => number;
   };
 }
 
@@ -83,15 +106,15 @@ export function createCluster(options: ClusterOptions): Cluster {
   let redisState: RedisState = { state: 'connecting' };
   let port = 0;
   let closing = false;
+  /** Live nodes as placement last counted them (0 before it could). */
+  let liveNodes = 0;
 
   const down = (reason: string) => {
     if (redisState.state === 'down' || closing) return;
     redisState = { state: 'down', reason };
+    const owned = keeper.held().map((h) => h.slug);
     // One line per outage: what is wrong, what this node does meanwhile, what to do.
-    log.error(
-      { redis: url, reason },
-      `Redis at ${url} is unreachable (${reason}): this node's canvases stop when their leases run out and its displays keep their last frame; start Redis or fix cluster.redisUrl, the cluster heals by itself when it is back`,
-    );
+    log.error({ redis: url, reason, owned }, outageLine(url, reason, owned));
   };
   redis.on('error', (err: Error) => down(err.message));
   redis.on('close', () => down('connection closed'));
@@ -99,6 +122,7 @@ export function createCluster(options: ClusterOptions): Cluster {
     if (redisState.state === 'down') log.info({ redis: url }, `Redis at ${url} is reachable again`);
     else log.info({ redis: url, leaseMs }, `Cluster mode: node ${nodeId} joined through Redis at ${url}`);
     redisState = { state: 'up' };
+    keeper.rejoin();
   });
 
   const leases = createLeaseStore({ redis, nodeId, leaseMs });
@@ -108,7 +132,13 @@ export function createCluster(options: ClusterOptions): Cluster {
     relay.producing(slug, producing);
     options.produce(slug, producing);
   };
-  const keeper = createLeaseKeeper({ store: leases, clock, logger: log, onLost: (slug) => produce(slug, false) });
+  const keeper = createLeaseKeeper({
+    store: leases,
+    clock,
+    logger: log,
+    onLost: (slug) => produce(slug, false),
+    redisDown: () => redisState.state === 'down',
+  });
   const nodes = createNodeRegistry({
     redis,
     nodeId,
@@ -136,6 +166,7 @@ export function createCluster(options: ClusterOptions): Cluster {
     deliver: options.frames.deliver,
     wantedHere: options.frames.wantedHere,
     raiseSeq: options.frames.raiseSeq,
+    shownSeq: options.frames.shownSeq,
     intervalMs: renewIntervalOf(leaseMs),
   });
 
@@ -147,7 +178,8 @@ export function createCluster(options: ClusterOptions): Cluster {
     // This node counts even before its first heartbeat is in the list.
     liveNodes: async () => {
       const ids = (await nodes.list()).map((n) => n.id);
-      return ids.length + (ids.includes(nodeId) ? 0 : 1);
+      liveNodes = ids.length + (ids.includes(nodeId) ? 0 : 1);
+      return liveNodes;
     },
     clock,
     onChange: produce,
@@ -160,7 +192,14 @@ export function createCluster(options: ClusterOptions): Cluster {
     keeper,
     nodes,
     relay,
-    mayPublish: (slug) => heldEpoch(slug) !== undefined,
+    mayPublish: (slug) => heldEpoch(slug) !== undefined || keeper.islanded(slug),
+    stats: () => ({
+      redisUp: redisState.state === 'up',
+      owned: keeper.held().length,
+      islands: keeper.held().filter((h) => keeper.islanded(h.slug)).length,
+      liveNodes,
+      lease: keeper.stats,
+    }),
     redisState: () => redisState,
     start(listenPort) {
       port = listenPort;

@@ -234,6 +234,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     inference,
     osc: () => osc?.results,
     relay: () => cluster?.relay.stats,
+    cluster: cluster && { cluster: cluster.stats, relay: () => cluster!.relay.stats },
     refusedRequests: () => ({
       fd_headroom: admission.refused,
       event_streams: sse.refused.eventStreams,

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
@@ -24,6 +25,16 @@ async function until<T>(check: () => Promise<T | undefined> | T | undefined, wit
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+const metrics = async (base: string) => (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+/** One sample's value, NaN when the series is missing. */
+const sample = (text: string, series: string) =>
+  Number(
+    text
+      .split('\n')
+      .find((l) => l.startsWith(`${series} `))
+      ?.slice(series.length + 1) ?? Number.NaN,
+  );
 
 const json = async (url: string) =>
   (await (await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Record<string, any>;
@@ -132,6 +143,8 @@ describe('Redis down and back under three node processes', () => {
       expect(n.display.socket.readyState).toBe(n.display.socket.OPEN);
       expect(n.display.frames.at(-1)!.image.length).toBeGreaterThan(0);
     }
+    for (const n of nodes) expect(sample(await metrics(n.base), 'easel_cluster_redis_up')).toBe(0);
+    expect(sample(await metrics(first.base), 'easel_cluster_canvases_island')).toBe(1);
     const outage = {
       ownerFrames: since(first.display, killedAt).length,
       ownerSeconds: (heldAt - killedAt) / 1000,
@@ -151,6 +164,7 @@ describe('Redis down and back under three node processes', () => {
     await everyDisplayGets(6, restartedAt);
     const healed = await owner();
     for (const n of nodes) expect((await fetch(`${n.base}/readyz`)).status).toBe(200);
+    for (const n of nodes) expect(sample(await metrics(n.base), 'easel_cluster_redis_up')).toBe(1);
     // Seq rose on every display across the whole run; after healing, one frame per seq everywhere.
     for (const n of nodes) expect(rising(seqs(n.display)), `${n.id}: ${seqs(n.display).join(',')}`).toBe(true);
     const after = nodes.map((n) => new Map(since(n.display, restartedAt).map((f) => [f.header.seq, f.header.imageId])));
@@ -194,9 +208,39 @@ describe('Redis down and back under three node processes', () => {
     const lines = island.proc.stdout.map((l) => JSON.parse(l) as Record<string, any>);
     expect(lines.filter((l) => String(l.msg).startsWith('Canvas lease lost')).at(-1)).toMatchObject({ slug: SLUG, reason: 'taken' });
     const own = since(island.display, resumedAt).filter((f) => !relayedIn().includes(f));
+    const firstRelayed = relayedIn()[0]!;
+    const lastBefore = island.display.frames.filter((f) => f.at < firstRelayed.at).at(-1)!;
     console.log(
       `Island ${island.id} showed up to seq ${islandSeq} when frozen, ${own.length} frames of its own after it resumed,` +
-        ` then ${taken}'s frames from seq ${relayedIn()[0]?.header.seq}`,
+        ` then ${taken}'s frames from seq ${firstRelayed.header.seq}, ${Math.round(firstRelayed.at - lastBefore.at)} ms after its last own frame`,
     );
   }, 180_000);
+
+  // CI installs promtool (Debian package prometheus, in .ci/run); elsewhere this test says it is skipped.
+  const promtool = spawnSync('promtool', ['--version']).status === 0;
+  it.skipIf(!promtool)(
+    `gives per-node easel_cluster_* metrics that pass promtool check metrics${promtool ? '' : ' (SKIPPED: promtool is not installed)'}`,
+    async () => {
+      const producer = await owner();
+      const texts = new Map(await Promise.all(nodes.map(async (n) => [n.id, await metrics(n.base)] as const)));
+      for (const [id, text] of texts) {
+        const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+        expect(`${check.stdout}${check.stderr}`, id).toBe('');
+        expect(check.status, id).toBe(0);
+        expect(sample(text, 'easel_cluster_redis_up'), id).toBe(1);
+        expect(sample(text, 'easel_cluster_nodes_live'), id).toBe(3);
+        expect(sample(text, 'easel_cluster_canvases_owned'), id).toBe(id === producer.id ? 1 : 0);
+        expect(sample(text, 'easel_cluster_lease_renew_failures_total'), id).toBeGreaterThanOrEqual(0);
+      }
+      // The two outages before: every lease that ran out while Redis was down became an island.
+      const islands = nodes.map((n) => sample(texts.get(n.id)!, 'easel_cluster_islands_total'));
+      expect(islands.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2);
+      const acquired = nodes.map((n) => sample(texts.get(n.id)!, 'easel_cluster_lease_acquisitions_total'));
+      expect(acquired.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2);
+      const taken = nodes.map((n) => sample(texts.get(n.id)!, 'easel_cluster_lease_losses_total{reason="taken"}'));
+      expect(taken.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+      const others = nodes.filter((n) => n !== producer);
+      for (const n of others) expect(sample(texts.get(n.id)!, 'easel_relay_bytes_received_total')).toBeGreaterThan(0);
+    },
+  );
 });

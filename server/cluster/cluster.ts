@@ -30,6 +30,8 @@ export interface ClusterView {
   redis: RedisState & { url: string };
   leaseMs: number;
   maxClockOffsetMs: number;
+  /** Canvases this node produces for its own displays only: their lease ran out while Redis was down. */
+  islands: string[];
   nodes: Array<NodeInfo & { self: boolean; clock: 'ok' | 'far' }>;
   /** This node's side of the frame relay since it started. */
   relay: RelayStats;
@@ -215,6 +217,10 @@ export function createCluster(options: ClusterOptions): Cluster {
         redis: { ...redisState, url },
         leaseMs,
         maxClockOffsetMs: MAX_CLOCK_OFFSET_MS,
+        islands: keeper
+          .held()
+          .map((h) => h.slug)
+          .filter((slug) => keeper.islanded(slug)),
         nodes: listed.map((n) => ({
           ...n,
           self: n.id === nodeId,

@@ -146,6 +146,8 @@ describe('Redis down and back under three node processes', () => {
     }
     for (const n of nodes) expect(sample(await metrics(n.base), 'easel_cluster_redis_up')).toBe(0);
     expect(sample(await metrics(first.base), 'easel_cluster_canvases_island')).toBe(1);
+    expect(await json(`${first.base}/api/cluster`)).toMatchObject({ redis: { state: 'down' }, islands: [SLUG], nodes: [] });
+    for (const n of others) expect((await json(`${n.base}/api/cluster`)).islands).toEqual([]);
     const outage = {
       ownerFrames: since(first.display, killedAt).length,
       ownerSeconds: (heldAt - killedAt) / 1000,

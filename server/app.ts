@@ -198,6 +198,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
           deliver: (slug, frame) => registry.get(slug)?.receive(frame) ?? false,
           wantedHere: (slug) => registry.get(slug)?.channel.wantedSpecs() ?? [],
           raiseSeq: (slug, seq) => registry.get(slug)?.raiseSeq(seq),
+          shownSeq: (slug) => registry.get(slug)?.channel.latest?.seq ?? 0,
         },
       })
     : undefined;
@@ -248,6 +249,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     osc: () => osc?.results,
     relay: () => cluster?.relay.stats,
     outputs: outputs.stats,
+    cluster: cluster && { cluster: cluster.stats, relay: () => cluster!.relay.stats },
     refusedRequests: () => ({
       fd_headroom: admission.refused,
       event_streams: sse.refused.eventStreams,

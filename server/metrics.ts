@@ -8,6 +8,7 @@ import type { InferenceClient } from './inference/client.js';
 import { isEaselError } from './errors.js';
 import type { Renderer } from './stream/renderer.js';
 import type { RelayStats } from './cluster/relay.js';
+import { registerClusterMetrics, type ClusterMetricsSources } from './cluster/cluster-metrics.js';
 import type { Display } from './canvas/channel.js';
 import type { DisplayRoute } from './transport/display-route.js';
 
@@ -24,6 +25,8 @@ export interface MetricsSources {
   relay?: () => Readonly<RelayStats> | undefined;
   /** OSC out and webhook counts; each undefined while not configured. */
   outputs?: () => { osc?: Readonly<Record<string, number>> | undefined; webhooks?: Readonly<Record<string, number>> | undefined };
+  /** Cluster mode only: the `easel_cluster_*` series (registered at bind). */
+  cluster?: ClusterMetricsSources | undefined;
 }
 
 /**
@@ -284,6 +287,7 @@ export function createMetrics() {
     register,
     bind(wired: MetricsSources) {
       sources = wired;
+      if (wired.cluster) registerClusterMetrics(register, wired.cluster);
     },
     observeRender: (ms: number) => renderSeconds.observe(seconds(ms)),
     observePacing: (canvas: string, lateMs: number) => pacingSeconds.observe({ canvas }, seconds(Math.max(0, lateMs))),

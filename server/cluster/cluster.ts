@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { EaselConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
-import { createLeaseKeeper, renewIntervalOf, type LeaseKeeper } from './lease-keeper.js';
+import { createLeaseKeeper, renewIntervalOf, type LeaseKeeper, type LeaseStats } from './lease-keeper.js';
 import { createLeaseStore, type LeaseStore } from './lease.js';
 import { createPlacement } from './placement.js';
 import { createNodeRegistry, type NodeActivity, type NodeInfo, type NodeRegistry } from './nodes.js';
@@ -32,6 +32,8 @@ export interface ClusterView {
   redis: RedisState & { url: string };
   leaseMs: number;
   maxClockOffsetMs: number;
+  /** Canvases this node produces for its own displays only: their lease ran out while Redis was down. */
+  islands: string[];
   nodes: Array<NodeInfo & { self: boolean; clock: ClockState }>;
   /** This node's side of the frame relay since it started. */
   relay: RelayStats;
@@ -43,8 +45,14 @@ export interface Cluster {
   readonly keeper: LeaseKeeper;
   readonly nodes: NodeRegistry;
   readonly relay: Relay;
-  /** Whether this node holds the lease of a declared canvas now, by its own clock (fencing at each slot). */
+  /**
+   * Whether this node produces a declared canvas now: it holds the lease by its own clock
+   * (fencing at each slot), or the canvas is an island (its lease ran out while Redis was down:
+   * produced for this node's own displays only, nothing relayed).
+   */
   mayPublish(slug: string): boolean;
+  /** For metrics. */
+  stats(): ClusterStats;
   redisState(): RedisState;
   /** This node's clock against Redis's, and the correction it stamps times with (clock-sync.ts). */
   clock(): NodeClock;
@@ -54,6 +62,21 @@ export interface Cluster {
   start(port: number): void;
   view(): Promise<ClusterView>;
   close(): Promise<void>;
+}
+
+export interface ClusterStats {
+  redisUp: boolean;
+  /** Declared canvases this node produces, islands included. */
+  owned: number;
+  islands: number;
+  liveNodes: number;
+  lease: Readonly<LeaseStats>;
+}
+
+/** The one line a node logs when Redis goes: what is wrong, what this node does meanwhile, what to do. */
+export function outageLine(url: string, reason: string, owned: readonly string[]): string {
+  const mine = owned.length > 0 ? `it keeps producing ${owned.join(', ')} for its own displays only` : 'it produces no canvas';
+  return `Redis at ${url} is unreachable (${reason}): nothing crosses nodes, ${mine}, displays of other canvases keep their last frame; start Redis or fix cluster.redisUrl, the cluster heals by itself when it is back`;
 }
 
 export interface ClusterOptions {
@@ -73,6 +96,8 @@ export interface ClusterOptions {
     wantedHere: (slug: string) => RenditionSpec[];
     /** This node starts producing a canvas: its frames are numbered on from `seq`. */
     raiseSeq: (slug: string, seq: number) => void;
+    /** The seq of the frame a canvas shows here now (0 before any). */
+    shownSeq?: (slug: string) => number;
   };
 }
 
@@ -97,16 +122,16 @@ export function createCluster(options: ClusterOptions): Cluster {
   /** Settles when Redis is found down: nothing to wait for then. */
   let noRedis: () => void = () => undefined;
   const redisDown = new Promise<boolean>((resolve) => (noRedis = () => resolve(false)));
+  /** Live nodes as placement last counted them (0 before it could). */
+  let liveNodes = 0;
 
   const down = (reason: string) => {
     noRedis();
     if (redisState.state === 'down' || closing) return;
     redisState = { state: 'down', reason };
+    const owned = keeper.held().map((h) => h.slug);
     // One line per outage: what is wrong, what this node does meanwhile, what to do.
-    log.error(
-      { redis: url, reason },
-      `Redis at ${url} is unreachable (${reason}): this node's canvases stop when their leases run out and its displays keep their last frame; start Redis or fix cluster.redisUrl, the cluster heals by itself when it is back`,
-    );
+    log.error({ redis: url, reason, owned }, outageLine(url, reason, owned));
   };
   redis.on('error', (err: Error) => down(err.message));
   redis.on('close', () => down('connection closed'));
@@ -116,6 +141,7 @@ export function createCluster(options: ClusterOptions): Cluster {
     redisState = { state: 'up' };
     // Measured at once, so no lease is taken (and no frame stamped) before the correction is known.
     clockSync.measure().catch(() => undefined);
+    keeper.rejoin();
   });
 
   const leases = createLeaseStore({ redis, nodeId, leaseMs });
@@ -125,7 +151,13 @@ export function createCluster(options: ClusterOptions): Cluster {
     relay.producing(slug, producing);
     options.produce(slug, producing);
   };
-  const keeper = createLeaseKeeper({ store: leases, clock, logger: log, onLost: (slug) => produce(slug, false) });
+  const keeper = createLeaseKeeper({
+    store: leases,
+    clock,
+    logger: log,
+    onLost: (slug) => produce(slug, false),
+    redisDown: () => redisState.state === 'down',
+  });
   const nodes = createNodeRegistry({
     redis,
     nodeId,
@@ -154,6 +186,7 @@ export function createCluster(options: ClusterOptions): Cluster {
     deliver: options.frames.deliver,
     wantedHere: options.frames.wantedHere,
     raiseSeq: options.frames.raiseSeq,
+    shownSeq: options.frames.shownSeq,
     intervalMs: renewIntervalOf(leaseMs),
   });
 
@@ -165,7 +198,8 @@ export function createCluster(options: ClusterOptions): Cluster {
     // This node counts even before its first heartbeat is in the list.
     liveNodes: async () => {
       const ids = (await nodes.list()).map((n) => n.id);
-      return ids.length + (ids.includes(nodeId) ? 0 : 1);
+      liveNodes = ids.length + (ids.includes(nodeId) ? 0 : 1);
+      return liveNodes;
     },
     clock,
     onChange: produce,
@@ -178,7 +212,14 @@ export function createCluster(options: ClusterOptions): Cluster {
     keeper,
     nodes,
     relay,
-    mayPublish: (slug) => heldEpoch(slug) !== undefined,
+    mayPublish: (slug) => heldEpoch(slug) !== undefined || keeper.islanded(slug),
+    stats: () => ({
+      redisUp: redisState.state === 'up',
+      owned: keeper.held().length,
+      islands: keeper.held().filter((h) => keeper.islanded(h.slug)).length,
+      liveNodes,
+      lease: keeper.stats,
+    }),
     redisState: () => redisState,
     clock: clockSync.status,
     clockReady: (timeoutMs) => Promise.race([clockSync.ready(timeoutMs), redisDown]),
@@ -200,6 +241,10 @@ export function createCluster(options: ClusterOptions): Cluster {
         redis: { ...redisState, url },
         leaseMs,
         maxClockOffsetMs: MAX_CLOCK_OFFSET_MS,
+        islands: keeper
+          .held()
+          .map((h) => h.slug)
+          .filter((slug) => keeper.islanded(slug)),
         nodes: listed.map((n) => ({
           ...n,
           self: n.id === nodeId,

@@ -9,9 +9,14 @@ const LEASE = 3000;
 function scriptedStore() {
   const calls: string[] = [];
   let answer: boolean | 'down' = true;
+  let acquired: { ok: true; epoch: number } | { ok: false; owner: string; epoch: number; remainingMs: number } = { ok: true, epoch: 1 };
   const store: LeaseStore = {
     leaseMs: LEASE,
-    acquire: async () => ({ ok: true, epoch: 1 }),
+    acquire: async (slug) => {
+      calls.push(`acquire ${slug}`);
+      if (answer === 'down') throw new Error('Connection is closed.');
+      return acquired;
+    },
     renew: async (slug, epoch) => {
       calls.push(`renew ${slug} ${epoch}`);
       if (answer === 'down') throw new Error('Connection is closed.');
@@ -24,7 +29,7 @@ function scriptedStore() {
     isCurrent: async () => true,
     holder: async () => undefined,
   };
-  return { store, calls, answer: (a: boolean | 'down') => (answer = a) };
+  return { store, calls, answer: (a: boolean | 'down') => (answer = a), acquireAnswer: (a: typeof acquired) => (acquired = a) };
 }
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
@@ -108,5 +113,87 @@ describe('lease keeper', () => {
     expect(keeper.isHeld('lobby', 7)).toBe(false);
     expect(lost).toEqual(['expired']);
     await keeper.close();
+  });
+});
+
+describe('lease keeper while the Redis connection is down (islands)', () => {
+  /** A keeper whose lease has just run out while Redis is down; `down` says what the connection says. */
+  async function islanded() {
+    const clock = new FakeClock();
+    const scripted = scriptedStore();
+    const lost: LostReason[] = [];
+    const connection = { down: false };
+    const keeper = createLeaseKeeper({
+      store: scripted.store,
+      clock,
+      onLost: (_s, _e, r) => lost.push(r),
+      redisDown: () => connection.down,
+    });
+    keeper.hold('lobby', 7, clock.now());
+    scripted.answer('down');
+    connection.down = true;
+    await advance(clock, 2 * LEASE);
+    return { clock, keeper, lost, connection, ...scripted };
+  }
+
+  it('keeps producing a canvas whose lease ran out while Redis is down, but not as its lease holder', async () => {
+    const { keeper, lost } = await islanded();
+    expect(lost).toEqual([]);
+    expect(keeper.islanded('lobby')).toBe(true);
+    // Not held: nothing may be published to the other nodes on this epoch.
+    expect(keeper.isHeld('lobby', 7)).toBe(false);
+    expect(keeper.held()).toEqual([{ slug: 'lobby', epoch: 7 }]);
+    expect(keeper.stats).toMatchObject({ islands: 1, lost: { expired: 0, taken: 0 } });
+    expect(keeper.stats.renewFailed).toBeGreaterThanOrEqual(5);
+  });
+
+  it('holds the lease again when Redis is back and still has it', async () => {
+    const { keeper, lost, connection, answer, calls } = await islanded();
+    connection.down = false;
+    answer(true);
+    keeper.rejoin();
+    await flush();
+    expect(calls.at(-1)).toBe('renew lobby 7');
+    expect(keeper.isHeld('lobby', 7)).toBe(true);
+    expect(keeper.islanded('lobby')).toBe(false);
+    expect(lost).toEqual([]);
+    expect(keeper.stats.rejoined).toBe(1);
+  });
+
+  it('takes the lease again with a new epoch when Redis came back empty', async () => {
+    const { keeper, lost, connection, answer, acquireAnswer } = await islanded();
+    connection.down = false;
+    answer(false);
+    acquireAnswer({ ok: true, epoch: 9 });
+    keeper.rejoin();
+    await flush();
+    expect(keeper.isHeld('lobby', 9)).toBe(true);
+    expect(keeper.isHeld('lobby', 7)).toBe(false);
+    expect(keeper.held()).toEqual([{ slug: 'lobby', epoch: 9 }]);
+    expect(lost).toEqual([]);
+  });
+
+  it('stops producing when Redis is back and another node holds the lease', async () => {
+    const { keeper, lost, connection, answer, acquireAnswer, clock } = await islanded();
+    connection.down = false;
+    answer(false);
+    acquireAnswer({ ok: false, owner: 'node-b', epoch: 9, remainingMs: LEASE });
+    // No rejoin() call: the next renewal interval finds out as well.
+    await advance(clock, renewIntervalOf(LEASE));
+    expect(lost).toEqual(['taken']);
+    expect(keeper.islanded('lobby')).toBe(false);
+    expect(keeper.held()).toEqual([]);
+  });
+
+  it('still loses a lease that ran out while the connection was up (a frozen node, a slow Redis)', async () => {
+    const clock = new FakeClock();
+    const { store, answer } = scriptedStore();
+    const lost: LostReason[] = [];
+    const keeper = createLeaseKeeper({ store, clock, onLost: (_s, _e, r) => lost.push(r), redisDown: () => false });
+    keeper.hold('lobby', 7, clock.now());
+    answer('down'); // renewals fail, but the connection is not known to be down
+    await advance(clock, 2 * LEASE);
+    expect(lost).toEqual(['expired']);
+    expect(keeper.islanded('lobby')).toBe(false);
   });
 });

@@ -30,7 +30,23 @@ export interface LeaseKeeperOptions {
   clock: Clock;
   /** Called once per lease that stops being ours: stop producing the canvas. */
   onLost: (slug: string, epoch: number, reason: LostReason) => void;
+  /**
+   * Whether the Redis connection is down now (closed, refused), not merely slow. A lease that
+   * runs out meanwhile becomes an island instead of lost: see `islanded`. Absent: never.
+   */
+  redisDown?: () => boolean;
   logger?: Logger;
+}
+
+/** What the keeper did since the node started, for metrics. */
+export interface LeaseStats {
+  acquired: number;
+  lost: Record<LostReason, number>;
+  renewFailed: number;
+  /** Leases that ran out while Redis was down, kept for this node's own displays (see `islanded`). */
+  islands: number;
+  /** Islands that got their lease back (renewed, or taken again with a new epoch) when Redis returned. */
+  rejoined: number;
 }
 
 export interface HeldLease {
@@ -41,9 +57,19 @@ export interface HeldLease {
 export interface LeaseKeeper {
   /** Keeps renewing a lease just acquired; `sentAt` is when the acquire was sent. */
   hold(slug: string, epoch: number, sentAt: number): void;
-  /** Whether this node may produce the canvas with this epoch now (local view, no round trip). */
+  /** Whether this node may publish the canvas with this epoch now (local view, no round trip). */
   isHeld(slug: string, epoch: number): boolean;
+  /**
+   * Whether the canvas is an island: its lease ran out while Redis was down, so this node keeps
+   * producing it for its own displays only (it cannot publish: it holds no lease). When Redis is
+   * back the lease is renewed, taken again, or, if another node took it, lost.
+   */
+  islanded(slug: string): boolean;
+  /** Leases held and islands alike: the canvases this node produces. */
   held(): HeldLease[];
+  /** Redis is back: islands try to get their lease back now rather than at the next interval. */
+  rejoin(): void;
+  readonly stats: Readonly<LeaseStats>;
   /** Stops renewing and gives the lease back so another node can take it at once. */
   drop(slug: string): Promise<void>;
   /** Drops every lease. */
@@ -54,6 +80,7 @@ interface Entry {
   epoch: number;
   confirmedAt: number;
   renewing: boolean;
+  island: boolean;
 }
 
 export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
@@ -62,12 +89,29 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
   const leases = new Map<string, Entry>();
   let timer: unknown;
   let closed = false;
+  const stats: LeaseStats = { acquired: 0, lost: { expired: 0, taken: 0 }, renewFailed: 0, islands: 0, rejoined: 0 };
 
   const lose = (slug: string, entry: Entry, reason: LostReason) => {
     if (leases.get(slug) !== entry) return;
     leases.delete(slug);
+    stats.lost[reason]++;
     logger?.warn({ slug, epoch: entry.epoch, reason }, 'Canvas lease lost: this node stops producing it');
     onLost(slug, entry.epoch, reason);
+  };
+
+  /**
+   * Only a connection known to be down makes an island. A node frozen (SIGSTOP) past its lease
+   * finds its connection up when it resumes: its lease is lost, as it must be, since another
+   * node may hold it by now.
+   */
+  const expire = (slug: string, entry: Entry) => {
+    if (!options.redisDown?.()) return lose(slug, entry, 'expired');
+    entry.island = true;
+    stats.islands++;
+    logger?.warn(
+      { slug, epoch: entry.epoch },
+      'Canvas lease ran out while Redis is unreachable: this node keeps producing it for its own displays only and relays nothing',
+    );
   };
 
   const renew = async (slug: string, entry: Entry) => {
@@ -75,9 +119,23 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     entry.renewing = true;
     try {
       if (await store.renew(slug, entry.epoch)) entry.confirmedAt = sentAt;
-      else lose(slug, entry, 'taken');
+      else if (!entry.island) lose(slug, entry, 'taken');
+      else {
+        // An island whose lease Redis forgot (restarted empty) takes it again, with a new epoch,
+        // unless another node was quicker.
+        const got = await store.acquire(slug);
+        if (!got.ok) return lose(slug, entry, 'taken');
+        entry.epoch = got.epoch;
+        entry.confirmedAt = sentAt;
+      }
+      if (entry.island) {
+        entry.island = false;
+        stats.rejoined++;
+        logger?.info({ slug, epoch: entry.epoch }, 'Redis is back and this node still holds the canvas: it relays its frames again');
+      }
     } catch {
-      // Redis unreachable: keep trying until the lease runs out by our own clock.
+      // Redis unreachable: keep trying until the lease runs out by our own clock (or, an island, until Redis answers).
+      stats.renewFailed++;
     } finally {
       entry.renewing = false;
     }
@@ -88,8 +146,8 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     if (closed) return;
     const now = clock.now();
     for (const [slug, entry] of leases) {
-      if (standing(entry.confirmedAt, now, leaseMs) === 'lost') lose(slug, entry, 'expired');
-      else if (!entry.renewing) void renew(slug, entry);
+      if (!entry.island && standing(entry.confirmedAt, now, leaseMs) === 'lost') expire(slug, entry);
+      if (!entry.renewing && leases.get(slug) === entry) void renew(slug, entry);
     }
     schedule();
   };
@@ -100,17 +158,25 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
 
   const keeper: LeaseKeeper = {
     hold(slug, epoch, sentAt) {
-      leases.set(slug, { epoch, confirmedAt: sentAt, renewing: false });
+      leases.set(slug, { epoch, confirmedAt: sentAt, renewing: false, island: false });
+      stats.acquired++;
       schedule();
     },
     isHeld(slug, epoch) {
       const entry = leases.get(slug);
-      if (!entry || entry.epoch !== epoch) return false;
+      if (!entry || entry.epoch !== epoch || entry.island) return false;
       if (standing(entry.confirmedAt, clock.now(), leaseMs) === 'held') return true;
-      lose(slug, entry, 'expired');
+      expire(slug, entry);
       return false;
     },
+    islanded: (slug) => leases.get(slug)?.island === true,
     held: () => [...leases].map(([slug, e]) => ({ slug, epoch: e.epoch })),
+    rejoin() {
+      for (const [slug, entry] of leases) if (entry.island && !entry.renewing) void renew(slug, entry);
+    },
+    get stats() {
+      return stats;
+    },
     async drop(slug) {
       const entry = leases.get(slug);
       if (!entry) return;

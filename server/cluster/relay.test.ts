@@ -25,6 +25,9 @@ function fakeRedis() {
     async lastSeq(slug) {
       return lastSeq.get(slug) ?? 0;
     },
+    async keepSeq(slug, seq) {
+      lastSeq.set(slug, Math.max(lastSeq.get(slug) ?? 0, seq));
+    },
     subscribe(_slugs, onMessage) {
       listeners.push(onMessage);
     },
@@ -71,6 +74,10 @@ function frame(seq: number, imageId = `img-${seq}`): Frame {
 function node(redis: ReturnType<typeof fakeRedis>, nodeId: string, clock: FakeClock) {
   const held = new Map<string, number>();
   const shown: Frame[] = [];
+  /** What raiseSeq told the canvas: its next frame is numbered above this. */
+  const raised: number[] = [];
+  /** The seq the canvas shows when it is not relaying (an island's own frames). */
+  const island = { seq: 0 };
   const wanted: RenditionSpec[] = [];
   const logs = captureLogs();
   const relay = createRelay({
@@ -86,10 +93,12 @@ function node(redis: ReturnType<typeof fakeRedis>, nodeId: string, clock: FakeCl
       return true;
     },
     wantedHere: () => wanted,
+    raiseSeq: (_slug, seq) => raised.push(seq),
+    shownSeq: () => Math.max(island.seq, shown.at(-1)?.seq ?? 0),
     intervalMs: 1000,
   });
   relay.start();
-  return { relay, held, shown, wanted, logs };
+  return { relay, held, shown, wanted, logs, raised, island };
 }
 
 describe('frame relay', () => {
@@ -291,5 +300,27 @@ describe('frame relay', () => {
     });
     b.producing('wall', true);
     await vi.waitFor(() => expect(raised).toEqual([['wall', 77]]));
+  });
+
+  it('has the owner number on above the seq an island showed alone while Redis was down', async () => {
+    const redis = fakeRedis();
+    const clock = new FakeClock();
+    const owner = node(redis, 'owner', clock);
+    const island = node(redis, 'island', clock);
+    owner.held.set('wall', 30);
+    owner.relay.producing('wall', true);
+    owner.relay.publish('wall', frame(10));
+    await new Promise((r) => setImmediate(r));
+    // The island produced the canvas for its own displays up to seq 40, then lost the lease.
+    island.relay.producing('wall', true);
+    island.island.seq = 40;
+    island.relay.producing('wall', false);
+    await new Promise((r) => setImmediate(r));
+    clock.advance(1000);
+    await new Promise((r) => setImmediate(r));
+    expect(owner.raised.at(-1)).toBe(40);
+    // Numbered on from there, the owner's next frame reaches the island's displays.
+    owner.relay.publish('wall', frame(41));
+    expect(island.shown.map((f) => f.seq)).toEqual([10, 41]);
   });
 });

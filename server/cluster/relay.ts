@@ -26,6 +26,8 @@ export interface RelayBus {
   publish(slug: string, message: Buffer, epoch: number, seq: number): Promise<boolean>;
   /** The highest seq any owner sent for the canvas; 0 when none is known. */
   lastSeq(slug: string): Promise<number>;
+  /** Raises that highest seq to at least `seq` (what an island showed), so the owner numbers on above it. */
+  keepSeq(slug: string, seq: number): Promise<void>;
   /** Starts listening to these canvases' frames. */
   subscribe(slugs: readonly string[], onMessage: (slug: string, message: Buffer) => void): void;
   /** Stops (false) or starts again (true) listening to one of them. */
@@ -48,6 +50,7 @@ export interface RelayStats {
   bytesPublished: number;
   publishFailed: number;
   received: number;
+  bytesReceived: number;
   shown: number;
   refused: Record<Refusal, number>;
 }
@@ -67,6 +70,8 @@ export interface RelayOptions {
   deliver: (slug: string, frame: Frame) => boolean;
   /** A node that starts producing a canvas numbers its frames on from the last seq sent (failover, handover). */
   raiseSeq?: (slug: string, seq: number) => void;
+  /** The seq of the frame this node's canvas shows now, told to the next owner when it stops producing. */
+  shownSeq?: (slug: string) => number;
   /** The renditions this node's displays of the canvas want now. */
   wantedHere: (slug: string) => RenditionSpec[];
   /** Wants are written and read this often (the heartbeat interval), and forgotten after three. */
@@ -127,6 +132,7 @@ export function createRelay(options: RelayOptions): Relay {
     bytesPublished: 0,
     publishFailed: 0,
     received: 0,
+    bytesReceived: 0,
     shown: 0,
     refused: { stale: 0, old: 0, own: 0, unknown: 0, malformed: 0 },
   };
@@ -201,6 +207,10 @@ export function createRelay(options: RelayOptions): Relay {
     producing(slug, producing) {
       if (!declared.has(slug) || closed) return;
       bus.follow(slug, !producing);
+      // An island (produced here alone while Redis was down) showed seqs the cluster never saw:
+      // the owner numbers on above them, so these displays take its frames at once.
+      const shown = options.shownSeq?.(slug) ?? 0;
+      if (!producing && shown > 0) bus.keepSeq(slug, shown).catch(() => undefined);
       // Frames this node relayed in already raised its seq; this covers a canvas that showed
       // nothing since it joined (paused, holding). A frame published before the answer comes is
       // refused as old by the other nodes, until the answer raises the numbering.
@@ -213,6 +223,7 @@ export function createRelay(options: RelayOptions): Relay {
 
     receive(slug, buffer) {
       stats.received++;
+      stats.bytesReceived += buffer.length;
       // Producing it here: what comes on its channel is our own frame echoed back, or a stale
       // node's; neither is shown, so none is even read.
       if (options.epochOf(slug) !== undefined) return refuse('own', slug);
@@ -236,6 +247,8 @@ export function createRelay(options: RelayOptions): Relay {
         [...declared].map(async (slug) => {
           try {
             if (options.epochOf(slug) !== undefined) {
+              const last = await bus.lastSeq(slug);
+              if (last > 0) options.raiseSeq?.(slug, last);
               const entries = await bus.readWants(slug);
               const { specs, expired } = readWants(entries, clock.now(), wantsTtlMs, nodeId);
               remote.set(slug, specs);
@@ -296,6 +309,12 @@ if (tonumber(redis.call('GET', KEYS[2])) or 0) < tonumber(ARGV[4]) then redis.ca
 return redis.call('PUBLISH', ARGV[1], ARGV[2])
 `;
 
+/** The highest seq kept only rises. */
+const KEEP_SEQ = `
+if (tonumber(redis.call('GET', KEYS[1])) or 0) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+`;
+
 /** The bus on a real Redis: pub/sub for frames on a second connection (a subscribed one takes no other command), a hash per canvas for wants. */
 export function createRedisRelayBus(redis: Redis, prefix = 'easel:'): RelayBus {
   const channel = (slug: string) => `${prefix}frames:${slug}`;
@@ -312,14 +331,21 @@ export function createRedisRelayBus(redis: Redis, prefix = 'easel:'): RelayBus {
   subscriber.on('ready', subscribeAll);
   const fenced = redis as Redis & {
     easelRelayPublish(lease: string, seqKey: string, name: string, message: Buffer, epoch: number, seq: number): Promise<number>;
+    easelKeepSeq(seqKey: string, seq: number): Promise<number>;
   };
-  if (!('easelRelayPublish' in redis)) redis.defineCommand('easelRelayPublish', { numberOfKeys: 2, lua: FENCED_PUBLISH });
+  if (!('easelRelayPublish' in redis)) {
+    redis.defineCommand('easelRelayPublish', { numberOfKeys: 2, lua: FENCED_PUBLISH });
+    redis.defineCommand('easelKeepSeq', { numberOfKeys: 1, lua: KEEP_SEQ });
+  }
   return {
     async publish(slug, message, epoch, seq) {
       return (await fenced.easelRelayPublish(`${prefix}lease:${slug}`, `${prefix}seq:${slug}`, channel(slug), message, epoch, seq)) >= 0;
     },
     async lastSeq(slug) {
       return Number((await redis.get(`${prefix}seq:${slug}`)) ?? 0) || 0;
+    },
+    async keepSeq(slug, seq) {
+      await fenced.easelKeepSeq(`${prefix}seq:${slug}`, seq);
     },
     subscribe(slugs, onMessage) {
       const bySlug = new Map(slugs.map((s) => [channel(s), s]));

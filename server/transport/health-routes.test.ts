@@ -60,7 +60,7 @@ describe('readiness', () => {
       {
         code: 'EASEL_ERR_REDIS_UNAVAILABLE',
         reason:
-          "Redis is unreachable (connect ECONNREFUSED 10.0.0.2:6379): this node's canvases stop when their leases run out, its displays keep their last frame",
+          'Redis is unreachable (connect ECONNREFUSED 10.0.0.2:6379): nothing crosses nodes; this node keeps producing the canvases it owned for its own displays only, and displays of the other canvases keep their last frame',
         hint: expect.stringMatching(/Start Redis or fix cluster\.redisUrl/),
       },
     ]);

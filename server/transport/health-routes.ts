@@ -78,7 +78,7 @@ export function readiness(
   if (redis?.state === 'down') {
     problems.push({
       code: 'EASEL_ERR_REDIS_UNAVAILABLE' satisfies ErrorCode,
-      reason: `Redis is unreachable${redis.reason ? ` (${redis.reason})` : ''}: this node's canvases stop when their leases run out, its displays keep their last frame`,
+      reason: `Redis is unreachable${redis.reason ? ` (${redis.reason})` : ''}: nothing crosses nodes; this node keeps producing the canvases it owned for its own displays only, and displays of the other canvases keep their last frame`,
       hint: 'Start Redis or fix cluster.redisUrl; the node rejoins the cluster by itself when Redis is back',
     });
   }

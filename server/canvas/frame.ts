@@ -1,8 +1,10 @@
 import type { EncodedImage } from '../stream/renderer.js';
 import { encodeFrameMessage, encodeSeedMessage } from '../stream/frame-message.js';
+import { encodeMjpegPart } from '../stream/mjpeg-part.js';
 import type { SourceImage } from '../stream/source.js';
 
-export type DisplayMode = 'binary' | 'json';
+/** `mjpeg`: a reader of the MJPEG stream (transport/mjpeg-route.ts), sent multipart parts over HTTP. */
+export type DisplayMode = 'binary' | 'json' | 'mjpeg';
 
 /**
  * A rendered frame of one canvas: its renditions, and the wire messages built from them on
@@ -55,28 +57,31 @@ export function messageFor(frame: Frame, key: string, mode: DisplayMode): Uint8A
   if (memo !== undefined) return memo;
   const encoded = frame.renditions.get(key);
   if (!encoded) return undefined;
+  const timestamp = new Date(frame.presentAt ?? frame.slotTime).toISOString();
   const message =
-    mode === 'json'
-      ? // Seed clients show a frame on arrival: its time is the slot it is sent in.
-        encodeSeedMessage(new Date(frame.slotTime).toISOString(), encoded.data, frame.imageId)
-      : encodeFrameMessage(
-          {
-            type: 'frame',
-            imageId: frame.imageId,
-            seq: frame.seq,
-            // The time a screen shows is when the frame is on screen, not when it was made.
-            timestamp: new Date(frame.presentAt ?? frame.slotTime).toISOString(),
-            madeAt: frame.madeAt,
-            ...(frame.presentAt !== undefined ? { presentAt: frame.presentAt } : {}),
-            mime: encoded.mime,
-            width: encoded.width,
-            height: encoded.height,
-            source: frame.source,
-            ...(frame.prompt !== undefined ? { prompt: frame.prompt } : {}),
-            ...(encoded.tile ? { tile: encoded.tile } : {}),
-          },
-          encoded.data,
-        );
+    mode === 'mjpeg'
+      ? encodeMjpegPart(encoded.data, frame.seq, timestamp)
+      : mode === 'json'
+        ? // Seed clients show a frame on arrival: its time is the slot it is sent in.
+          encodeSeedMessage(new Date(frame.slotTime).toISOString(), encoded.data, frame.imageId)
+        : encodeFrameMessage(
+            {
+              type: 'frame',
+              imageId: frame.imageId,
+              seq: frame.seq,
+              // The time a screen shows is when the frame is on screen, not when it was made.
+              timestamp,
+              madeAt: frame.madeAt,
+              ...(frame.presentAt !== undefined ? { presentAt: frame.presentAt } : {}),
+              mime: encoded.mime,
+              width: encoded.width,
+              height: encoded.height,
+              source: frame.source,
+              ...(frame.prompt !== undefined ? { prompt: frame.prompt } : {}),
+              ...(encoded.tile ? { tile: encoded.tile } : {}),
+            },
+            encoded.data,
+          );
   frame.messages.set(memoKey, message);
   return message;
 }

@@ -133,7 +133,13 @@ export function registerMjpegRoute(app: TemplatedApp, options: MjpegRouteOptions
       onFinished: leave,
       onError: (err) => log.error({ err, slug: canvas.slug }, 'Unexpected error writing an MJPEG stream: the server goes on'),
     });
-    res.onAborted(() => socket.aborted());
+    res.onAborted(() => {
+      try {
+        socket.aborted();
+      } catch (err) {
+        log.error({ err, slug: canvas.slug }, 'Unexpected error letting an MJPEG reader go: the server goes on');
+      }
+    });
     // The headers go out now, so a reader sees the stream open before the first frame is ready.
     socket.send(MJPEG_PADDING, false);
     const display = createDisplay({

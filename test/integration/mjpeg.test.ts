@@ -128,6 +128,16 @@ describe('the MJPEG stream', () => {
     await vi.waitFor(() => expect(Math.min(page.frames.length, mjpeg.parts.length)).toBeGreaterThanOrEqual(4), { timeout: 10_000 });
   });
 
+  it("streams one screen of a tiled wall with ?tile=, at that screen's size", async () => {
+    const grid = { columns: 2, rows: 1, bezelPx: 0, tileWidth: 320, tileHeight: 480 };
+    const server = await serve({ EASEL_CANVASES: JSON.stringify([{ slug: 'wall', fit: 'cover', tiles: grid }]) });
+    const right = reader(server, '/c/wall.mjpeg?tile=2,1');
+    await vi.waitFor(() => expect(right.parts.length).toBeGreaterThanOrEqual(1), { timeout: 10_000 });
+    const meta = await sharp(right.parts[0]!.jpeg).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 320, 480]);
+    expect((await fetch(server.http('/c/wall.mjpeg?tile=3,1'))).status).toBe(400);
+  });
+
   it('answers HEAD with the stream headers and no body', async () => {
     const server = await serve();
     const res = await fetch(server.http('/c/lobby.mjpeg'), { method: 'HEAD' });

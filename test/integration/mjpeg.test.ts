@@ -120,6 +120,31 @@ describe('the MJPEG stream', () => {
     expect(server.server.registry.get('lobby')?.channel.displays.size ?? 0).toBe(0);
   });
 
+  it('encodes one JPEG per frame and size, shared by every reader of that size', async () => {
+    const server = await serve();
+    const small = [
+      reader(server, '/c/lobby.mjpeg?w=480'),
+      reader(server, '/c/lobby.mjpeg?w=400&h=300'),
+      reader(server, '/c/lobby.mjpeg?h=450'),
+    ];
+    const full = reader(server, '/c/lobby.mjpeg');
+    await vi.waitFor(() => expect(Math.min(...[...small, full].map((r) => r.parts.length))).toBeGreaterThanOrEqual(4), { timeout: 10_000 });
+    const channel = server.server.registry.get('lobby')!.channel;
+    expect(
+      channel
+        .wantedSpecs()
+        .map((s) => `${s.format}:${s.width}x${s.height}`)
+        .sort(),
+    ).toEqual(['jpeg:1024x1024', 'jpeg:480x480']); // the boxes; the 640x480 frames fit inside them
+    // The same frame reaches the three small readers as the very same bytes.
+    const bySeq = (r: MjpegClient, seq: string) => r.parts.find((p) => p.headers['x-easel-seq'] === seq)?.jpeg;
+    const seq = small[0]!.parts.at(-2)!.headers['x-easel-seq']!;
+    const bytes = small.map((r) => bySeq(r, seq));
+    expect(bytes.every((b) => b?.equals(bytes[0]!))).toBe(true);
+    expect((await sharp(bytes[0]!).metadata()).width).toBe(480);
+    expect((await sharp(bySeq(full, seq) ?? full.parts.at(-1)!.jpeg).metadata()).width).toBe(640);
+  });
+
   it('reaches readers when pages get frames by uWS topics (displays.fanOut = topics)', async () => {
     const server = await serve({ EASEL_DISPLAY_FAN_OUT: 'topics' });
     const page = new DisplayClient(server.ws('lobby'));

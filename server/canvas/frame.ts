@@ -57,31 +57,33 @@ export function messageFor(frame: Frame, key: string, mode: DisplayMode): Uint8A
   if (memo !== undefined) return memo;
   const encoded = frame.renditions.get(key);
   if (!encoded) return undefined;
-  const timestamp = new Date(frame.presentAt ?? frame.slotTime).toISOString();
+  if (mode === 'mjpeg') {
+    const part = encodeMjpegPart(encoded.data, frame.seq, new Date(frame.presentAt ?? frame.slotTime).toISOString());
+    frame.messages.set(memoKey, part);
+    return part;
+  }
   const message =
-    mode === 'mjpeg'
-      ? encodeMjpegPart(encoded.data, frame.seq, timestamp)
-      : mode === 'json'
-        ? // Seed clients show a frame on arrival: its time is the slot it is sent in.
-          encodeSeedMessage(new Date(frame.slotTime).toISOString(), encoded.data, frame.imageId)
-        : encodeFrameMessage(
-            {
-              type: 'frame',
-              imageId: frame.imageId,
-              seq: frame.seq,
-              // The time a screen shows is when the frame is on screen, not when it was made.
-              timestamp,
-              madeAt: frame.madeAt,
-              ...(frame.presentAt !== undefined ? { presentAt: frame.presentAt } : {}),
-              mime: encoded.mime,
-              width: encoded.width,
-              height: encoded.height,
-              source: frame.source,
-              ...(frame.prompt !== undefined ? { prompt: frame.prompt } : {}),
-              ...(encoded.tile ? { tile: encoded.tile } : {}),
-            },
-            encoded.data,
-          );
+    mode === 'json'
+      ? // Seed clients show a frame on arrival: its time is the slot it is sent in.
+        encodeSeedMessage(new Date(frame.slotTime).toISOString(), encoded.data, frame.imageId)
+      : encodeFrameMessage(
+          {
+            type: 'frame',
+            imageId: frame.imageId,
+            seq: frame.seq,
+            // The time a screen shows is when the frame is on screen, not when it was made.
+            timestamp: new Date(frame.presentAt ?? frame.slotTime).toISOString(),
+            madeAt: frame.madeAt,
+            ...(frame.presentAt !== undefined ? { presentAt: frame.presentAt } : {}),
+            mime: encoded.mime,
+            width: encoded.width,
+            height: encoded.height,
+            source: frame.source,
+            ...(frame.prompt !== undefined ? { prompt: frame.prompt } : {}),
+            ...(encoded.tile ? { tile: encoded.tile } : {}),
+          },
+          encoded.data,
+        );
   frame.messages.set(memoKey, message);
   return message;
 }

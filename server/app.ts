@@ -34,6 +34,7 @@ import { registerDisplayRoute, type DisplayRoute } from './transport/display-rou
 import { createUwsFanOut } from './transport/uws-fan-out.js';
 import { registerHealthRoutes } from './transport/health-routes.js';
 import { registerMetricsRoute } from './transport/metrics-route.js';
+import { registerMjpegRoute, type MjpegRoute } from './transport/mjpeg-route.js';
 import { guardApp, type RegisteredRoute } from './transport/guarded-app.js';
 import { createAdmission } from './transport/admission.js';
 import { createFdGuard } from './transport/fd-guard.js';
@@ -50,6 +51,8 @@ export interface EaselServerOptions {
 export interface EaselServer {
   readonly registry: Registry;
   readonly displays: DisplayRoute;
+  /** `GET /c/<slug>.mjpeg` readers. */
+  readonly mjpeg: MjpegRoute;
   readonly inference: InferenceClient | undefined;
   readonly commands: Commands;
   readonly events: EventBus;
@@ -226,7 +229,6 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       producedHere: (slug) => producedHere(registry.existing(slug)),
     },
   });
-  const pages = registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger, clock });
   const displays = registerDisplayRoute(app, {
     registry,
     displayToken: config.displays.token || undefined,
@@ -240,7 +242,11 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     maxBackpressureBytes: config.displays.maxBackpressureBytes,
     idleTimeoutSeconds: config.displays.idleTimeoutSeconds,
     onDisplay: (event) => events.emit(event),
+    otherConnections: () => mjpeg.readers,
   });
+  // Before the pages: /c/<slug>.mjpeg and the page /c/<slug> share a route pattern.
+  const mjpeg = registerMjpegRoute(app, { admission: displays.admission, logger, clock });
+  const pages = registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger, clock });
   metrics.bind({
     canvases: registry,
     renderer,
@@ -269,6 +275,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   return {
     registry,
     displays,
+    mjpeg,
     inference,
     commands,
     events,
@@ -316,6 +323,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         listenSocket = undefined;
         const stopping = registry.closeAll();
         displays.closeAll();
+        mjpeg.closeAll();
         sse.closeAll();
         await stopping;
         await inference?.close();

@@ -220,6 +220,20 @@ export function createMetrics() {
     },
   });
   new client.Gauge({
+    name: 'easel_displays_connected_by_wire',
+    help: 'Displays connected to a canvas, by what they speak: v2, v1 or json over WebSocket, mjpeg over HTTP',
+    labelNames: ['canvas', 'wire'],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const canvas of sources?.canvases.list() ?? []) {
+        const byWire = new Map<string, number>();
+        for (const d of canvas.channel.displays) byWire.set(d.wire, (byWire.get(d.wire) ?? 0) + 1);
+        for (const [wire, n] of byWire) this.set({ canvas: canvas.slug, wire }, n);
+      }
+    },
+  });
+  new client.Gauge({
     name: 'easel_source_state',
     help: 'Source state of each canvas: 1 for the current state',
     labelNames: ['canvas', 'kind', 'state'],

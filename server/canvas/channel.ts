@@ -105,8 +105,14 @@ export class Channel {
   private readonly topics = new Map<string, Set<Display>>();
   /** Topics are the uWS app's, shared by every canvas: each channel has its own names. */
   private readonly prefix = `canvas-${nextChannelId++}|`;
+  /** MJPEG readers are HTTP responses, which uWS topics cannot reach: they always get the send loop. */
+  private readonly httpFanOut = createLocalFanOut();
 
   constructor(private readonly fanOut: FanOut = createLocalFanOut()) {}
+
+  private fanOutOf(mode: DisplayMode): FanOut {
+    return mode === 'mjpeg' ? this.httpFanOut : this.fanOut;
+  }
 
   /**
    * A display's topic: one per distinct message. Keyed by what messageFor() builds a message for
@@ -173,7 +179,7 @@ export class Channel {
           takers++;
         }
       }
-      if (takers > 0) this.fanOut.publish(topic, message, mode === 'binary');
+      if (takers > 0) this.fanOutOf(mode).publish(topic, message, mode === 'binary');
     }
     return missing;
   }
@@ -226,13 +232,13 @@ export class Channel {
 
   private join(display: Display): void {
     if (display.inTopic) return;
-    this.fanOut.subscribe(display.socket, this.topicOf(display));
+    this.fanOutOf(display.mode).subscribe(display.socket, this.topicOf(display));
     display.inTopic = true;
   }
 
   private leave(display: Display): void {
     if (!display.inTopic) return;
-    this.fanOut.unsubscribe(display.socket, this.topicOf(display));
+    this.fanOutOf(display.mode).unsubscribe(display.socket, this.topicOf(display));
     display.inTopic = false;
   }
 

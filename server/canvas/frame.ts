@@ -1,8 +1,10 @@
 import type { EncodedImage } from '../stream/renderer.js';
 import { encodeFrameMessage, encodeSeedMessage } from '../stream/frame-message.js';
+import { encodeMjpegPart } from '../stream/mjpeg-part.js';
 import type { SourceImage } from '../stream/source.js';
 
-export type DisplayMode = 'binary' | 'json';
+/** `mjpeg`: a reader of the MJPEG stream (transport/mjpeg-route.ts), sent multipart parts over HTTP. */
+export type DisplayMode = 'binary' | 'json' | 'mjpeg';
 
 /**
  * A rendered frame of one canvas: its renditions, and the wire messages built from them on
@@ -55,6 +57,11 @@ export function messageFor(frame: Frame, key: string, mode: DisplayMode): Uint8A
   if (memo !== undefined) return memo;
   const encoded = frame.renditions.get(key);
   if (!encoded) return undefined;
+  if (mode === 'mjpeg') {
+    const part = encodeMjpegPart(encoded.data, frame.seq, new Date(frame.presentAt ?? frame.slotTime).toISOString());
+    frame.messages.set(memoKey, part);
+    return part;
+  }
   const message =
     mode === 'json'
       ? // Seed clients show a frame on arrival: its time is the slot it is sent in.

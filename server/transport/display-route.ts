@@ -1,22 +1,15 @@
-import uWS, { type HttpResponse, type TemplatedApp, type WebSocket } from 'uWebSockets.js';
+import uWS, { type TemplatedApp, type WebSocket } from 'uWebSockets.js';
 import type { HelloMessage, TilePosition, WireFormat } from '../../protocol/wire.js';
-import { isLoopbackAddress } from '../api/auth.js';
 import type { AuthFailures } from '../api/auth-failures.js';
 import type { HostPolicy } from '../api/host-policy.js';
-import { createRateLimiter } from '../api/rate-limit.js';
-import { isEaselError } from '../errors.js';
 import { createDisplay, type Display } from '../canvas/channel.js';
 import type { Registry } from '../canvas/registry.js';
-import { parseSlug } from '../canvas/slug.js';
 import type { Canvas } from '../canvas/canvas.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
 import { chooseRendition, parseViewport, type DisplayWants } from '../stream/rendition.js';
-import { parseTile } from '../stream/tile.js';
-import { createDisplayAccess } from './display-access.js';
 import { chooseWireFormat } from './wire-format.js';
 import { MAX_CLIENT_MESSAGE_BYTES, readClientMessage } from './display-messages.js';
-import { replyProblem } from './http-reply.js';
 
 export { MAX_CLIENT_MESSAGE_BYTES } from './display-messages.js';
 /**
@@ -25,13 +18,9 @@ export { MAX_CLIENT_MESSAGE_BYTES } from './display-messages.js';
  */
 const UWS_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
-export interface DisplayLimits {
-  maxDisplaysPerCanvas: number;
-  maxConnections: number;
-  connectionsPerSecond: number;
-  connectionBurst: number;
-  rateLimitLoopback: boolean;
-}
+import { createDisplayAdmission, type DisplayAdmission, type DisplayLimits, type RefusalReason } from './display-admission.js';
+
+export type { DisplayLimits, RefusalReason } from './display-admission.js';
 
 export interface DisplayRouteOptions {
   registry: Registry;
@@ -50,6 +39,8 @@ export interface DisplayRouteOptions {
   idleTimeoutSeconds: number;
   /** Told of each display that connects or is lost (the event bus: webhooks, OSC out, consoles). */
   onDisplay?: (event: DisplayEvent) => void;
+  /** Displays of other kinds connected now, counted with this route's against limits.maxConnections. */
+  otherConnections?: () => number;
 }
 
 export interface DisplayEvent {
@@ -81,19 +72,11 @@ export interface DisplayRoute {
   readonly lateFrames: ReadonlyMap<string, number>;
   /** Upgrades refused, by reason, since start. */
   readonly refused: Readonly<Record<RefusalReason, number>>;
+  /** The checks a new display passes, for the other display routes (MJPEG) to share. */
+  readonly admission: DisplayAdmission;
   /** Closes every display with 1001 (going away). */
   closeAll(): void;
 }
-
-export type RefusalReason =
-  | 'closing'
-  | 'token'
-  | 'badRequest'
-  | 'unknownCanvas'
-  | 'displaysPerCanvas'
-  | 'connections'
-  | 'canvases'
-  | 'rate';
 
 /** `GET /ws/:slug`, the display wire protocol v1 of docs/protocol.md: admission before the upgrade, then the socket's life. */
 export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOptions): DisplayRoute {
@@ -102,40 +85,13 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
   const sockets = new Set<WebSocket<SocketData>>();
   let ignoredMessages = 0;
   const lateFrames = new Map<string, number>();
-  const refused: Record<RefusalReason, number> = {
-    closing: 0,
-    token: 0,
-    badRequest: 0,
-    unknownCanvas: 0,
-    displaysPerCanvas: 0,
-    connections: 0,
-    canvases: 0,
-    rate: 0,
-  };
-  const perAddress = createRateLimiter({
-    perMinute: options.limits.connectionsPerSecond * 60,
-    burst: options.limits.connectionBurst,
-    clock,
-  });
-  const { limits } = options;
-  const full = (res: HttpResponse, reason: RefusalReason, detail: string, hint: string) => {
-    refused[reason]++;
-    replyProblem(res, 503, { title: 'Limit reached', detail, hint, code: 'EASEL_ERR_LIMIT_REACHED' });
-  };
+  const admission = createDisplayAdmission({ ...options, connected: () => sockets.size + (options.otherConnections?.() ?? 0) });
+  const { refused } = admission;
 
   const ignore = (display: Display | undefined) => {
     ignoredMessages++;
     if (display) display.ignoredMessages++;
   };
-
-  const access = options.displayToken
-    ? createDisplayAccess({
-        displayToken: options.displayToken,
-        operatorToken: options.operatorToken,
-        authFailures: options.authFailures,
-        hosts: options.hosts,
-      })
-    : undefined;
 
   app.ws<SocketData>('/ws/:slug', {
     compression: uWS.DISABLED, // frames are already compressed images
@@ -146,99 +102,16 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
     sendPingsAutomatically: true,
 
     upgrade(res, req, context) {
-      if (options.isClosing()) {
-        refused.closing++;
-        replyProblem(res, 503, {
-          title: 'Shutting down',
-          detail: 'The server is shutting down and takes no new displays',
-          hint: 'The display reconnects by itself once the server is back',
-          code: 'EASEL_ERR_SERVER_CLOSING',
-        });
-        return;
-      }
-      // Parsed in JS like the API's queries: a malformed escape is then only a bad value.
-      const query = new URLSearchParams(req.getQuery() ?? '');
-      const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
-      const refusal = access?.(req, query, remoteAddress);
-      if (refusal) {
-        refused.token++;
-        replyProblem(res, refusal.status, refusal.problem, refusal.headers);
-        return;
-      }
-      const exempt = !limits.rateLimitLoopback && isLoopbackAddress(remoteAddress);
-      const verdict = exempt ? { ok: true as const } : perAddress.take(remoteAddress);
-      if (!verdict.ok) {
-        refused.rate++;
-        const problem = {
-          title: 'Too many connections',
-          detail: `Address ${remoteAddress} opened more than ${limits.connectionsPerSecond} display connections a second`,
-          hint: 'A display reconnecting in a loop? Displays back off by themselves; raise limits.connectionsPerSecond for many displays behind one address',
-          code: 'EASEL_ERR_LIMIT_REACHED',
-        };
-        replyProblem(res, 429, problem, { 'retry-after': String(verdict.retryAfterSeconds) });
-        return;
-      }
-      if (sockets.size >= limits.maxConnections) {
-        full(
-          res,
-          'connections',
-          `The server has ${sockets.size} displays, its limit`,
-          'Raise limits.maxConnections if the box can take more',
-        );
-        return;
-      }
-      const check = parseSlug(req.getParameter(0) ?? '');
-      if (!check.ok) {
-        refused.badRequest++;
-        replyProblem(res, 400, {
-          title: 'Invalid canvas slug',
-          detail: check.reason,
-          hint: 'Use lowercase letters, digits and dashes, e.g. /ws/left-canva',
-          code: 'EASEL_ERR_SLUG_INVALID',
-        });
-        return;
-      }
-      const format = chooseWireFormat(query.get('format'), req.getHeader('sec-websocket-protocol'));
-      if (!format.ok) {
-        refused.badRequest++;
-        replyProblem(res, 400, format.problem);
-        return;
-      }
-      let canvas: Canvas | undefined;
-      try {
-        canvas = registry.getOrCreate(check.slug);
-      } catch (err) {
-        if (!isEaselError(err, 'EASEL_ERR_LIMIT_REACHED')) throw err;
-        full(res, 'canvases', err.message, err.hint);
-        return;
-      }
-      if (!canvas) {
-        refused.unknownCanvas++;
-        const near = registry.notFound(check.slug).details.didYouMean as string | undefined;
-        replyProblem(res, 404, {
-          title: 'No such canvas',
-          detail: `Canvas "${check.slug}" is not declared${near ? `: did you mean "${near}"?` : ''}`,
-          hint: near ? `Open /ws/${near}` : 'Declare it under canvases in the config, or set createCanvasesOnConnect to true',
-          code: 'EASEL_ERR_NOT_FOUND',
-        });
-        return;
-      }
-      if (canvas.channel.displays.size >= limits.maxDisplaysPerCanvas) {
-        full(
-          res,
-          'displaysPerCanvas',
-          `Canvas "${canvas.slug}" has ${canvas.channel.displays.size} displays, its limit`,
-          'Raise limits.maxDisplaysPerCanvas if the box can take more',
-        );
-        return;
-      }
-      const tileParam = query.get('tile');
-      const tile = tileParam === null ? undefined : parseTile(tileParam, canvas.config.tiles, canvas.slug);
-      if (tile && !tile.ok) {
-        refused.badRequest++;
-        replyProblem(res, 400, { title: 'Invalid tile', detail: tile.reason, hint: tile.hint, code: 'EASEL_ERR_REQUEST_INVALID' });
-        return;
-      }
+      const admitted = admission.admit(res, req, {
+        prefix: '/ws/',
+        slug: req.getParameter(0) ?? '',
+        validate: (query) => {
+          const choice = chooseWireFormat(query.get('format'), req.getHeader('sec-websocket-protocol'));
+          return choice.ok ? { ok: true, value: choice } : choice;
+        },
+      });
+      if (!admitted) return;
+      const { canvas, query, remoteAddress, tile, value: format } = admitted;
       const wants: DisplayWants = {
         mode: format.format.mode,
         accept: (query.get('accept') ?? '')
@@ -246,7 +119,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
           .map((s) => s.trim().toLowerCase())
           .filter(Boolean),
         viewport: parseViewport(query.get('w') ?? undefined, query.get('h') ?? undefined, query.get('dpr') ?? undefined),
-        tile: tile?.tile,
+        tile,
       };
       const data: SocketData = {
         canvas,
@@ -368,6 +241,7 @@ export function registerDisplayRoute(app: TemplatedApp, options: DisplayRouteOpt
     },
     lateFrames,
     refused,
+    admission,
     closeAll() {
       for (const ws of [...sockets]) ws.end(1001, 'Server shutting down');
     },

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
 import type { EaselConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
@@ -37,6 +38,8 @@ export interface ClusterView {
 
 export interface Cluster {
   readonly nodeId: string;
+  /** The cluster's one Redis connection (commands fail at once while it is down). */
+  readonly redis: Redis;
   readonly leases: LeaseStore;
   readonly keeper: LeaseKeeper;
   readonly nodes: NodeRegistry;
@@ -156,6 +159,7 @@ export function createCluster(options: ClusterOptions): Cluster {
 
   return {
     nodeId,
+    redis,
     leases,
     keeper,
     nodes,

@@ -21,16 +21,20 @@ import { takeOver } from './state-takeover.js';
 /** The runtime state's sink in cluster mode: still bytes stay in memory, for the keeper to write to Redis. */
 export function createSharedStateSink() {
   const stills = new Map<string, { name: string; data: Buffer }>();
-  let onChange: () => void = () => undefined;
-  const sink: RuntimeSink & { still(slug: string, name: string): Buffer | undefined; bind(changed: () => void): void } = {
+  let bound: { changed: () => void; close: () => Promise<void> } | undefined;
+  const sink: RuntimeSink & {
+    still(slug: string, name: string): Buffer | undefined;
+    bind(to: { changed: () => void; close: () => Promise<void> }): void;
+  } = {
     async keepStill(slug, name, image) {
       stills.set(slug, { name, data: image });
     },
-    changed: () => onChange(),
-    async close() {},
+    changed: () => bound?.changed(),
+    // Called first at shutdown, while canvases and playlists still run: what is kept then is what the next owner resumes.
+    close: async () => bound?.close(),
     still: (slug, name) => (stills.get(slug)?.name === name ? stills.get(slug)?.data : undefined),
-    bind(changed) {
-      onChange = changed;
+    bind(to) {
+      bound = to;
     },
   };
   return sink;
@@ -99,10 +103,18 @@ export function createSharedState(options: SharedStateOptions) {
     held: () => cluster.keeper.held().map((h) => h.slug),
     collect,
   });
-  sink.bind(() => keeper.changed());
   const unsubscribe = registry.onEvent((event) => {
     if (event.type === 'frame') keeper.frame(event.slug);
     else if (event.type === 'state' || event.type === 'source') keeper.changed(event.slug);
+  });
+
+  sink.bind({
+    changed: () => keeper.changed(),
+    async close() {
+      unsubscribe();
+      await Promise.all(cluster.keeper.held().map((h) => keeper.flush(h.slug)));
+      keeper.close();
+    },
   });
 
   const deps = {
@@ -171,6 +183,7 @@ export function createSharedState(options: SharedStateOptions) {
 
     stats: keeper.stats,
 
+    /** Stops writing (the runtime state's close flushes first). */
     close(): void {
       unsubscribe();
       keeper.close();

@@ -68,7 +68,12 @@ export function createSharedState(options: SharedStateOptions) {
   const limiter = createLogLimiter({ now: () => clock.now() });
   /** Raised at each change of ownership, so a takeover still reading Redis knows it was overtaken. */
   const generation = new Map<string, number>();
-  const epochOf = (slug: string) => cluster.keeper.held().find((h) => h.slug === slug && cluster.mayPublish(slug))?.epoch;
+  /** Told to produce and not told to stop: a canvas being handed back writes nothing more (its playlist stops here). */
+  const ours = new Set<string>();
+  /** Being restored: nothing is written before the state read from Redis is in place. */
+  const restoring = new Set<string>();
+  const epochOf = (slug: string) =>
+    ours.has(slug) ? cluster.keeper.held().find((h) => h.slug === slug && cluster.mayPublish(slug))?.epoch : undefined;
 
   const collect = (slug: string): Collected | undefined => {
     const canvas = registry.get(slug);
@@ -99,7 +104,7 @@ export function createSharedState(options: SharedStateOptions) {
     nodeId,
     clock,
     logger: options.logger,
-    epochOf,
+    epochOf: (slug) => (restoring.has(slug) ? undefined : epochOf(slug)),
     held: () => cluster.keeper.held().map((h) => h.slug),
     collect,
   });
@@ -136,12 +141,16 @@ export function createSharedState(options: SharedStateOptions) {
       const gen = (generation.get(slug) ?? 0) + 1;
       generation.set(slug, gen);
       if (!producing) {
+        ours.delete(slug);
+        restoring.delete(slug);
         registry.produce(slug, false);
         playlists.stop(slug, AWAY);
         const job = jobs.current(slug);
         if (job) jobs.abandon(job, `Canvas "${slug}" moved to another node before the job ended`);
         return;
       }
+      ours.add(slug);
+      restoring.add(slug);
       const current = () => generation.get(slug) === gen && epochOf(slug) !== undefined;
       takeOver(deps, slug, current)
         .catch((err: unknown) => {
@@ -149,6 +158,7 @@ export function createSharedState(options: SharedStateOptions) {
           if (current()) registry.produce(slug, true);
         })
         .finally(() => {
+          if (generation.get(slug) === gen) restoring.delete(slug);
           if (current()) keeper.changed(slug);
         });
     },

@@ -85,19 +85,30 @@ describe('shared state in Redis that cannot be used', () => {
     });
   });
 
-  it("answers with this node's own view when the owner's view in Redis is unreadable", async () => {
+  it("hands a canvas to a node that joins as it was, and answers with this node's own view when the owner's is unreadable", async () => {
+    const owner = nodes[0]!;
+    // Paused, the owner writes its view only when something changes: what is set below stays.
+    for (const slug of ['wall', 'lobby']) {
+      expect((await fetch(owner.http(`/api/canvases/${slug}/pause`), { method: 'POST', headers: asOperator })).status).toBe(200);
+      await until(async () => ((await client.get(`easel:state:${slug}`))?.includes('"paused":true') ? true : undefined));
+    }
     const other = await startTestServer({ ...env(), EASEL_NODE_ID: 'node-b' });
     nodes.push(other);
-    const owner = nodes[0]!;
-    // node-a keeps both canvases until node-b is listed; then it hands one back. Take the one it keeps.
-    const kept = await until(async () => {
+    // node-a keeps both canvases until node-b is listed; then it hands one back, and node-b takes it paused.
+    const [kept, moved] = await until(async () => {
       const cluster = await json(owner.http('/api/cluster'));
       const a = (cluster.nodes as Array<{ id: string; canvases: string[] }>).find((n) => n.id === 'node-a');
       const b = (cluster.nodes as Array<{ id: string; canvases: string[] }>).find((n) => n.id === 'node-b');
-      return a?.canvases.length === 1 && b?.canvases.length === 1 ? a.canvases[0] : undefined;
+      return a?.canvases.length === 1 && b?.canvases.length === 1 ? [a.canvases[0]!, b.canvases[0]!] : undefined;
     });
-    // Paused, the owner writes its view only when something changes: what is set below stays.
-    expect((await fetch(owner.http(`/api/canvases/${kept}/pause`), { method: 'POST', headers: asOperator })).status).toBe(200);
+    for (const node of [owner, other])
+      await until(async () => {
+        const c = await json(node.http(`/api/canvases/${moved}`));
+        return c.producedBy === 'node-b' && c.state === 'paused' ? true : undefined;
+      });
+    expect(other.logs.find((l) => l.msg === `Canvas "${moved}" taken over from node node-a with its shared state`)).toMatchObject({
+      paused: true,
+    });
     await until(async () => ((await json(other.http(`/api/canvases/${kept}`))).state === 'paused' ? true : undefined));
     await new Promise((r) => setTimeout(r, 500));
     for (const bad of ['not json', JSON.stringify({ slug: 'elsewhere', state: 'paused' }), 'x'.repeat(70_000)]) {

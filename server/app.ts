@@ -192,7 +192,8 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
             .map((c) => c.slug),
           displays: displays.sockets.size,
         }),
-        produce: (slug, producing) => shared?.produce(slug, producing),
+        // Restored from the state the last owner kept in Redis before the first frame here.
+        produce: (slug, producing) => (shared ? shared.produce(slug, producing) : registry.produce(slug, producing)),
         frames: {
           deliver: (slug, frame) => registry.get(slug)?.receive(frame) ?? false,
           wantedHere: (slug) => registry.get(slug)?.channel.wantedSpecs() ?? [],

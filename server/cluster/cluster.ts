@@ -15,8 +15,8 @@ import type { RenditionSpec } from '../stream/rendition.js';
 /**
  * Cluster mode, as far as it is built: one Redis connection, this node's heartbeat in the node
  * registry, and the declared canvases placed by lease (each produced by the node holding its
- * lease), and their frames relayed to the other nodes. State and commands do not cross nodes
- * yet (see README, Cluster).
+ * lease), and their frames relayed to the other nodes. Runtime state crosses nodes through
+ * shared-state.ts (wired in app.ts); commands do not yet (see README, Cluster).
  */
 
 export interface RedisState {

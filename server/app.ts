@@ -10,6 +10,7 @@ import { registerClusterRoute } from './api/cluster-route.js';
 import { createCluster, type Cluster } from './cluster/cluster.js';
 import { registerClockMetrics } from './cluster/clock-metrics.js';
 import { createReferenceClock } from './cluster/reference-clock.js';
+import { createSharedState, createSharedStateSink, type SharedState } from './cluster/shared-state.js';
 import { registerEventsRoute } from './api/events-route.js';
 import { createApi } from './api/http.js';
 import { createAuthFailures } from './api/auth-failures.js';
@@ -146,18 +147,22 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     hosts,
     isClosing,
   });
-  // Runtime changes are kept in the state file (when one is set) and come back after a restart.
-  const runtime = config.state.file
-    ? createRuntimeState({
-        file: path.resolve(config.state.file),
-        registry,
-        runningPlaylists: () => playlists.running(),
-        events,
-        config,
-        clock,
-        logger,
-      })
-    : undefined;
+  // Runtime changes are kept in the state file (when one is set) and come back after a restart;
+  // in cluster mode they are kept in Redis instead, each canvas by the node producing it.
+  const sharedSink = config.cluster.redisUrl ? createSharedStateSink() : undefined;
+  const runtime =
+    config.state.file || sharedSink
+      ? createRuntimeState({
+          file: path.resolve(config.state.file),
+          ...(sharedSink && { sink: sharedSink }),
+          registry,
+          runningPlaylists: () => playlists.running(),
+          events,
+          config,
+          clock,
+          logger,
+        })
+      : undefined;
   const plainCommands = createCommands({ registry, config, events, jobs, inference, clock, logger });
   const canvasCommands = runtime?.wrap(plainCommands) ?? plainCommands;
   const playlists = createPlaylistManager({
@@ -176,6 +181,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     registry,
     maxBodyBytes: config.operator.maxBodyBytes,
     extras: (slug) => ({ job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
+    view: (canvas) => shared?.view(canvas) ?? canvas,
   });
   registerPlaylistRoutes(api, playlists);
   registerAuthRoutes(api);
@@ -196,7 +202,8 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
             .map((c) => c.slug),
           displays: displays.sockets.size,
         }),
-        produce: (slug, producing) => registry.produce(slug, producing),
+        // Restored from the state the last owner kept in Redis before the first frame here.
+        produce: (slug, producing) => (shared ? shared.produce(slug, producing) : registry.produce(slug, producing)),
         frames: {
           deliver: (slug, frame) => registry.get(slug)?.receive(frame) ?? false,
           wantedHere: (slug) => registry.get(slug)?.channel.wantedSpecs() ?? [],
@@ -205,6 +212,21 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         },
       })
     : undefined;
+  const shared: SharedState | undefined =
+    cluster && runtime && sharedSink
+      ? createSharedState({
+          cluster,
+          sink: sharedSink,
+          runtime,
+          registry,
+          jobs,
+          playlists,
+          config,
+          clock,
+          logger,
+          describe: (slug) => ({ ...commands.get(slug), job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
+        })
+      : undefined;
   registerClusterRoute(api, cluster);
   // OSC out, webhooks and their delivery log (README, OSC out and Webhooks).
   const outputs = connectOutputs({ config, events, canvases: registry, api, clock, logger });
@@ -290,7 +312,12 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     },
 
     async listen() {
-      const saved = runtime && (await loadSavedState(runtime.file, logger));
+      if (cluster && config.state.file)
+        logger.info(
+          { file: config.state.file },
+          'Cluster mode: runtime state is kept in Redis; the state file is neither read nor written',
+        );
+      const saved = runtime && !cluster && (await loadSavedState(runtime.file, logger));
       const restore: RestoreDeps | undefined = saved && runtime ? { saved, runtime, registry, config, clock, logger } : undefined;
       // Cluster mode: the first hello and pong already on the cluster's clock (unless Redis is not there yet).
       await cluster?.clockReady(2000);
@@ -327,6 +354,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         sse.closeAll();
         await stopping;
         await inference?.close();
+        shared?.close();
         await cluster?.close();
       })();
       return closed;

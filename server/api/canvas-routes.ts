@@ -15,6 +15,8 @@ export interface CanvasRouteDeps {
   maxBodyBytes: number;
   /** Extra facts per canvas from other parts (playlist position, current job). */
   extras: (slug: string) => Record<string, unknown>;
+  /** Cluster mode: a canvas as the cluster sees it (its owner's state when another node produces it). */
+  view?: <T extends { slug: string }>(canvas: T) => Promise<T> | T;
 }
 
 const origin = (req: ApiRequest): CommandOrigin => ({
@@ -51,11 +53,12 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
         } satisfies ScreenSync),
     }));
 
-  api.route('get', '/api/canvases', () => ({
+  const seen = <T extends { slug: string }>(canvas: T) => deps.view?.(canvas) ?? canvas;
+  api.route('get', '/api/canvases', async () => ({
     status: 200,
-    json: { canvases: commands.list().map((c) => ({ ...c, ...deps.extras(c.slug) })) },
+    json: { canvases: await Promise.all(commands.list().map((c) => seen({ ...c, ...deps.extras(c.slug) }))) },
   }));
-  api.route('get', '/api/canvases/:slug', (req) => ({ status: 200, json: describe(req.params.slug!) }));
+  api.route('get', '/api/canvases/:slug', async (req) => ({ status: 200, json: await seen(describe(req.params.slug!)) }));
   api.route(
     'del',
     '/api/canvases/:slug',

@@ -288,6 +288,22 @@ describe('createCanvas', () => {
       expect(canvas.snapshot().lastFrame?.seq).toBe(91);
     });
 
+    it('never presents a frame before the last one any node showed, and stays paused when paused before it starts', async () => {
+      const { canvas, feed, slots, clock } = await setUp({ start: false });
+      const later = clock.now() + 60_000; // the last owner's clock ran a minute ahead
+      canvas.raiseSeq(7, later);
+      canvas.pause();
+      canvas.start();
+      await feed(1);
+      slots(5);
+      expect(canvas.snapshot()).toMatchObject({ state: 'paused', lastFrame: null });
+      canvas.resume();
+      slots(1);
+      const first = canvas.snapshot().lastFrame!;
+      expect(first.seq).toBe(8);
+      expect(Date.parse(first.timestamp)).toBeGreaterThan(later);
+    });
+
     it('makes a rendition a relayed frame lacks from its largest one, for a display on this node', async () => {
       const { canvas } = await setUp({ start: false });
       const small = fakeDisplay(chooseRendition(config, { mode: 'binary', accept: ['webp'], viewport: { w: 8, h: 8, dpr: 1 } }));

@@ -62,6 +62,8 @@ export function createCanvas(options: CanvasOptions) {
   const hold = createHold(clock);
   const counters = { held: 0, rejected: 0, relayed: 0 };
   let seq = 0;
+  /** No frame is published with a presentAt at or below this (the last any node showed; cluster failover). */
+  let presentFloor = 0;
   let started = false;
   /** No display watches (a created canvas): slots stop, so the source stops once its buffer is full. */
   let resting = false;
@@ -90,6 +92,8 @@ export function createCanvas(options: CanvasOptions) {
   /** `slotTime`: when its slot fell (a late timer does not shift the screen time), or now for an operator's skip. */
   function publish(frame: Frame, now: number, slotTime: number) {
     stampFrame(frame, ++seq, slotTime, config.sync ? config.leadMs : undefined);
+    if (frame.presentAt !== undefined && frame.presentAt <= presentFloor) frame.presentAt = presentFloor + 1;
+    presentFloor = Math.max(presentFloor, frame.presentAt ?? 0);
     displays.publish(frame, now);
     hold.shown(frame);
     status.shown(frame);
@@ -136,7 +140,8 @@ export function createCanvas(options: CanvasOptions) {
       if (started) return;
       started = true;
       if (!producer.running) void producer.switchTo(source, new Error('Source replaced'));
-      pacer.start(phaseMs);
+      // Paused before it started (a canvas taken over paused): resume() starts the slots.
+      if (status.live) pacer.start(phaseMs);
     },
 
     /** Listens to state changes and published frames; returns the unsubscribe function. */
@@ -218,6 +223,7 @@ export function createCanvas(options: CanvasOptions) {
     receive(frame: Frame): boolean {
       if (frame.seq <= seq || frame.seq <= (channel.latest?.seq ?? 0)) return false;
       seq = frame.seq;
+      presentFloor = Math.max(presentFloor, frame.presentAt ?? 0);
       const now = clock.now();
       displays.publish(frame, now);
       status.shown(frame);
@@ -226,9 +232,13 @@ export function createCanvas(options: CanvasOptions) {
       return true;
     },
 
-    /** Cluster mode: the next frame this canvas publishes is numbered above `last` (the last any node sent). */
-    raiseSeq(last: number): void {
+    /**
+     * Cluster mode: the next frame this canvas publishes is numbered above `last` (the last any
+     * node sent), and is presented after `presentAt` (the last one's instant), if given.
+     */
+    raiseSeq(last: number, presentAt?: number): void {
       seq = Math.max(seq, last);
+      presentFloor = Math.max(presentFloor, presentAt ?? 0);
     },
 
     /** Adds a display and gives it the latest frame at once. */

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
 import type { EaselConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
@@ -16,8 +17,8 @@ import type { RenditionSpec } from '../stream/rendition.js';
 /**
  * Cluster mode, as far as it is built: one Redis connection, this node's heartbeat in the node
  * registry, and the declared canvases placed by lease (each produced by the node holding its
- * lease), and their frames relayed to the other nodes. State and commands do not cross nodes
- * yet (see README, Cluster).
+ * lease), and their frames relayed to the other nodes. Runtime state crosses nodes through
+ * shared-state.ts (wired in app.ts); commands do not yet (see README, Cluster).
  */
 
 export interface RedisState {
@@ -41,6 +42,8 @@ export interface ClusterView {
 
 export interface Cluster {
   readonly nodeId: string;
+  /** The cluster's one Redis connection (commands fail at once while it is down). */
+  readonly redis: Redis;
   readonly leases: LeaseStore;
   readonly keeper: LeaseKeeper;
   readonly nodes: NodeRegistry;
@@ -208,6 +211,7 @@ export function createCluster(options: ClusterOptions): Cluster {
 
   return {
     nodeId,
+    redis,
     leases,
     keeper,
     nodes,

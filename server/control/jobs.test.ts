@@ -33,6 +33,21 @@ function setUp() {
 }
 
 describe('createJobTracker', () => {
+  it('fails a job abandoned by a node that lost its canvas: its own, or one another node recorded', () => {
+    const { jobs, heard, clock } = setUp();
+    const own = jobs.create('left', 'a red boat', 4, async () => undefined);
+    clock.advance(1000);
+    expect(jobs.abandon(own, 'moved')).toMatchObject({ id: own.id, state: 'failed', reason: 'moved', endedAt: '2030-01-01T00:00:01.000Z' });
+    expect(jobs.current('left')).toBeUndefined();
+    // Ended already: it stays as it ended.
+    expect(jobs.abandon({ ...own, state: 'generating' }, 'again')).toMatchObject({ state: 'failed', reason: 'moved' });
+    const foreign = { ...own, id: 'from-node-a', slug: 'right', produced: 2, state: 'generating' as const };
+    expect(jobs.abandon(foreign, 'node-a stopped')).toMatchObject({ id: 'from-node-a', state: 'failed', produced: 2 });
+    expect(jobs.get('from-node-a')).toMatchObject({ slug: 'right', state: 'failed', reason: 'node-a stopped' });
+    const failed = heard.filter((e) => e.type === 'job' && e.job.state === 'failed');
+    expect(failed.map((e) => e.type === 'job' && e.job.id)).toEqual([own.id, 'from-node-a']);
+  });
+
   it('counts the frames that carry its id, generating then done', () => {
     const { jobs, shown, clock } = setUp();
     const job = jobs.create('left', 'a red boat', 2, async () => undefined);

@@ -91,6 +91,20 @@ export function createJobTracker(options: JobTrackerOptions) {
       return snapshot(job);
     },
 
+    /**
+     * Cluster mode: a job whose canvas changed nodes before it ended fails with `reason`, here
+     * (its node lost the canvas) or as recorded by the node that died (this node took it over).
+     */
+    abandon(job: JobSnapshot, reason: string): JobSnapshot {
+      const known = jobs.get(job.id);
+      if (known && ENDED.has(known.state)) return snapshot(known);
+      const kept = known ?? { ...job, revert: () => Promise.resolve() };
+      if (!known) jobs.set(kept.id, kept);
+      update(kept, { state: 'failed', reason });
+      prune();
+      return snapshot(kept);
+    },
+
     get: (id: string): JobSnapshot => snapshot(find(id)),
     current: (slug: string): JobSnapshot | undefined => {
       const job = running(slug)[0];

@@ -17,9 +17,24 @@ import type { EventBus } from './events.js';
 import type { SavedCanvas, SavedState } from './saved-state.js';
 import { createDebouncedWriter, writeFileAtomic } from './state-file.js';
 
+/**
+ * Where noted state is kept: the state file and its stills folder by default; in cluster mode,
+ * Redis (server/cluster/shared-state.ts), each canvas by the node that produces it.
+ */
+export interface RuntimeSink {
+  /** Keeps a still's bytes under `name`, so it can be shown again; rejects when it cannot. */
+  keepStill(slug: string, name: string, image: Buffer): Promise<void>;
+  /** Something changed: keep it soon. */
+  changed(): void;
+  /** Keeps what changed since the last time, then nothing more. */
+  close(): Promise<void>;
+}
+
 export interface RuntimeStateOptions {
-  /** The state file, resolved. */
+  /** The state file, resolved (unused with a `sink`). */
   file: string;
+  /** Instead of the state file: where a cluster keeps runtime state. */
+  sink?: RuntimeSink;
   registry: Registry;
   /** The playlists running now. */
   runningPlaylists: () => PlaylistRunnerStatus[];
@@ -69,7 +84,11 @@ export function createRuntimeState(options: RuntimeStateOptions) {
       if (shown && until !== undefined) entry.hold = { imageId: still.imageId, file: still.file, until };
       else if (shown && entry.paused) entry.hold = { imageId: still.imageId, file: still.file, until: 0 };
       else if (!shown && clock.now() - still.requestedAt < 10_000) {
-        entry.hold = { imageId: still.imageId, file: still.file, until: still.holdMs === Infinity ? null : clock.now() + still.holdMs };
+        entry.hold = {
+          imageId: still.imageId,
+          file: still.file,
+          until: still.holdMs === Infinity ? null : Math.round(clock.now() + still.holdMs),
+        };
       }
     }
     return Object.keys(entry).length > 0 ? entry : undefined;
@@ -108,7 +127,10 @@ export function createRuntimeState(options: RuntimeStateOptions) {
     await Promise.all(names.filter((n) => !keep.has(n)).map((n) => rm(path.join(stillsDir, n), { force: true })));
   }
 
-  const writer = createDebouncedWriter({ write: save, clock, logger: log, file });
+  const writer: RuntimeSink = options.sink ?? {
+    ...createDebouncedWriter({ write: save, clock, logger: log, file }),
+    keepStill: (_slug, name, image) => writeFileAtomic(path.join(stillsDir, name), image),
+  };
   const unsubscribe = options.events.subscribe((event) => {
     if (event.type === 'command' || event.type === 'playlist' || (event.type === 'job' && event.job.state === 'cancelled'))
       writer.changed();
@@ -124,13 +146,13 @@ export function createRuntimeState(options: RuntimeStateOptions) {
       return;
     }
     const still: KeptStill = { imageId, file: `${slug}-${imageId}`, holdMs, requestedAt: clock.now() };
-    still.writing = writeFileAtomic(path.join(stillsDir, still.file), image).then(
+    still.writing = writer.keepStill(slug, still.file, image).then(
       () => {
         still.stored = true;
       },
       (err: unknown) => {
         still.stored = false;
-        log.warn({ slug, err }, 'Cannot keep the still in the state folder: it will not be shown again after a restart');
+        log.warn({ slug, err }, 'Cannot keep the still: it will not be shown again after a restart');
       },
     );
     stills.set(slug, still);
@@ -157,6 +179,19 @@ export function createRuntimeState(options: RuntimeStateOptions) {
   return {
     file,
     stillsDir,
+    /** What is noted of one canvas now; undefined when nothing is. */
+    snapshotCanvas,
+
+    /** Notes nothing more of a canvas (cluster mode: its state is taken from Redis next). */
+    forget(slug: string): void {
+      sources.delete(slug);
+      paused.delete(slug);
+      stills.delete(slug);
+      for (const [id, j] of beforeJob) if (j.slug === slug) beforeJob.delete(id);
+    },
+
+    /** Whether a source was noted for the canvas (it no longer runs its configured one). */
+    hasSource: (slug: string): boolean => sources.has(slug),
 
     /** The same commands, each noted here once it succeeded. */
     wrap<C extends SourceCommands>(inner: C): C {

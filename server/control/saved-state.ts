@@ -72,6 +72,16 @@ function parseHold(v: unknown, at: string): SavedHold {
   return { imageId: v.imageId, file: v.file, until: v.until };
 }
 
+/** One canvas's saved state (the state file's entry, or a cluster's shared one); throws naming the first bad field. */
+export function parseSavedCanvas(c: unknown, at: string): SavedCanvas {
+  if (!isObject(c)) fail(at, 'is not an object');
+  return {
+    ...(c.source !== undefined && { source: parseSource(c.source, `${at}.source`) }),
+    ...(c.paused === true && { paused: true }),
+    ...(c.hold !== undefined && { hold: parseHold(c.hold, `${at}.hold`) }),
+  };
+}
+
 /** Checks a parsed state file; throws naming the first bad field (the file is then set aside). */
 export function parseSavedState(json: unknown): SavedState {
   if (!isObject(json)) fail('state', 'is not an object');
@@ -79,15 +89,7 @@ export function parseSavedState(json: unknown): SavedState {
   if (!isObject(json.canvases)) fail('canvases', 'is not an object');
   if (!Array.isArray(json.playlists)) fail('playlists', 'is not a list');
   const canvases: Record<string, SavedCanvas> = {};
-  for (const [slug, c] of Object.entries(json.canvases)) {
-    const at = `canvases.${slug}`;
-    if (!isObject(c)) fail(at, 'is not an object');
-    canvases[slug] = {
-      ...(c.source !== undefined && { source: parseSource(c.source, `${at}.source`) }),
-      ...(c.paused === true && { paused: true }),
-      ...(c.hold !== undefined && { hold: parseHold(c.hold, `${at}.hold`) }),
-    };
-  }
+  for (const [slug, c] of Object.entries(json.canvases)) canvases[slug] = parseSavedCanvas(c, `canvases.${slug}`);
   const playlists = json.playlists.map((p: unknown, i): SavedPlaylist => {
     const at = `playlists[${i}]`;
     if (!isObject(p)) fail(at, 'is not an object');

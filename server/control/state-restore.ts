@@ -55,14 +55,15 @@ export function restorableSources(deps: RestoreDeps): Map<string, RuntimeSource>
     }
     const source = canvas.source;
     if (!source) continue;
-    const problem = unusable(source, config);
+    const problem = whyNotRestorable(source, config);
     if (problem) log.warn({ slug, source }, `Saved source of "${slug}" not restored (${problem}); it starts with its configured source`);
     else out.set(slug, source);
   }
   return out;
 }
 
-function unusable(source: RuntimeSource, config: EaselConfig): string | undefined {
+/** Why a saved source cannot run here now (its folder or file is gone, no inference); undefined when it can. */
+export function whyNotRestorable(source: RuntimeSource, config: EaselConfig): string | undefined {
   const kind = (p: string) => {
     try {
       const s = statSync(p);

@@ -9,22 +9,26 @@
  *   npx tsx tools/bench/cluster-failover.ts [--quick] [--kills 10] [--lease-ms 3000,1500]
  *     [--displays-per-node 10] [--server build|tsx] [--out-dir bench/results]
  *
+ * `--append` keeps the other leases of an earlier run in cluster-failover.{json,md}, so each lease
+ * can run on its own (about 3–4 min each on a busy 2-core box).
+ *
  * BENCH_DUMP=<file> also writes the kills and every display's raw seqs and arrivals there, to check a figure by hand.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT, exited, stopChild } from './support/children.js';
 import {
   clusterFailoverMarkdown,
+  mergeFailover,
   summariseKills,
   type FailoverKill,
   type FailoverLeaseResult,
   type FailoverResult,
 } from './support/cluster-failover-report.js';
 import { lastSeq, placed, startBenchRedis, startNode, until, type ClusterNode } from './support/cluster-rig.js';
-import { orderViolations, outageGap } from './support/cluster-stats.js';
+import { longestInterval, orderViolations, outageGap } from './support/cluster-stats.js';
 import type { DisplayPlan, DisplayRecord, ToClient } from './support/fanout-protocol.js';
 import { request, startLoadClient } from './support/load-clients.js';
 import { machineInfo, machineLine } from './support/machine.js';
@@ -61,7 +65,7 @@ async function runLease(leaseMs: number, o: FailoverOptions, entry: string | und
   };
   const start = (id: string) => startNode({ id, redisUrl: redis.url, slugs: [SLUG], leaseMs, entry });
   const killPlans: Array<
-    Omit<FailoverKill, 'neverResumedOn' | 'gapMs' | 'worstGapMs' | 'killToResumeMs' | 'seqJump' | 'displays' | 'neverResumed'> & {
+    Pick<FailoverKill, 'kill' | 'killed' | 'newOwner' | 'seenResumedMs'> & {
       at: number;
       watched: number[];
     }
@@ -125,8 +129,12 @@ async function runLease(leaseMs: number, o: FailoverOptions, entry: string | und
     const kills: FailoverKill[] = killPlans.map(({ at, watched, ...plan }, i) => {
       // Up to the next kill at most, so its hole is never taken for this one's.
       const horizon = Math.min(HORIZON_MS, (killPlans[i + 1]?.at ?? Number.POSITIVE_INFINITY) - at);
-      const gaps = watched.map((d) => byIndex.get(d)).flatMap((d) => (d ? [outageGap(d.at, d.seqs, at, horizon)] : []));
+      const records = watched.map((d) => byIndex.get(d)).filter((d) => d !== undefined);
+      const gaps = records.map((d) => outageGap(d.at, d.seqs, at, horizon));
       const got = gaps.filter((g) => g !== undefined);
+      // Holes after the failover and before the next kill: the canvas should have stayed put.
+      const until = killPlans[i + 1]?.at ?? Number.POSITIVE_INFINITY;
+      const later = records.flatMap((d, j) => (gaps[j] ? [longestInterval(d.at, at + gaps[j].killToResumeMs, until)] : []));
       const stuck = watched.filter((_, j) => gaps[j] === undefined);
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
       return {
@@ -138,6 +146,7 @@ async function runLease(leaseMs: number, o: FailoverOptions, entry: string | und
         worstGapMs: round(Math.max(...got.map((g) => g.gapMs))),
         killToResumeMs: round(med(got.map((g) => g.killToResumeMs))),
         seqJump: med(got.map((g) => g.seqJump)),
+        laterHoleMs: round(med(later)),
       };
     });
     const violations = { seqNotRising: 0, presentAtBackwards: 0 };
@@ -186,7 +195,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
   return { machine, serverRuntime, options, leases, errors, loadAverageEnd: os.loadavg().map((l) => round(l, 2)) };
 }
 
-export function parseFailoverArgs(argv: string[]): FailoverOptions & { outDir: string } {
+export function parseFailoverArgs(argv: string[]): FailoverOptions & { outDir: string; append: boolean } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -196,6 +205,7 @@ export function parseFailoverArgs(argv: string[]): FailoverOptions & { outDir: s
       'displays-per-node': { type: 'string', default: '10' },
       server: { type: 'string', default: 'build' },
       'out-dir': { type: 'string' },
+      append: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -212,6 +222,7 @@ export function parseFailoverArgs(argv: string[]): FailoverOptions & { outDir: s
     displaysPerNode: whole('displays-per-node', values['displays-per-node']),
     server: values.server,
     outDir: path.resolve(PROJECT_ROOT, values['out-dir'] ?? (quick ? 'bench/results/quick' : 'bench/results')),
+    append: values.append,
     log: (line) => process.stderr.write(`${line}\n`),
   };
 }
@@ -230,8 +241,10 @@ if (isMain(import.meta.url)) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
-  const { outDir, ...o } = options;
-  const result = await runFailover(o);
+  const { outDir, append, ...o } = options;
+  let result = await runFailover(o);
+  // --append: keep the leases of an earlier run in the same file, so each lease can be its own shorter run.
+  if (append) result = mergeFailover(await readFile(path.join(outDir, 'cluster-failover.json'), 'utf8').catch(() => null), result);
   await writeFailover(result, outDir);
   process.stdout.write(clusterFailoverMarkdown(result));
   process.exitCode = Object.keys(result.errors).length ? 1 : 0;

@@ -20,6 +20,8 @@ export interface FailoverKill {
   killToResumeMs: number;
   /** Median seq step across the hole (1 = no seq skipped). */
   seqJump: number;
+  /** Median over the displays of the longest interval after the hole, up to the next kill: another hole means the canvas stalled or moved again. */
+  laterHoleMs: number;
   /** When the harness, polling GET /api/canvases/:slug, saw both survivors two frames on, ms after the kill. */
   seenResumedMs: number;
 }
@@ -43,6 +45,8 @@ export interface FailoverSummary {
   worstGapMs: Summary;
   killToResumeMs: Summary;
   neverResumed: number;
+  /** Kills followed by another hole of 1 s or more before the next kill. */
+  laterHoles: number;
 }
 
 export interface FailoverResult {
@@ -62,6 +66,7 @@ export function summariseKills(kills: readonly FailoverKill[]): FailoverSummary 
     worstGapMs: of('worstGapMs'),
     killToResumeMs: of('killToResumeMs'),
     neverResumed: kills.reduce((s, k) => s + k.neverResumed, 0),
+    laterHoles: kills.filter((k) => k.laterHoleMs >= 1000).length,
   };
 }
 
@@ -69,11 +74,11 @@ export function clusterFailoverMarkdown(r: FailoverResult): string {
   const summaryRow = (l: FailoverLeaseResult) =>
     `| ${l.leaseMs} | ${l.statedBoundMs} | ${l.summary.kills} | ${l.summary.gapMs.p50} / ${l.summary.gapMs.p90} / ${l.summary.gapMs.max} | ` +
     `${l.summary.worstGapMs.max} | ${l.summary.killToResumeMs.p50} / ${l.summary.killToResumeMs.max} | ${l.summary.neverResumed} | ` +
-    `${l.violations.seqNotRising} / ${l.violations.presentAtBackwards} |`;
+    `${l.violations.seqNotRising} / ${l.violations.presentAtBackwards} | ${l.summary.laterHoles} |`;
   const killRows = (l: FailoverLeaseResult) =>
     l.kills.map(
       (k) =>
-        `| ${l.leaseMs} | ${k.kill} | ${k.killed} → ${k.newOwner} | ${k.displays} | ${k.gapMs} | ${k.worstGapMs} | ${k.killToResumeMs} | ${k.seqJump} | ${k.neverResumed}${k.neverResumedOn.length ? ` (${k.neverResumedOn.join(', ')})` : ''} |`,
+        `| ${l.leaseMs} | ${k.kill} | ${k.killed} → ${k.newOwner} | ${k.displays} | ${k.gapMs} | ${k.worstGapMs} | ${k.killToResumeMs} | ${k.seqJump} | ${k.neverResumed}${k.neverResumedOn.length ? ` (${k.neverResumedOn.join(', ')})` : ''} | ${k.laterHoleMs} |`,
     );
   return [
     '# Cluster failover: kill -9 the node producing a canvas, again and again',
@@ -87,15 +92,17 @@ export function clusterFailoverMarkdown(r: FailoverResult): string {
       'with displays of its own. The **gap** of a display is its longest interval between two frames around the kill: from ' +
       'the last frame before the outage to the first after it (so it includes one normal 250 ms interval).',
     '',
-    '| Lease ms | Stated bound ms | Kills | Gap ms median / p90 / max | Worst display ms | Kill → first frame ms median / max | Never resumed | seq not rising / presentAt back |',
-    '|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| Lease ms | Stated bound ms | Kills | Gap ms median / p90 / max | Worst display ms | Kill → first frame ms median / max | Never resumed | seq not rising / presentAt back | Later holes ≥ 1 s |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...r.leases.map(summaryRow),
     '',
     'Gap per kill is the median over the displays of the two surviving nodes; the stated bound is the README\'s "taken within ' +
-      'lease + one renewal interval". Violations are counted over every frame every display received in the run.',
+      'lease + one renewal interval". Violations are counted over every frame every display received in the run. ' +
+      '"Later holes" are kills after which the displays (median) had another interval of 1 s or more before the next kill, ' +
+      'while the replacement node started: the canvas stalled or moved again.',
     '',
-    '| Lease ms | Kill | Killed → new owner | Displays watched | Gap ms (median) | Worst display ms | Kill → first frame ms | seq step | Never resumed |',
-    '|--:|--:|---|--:|--:|--:|--:|--:|--:|',
+    '| Lease ms | Kill | Killed → new owner | Displays watched | Gap ms (median) | Worst display ms | Kill → first frame ms | seq step | Never resumed | Longest later interval ms |',
+    '|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|',
     ...r.leases.flatMap(killRows),
     '',
     "Noise: this box has 2 cores shared with other workers' tests and a memory soak (see the load averages); starting the " +
@@ -104,4 +111,13 @@ export function clusterFailoverMarkdown(r: FailoverResult): string {
     ...(Object.keys(r.errors).length ? ['', ...Object.entries(r.errors).map(([l, e]) => `- lease ${l} ms failed: ${e}`)] : []),
     '',
   ].join('\n');
+}
+
+/** `previous` (a cluster-failover.json) with the leases of `next` replacing or joining its own. */
+export function mergeFailover(previous: string | null, next: FailoverResult): FailoverResult {
+  if (!previous) return next;
+  const old = JSON.parse(previous) as FailoverResult;
+  const mine = new Set(next.leases.map((l) => l.leaseMs));
+  const leases = [...old.leases.filter((l) => !mine.has(l.leaseMs)), ...next.leases].sort((a, b) => b.leaseMs - a.leaseMs);
+  return { ...next, options: { ...next.options, leases: leases.map((l) => l.leaseMs) }, leases, errors: { ...old.errors, ...next.errors } };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { orderViolations, outageGap, seqSpreads, windowFps } from './cluster-stats.js';
+import { longestInterval, orderViolations, outageGap, seqSpreads, windowFps } from './cluster-stats.js';
 
 describe('seqSpreads', () => {
   const t0 = 1_700_000_000_000;
@@ -40,23 +40,26 @@ describe('windowFps', () => {
 });
 
 describe('outageGap', () => {
-  const at = [0, 250, 500, 750, 760, 4200, 4450];
-  const seqs = [1, 2, 3, 4, 5, 8, 9];
+  const at = [0, 250, 500, 750, 760, 4200, 4450, 4700, 4950, 9000, 9250];
+  const seqs = [1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13];
 
-  it('finds the hole after a kill even when an in-flight frame lands just after it', () => {
-    expect(outageGap(at, seqs, 755, 10_000)).toEqual({ gapMs: 3440, killToResumeMs: 3445, seqJump: 3 });
+  it('is the first hole after the kill, even when an in-flight frame lands just after it and a longer hole comes later', () => {
+    expect(outageGap(at, seqs, 755, 30_000)).toEqual({ gapMs: 3440, killToResumeMs: 3445, seqJump: 3 });
   });
 
   it('is undefined when frames had not resumed within the horizon, or none came before the kill', () => {
-    expect(outageGap(at, seqs, 4500, 10_000)).toBeUndefined();
     expect(outageGap(at, seqs, 755, 2000)).toBeUndefined();
+    expect(outageGap(at, seqs, 9300, 10_000)).toBeUndefined();
     expect(outageGap([5000, 5250], [1, 2], 755, 10_000)).toBeUndefined();
   });
+});
 
-  it('ends the search at the horizon once the hole has closed', () => {
-    // Frames go on every 250 ms after the hole; a later, longer hole lies past the horizon.
-    const later = [...at, 4700, 4950, 9000, 9250];
-    expect(outageGap(later, [...seqs, 10, 11, 12, 13], 755, 6000)).toEqual({ gapMs: 3440, killToResumeMs: 3445, seqJump: 3 });
+describe('longestInterval', () => {
+  it('looks only at intervals wholly inside the range', () => {
+    const at = [0, 250, 500, 750, 760, 4200, 4450, 4700, 4950, 9000, 9250];
+    expect(longestInterval(at, 4200, 8000)).toBe(250);
+    expect(longestInterval(at, 4200, 9000)).toBe(4050);
+    expect(longestInterval([1], 0, 10)).toBe(0);
   });
 });
 

@@ -75,38 +75,43 @@ export function windowFps(at: ArrayLike<number>, start: number, end: number): nu
 }
 
 export interface OutageGap {
-  /** The longest time between two frames around the kill (the one it falls in, or the first hole after it), ms. */
+  /** From the last frame before the hole to the first after it, ms. */
   gapMs: number;
-  /** From the kill to the first frame after that hole, ms. */
+  /** From the kill to the first frame after the hole, ms. */
   killToResumeMs: number;
   /** seq of the frame that ended the hole − seq of the one before it. */
   seqJump: number;
 }
 
 /**
- * The hole a kill left in one display's frames: the longest interval between consecutive
- * arrivals that ends after `killAt`, within `horizonMs` after the kill. Frames still in flight from the dead owner may land just after the
- * kill, so the hole is the longest interval, not simply the one holding the kill instant.
- * Undefined when frames had not resumed within the horizon, or none came before the kill (the
- * display was not there).
+ * The hole a kill left in one display's frames: the first interval between consecutive arrivals
+ * that ends more than `inFlightMs` after `killAt`. A frame still in flight from the dead owner
+ * may land just after the kill, and no new owner can produce that soon (it must wait for the
+ * lease), so the frame ending the hole is the new owner's first. Undefined when frames had not
+ * resumed within `horizonMs` of the kill, or none came before the kill (the display was not there).
  */
-export function outageGap(at: ArrayLike<number>, seqs: ArrayLike<number>, killAt: number, horizonMs: number): OutageGap | undefined {
-  let best: OutageGap | undefined;
-  let sawBefore = false;
+export function outageGap(
+  at: ArrayLike<number>,
+  seqs: ArrayLike<number>,
+  killAt: number,
+  horizonMs: number,
+  inFlightMs = 500,
+): OutageGap | undefined {
+  if (!(at.length > 0 && at[0]! <= killAt)) return undefined;
   for (let i = 1; i < at.length; i++) {
-    const start = at[i - 1]!;
     const end = at[i]!;
-    if (start <= killAt) sawBefore = true;
-    if (end <= killAt) continue;
-    if (end > killAt + horizonMs) {
-      // The interval open at the horizon: when it has lasted longer than every hole so far, it is the hole, not closed in time.
-      const openFor = killAt + horizonMs - start;
-      return sawBefore && best && best.gapMs >= openFor ? best : undefined;
-    }
-    const gapMs = end - start;
-    if (!best || gapMs > best.gapMs) best = { gapMs, killToResumeMs: end - killAt, seqJump: seqs[i]! - seqs[i - 1]! };
+    if (end <= killAt + inFlightMs) continue;
+    if (end > killAt + horizonMs) return undefined;
+    return { gapMs: end - at[i - 1]!, killToResumeMs: end - killAt, seqJump: seqs[i]! - seqs[i - 1]! };
   }
-  return sawBefore ? best : undefined;
+  return undefined;
+}
+
+/** The longest interval between consecutive arrivals that both lie in [from, to], ms; 0 with fewer than two. */
+export function longestInterval(at: ArrayLike<number>, from: number, to: number): number {
+  let longest = 0;
+  for (let i = 1; i < at.length; i++) if (at[i - 1]! >= from && at[i]! <= to) longest = Math.max(longest, at[i]! - at[i - 1]!);
+  return longest;
 }
 
 export interface OrderViolations {

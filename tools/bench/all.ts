@@ -6,7 +6,7 @@
  * target, the measured figure and whether it was met or missed and by how much.
  *
  *   npx tsx tools/bench/all.ts            # full run, ~15 min on a 2-core box → bench/results/
- *   npx tsx tools/bench/all.ts --quick    # ~6 min, shorter windows → bench/results/quick/
+ *   npx tsx tools/bench/all.ts --quick    # ~7 min, shorter windows → bench/results/quick/
  *
  * A quick run writes to its own folder so it never replaces the figures of a full run. Each
  * stage that fails is reported in the summary and makes the exit code 1; the others still run.

@@ -89,9 +89,9 @@ export function clusterFanoutMarkdown(r: ClusterFanoutResult): string {
     '- **CPU**: % of one core from /proc over the window; "other" is what the box spent beyond the nodes, Redis and the clients ' +
       '(other work on a shared box, interrupts).',
     '',
-    `Noise: this box has 2 cores shared with other workers' tests and a memory soak; other work took ${others.join(', ')} % of a ` +
-      'core during the windows, so CPU and arrival figures vary from run to run by more than their differences here; ' +
-      'bytes through Redis do not depend on load.',
+    `Noise: one run per case on a box of 2 cores shared with other workers' tests and a memory soak; other work took ` +
+      `${others.join(', ')} % of a core during the windows, so the CPU and arrival figures carry that noise and were not ` +
+      'repeated. Bytes through Redis do not depend on load.',
     ...(Object.keys(r.errors).length ? ['', ...Object.entries(r.errors).map(([n, e]) => `- ${n} node(s) failed: ${e}`)] : []),
     '',
   ].join('\n');

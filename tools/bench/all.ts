@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: every benchmark of issue 6 in turn — render, fan-out steps, inference,
- * wire — and issue 11's skew between two screens (bench/results/skew.md) and tiled wall
- * (bench/results/tiles.md), then one summary (bench/results/summary.{md,json}) with the machine and, for each
+ * wire — issue 11's skew between two screens (bench/results/skew.md) and tiled wall
+ * (bench/results/tiles.md), issue 12's cluster fan-out and failover (cluster-fanout.md,
+ * cluster-failover.md), then one summary (bench/results/summary.{md,json}) with the machine and, for each
  * target, the measured figure and whether it was met or missed and by how much.
  *
- *   npx tsx tools/bench/all.ts            # full run, ~8–10 min on a 2-core box → bench/results/
- *   npx tsx tools/bench/all.ts --quick    # ~3–4 min, shorter windows → bench/results/quick/
+ *   npx tsx tools/bench/all.ts            # full run, ~15 min on a 2-core box → bench/results/
+ *   npx tsx tools/bench/all.ts --quick    # ~7 min, shorter windows → bench/results/quick/
  *
  * A quick run writes to its own folder so it never replaces the figures of a full run. Each
  * stage that fails is reported in the summary and makes the exit code 1; the others still run.
@@ -102,6 +103,15 @@ async function main(): Promise<number> {
 
   await stage('tiles', async () => {
     await runScript('tools/bench/tiles.ts', [...(quick ? ['--quick'] : []), '--out-dir', outDir]);
+  });
+
+  // Issue 12: each its own process with its own redis-server and nodes. The full run kills at the
+  // default lease only; `npm run bench:failover` also tries a shorter one.
+  await stage('cluster-fanout', async () => {
+    await runScript('tools/bench/cluster-fanout.ts', [...(quick ? ['--quick'] : []), '--out-dir', outDir]);
+  });
+  await stage('cluster-failover', async () => {
+    await runScript('tools/bench/cluster-failover.ts', [...(quick ? ['--quick'] : ['--lease-ms', '3000']), '--out-dir', outDir]);
   });
 
   await writeSummary(input, outDir);

@@ -20,12 +20,12 @@
  * By default the server is compiled (tsconfig.build.json → .tmp/bench-build/) and run with plain
  * node, as `npm start` runs it; `--server tsx` runs the sources instead (more RSS: tsx's loader).
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PROJECT_ROOT, exited, spawnTs, stopChild } from './support/children.js';
+import { PROJECT_ROOT, exited, stopChild } from './support/children.js';
+import { request, startLoadClient } from './support/load-clients.js';
 import { analyseStep, type StepAnalysis } from './support/fanout-analysis.js';
-import type { DisplayPlan, DisplayRecord, FromClient, ToClient } from './support/fanout-protocol.js';
+import type { DisplayPlan, DisplayRecord, ToClient } from './support/fanout-protocol.js';
 import { machineInfo, machineLine, type MachineInfo } from './support/machine.js';
 import { epochNow, isMain, sleep } from './support/main-module.js';
 import { busyPercentOfOneCore, openFileLimit, systemCpu, tryProcStat, type FileLimit } from './support/proc.js';
@@ -124,28 +124,6 @@ export interface FanoutStepsResult {
   steps: StepResult[];
 }
 
-function request<T extends FromClient['type']>(
-  child: ChildProcess,
-  message: ToClient | null,
-  type: T,
-  timeoutMs: number,
-): Promise<Extract<FromClient, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.off('message', onMessage);
-      reject(new Error(`A load client sent no "${type}" within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onMessage = (m: FromClient) => {
-      if (m.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      resolve(m as Extract<FromClient, { type: T }>);
-    };
-    child.on('message', onMessage);
-    if (message) child.send(message);
-  });
-}
-
 async function runStep(n: number, o: FanoutStepsOptions, entry: string | undefined): Promise<StepResult> {
   const workers = Math.max(1, Math.min(o.workers, n));
   const base = { displays: n, canvases: o.canvases, workers };
@@ -168,16 +146,7 @@ async function runStep(n: number, o: FanoutStepsOptions, entry: string | undefin
       canvases: slugs.map((slug) => ({ slug, source: { type: 'folder', path: 'assets', order: 'name' } })),
       ...(o.cpuProf ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', path.join(profileDir, `server-${n}`)] } : {}),
     }),
-    Promise.all(
-      Array.from({ length: workers }, async () => {
-        const child = spawnTs(path.join(PROJECT_ROOT, 'tools/bench/fanout-client.ts'), [], {
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-          serialization: 'advanced',
-        });
-        await request(child, null, 'ready', 60_000);
-        return child;
-      }),
-    ),
+    Promise.all(Array.from({ length: workers }, () => startLoadClient())),
   ]);
   try {
     const serverFiles = server.openFileLimit();

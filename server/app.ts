@@ -267,7 +267,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     otherConnections: () => mjpeg.readers,
   });
   // Before the pages: /c/<slug>.mjpeg and the page /c/<slug> share a route pattern.
-  const mjpeg = registerMjpegRoute(app, { admission: displays.admission, logger, clock });
+  const mjpeg = registerMjpegRoute(app, { admission: displays.admission, logger, clock, onDisplay: (event) => events.emit(event) });
   const pages = registerPageRoutes(app, { distDir: DEFAULT_DIST_DIR, logger, clock });
   metrics.bind({
     canvases: registry,

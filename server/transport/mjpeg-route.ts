@@ -6,6 +6,7 @@ import type { Clock } from '../stream/clock.js';
 import { MJPEG_CONTENT_TYPE, MJPEG_PADDING } from '../stream/mjpeg-part.js';
 import { chooseRendition, type RenditionSpec } from '../stream/rendition.js';
 import type { DisplayAdmission } from './display-admission.js';
+import type { DisplayEvent } from './display-route.js';
 import type { Problem } from './http-reply.js';
 import type { TilePosition } from '../../protocol/wire.js';
 import { createMjpegSocket, type MjpegSocket } from './mjpeg-socket.js';
@@ -19,6 +20,8 @@ export interface MjpegRouteOptions {
   admission: DisplayAdmission;
   logger: Logger;
   clock: Clock;
+  /** Told of each reader that connects or goes, like the display route's (webhooks, OSC out, consoles). */
+  onDisplay?: (event: DisplayEvent) => void;
 }
 
 interface Reader {
@@ -90,6 +93,15 @@ export function registerMjpegRoute(app: TemplatedApp, options: MjpegRouteOptions
   const { admission, clock } = options;
   const log = options.logger;
   const readers = new Set<Reader>();
+  const announce = (event: DisplayEvent['event'], canvas: Canvas, display: Display) =>
+    options.onDisplay?.({
+      type: 'display',
+      slug: canvas.slug,
+      event,
+      display: display.id,
+      address: display.remoteAddress,
+      displays: canvas.channel.displays.size,
+    });
 
   app.get('/c/:slug', (res, req) => {
     const raw = req.getParameter(0) ?? '';
@@ -127,6 +139,7 @@ export function registerMjpegRoute(app: TemplatedApp, options: MjpegRouteOptions
       reader = undefined;
       canvas.detach(display);
       log.debug({ slug: canvas.slug, display: display.id, sent: display.sent, skipped: display.skipped }, 'MJPEG reader disconnected');
+      announce('lost', canvas, display);
     };
     const socket = createMjpegSocket(res, {
       onDrained: () => reader && canvas.drained(reader.display),
@@ -155,6 +168,7 @@ export function registerMjpegRoute(app: TemplatedApp, options: MjpegRouteOptions
     readers.add(reader);
     canvas.attach(display); // the latest frame goes out at once (or once its rendition is made)
     log.debug({ slug: canvas.slug, display: display.id, address: remoteAddress, rendition: display.key }, 'MJPEG reader connected');
+    announce('connected', canvas, display);
   });
 
   return {

@@ -87,8 +87,10 @@ describe('ffmpeg reading /c/<slug>.mjpeg', () => {
 });
 
 describe('the MJPEG stream', () => {
-  it('opens with the latest frame, one JPEG part per frame, and is listed among the displays and in the metrics', async () => {
+  it('opens with the latest frame, one JPEG part per frame, and is listed among the displays, in the metrics and the events', async () => {
     const server = await serve();
+    const seen: string[] = [];
+    cleanups.push(server.server.events.subscribe((e) => e.type === 'display' && seen.push(`${e.slug} ${e.event} ${e.displays}`)));
     const first = reader(server, '/c/lobby.mjpeg');
     await vi.waitFor(() => expect(first.parts.length).toBeGreaterThanOrEqual(3), { timeout: 10_000 });
     const res = await first.response;
@@ -118,6 +120,9 @@ describe('the MJPEG stream', () => {
     second.close();
     await vi.waitFor(() => expect(server.server.mjpeg.readers).toBe(0), { timeout: 5000 });
     expect(server.server.registry.get('lobby')?.channel.displays.size ?? 0).toBe(0);
+    // Webhooks and OSC out hear of readers as of any display.
+    expect(seen.slice(0, 2)).toEqual(['lobby connected 1', 'lobby connected 2']);
+    expect(seen.slice(2).sort()).toEqual(['lobby lost 0', 'lobby lost 1']);
   });
 
   it('encodes one JPEG per frame and size, shared by every reader of that size', async () => {

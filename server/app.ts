@@ -8,6 +8,7 @@ import { operatorTokenFor } from './api/auth.js';
 import { registerCanvasRoutes } from './api/canvas-routes.js';
 import { registerClusterRoute } from './api/cluster-route.js';
 import { createCluster, type Cluster } from './cluster/cluster.js';
+import { createClusterControl } from './cluster/cluster-control.js';
 import { registerEventsRoute } from './api/events-route.js';
 import { createApi } from './api/http.js';
 import { createAuthFailures } from './api/auth-failures.js';
@@ -151,23 +152,28 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     : undefined;
   const plainCommands = createCommands({ registry, config, events, jobs, inference, clock, logger });
   const canvasCommands = runtime?.wrap(plainCommands) ?? plainCommands;
+  // Cluster mode: a command on a canvas another node produces is carried out there (playlists' too).
+  const control = config.cluster.redisUrl ? createClusterControl({ config, cluster: () => cluster, events, clock, logger }) : undefined;
   const playlists = createPlaylistManager({
     dir: config.playlists.dir,
-    commands: canvasCommands,
+    commands: control?.route(canvasCommands) ?? canvasCommands,
     onFrame: registry.onFrame,
     canvases: registry,
     clock,
     logger,
   });
-  const commands = withPlaylists(canvasCommands, { playlists, registry, events, logger });
+  const localCommands = withPlaylists(canvasCommands, { playlists, registry, events, logger });
+  const commands = control?.route(localCommands) ?? localCommands;
   connectEventFeed(events, { canvases: registry, playlists });
-  registerCanvasRoutes({
+  const canvasRoutes = registerCanvasRoutes({
     api,
     commands,
     registry,
     maxBodyBytes: config.operator.maxBodyBytes,
     extras: (slug) => ({ job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
+    ownerView: control?.describe,
   });
+  control?.serve(localCommands, canvasRoutes.describe);
   registerPlaylistRoutes(api, playlists);
   registerAuthRoutes(api);
   /** Declared canvases are produced by the node holding their lease; created ones by the node their displays joined. */
@@ -298,6 +304,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         sse.closeAll();
         await stopping;
         await inference?.close();
+        control?.close();
         await cluster?.close();
       })();
       return closed;

@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   EASEL_ERR_CONTENT_TYPE: 'A request body was sent without the content type its route takes',
   EASEL_ERR_AUTH_THROTTLED: 'Too many wrong tokens from one address: it must wait before trying again',
   EASEL_ERR_REDIS_UNAVAILABLE: 'In cluster mode, Redis cannot be reached; the node serves its own displays alone meanwhile',
+  EASEL_ERR_CANVAS_MOVING: 'In cluster mode, no node produces the canvas right now (failover or handover); try again in a moment',
+  EASEL_ERR_NODE_TIMEOUT: 'In cluster mode, the node producing the canvas did not answer a forwarded command in time',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

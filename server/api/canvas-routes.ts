@@ -15,6 +15,8 @@ export interface CanvasRouteDeps {
   maxBodyBytes: number;
   /** Extra facts per canvas from other parts (playlist position, current job). */
   extras: (slug: string) => Record<string, unknown>;
+  /** Cluster mode: a canvas another node produces, as that node shows it after a command; undefined: this node's view. */
+  ownerView?: (slug: string) => Promise<Record<string, unknown> | undefined>;
 }
 
 const origin = (req: ApiRequest): CommandOrigin => ({
@@ -23,9 +25,11 @@ const origin = (req: ApiRequest): CommandOrigin => ({
 });
 
 /** The operator API over canvases and jobs (docs/api.md). */
-export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
+export function registerCanvasRoutes(deps: CanvasRouteDeps): { describe: (slug: string) => Record<string, unknown> } {
   const { api, commands, registry } = deps;
   const describe = (slug: string) => ({ ...commands.get(slug), ...deps.extras(slug), displayList: displayList(slug) });
+  /** The canvas after a command: as the node that carried it out sees it. */
+  const after = async (slug: string) => (await deps.ownerView?.(slug)) ?? describe(slug);
   const displayList = (slug: string) =>
     [...(registry.get(slug)?.channel.displays ?? [])].map((d) => ({
       id: d.id,
@@ -104,7 +108,7 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
     '/api/canvases/:slug/source',
     async (req) => {
       await commands.setSource(req.params.slug!, parseRequest(sourceCommand, jsonBody(req)), origin(req));
-      return { status: 200, json: describe(req.params.slug!) };
+      return { status: 200, json: await after(req.params.slug!) };
     },
     { mutating: true },
   );
@@ -113,9 +117,9 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
     api.route(
       'post',
       `/api/canvases/:slug/${action}`,
-      (req) => {
-        commands[action](req.params.slug!, origin(req));
-        return { status: 200, json: describe(req.params.slug!) };
+      async (req) => {
+        await commands[action](req.params.slug!, origin(req));
+        return { status: 200, json: await after(req.params.slug!) };
       },
       { mutating: true },
     );
@@ -127,16 +131,16 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
     async (req) => {
       const { name } = parseRequest(playlistCommand, jsonBody(req));
       await commands.startPlaylist(req.params.slug!, name, origin(req));
-      return { status: 200, json: describe(req.params.slug!) };
+      return { status: 200, json: await after(req.params.slug!) };
     },
     { mutating: true },
   );
   api.route(
     'del',
     '/api/canvases/:slug/playlist',
-    (req) => {
-      commands.stopPlaylist(req.params.slug!, origin(req));
-      return { status: 200, json: describe(req.params.slug!) };
+    async (req) => {
+      await commands.stopPlaylist(req.params.slug!, origin(req));
+      return { status: 200, json: await after(req.params.slug!) };
     },
     { mutating: true },
   );
@@ -171,8 +175,14 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
     { view: true },
   );
 
-  api.route('get', '/api/jobs/:id', (req) => ({ status: 200, json: { job: commands.job(req.params.id!) } }));
-  api.route('del', '/api/jobs/:id', (req) => ({ status: 200, json: { job: commands.cancelJob(req.params.id!, origin(req)) } }), {
-    mutating: true,
-  });
+  api.route('get', '/api/jobs/:id', async (req) => ({ status: 200, json: { job: await commands.job(req.params.id!) } }));
+  api.route(
+    'del',
+    '/api/jobs/:id',
+    async (req) => ({ status: 200, json: { job: await commands.cancelJob(req.params.id!, origin(req)) } }),
+    {
+      mutating: true,
+    },
+  );
+  return { describe };
 }

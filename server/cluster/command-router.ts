@@ -184,7 +184,14 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
           }
         }
         const reply = await ask(owner, { op, slug, args, ...(blob ? { blob } : {}) });
-        if (reply !== 'absent' && !('moved' in reply)) return resultOf<T>(reply);
+        if (reply !== 'absent' && !('moved' in reply)) {
+          if (waitingSince !== undefined)
+            log.info(
+              { slug, op, node: owner, waitedMs: Math.round(clock.now() - waitingSince) },
+              `Command waited for canvas "${slug}" to move to node ${owner}`,
+            );
+          return resultOf<T>(reply);
+        }
       }
       // Nobody holds it, its holder is gone, or it just moved: a new owner takes it within about a lease.
       if (waitingSince === undefined) {

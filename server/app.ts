@@ -173,7 +173,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     extras: (slug) => ({ job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
     ownerView: control?.describe,
   });
-  control?.serve(localCommands, canvasRoutes.describe);
+  control?.serve(localCommands, canvasRoutes.canvasState);
   registerPlaylistRoutes(api, playlists);
   registerAuthRoutes(api);
   /** Declared canvases are produced by the node holding their lease; created ones by the node their displays joined. */
@@ -200,7 +200,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         },
       })
     : undefined;
-  registerClusterRoute(api, cluster);
+  registerClusterRoute(api, cluster, control?.stats);
   const sse = registerEventsRoute(app, {
     events,
     commands,
@@ -292,6 +292,8 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     close() {
       closed ??= (async () => {
         closing = true;
+        // Other nodes' commands wait for this node's canvases' next owner from here on.
+        control?.close();
         // First, while canvases and playlists still run: their state is what the next start restores.
         await runtime?.close();
         await osc?.close();
@@ -304,7 +306,6 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         sse.closeAll();
         await stopping;
         await inference?.close();
-        control?.close();
         await cluster?.close();
       })();
       return closed;

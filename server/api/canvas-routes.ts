@@ -15,7 +15,7 @@ export interface CanvasRouteDeps {
   maxBodyBytes: number;
   /** Extra facts per canvas from other parts (playlist position, current job). */
   extras: (slug: string) => Record<string, unknown>;
-  /** Cluster mode: a canvas another node produces, as that node shows it after a command; undefined: this node's view. */
+  /** Cluster mode: a canvas another node produces, its state as that node has it after a command; undefined: this node's own. */
   ownerView?: (slug: string) => Promise<Record<string, unknown> | undefined>;
 }
 
@@ -25,11 +25,16 @@ const origin = (req: ApiRequest): CommandOrigin => ({
 });
 
 /** The operator API over canvases and jobs (docs/api.md). */
-export function registerCanvasRoutes(deps: CanvasRouteDeps): { describe: (slug: string) => Record<string, unknown> } {
+export function registerCanvasRoutes(deps: CanvasRouteDeps): { canvasState: (slug: string) => Record<string, unknown> } {
   const { api, commands, registry } = deps;
-  const describe = (slug: string) => ({ ...commands.get(slug), ...deps.extras(slug), displayList: displayList(slug) });
-  /** The canvas after a command: as the node that carried it out sees it. */
-  const after = async (slug: string) => (await deps.ownerView?.(slug)) ?? describe(slug);
+  const canvasState = (slug: string) => ({ ...commands.get(slug), ...deps.extras(slug) });
+  const describe = (slug: string) => ({ ...canvasState(slug), displayList: displayList(slug) });
+  /** The canvas after a command: its state as the node that carried it out has it, with the displays watching it here. */
+  const after = async (slug: string) => {
+    const owners = await deps.ownerView?.(slug);
+    if (!owners) return describe(slug);
+    return { ...owners, displays: registry.get(slug)?.channel.displays.size ?? 0, displayList: displayList(slug) };
+  };
   const displayList = (slug: string) =>
     [...(registry.get(slug)?.channel.displays ?? [])].map((d) => ({
       id: d.id,
@@ -184,5 +189,5 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): { describe: (slug: 
       mutating: true,
     },
   );
-  return { describe };
+  return { canvasState };
 }

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevInferenceService, type DevInferenceService } from '../../tools/inference-dev.js';
@@ -84,6 +86,7 @@ describe('commands sent to any node of a cluster', () => {
   let dev: DevInferenceService;
   let folder: ReturnType<typeof tempFolder>;
   let second: ReturnType<typeof tempFolder>;
+  let playlistsDir: ReturnType<typeof tempFolder>;
   const nodes = new Map<string, TestServer>();
   let alone: TestServer;
   let owner: TestServer;
@@ -102,6 +105,8 @@ describe('commands sent to any node of a cluster', () => {
     const colours = ['#336699', '#996633', '#339966', '#663399'];
     for (const [i, col] of colours.entries()) putImage(folder.dir, `${i}.png`, await solidPng(col, 64, 64));
     putImage(second.dir, 'x.png', await solidPng('#ff00ff', 64, 64));
+    playlistsDir = tempFolder();
+    writeFileSync(path.join(playlistsDir.dir, 'hush.yaml'), 'loop: true\nsteps:\n  - pause:\n    duration: 60s\n');
     const env = {
       EASEL_OPERATOR_TOKEN: TOKEN,
       EASEL_FOLDER: folder.dir,
@@ -115,6 +120,7 @@ describe('commands sent to any node of a cluster', () => {
       EASEL_OSC_ENABLED: 'true',
       EASEL_OSC_HOST: '127.0.0.1',
       EASEL_OSC_PORT: '0',
+      EASEL_PLAYLISTS_DIR: playlistsDir.dir,
       EASEL_CANVASES: JSON.stringify([{ slug: SLUG, source: { type: 'folder' } }]),
     };
     alone = await startTestServer(env);
@@ -139,6 +145,7 @@ describe('commands sent to any node of a cluster', () => {
     await dev?.close({ force: true });
     folder?.remove();
     second?.remove();
+    playlistsDir?.remove();
   });
 
   const ownerState = () => owner.server.registry.get(SLUG)!.snapshot();
@@ -178,6 +185,10 @@ describe('commands sent to any node of a cluster', () => {
     expect(commandsHeard(onC, 'pause')).toHaveLength(1);
     expect(commandsHeard(onOwner, 'pause')).toHaveLength(1);
     expect(commandsHeard(onOwner, 'pause')[0]!.data.node).toBeUndefined();
+
+    expect((await call(b, 'GET', '/api/cluster')).body.commands.forwarded).toBeGreaterThanOrEqual(1);
+    expect((await call(owner, 'GET', '/api/cluster')).body.commands.served).toBeGreaterThanOrEqual(1);
+    expect((await call(owner, 'GET', '/api/cluster')).body.events.published).toBeGreaterThanOrEqual(2);
 
     const resumed = await call(c, 'POST', `/api/canvases/${SLUG}/resume`);
     expect(resumed.status).toBe(200);
@@ -264,6 +275,25 @@ describe('commands sent to any node of a cluster', () => {
     await until(() => (ownerState().state !== 'paused' ? true : undefined));
   });
 
+  it('runs a playlist started through another node on the owner, and stops it from a third', async () => {
+    const started = await call(b, 'POST', `/api/canvases/${SLUG}/playlist`, { name: 'hush' });
+    expect(started.status).toBe(200);
+    expect(started.body.playlist).toMatchObject({ playlist: 'hush', state: 'running' });
+    // Its pause step runs on the owner, through the owner's own commands.
+    await until(() => (ownerState().state === 'paused' ? true : undefined));
+    expect((await call(owner, 'GET', `/api/canvases/${SLUG}`)).body.playlist).toMatchObject({ playlist: 'hush' });
+    expect((await call(b, 'GET', `/api/canvases/${SLUG}`)).body.playlist).toBeNull();
+    const stopped = await call(c, 'DELETE', `/api/canvases/${SLUG}/playlist`);
+    expect(stopped.status).toBe(200);
+    expect(stopped.body.playlist).toBeNull();
+    await until(() => (ownerState().state !== 'paused' ? true : undefined));
+    const unknown = await call(b, 'POST', `/api/canvases/${SLUG}/playlist`, { name: 'no-such-show' });
+    expect(unknown).toMatchObject({
+      status: 404,
+      body: (await call(alone, 'POST', `/api/canvases/${SLUG}/playlist`, { name: 'no-such-show' })).body,
+    });
+  });
+
   it('ignores junk on the command and event channels and keeps working', async () => {
     const raw = new Redis(redis.url);
     try {
@@ -275,8 +305,12 @@ describe('commands sent to any node of a cluster', () => {
     } finally {
       raw.disconnect();
     }
-    await until(() => (b.logs.some((l) => l.msg === 'Control message from Redis ignored') ? true : undefined));
-    await until(() => (owner.logs.some((l) => l.msg === 'Control message from Redis ignored') ? true : undefined));
+    const counted = async (node: TestServer) => (await call(node, 'GET', '/api/cluster')).body;
+    await until(async () => ((await counted(b)).commands.refused.malformed === 1 ? true : undefined));
+    await until(async () => ((await counted(owner)).commands.refused.oversized === 1 ? true : undefined));
+    expect((await counted(owner)).commands.refused.unknownReply).toBe(1);
+    for (const n of nodes.values()) await until(async () => ((await counted(n)).events.refused.malformed === 1 ? true : undefined));
+    expect(b.logs.some((l) => l.msg === 'Control message from Redis ignored')).toBe(true);
     expect((await call(b, 'POST', `/api/canvases/${SLUG}/next`)).status).toBe(200);
   });
 

@@ -211,6 +211,28 @@ describe('the command router', () => {
     expect(b.stats.refused.unknownReply).toBe(1);
   });
 
+  it('asks the next owner when the one asked loses the lease without answering (a power cut)', async () => {
+    const clock = new FakeClock();
+    const net = network(clock);
+    net.add('a', async () => 'never');
+    net.deaf.add('a');
+    net.add('c', async () => 'done on c');
+    const b = net.add('b');
+    net.setOwner('a');
+    const answer = b.onCanvas('wall', 'pause', [origin], () => 'here');
+    await settle();
+    clock.advance(400);
+    await settle();
+    // a's lease runs out, c takes the canvas: b gives up on a long before its timeout.
+    net.setOwner('c');
+    for (let i = 0; i < 5; i++) {
+      clock.advance(200);
+      await settle();
+    }
+    expect(await answer).toBe('done on c');
+    expect(b.stats.timedOut).toBe(0);
+  });
+
   it('says Redis is unavailable when it cannot ask', async () => {
     const clock = new FakeClock();
     const net = network(clock);

@@ -101,6 +101,8 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
   let handler: ((request: RemoteRequest) => Promise<unknown>) | undefined;
   let closed = false;
   const pollMs = Math.max(20, Math.min(200, Math.floor(ownerWaitMs / 10)));
+  /** How often the lease is read while a reply is awaited. */
+  const watchMs = Math.max(100, Math.floor(ownerWaitMs / 5));
   const sleep = (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
 
   const redisDown = (err: unknown) =>
@@ -154,7 +156,30 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
       return 'absent';
     }
     stats.forwarded++;
-    return reply;
+    const slug = request.slug;
+    if (slug === undefined) return reply;
+    // The subscription of an owner that lost power lives on in Redis until TCP gives up on it,
+    // so a request can go to nobody: the lease passing to another node (or none) says so.
+    let tick: unknown;
+    const abandoned = new Promise<'absent'>((resolve) => {
+      const check = () => {
+        tick = clock.setTimeout(async () => {
+          const holder = await options.ownerOf(slug).catch(() => to);
+          const waiting = pending.get(id);
+          if (!waiting) return;
+          if (holder === to) return check();
+          clock.clearTimeout(waiting.timer);
+          pending.delete(id);
+          resolve('absent');
+        }, watchMs);
+      };
+      check();
+    });
+    try {
+      return await Promise.race([reply, abandoned]);
+    } finally {
+      clock.clearTimeout(tick);
+    }
   }
 
   const resultOf = <T>(reply: WireReply): T => {

@@ -3,6 +3,7 @@ import { EaselError } from '../errors.js';
 import { createLogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
+import { createRequests, redisDown } from './control-requests.js';
 import {
   ControlMessageError,
   decodeControl,
@@ -86,10 +87,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 
 export function createCommandRouter(options: CommandRouterOptions): CommandRouter {
   const { bus, nodeId, clock, ownerWaitMs } = options;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const log = options.logger.child({ component: 'commands' });
   const limiter = createLogLimiter({ now: () => clock.now() });
-  const pending = new Map<string, { done: (reply: WireReply) => void; timer: unknown }>();
   const stats: CommandRouterStats = {
     forwarded: 0,
     served: 0,
@@ -101,86 +100,20 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
   let handler: ((request: RemoteRequest) => Promise<unknown>) | undefined;
   let closed = false;
   const pollMs = Math.max(20, Math.min(200, Math.floor(ownerWaitMs / 10)));
-  /** How often the lease is read while a reply is awaited. */
-  const watchMs = Math.max(100, Math.floor(ownerWaitMs / 5));
   const sleep = (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
 
-  const redisDown = (err: unknown) =>
-    new EaselError(
-      'EASEL_ERR_REDIS_UNAVAILABLE',
-      'This node cannot reach Redis, so it cannot pass the command to the node producing the canvas',
-      {
-        hint: 'Send the command to the node that produces the canvas (GET /api/cluster lists them), or start Redis again',
-        cause: err,
-      },
-    );
-
-  /** One request to one node: its reply, or 'absent' when nobody listens on its channel. */
-  async function ask(to: string, request: Omit<WireRequest, 'kind' | 'id' | 'from'>): Promise<WireReply | 'absent'> {
-    const id = randomUUID();
-    const message = encodeControl({ kind: 'request', id, from: nodeId, ...request });
-    // Waiting before sending: a fast reply must find its request.
-    const reply = new Promise<WireReply>((resolve, reject) => {
-      const timer = clock.setTimeout(() => {
-        pending.delete(id);
-        stats.timedOut++;
-        log.warn(
-          { slug: request.slug, op: request.op, node: to, timeoutMs },
-          `Node ${to} did not answer a forwarded command in ${timeoutMs} ms`,
-        );
-        reject(
-          new EaselError(
-            'EASEL_ERR_NODE_TIMEOUT',
-            `Node "${to}" did not answer within ${timeoutMs} ms; the command may still be carried out`,
-            {
-              hint: 'Check the canvas (GET /api/canvases/:slug) before sending the command again; /api/cluster shows whether that node is alive',
-              details: { node: to, ...(request.slug ? { slug: request.slug } : {}) },
-            },
-          ),
-        );
-      }, timeoutMs);
-      pending.set(id, { done: resolve, timer });
-    });
-    reply.catch(() => undefined);
-    let listening: number;
-    try {
-      listening = await bus.send(to, message);
-    } catch (err) {
-      clock.clearTimeout(pending.get(id)?.timer);
-      pending.delete(id);
-      throw redisDown(err);
-    }
-    if (listening === 0) {
-      clock.clearTimeout(pending.get(id)?.timer);
-      pending.delete(id);
-      return 'absent';
-    }
-    stats.forwarded++;
-    const slug = request.slug;
-    if (slug === undefined) return reply;
-    // The subscription of an owner that lost power lives on in Redis until TCP gives up on it,
-    // so a request can go to nobody: the lease passing to another node (or none) says so.
-    let tick: unknown;
-    const abandoned = new Promise<'absent'>((resolve) => {
-      const check = () => {
-        tick = clock.setTimeout(async () => {
-          const holder = await options.ownerOf(slug).catch(() => to);
-          const waiting = pending.get(id);
-          if (!waiting) return;
-          if (holder === to) return check();
-          clock.clearTimeout(waiting.timer);
-          pending.delete(id);
-          resolve('absent');
-        }, watchMs);
-      };
-      check();
-    });
-    try {
-      return await Promise.race([reply, abandoned]);
-    } finally {
-      clock.clearTimeout(tick);
-    }
-  }
+  const requests = createRequests({
+    bus,
+    nodeId,
+    clock,
+    logger: log,
+    ownerOf: options.ownerOf,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    // How often the lease is read while a reply is awaited.
+    watchMs: Math.max(100, Math.floor(ownerWaitMs / 5)),
+    stats,
+  });
+  const { ask } = requests;
 
   const resultOf = <T>(reply: WireReply): T => {
     if ('moved' in reply) throw new Error('unreachable: moved');
@@ -203,7 +136,7 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
         if (image && blob === undefined) {
           blob = `${nodeId}:${randomUUID()}`;
           try {
-            await bus.putBlob(blob, image, ownerWaitMs + timeoutMs);
+            await bus.putBlob(blob, image, ownerWaitMs + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
           } catch (err) {
             throw redisDown(err);
           }
@@ -286,14 +219,7 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
         return;
       }
       if (message.kind === 'reply') {
-        const waiting = pending.get(message.id);
-        if (!waiting) {
-          stats.refused.unknownReply++;
-          return;
-        }
-        pending.delete(message.id);
-        clock.clearTimeout(waiting.timer);
-        waiting.done(message);
+        if (!requests.answer(message)) stats.refused.unknownReply++;
         return;
       }
       void serveRequest(message).catch((err: unknown) =>
@@ -305,19 +231,7 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
     },
     close() {
       closed = true;
-      for (const [id, waiting] of pending) {
-        clock.clearTimeout(waiting.timer);
-        waiting.done({
-          kind: 'reply',
-          id,
-          from: nodeId,
-          ok: false,
-          error: errorToWire(
-            new EaselError('EASEL_ERR_SERVER_CLOSING', 'The server is shutting down', { hint: 'Try again once it is back' }),
-          ),
-        });
-      }
-      pending.clear();
+      requests.close();
     },
   };
 }

@@ -17,7 +17,8 @@ function network(clock: FakeClock) {
   let owner: string | undefined;
   let down = false;
   const produced = new Set<string>();
-  const busFor = (): ControlBus => ({
+  const busFor = (id: string): ControlBus => ({
+    listening: () => !net.unsubscribed.has(id),
     async send(to, message) {
       if (down) throw new Error('Connection is closed.');
       if (deaf.has(to)) return 1;
@@ -37,7 +38,7 @@ function network(clock: FakeClock) {
   });
   const add = (id: string, handler?: (r: RemoteRequest) => Promise<unknown>) => {
     const router = createCommandRouter({
-      bus: busFor(),
+      bus: busFor(id),
       nodeId: id,
       clock,
       logger,
@@ -53,8 +54,9 @@ function network(clock: FakeClock) {
     routers.set(id, router);
     return router;
   };
-  return {
+  const net = {
     add,
+    unsubscribed: new Set<string>(),
     blobs,
     deaf,
     routers,
@@ -67,6 +69,7 @@ function network(clock: FakeClock) {
       down = v;
     },
   };
+  return net;
 }
 
 const origin = { via: 'http' as const, who: '10.0.0.9' };
@@ -238,6 +241,11 @@ describe('the command router', () => {
     const net = network(clock);
     const b = net.add('b');
     net.setOwner('a');
+    net.unsubscribed.add('b');
+    // Not listening yet (starting): a reply could not reach it, so it does not ask.
+    const early = (await b.onCanvas('wall', 'pause', [origin], () => 'here').catch((e: unknown) => e)) as EaselError;
+    expect(early.code).toBe('EASEL_ERR_REDIS_UNAVAILABLE');
+    net.unsubscribed.clear();
     net.down = true;
     const err = (await b.onCanvas('wall', 'pause', [origin], () => 'here').catch((e: unknown) => e)) as EaselError;
     expect(err.code).toBe('EASEL_ERR_REDIS_UNAVAILABLE');

@@ -33,6 +33,8 @@ export interface ControlBus {
   putBlob(key: string, data: Buffer, ttlMs: number): Promise<void>;
   /** Reads and deletes them; undefined when gone. */
   takeBlob(key: string): Promise<Buffer | undefined>;
+  /** False while this node's channel is not subscribed (starting, Redis down): no reply could reach it. */
+  listening?(): boolean;
 }
 
 export interface RemoteRequest {
@@ -133,6 +135,7 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
         throw redisDown(err);
       }
       if (owner !== undefined && owner !== nodeId) {
+        if (bus.listening?.() === false) throw redisDown(new Error('this node is not listening for replies yet'));
         if (image && blob === undefined) {
           blob = `${nodeId}:${randomUUID()}`;
           try {

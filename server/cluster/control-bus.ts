@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
-import { createRedis } from './redis.js';
+import { Redis } from 'ioredis';
+import { reconnectDelayMs } from './redis.js';
 import type { ControlBus } from './command-router.js';
 import type { EventsBus } from './cluster-events.js';
 import type { JobStore } from './cluster-jobs.js';
@@ -23,18 +23,33 @@ export interface RedisControlBus extends ControlBus, EventsBus, JobStore {
 const COMMAND_TIMEOUT_MS = 10_000;
 
 export function createRedisControlBus(url: string, nodeId: string, prefix = 'easel:'): RedisControlBus {
-  const redis: Redis = createRedis({ url, commandTimeoutMs: COMMAND_TIMEOUT_MS });
+  // Unlike the lease connection, a command sent while it is still connecting waits for it (a
+  // node just started); once it is down, commands fail at the first failed reconnection.
+  const redis = new Redis(url, {
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 0,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    connectTimeout: COMMAND_TIMEOUT_MS,
+    retryStrategy: reconnectDelayMs,
+    showFriendlyErrorStack: false,
+  });
   // The cluster's own connection says once when Redis is down; these stay quiet.
   redis.on('error', () => undefined);
   // Subscribes again at every (re)connection; waits for it rather than failing.
-  const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: 0 });
+  // No command timeout: ioredis takes `commandTimeout: 0` as a timeout of 0 ms, failing every SUBSCRIBE at once.
+  const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
   subscriber.on('error', () => undefined);
   const controlChannel = (node: string) => `${prefix}control:${node}`;
   const eventsChannel = `${prefix}events`;
   const mine = controlChannel(nodeId);
+  let listening = false;
+  subscriber.on('close', () => {
+    listening = false;
+  });
 
   return {
     send: (node, message) => redis.publish(controlChannel(node), message),
+    listening: () => listening,
     async putBlob(key, data, ttlMs) {
       await redis.set(`${prefix}blob:${key}`, data, 'PX', ttlMs);
     },
@@ -54,7 +69,13 @@ export function createRedisControlBus(url: string, nodeId: string, prefix = 'eas
         if (name === mine) onControl(message);
         else if (name === eventsChannel) onEvent(message);
       });
-      const subscribe = () => void subscriber.subscribe(mine, eventsChannel).catch(() => undefined);
+      const subscribe = () =>
+        void subscriber.subscribe(mine, eventsChannel).then(
+          () => {
+            listening = true;
+          },
+          () => undefined,
+        );
       subscriber.on('ready', subscribe);
       if (subscriber.status === 'ready') subscribe();
     },

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putImage, solidPng } from '../support/images.js';
 import { startMain, type MainProcess } from '../support/main-process.js';
@@ -92,5 +93,44 @@ describe('commands while the owner is killed', () => {
       return view.nodes.find((n: { self: boolean }) => n.self)?.canvases.includes(SLUG) ? true : undefined;
     });
     expect((await json(b.http('/api/cluster'))).body.commands).toMatchObject({ waited: 1, moving: 0, timedOut: 0 });
+  });
+
+  it('answers 503 with Retry-After when no node can take the canvas, and acts once one does', async () => {
+    // A lease held by a node that is not there (and will not run out soon): nobody may take the canvas.
+    const raw = new Redis(redis.url);
+    const slug = 'stuck';
+    try {
+      await raw.multi().hset(`easel:lease:${slug}`, 'owner', 'node-ghost', 'epoch', '1').pexpire(`easel:lease:${slug}`, 60_000).exec();
+      const node = await startTestServer({
+        EASEL_REDIS_URL: redis.url,
+        EASEL_LEASE_MS: '1500',
+        EASEL_OPERATOR_TOKEN: TOKEN,
+        EASEL_FOLDER: folder.dir,
+        EASEL_WIDTH: '32',
+        EASEL_HEIGHT: '32',
+        EASEL_CANVASES: JSON.stringify([{ slug }]),
+        EASEL_NODE_ID: 'node-d',
+      });
+      others.push(node);
+      // Until it has connected, a command on a canvas produced elsewhere is 503 EASEL_ERR_REDIS_UNAVAILABLE.
+      await until(async () => ((await json(node.http('/api/cluster'))).body.redis.state === 'up' ? true : undefined));
+      const sentAt = Date.now();
+      const res = await fetch(node.http(`/api/canvases/${slug}/pause`), { method: 'POST', headers: asOperator });
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(res.status, JSON.stringify(body)).toBe(503);
+      expect(res.headers.get('retry-after'), JSON.stringify(body)).toBe('3');
+      expect(body).toMatchObject({ code: 'EASEL_ERR_CANVAS_MOVING', slug, title: 'Canvas moving to another node' });
+      // It waited the lease and two renewals (2.5 s) for an owner first.
+      expect(Date.now() - sentAt).toBeGreaterThanOrEqual(2400);
+      expect((await json(node.http('/api/cluster'))).body.commands).toMatchObject({ waited: 1, moving: 1 });
+
+      await raw.del(`easel:lease:${slug}`);
+      await until(() => (node.server.registry.get(slug)!.started ? true : undefined));
+      const paused = await json(node.http(`/api/canvases/${slug}/pause`), { method: 'POST' });
+      expect(paused.status).toBe(200);
+      expect(node.server.registry.get(slug)!.snapshot().state).toBe('paused');
+    } finally {
+      raw.disconnect();
+    }
   });
 });

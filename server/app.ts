@@ -11,6 +11,7 @@ import { createCluster, type Cluster } from './cluster/cluster.js';
 import { registerClockMetrics } from './cluster/clock-metrics.js';
 import { createReferenceClock } from './cluster/reference-clock.js';
 import { createSharedState, createSharedStateSink, type SharedState } from './cluster/shared-state.js';
+import { createClusterControl } from './cluster/cluster-control.js';
 import { registerEventsRoute } from './api/events-route.js';
 import { createApi } from './api/http.js';
 import { createAuthFailures } from './api/auth-failures.js';
@@ -165,24 +166,29 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       : undefined;
   const plainCommands = createCommands({ registry, config, events, jobs, inference, clock, logger });
   const canvasCommands = runtime?.wrap(plainCommands) ?? plainCommands;
+  // Cluster mode: a command on a canvas another node produces is carried out there (playlists' too).
+  const control = config.cluster.redisUrl ? createClusterControl({ config, cluster: () => cluster, events, clock, logger }) : undefined;
   const playlists = createPlaylistManager({
     dir: config.playlists.dir,
-    commands: canvasCommands,
+    commands: control?.route(canvasCommands) ?? canvasCommands,
     onFrame: registry.onFrame,
     canvases: registry,
     clock,
     logger,
   });
-  const commands = withPlaylists(canvasCommands, { playlists, registry, events, logger });
+  const localCommands = withPlaylists(canvasCommands, { playlists, registry, events, logger });
+  const commands = control?.route(localCommands) ?? localCommands;
   connectEventFeed(events, { canvases: registry, playlists });
-  registerCanvasRoutes({
+  const canvasRoutes = registerCanvasRoutes({
     api,
     commands,
     registry,
     maxBodyBytes: config.operator.maxBodyBytes,
     extras: (slug) => ({ job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
     view: (canvas) => shared?.view(canvas) ?? canvas,
+    ownerView: control?.describe,
   });
+  control?.serve(localCommands, canvasRoutes.canvasState);
   registerPlaylistRoutes(api, playlists);
   registerAuthRoutes(api);
   /** Declared canvases are produced by the node holding their lease; created ones by the node their displays joined. */
@@ -224,10 +230,10 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
           config,
           clock,
           logger,
-          describe: (slug) => ({ ...commands.get(slug), job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
+          describe: (slug) => ({ ...localCommands.get(slug), job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
         })
       : undefined;
-  registerClusterRoute(api, cluster);
+  registerClusterRoute(api, cluster, control?.stats);
   // OSC out, webhooks and their delivery log (README, OSC out and Webhooks).
   const outputs = connectOutputs({ config, events, canvases: registry, api, clock, logger });
   const sse = registerEventsRoute(app, {
@@ -340,6 +346,8 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     close() {
       closed ??= (async () => {
         closing = true;
+        // Other nodes' commands wait for this node's canvases' next owner from here on.
+        control?.close();
         // First, while canvases and playlists still run: their state is what the next start restores.
         await runtime?.close();
         await osc?.close();

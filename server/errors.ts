@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   EASEL_ERR_REDIS_UNAVAILABLE: 'In cluster mode, Redis cannot be reached; the node serves its own displays alone meanwhile',
   EASEL_ERR_CLOCK_UNSYNCED:
     "In cluster mode, this node cannot tell the cluster's (Redis's) time to within 50 ms; its screens may change out of step with other nodes'",
+  EASEL_ERR_CANVAS_MOVING: 'In cluster mode, no node produces the canvas right now (failover or handover); try again in a moment',
+  EASEL_ERR_NODE_TIMEOUT: 'In cluster mode, the node producing the canvas did not answer a forwarded command in time',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

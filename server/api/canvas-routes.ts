@@ -17,6 +17,8 @@ export interface CanvasRouteDeps {
   extras: (slug: string) => Record<string, unknown>;
   /** Cluster mode: a canvas as the cluster sees it (its owner's state when another node produces it). */
   view?: <T extends { slug: string }>(canvas: T) => Promise<T> | T;
+  /** Cluster mode: a canvas another node produces, its state as that node has it after a command; undefined: this node's own. */
+  ownerView?: (slug: string) => Promise<Record<string, unknown> | undefined>;
 }
 
 const origin = (req: ApiRequest): CommandOrigin => ({
@@ -25,9 +27,16 @@ const origin = (req: ApiRequest): CommandOrigin => ({
 });
 
 /** The operator API over canvases and jobs (docs/api.md). */
-export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
+export function registerCanvasRoutes(deps: CanvasRouteDeps): { canvasState: (slug: string) => Record<string, unknown> } {
   const { api, commands, registry } = deps;
-  const describe = (slug: string) => ({ ...commands.get(slug), ...deps.extras(slug), displayList: displayList(slug) });
+  const canvasState = (slug: string) => ({ ...commands.get(slug), ...deps.extras(slug) });
+  const describe = (slug: string) => ({ ...canvasState(slug), displayList: displayList(slug) });
+  /** The canvas after a command: its state as the node that carried it out has it, with the displays watching it here. */
+  const after = async (slug: string) => {
+    const owners = await deps.ownerView?.(slug);
+    if (!owners) return describe(slug);
+    return { ...owners, displays: registry.get(slug)?.channel.displays.size ?? 0, displayList: displayList(slug) };
+  };
   const displayList = (slug: string) =>
     [...(registry.get(slug)?.channel.displays ?? [])].map((d) => ({
       id: d.id,
@@ -107,7 +116,7 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
     '/api/canvases/:slug/source',
     async (req) => {
       await commands.setSource(req.params.slug!, parseRequest(sourceCommand, jsonBody(req)), origin(req));
-      return { status: 200, json: describe(req.params.slug!) };
+      return { status: 200, json: await after(req.params.slug!) };
     },
     { mutating: true },
   );
@@ -116,9 +125,9 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
     api.route(
       'post',
       `/api/canvases/:slug/${action}`,
-      (req) => {
-        commands[action](req.params.slug!, origin(req));
-        return { status: 200, json: describe(req.params.slug!) };
+      async (req) => {
+        await commands[action](req.params.slug!, origin(req));
+        return { status: 200, json: await after(req.params.slug!) };
       },
       { mutating: true },
     );
@@ -130,16 +139,16 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
     async (req) => {
       const { name } = parseRequest(playlistCommand, jsonBody(req));
       await commands.startPlaylist(req.params.slug!, name, origin(req));
-      return { status: 200, json: describe(req.params.slug!) };
+      return { status: 200, json: await after(req.params.slug!) };
     },
     { mutating: true },
   );
   api.route(
     'del',
     '/api/canvases/:slug/playlist',
-    (req) => {
-      commands.stopPlaylist(req.params.slug!, origin(req));
-      return { status: 200, json: describe(req.params.slug!) };
+    async (req) => {
+      await commands.stopPlaylist(req.params.slug!, origin(req));
+      return { status: 200, json: await after(req.params.slug!) };
     },
     { mutating: true },
   );
@@ -174,8 +183,14 @@ export function registerCanvasRoutes(deps: CanvasRouteDeps): void {
     { view: true },
   );
 
-  api.route('get', '/api/jobs/:id', (req) => ({ status: 200, json: { job: commands.job(req.params.id!) } }));
-  api.route('del', '/api/jobs/:id', (req) => ({ status: 200, json: { job: commands.cancelJob(req.params.id!, origin(req)) } }), {
-    mutating: true,
-  });
+  api.route('get', '/api/jobs/:id', async (req) => ({ status: 200, json: { job: await commands.job(req.params.id!) } }));
+  api.route(
+    'del',
+    '/api/jobs/:id',
+    async (req) => ({ status: 200, json: { job: await commands.cancelJob(req.params.id!, origin(req)) } }),
+    {
+      mutating: true,
+    },
+  );
+  return { canvasState };
 }

@@ -63,6 +63,9 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   EASEL_ERR_SERVER_CLOSING: 503,
   EASEL_ERR_INFERENCE_UNAVAILABLE: 503,
   EASEL_ERR_INFERENCE_BUSY: 503,
+  EASEL_ERR_REDIS_UNAVAILABLE: 503,
+  EASEL_ERR_CANVAS_MOVING: 503,
+  EASEL_ERR_NODE_TIMEOUT: 504,
 };
 
 const TITLES: Record<number, string> = {
@@ -78,12 +81,14 @@ const TITLES: Record<number, string> = {
   429: 'Too many requests',
   500: 'Internal error',
   503: 'Unavailable',
+  504: 'No answer in time',
 };
 
 const TITLE_BY_CODE: Partial<Record<ErrorCode, string>> = {
   EASEL_ERR_ORIGIN_NOT_ALLOWED: 'Request from another site refused',
   EASEL_ERR_CONTENT_TYPE: 'Unsupported content type',
   EASEL_ERR_AUTH_THROTTLED: 'Too many wrong tokens',
+  EASEL_ERR_CANVAS_MOVING: 'Canvas moving to another node',
 };
 
 export interface ApiOptions {

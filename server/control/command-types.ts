@@ -29,7 +29,8 @@ export interface JobSnapshot {
   endedAt?: string;
 }
 
-export interface CanvasCommands {
+/** The commands as the node producing the canvas carries them out: pause, next... at once. */
+export interface LocalCanvasCommands {
   list(): CanvasSnapshot[];
   /** Throws EASEL_ERR_NOT_FOUND for an unknown canvas. */
   get(slug: string): CanvasSnapshot;
@@ -46,3 +47,15 @@ export interface CanvasCommands {
   cancelJob(id: string, origin: CommandOrigin): JobSnapshot;
   job(id: string): JobSnapshot;
 }
+
+/** A command another node may carry out (cluster mode) answers later: a promise of what it returns here. */
+type MaybeRemote<F> = F extends (...args: infer A) => infer R ? (...args: A) => R | Promise<Awaited<R>> : never;
+
+/**
+ * The commands as every surface calls them. In cluster mode a command on a canvas another node
+ * produces is carried out there (server/cluster/routed-commands.ts), so any of them may answer
+ * with a promise: callers await them. `list` and `get` are this node's view, always at once.
+ */
+export type CanvasCommands = Pick<LocalCanvasCommands, 'list' | 'get'> & {
+  [K in Exclude<keyof LocalCanvasCommands, 'list' | 'get'>]: MaybeRemote<LocalCanvasCommands[K]>;
+};

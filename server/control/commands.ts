@@ -8,7 +8,7 @@ import { EaselError } from '../errors.js';
 import type { InferenceClient } from '../inference/client.js';
 import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from '../stream/clock.js';
-import type { CanvasCommands, CommandOrigin } from './command-types.js';
+import type { CommandOrigin, LocalCanvasCommands } from './command-types.js';
 import { parseRequest } from '../input/problems.js';
 import { promptCommand, sourceCommand, type PromptCommand } from '../input/shapes.js';
 import { checkBytes, checkHeader, checkImageFile } from '../stream/image-limits.js';
@@ -35,7 +35,7 @@ const invalid = (field: string, message: string, hint: string) =>
   new EaselError('EASEL_ERR_REQUEST_INVALID', `${field}: ${message}`, { hint, details: { field } });
 
 /** The commands playlists drive canvases with; the playlist commands are added on top (playlist-commands.ts). */
-export type SourceCommands = Omit<CanvasCommands, 'startPlaylist' | 'stopPlaylist'> & CanvasRemoval;
+export type SourceCommands = Omit<LocalCanvasCommands, 'startPlaylist' | 'stopPlaylist'> & CanvasRemoval;
 
 /**
  * The canvas commands behind HTTP, OSC and playlists: each is checked, carried out, logged in

@@ -183,8 +183,8 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
       case 'still':
         return command(slug, t, () => commands.setSource(slug, { type: 'still', path: s.path }, origin));
       case 'pause':
-        return command(slug, t, () => {
-          commands.pause(slug, origin);
+        return command(slug, t, async () => {
+          await commands.pause(slug, origin);
           paused.add(slug);
         });
     }
@@ -254,12 +254,13 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
   /** Resumes the canvases the current pause step paused. */
   function resume(slugs: Iterable<string>): void {
     for (const slug of slugs) {
-      if (paused.delete(slug)) {
-        try {
-          commands.resume(slug, origin);
-        } catch (err) {
-          failed(slug, err);
-        }
+      if (!paused.delete(slug)) continue;
+      try {
+        // In cluster mode another node may carry it out: a late failure is reported like one at once.
+        const resumed = commands.resume(slug, origin);
+        if (resumed instanceof Promise) resumed.catch((err: unknown) => failed(slug, err));
+      } catch (err) {
+        failed(slug, err);
       }
     }
   }

@@ -17,6 +17,7 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'Not Found',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 export function statusLine(status: number): string {

@@ -235,7 +235,20 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       : undefined;
   registerClusterRoute(api, cluster, control?.stats);
   // OSC out, webhooks and their delivery log (README, OSC out and Webhooks).
-  const outputs = connectOutputs({ config, events, canvases: registry, api, clock, logger });
+  const outputs = connectOutputs({
+    config,
+    events,
+    canvases: registry,
+    api,
+    clock,
+    logger,
+    ...(cluster && {
+      producedHere: (slug: string) => {
+        const canvas = registry.get(slug);
+        return canvas !== undefined && producedHere(canvas);
+      },
+    }),
+  });
   const sse = registerEventsRoute(app, {
     events,
     commands,

@@ -60,7 +60,7 @@ export function createClusterControl(options: ClusterControlOptions): ClusterCon
     nodeId,
     clock,
     logger,
-    shareable: (e) => !(e.type === 'canvas' && declared.has(e.slug) && !producedHere(e.slug)),
+    shareable: (e) => !((e.type === 'canvas' || e.type === 'source') && declared.has(e.slug) && !producedHere(e.slug)),
   });
   const jobs = createClusterJobs({ store: bus, events, nodeId, isRemote: clusterEvents.isRemote, logger });
   bus.listen(router.receive, clusterEvents.receive);

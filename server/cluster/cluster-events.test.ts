@@ -53,6 +53,21 @@ describe('events across the cluster', () => {
     expect(b.bridge.stats).toMatchObject({ published: 0, emitted: 1 });
   });
 
+  it('carries display and source events too (webhooks and OSC out are told them by the node where they happen)', async () => {
+    const { nodes } = cluster(['a', 'b']);
+    const display: EaselEvent = { type: 'display', slug: 'wall', event: 'connected', display: 3, address: '10.0.0.7', displays: 1 };
+    const source: EaselEvent = { type: 'source', slug: 'wall', health: 'down', state: 'failed', code: 'EASEL_ERR_FOLDER_MISSING' };
+    nodes[0]!.events.emit(display);
+    nodes[0]!.events.emit(source);
+    await settle();
+    await settle();
+    expect(nodes[1]!.heard).toEqual([
+      { ...display, node: 'a' },
+      { ...source, node: 'a' },
+    ]);
+    expect(nodes[1]!.bridge.stats.refused.malformed).toBe(0);
+  });
+
   it('keeps to itself what it says is not for the cluster', async () => {
     const { nodes, published } = cluster(['a', 'b'], (e) => e.type !== 'canvas');
     nodes[0]!.events.emit({ type: 'canvas', slug: 'wall', state: 'streaming' });

@@ -46,7 +46,7 @@ export interface ClusterEvents {
 
 /** An event larger than this is neither published nor read (events are a few hundred bytes). */
 export const MAX_EVENT_BYTES = 64 * 1024;
-const TYPES = new Set(['canvas', 'command', 'job', 'playlist']);
+const TYPES = new Set(['canvas', 'command', 'job', 'playlist', 'display', 'source']);
 
 export function createClusterEvents(options: ClusterEventsOptions): ClusterEvents {
   const { bus, events, nodeId } = options;

@@ -27,22 +27,31 @@ export interface OutputsOptions {
   clock: Clock;
   logger: Logger;
   userAgent?: string;
+  /**
+   * Cluster mode: whether this node produces a canvas. Only the producing node tells of its frames
+   * and source trouble, and each node only of what happened on it (events from other nodes carry
+   * `node`), so a target hears everything once however many nodes there are.
+   */
+  producedHere?: (slug: string) => boolean;
 }
 
 export function connectOutputs(options: OutputsOptions) {
   const { config, events, clock, logger } = options;
+  const mine = options.producedHere ?? (() => true);
+  const canvases = { ...options.canvases, list: () => options.canvases.list().filter((c) => mine(c.slug)) };
   const osc = config.osc.targets.length > 0 ? createOscOut({ targets: config.osc.targets, clock, logger }) : undefined;
   const webhooks =
     config.webhooks.length > 0
       ? createWebhooks({ hooks: config.webhooks, clock, logger, ...(options.userAgent && { userAgent: options.userAgent }) })
       : undefined;
-  const watch = osc || webhooks ? createSourceWatch({ canvases: options.canvases, emit: (e) => events.emit(e), clock }) : undefined;
+  const watch = osc || webhooks ? createSourceWatch({ canvases, emit: (e) => events.emit(e), clock }) : undefined;
   const said = createOscMemory();
   const stops = [
     options.canvases.onEvent((event) => {
-      if (event.type === 'frame') osc?.send([frameMessage(event.slug, event.frame)]);
+      if (event.type === 'frame' && mine(event.slug)) osc?.send([frameMessage(event.slug, event.frame)]);
     }),
     events.subscribe((event) => {
+      if ((event as { node?: string }).node !== undefined) return;
       if (osc) osc.send(eventMessages(event, said));
       webhooks?.handle(event);
     }),

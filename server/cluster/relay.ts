@@ -321,8 +321,9 @@ export function createRedisRelayBus(redis: Redis, prefix = 'easel:'): RelayBus {
   const wantsKey = (slug: string) => `${prefix}wants:${slug}`;
   // Waits for the connection rather than failing, with no command timeout (a subscription is not
   // a lease renewal: late is fine, lost is not); and subscribes again at every (re)connection, so
-  // a subscription that failed or timed out on a busy start is made all the same.
-  const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: 0 });
+  // a subscription that failed or timed out on a busy start is made all the same. (ioredis takes
+  // `commandTimeout: 0` as a 0 ms timeout that fails every SUBSCRIBE at once: undefined is none.)
+  const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
   subscriber.on('error', () => undefined); // the main connection says what is wrong
   const channels = new Set<string>();
   const subscribeAll = () => {

@@ -9,6 +9,7 @@ import { createPlacement } from './placement.js';
 import { createNodeRegistry, type NodeActivity, type NodeInfo, type NodeRegistry } from './nodes.js';
 import { createClockSync, MAX_CLOCK_OFFSET_MS, type ClockState, type NodeClock } from './clock-sync.js';
 import type { ReferenceClock } from './reference-clock.js';
+import { createHandoverGaps, type CanvasHandovers } from './handover-gaps.js';
 import { createRedis, redactRedisUrl } from './redis.js';
 import { createRedisRelayBus, createRelay, type Relay, type RelayStats } from './relay.js';
 import type { Frame } from '../canvas/frame.js';
@@ -38,6 +39,8 @@ export interface ClusterView {
   nodes: Array<NodeInfo & { self: boolean; clock: ClockState }>;
   /** This node's side of the frame relay since it started. */
   relay: RelayStats;
+  /** Per canvas, how long screens here waited each time it changed hands (handover-gaps.ts). */
+  handovers: Record<string, CanvasHandovers>;
 }
 
 export interface Cluster {
@@ -74,6 +77,7 @@ export interface ClusterStats {
   islands: number;
   liveNodes: number;
   lease: Readonly<LeaseStats>;
+  handovers: ReadonlyMap<string, CanvasHandovers>;
 }
 
 /** The one line a node logs when Redis goes: what is wrong, what this node does meanwhile, what to do. */
@@ -178,7 +182,9 @@ export function createCluster(options: ClusterOptions): Cluster {
     const lease = keeper.held().find((h) => h.slug === slug);
     return lease !== undefined && keeper.isHeld(slug, lease.epoch) ? lease.epoch : undefined;
   };
+  const gaps = createHandoverGaps({ logger: log });
   const relay = createRelay({
+    gaps,
     bus: createRedisRelayBus(redis),
     nodeId,
     slugs: config.canvases.map((c) => c.slug),
@@ -223,6 +229,7 @@ export function createCluster(options: ClusterOptions): Cluster {
       islands: keeper.held().filter((h) => keeper.islanded(h.slug)).length,
       liveNodes,
       lease: keeper.stats,
+      handovers: gaps.stats,
     }),
     redisState: () => redisState,
     clock: clockSync.status,
@@ -256,6 +263,7 @@ export function createCluster(options: ClusterOptions): Cluster {
           clock: n.clock ?? (n.clockOffsetMs === null || Math.abs(n.clockOffsetMs) <= MAX_CLOCK_OFFSET_MS ? 'ok' : 'far'),
         })),
         relay: { ...relay.stats, refused: { ...relay.stats.refused } },
+        handovers: Object.fromEntries([...gaps.stats].map(([slug, h]) => [slug, { ...h }])),
       };
     },
     async close() {

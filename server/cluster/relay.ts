@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { HandoverGaps } from './handover-gaps.js';
 import { createFrame, type Frame } from '../canvas/frame.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
@@ -62,6 +63,8 @@ export interface RelayOptions {
   slugs: readonly string[];
   clock: Clock;
   logger: Logger;
+  /** Told of every frame shown here with its epoch, to measure how long screens waited when the canvas changed hands. */
+  gaps?: HandoverGaps;
   /** The epoch of the lease this node holds for the canvas now, undefined when it holds none. */
   epochOf: (slug: string) => number | undefined;
   /** The live lease's epoch in Redis (fencing before any frame of a new owner arrives); undefined when free. */
@@ -160,6 +163,7 @@ export function createRelay(options: RelayOptions): Relay {
       const epoch = options.epochOf(slug);
       if (!declared.has(slug) || epoch === undefined || closed) return;
       raise(slug, epoch);
+      options.gaps?.shown(slug, epoch, frame.presentAt ?? frame.slotTime, nodeId);
       let message: Buffer;
       try {
         message = encodeRelayMessage({
@@ -238,8 +242,10 @@ export function createRelay(options: RelayOptions): Relay {
       if (message.epoch < (highest.get(slug) ?? 0))
         return refuse('stale', slug, { epoch: message.epoch, highest: highest.get(slug), from: message.node, seq: message.seq });
       raise(slug, message.epoch);
-      if (options.deliver(slug, frameOf(message))) stats.shown++;
-      else refuse('old', slug);
+      if (options.deliver(slug, frameOf(message))) {
+        stats.shown++;
+        options.gaps?.shown(slug, message.epoch, message.presentAt ?? message.slotTime, message.node);
+      } else refuse('old', slug);
     },
 
     async tick() {

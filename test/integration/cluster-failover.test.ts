@@ -189,6 +189,15 @@ describe('failover: a node killed with SIGKILL, its canvas taken over from the s
       .map((l) => JSON.parse(l) as { msg?: string; from?: string })
       .find((l) => l.msg?.includes('taken over'));
     expect(taken).toMatchObject({ from: 'node-a' });
+    // The wait is counted where the screens are: each survivor saw the canvas change hands once.
+    for (const n of survivors) {
+      const { handovers } = await get(n, '/api/cluster');
+      expect(handovers[SLUG], n.id).toMatchObject({ count: 1, last: { node: next.id } });
+      expect(handovers[SLUG].maxMs, n.id).toBeGreaterThan(250);
+      expect(handovers[SLUG].maxMs, n.id).toBeLessThanOrEqual(GAP_BOUND_MS + 1000);
+      const metrics = await (await fetch(`${n.base}/metrics`)).text();
+      expect(metrics).toContain(`easel_cluster_handovers_total{canvas="${SLUG}"} 1`);
+    }
   });
 
   it('resumes a pause and a held still on the last node after its owner is killed too', async () => {

@@ -6,6 +6,7 @@ import { putImage, solidPng } from '../support/images.js';
 import { startMain, type MainProcess } from '../support/main-process.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 
 /**
  * Three real nodes whose clocks differ, on one real redis-server: node-a in this process (the
@@ -25,18 +26,6 @@ const SKEWS = { 'node-b': 2000, 'node-c': -1500 } as const;
 
 /** The test's clock: the true time, the same as Redis's (same machine, not under faketime). */
 const trueNow = () => performance.timeOrigin + performance.now();
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, withinMs = 15_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const got = await Promise.resolve()
-      .then(check)
-      .catch(() => undefined);
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error('state not reached');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const json = async (url: string) => (await (await fetch(url, { headers: asOperator })).json()) as Record<string, any>;
 

@@ -4,6 +4,7 @@ import { putImage, solidPng } from '../support/images.js';
 import { startMain, type MainProcess } from '../support/main-process.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 
 /**
  * The owner is a real process of its own: a command sent to another node is carried out in it,
@@ -13,16 +14,6 @@ import { startTestServer, tempFolder, type TestServer } from '../support/server.
 const TOKEN = 'cluster-commands-failover-token';
 const asOperator = { authorization: `Bearer ${TOKEN}` };
 const SLUG = 'wall';
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, withinMs = 20_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const got = await check();
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error('state not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const json = async (url: string, init: RequestInit = {}) => {
   const res = await fetch(url, { ...init, headers: asOperator });

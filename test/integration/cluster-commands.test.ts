@@ -9,6 +9,7 @@ import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 
 /**
  * Three real nodes on one real redis-server, and one server alone with the same config: a
@@ -19,16 +20,6 @@ import { startTestServer, tempFolder, type TestServer } from '../support/server.
 const TOKEN = 'cluster-commands-test-token';
 const asOperator = { authorization: `Bearer ${TOKEN}` };
 const SLUG = 'wall-1';
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, withinMs = 20_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const got = await check();
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error('state not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Answer {
   status: number;

@@ -6,6 +6,7 @@ import { meanColour, putImage, solidPng } from '../support/images.js';
 import { startMain, type MainProcess } from '../support/main-process.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { tempFolder } from '../support/server.js';
+import { until } from '../support/until.js';
 
 /**
  * Three real node processes on one real redis-server, one declared canvas, displays (ws, protocol
@@ -19,18 +20,6 @@ const SLUG = 'wall';
 const LEASE_MS = 1500;
 /** The stated bound (README, Cluster): a lease, a renewal interval, and slack for a busy 2-core box. */
 const GAP_BOUND_MS = LEASE_MS + LEASE_MS / 3 + 3500;
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, withinMs = 30_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const got = await Promise.resolve()
-      .then(check)
-      .catch(() => undefined);
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error('state not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Node {
   id: string;

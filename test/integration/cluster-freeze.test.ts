@@ -3,17 +3,7 @@ import { putImage, solidPng } from '../support/images.js';
 import { startMain, type MainProcess } from '../support/main-process.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
-
-/** Polls until `check` returns something: a state reached, never a fixed wait. */
-async function until<T>(check: () => Promise<T | undefined>, withinMs = 30_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const got = await check().catch(() => undefined);
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error('state not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../support/until.js';
 
 const lastFrameAt = async (base: string): Promise<{ seq: number; timestamp: string } | undefined> => {
   const res = await fetch(`${base}/api/canvases/wall`);

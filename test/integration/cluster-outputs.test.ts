@@ -7,6 +7,7 @@ import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 
 /**
  * Two nodes on one real redis-server, both sending OSC to one Debian oscdump and webhooks to one
@@ -14,16 +15,6 @@ import { startTestServer, tempFolder, type TestServer } from '../support/server.
  * once, by the node where it happened, not once per node.
  */
 const SLUG = 'wall-out';
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, withinMs = 20_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const got = await check();
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error('state not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function freeUdpPort(): Promise<number> {
   const socket = createSocket('udp4');

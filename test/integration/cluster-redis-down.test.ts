@@ -5,6 +5,7 @@ import { putImage, solidPng } from '../support/images.js';
 import { startMain, type MainProcess } from '../support/main-process.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { tempFolder } from '../support/server.js';
+import { until } from '../support/until.js';
 
 /**
  * Redis killed under three real node processes with displays on each: the owner's displays go
@@ -15,16 +16,6 @@ import { tempFolder } from '../support/server.js';
 const TOKEN = 'cluster-redis-down-token';
 const SLUG = 'wall';
 const LEASE_MS = 1500;
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, withinMs = 30_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const got = await Promise.resolve(check()).catch(() => undefined);
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error('state not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const metrics = async (base: string) => (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
 /** One sample's value, NaN when the series is missing. */

@@ -6,6 +6,7 @@ import { DisplayClient, type ReceivedFrame } from '../support/display-client.js'
 import { putImage, solidPng } from '../support/images.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 
 /**
  * Three real nodes on one real redis-server, one declared canvas produced by whichever node
@@ -15,16 +16,6 @@ import { startTestServer, tempFolder, type TestServer } from '../support/server.
 const TOKEN = 'cluster-relay-test-token';
 const asOperator = { authorization: `Bearer ${TOKEN}` };
 const SLUG = 'wall-1';
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, withinMs = 20_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const got = await check();
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error('state not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const json = async (url: string, headers: Record<string, string> = asOperator) =>
   (await (await fetch(url, { headers })).json()) as Record<string, any>;

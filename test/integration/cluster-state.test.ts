@@ -4,6 +4,7 @@ import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 
 /**
  * Shared canvas state that is not Easel's (corrupt, oversized, foreign) in a real redis-server:
@@ -12,16 +13,6 @@ import { startTestServer, tempFolder, type TestServer } from '../support/server.
  */
 const TOKEN = 'cluster-state-test-token';
 const asOperator = { authorization: `Bearer ${TOKEN}` };
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, withinMs = 20_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const got = await check();
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error('state not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const json = async (url: string) => (await (await fetch(url, { headers: asOperator })).json()) as Record<string, any>;
 

@@ -2,20 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putImage, solidPng } from '../support/images.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 
 const TOKEN = 'cluster-test-operator-token';
 const asOperator = { authorization: `Bearer ${TOKEN}` };
-
-/** Polls until `check` returns something: a state reached, never a fixed wait. */
-async function until<T>(check: () => Promise<T | undefined>, withinMs = 15_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const got = await check();
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error('state not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const json = async (url: string, headers: Record<string, string> = {}) => {
   const res = await fetch(url, { headers });

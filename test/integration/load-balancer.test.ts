@@ -7,6 +7,7 @@ import { putImage, solidPng } from '../support/images.js';
 import { NGINX, startNginx, type TestNginx } from '../support/nginx.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 
 /**
  * The README's load balancer, as written: deploy/nginx/easel-cluster.conf (the README shows the
@@ -16,16 +17,6 @@ import { startTestServer, tempFolder, type TestServer } from '../support/server.
 const TOKEN = 'load-balancer-test-token';
 const SLUG = 'wall';
 const CONF = path.join(PROJECT_ROOT, 'deploy/nginx/easel-cluster.conf');
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, withinMs = 20_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const got = await Promise.resolve(check()).catch(() => undefined);
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error('state not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The config with the example nodes replaced by these ports (as many as given). */
 function withNodes(conf: string, ports: number[]): string {

@@ -233,6 +233,10 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
           describe: (slug) => ({ ...localCommands.get(slug), job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
         })
       : undefined;
+  if (cluster && config.createCanvasesOnConnect)
+    logger.info(
+      'Cluster mode: displays join declared canvases only (each is produced by one node under a lease); createCanvasesOnConnect applies to a server alone',
+    );
   registerClusterRoute(api, cluster, control?.stats);
   // OSC out, webhooks and their delivery log (README, OSC out and Webhooks).
   const outputs = connectOutputs({
@@ -284,6 +288,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     idleTimeoutSeconds: config.displays.idleTimeoutSeconds,
     onDisplay: (event) => events.emit(event),
     otherConnections: () => mjpeg.readers,
+    clustered: config.cluster.redisUrl !== '',
   });
   // Before the pages: /c/<slug>.mjpeg and the page /c/<slug> share a route pattern.
   const mjpeg = registerMjpegRoute(app, { admission: displays.admission, logger, clock, onDisplay: (event) => events.emit(event) });

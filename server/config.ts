@@ -509,7 +509,7 @@ export const schema = {
     },
   },
   createCanvasesOnConnect: {
-    doc: 'Create a canvas with the defaults when a display asks for an unknown slug',
+    doc: 'Create a canvas with the defaults when a display asks for an unknown slug (a server alone; in a cluster displays join declared canvases only)',
     format: Boolean,
     default: true,
     env: 'EASEL_CREATE_CANVASES_ON_CONNECT',
@@ -555,7 +555,7 @@ export const schema = {
   },
   cluster: {
     redisUrl: {
-      doc: 'Redis (7 or Valkey) shared by the nodes of a cluster, e.g. redis://10.0.0.2:6379/0; "" = run alone, as one server (in progress: leases, the node list and frames relayed between nodes, see README)',
+      doc: 'Redis (7 or Valkey) shared by the nodes of a cluster, e.g. redis://10.0.0.2:6379/0; "" = run alone, as one server (README, Cluster)',
       format: 'redis-url',
       default: '',
       env: 'EASEL_REDIS_URL',

@@ -65,6 +65,9 @@ export function createRegistry(options: RegistryOptions) {
   /** Idle timers of created canvases with no display, by slug. */
   const reapers = new Map<string, unknown>();
   const created = new Set<string>();
+  // In a cluster every canvas is produced by one node under a lease, which needs it declared on
+  // every node: a canvas one node made up for its display would be produced there alone.
+  const createsOnConnect = config.createCanvasesOnConnect && !config.cluster.redisUrl;
   const idleMs = config.limits.createdCanvasIdleSeconds * 1000;
   const phaseOf = (fps: number) => (((canvases.size - 1) % PHASES) * (1000 / fps)) / PHASES;
   const listeners = new Set<(event: RegistryEvent) => void>();
@@ -302,7 +305,7 @@ export function createRegistry(options: RegistryOptions) {
      */
     getOrCreate(slug: string): Canvas | undefined {
       const existing = canvases.get(slug);
-      if (existing || !config.createCanvasesOnConnect) return existing;
+      if (existing || !createsOnConnect) return existing;
       if (canvases.size >= config.limits.maxCanvases) {
         throw new EaselError('EASEL_ERR_LIMIT_REACHED', `The server already runs ${canvases.size} canvases, its limit`, {
           hint: 'Use one of the running canvases, or raise limits.maxCanvases',

@@ -45,6 +45,8 @@ export interface DisplayAdmissionOptions {
   isClosing: () => boolean;
   /** Displays connected now, of every kind (WebSocket pages and MJPEG readers): limits.maxConnections caps their sum. */
   connected: () => number;
+  /** Cluster mode: displays join declared canvases only (the registry creates none), and the hint says so. */
+  clustered?: boolean | undefined;
 }
 
 /** What a display route says about itself to the shared checks. */
@@ -76,6 +78,7 @@ export type DisplayAdmission = ReturnType<typeof createDisplayAdmission>;
  */
 export function createDisplayAdmission(options: DisplayAdmissionOptions) {
   const { registry, limits } = options;
+  const clustered = options.clustered === true;
   const refused: Record<RefusalReason, number> = {
     closing: 0,
     token: 0,
@@ -179,7 +182,9 @@ export function createDisplayAdmission(options: DisplayAdmissionOptions) {
         detail: `Canvas "${check.slug}" is not declared${near ? `: did you mean "${near}"?` : ''}`,
         hint: near
           ? `Open ${ask.prefix}${near}${suffix}`
-          : 'Declare it under canvases in the config, or set createCanvasesOnConnect to true',
+          : clustered
+            ? 'In a cluster displays join declared canvases only: declare it under canvases in the config of every node'
+            : 'Declare it under canvases in the config, or set createCanvasesOnConnect to true',
         code: 'EASEL_ERR_NOT_FOUND',
       });
       return undefined;

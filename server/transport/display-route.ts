@@ -41,6 +41,8 @@ export interface DisplayRouteOptions {
   onDisplay?: (event: DisplayEvent) => void;
   /** Displays of other kinds connected now, counted with this route's against limits.maxConnections. */
   otherConnections?: () => number;
+  /** Cluster mode: displays join declared canvases only. */
+  clustered?: boolean;
 }
 
 export interface DisplayEvent {

@@ -88,6 +88,10 @@ describe('handover on a real redis-server', () => {
     // Wait until node-b's channel is subscribed: a notice sent before is not heard.
     const publisher = await redisServer.connect();
     await until(async () => ((await publisher.pubsub('NUMSUB', 'easel:handover:node-b'))[1] === 1 ? true : undefined));
+    // Not before node-b's heartbeat is in the registry: nothing is given to a node that is gone.
+    expect(await a.handover.give('wall', 'node-b')).toBe(false);
+    expect(a.keeper.held().map((h) => h.slug)).toEqual(['wall']);
+    await publisher.set('easel:node:node-b', '{}', 'PX', 3000);
 
     expect(await a.handover.give('wall', 'node-b')).toBe(true);
     expect(a.prepared).toEqual(['wall']);
@@ -121,6 +125,7 @@ describe('handover on a real redis-server', () => {
     const got = await a.store.acquire('lobby');
     if (!got.ok) throw new Error('expected the lease');
     a.keeper.hold('lobby', got.epoch, 0);
+    await (await redisServer.connect()).set('easel:node:node-c', '{}', 'PX', 3000);
     expect(await a.handover.give('lobby', 'node-c')).toBe(true);
     expect(a.handover.stats).toMatchObject({ given: 1, unheard: 1 });
     expect(await a.store.holder('lobby')).toMatchObject({ owner: 'node-c' });

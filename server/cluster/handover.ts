@@ -56,6 +56,8 @@ export function decodeNotice(raw: Buffer, declared: ReadonlySet<string>): Handov
 export interface HandoverBus {
   /** Resolves with how many nodes listened (0: the taker does not, yet). */
   send(nodeId: string, message: string): Promise<number>;
+  /** Whether the node's heartbeat is in the registry (nodes.ts): one that stopped cleanly is gone at once. */
+  isLive(nodeId: string): Promise<boolean>;
   listen(onNotice: (message: Buffer) => void): void;
   close(): void;
 }
@@ -67,6 +69,7 @@ export function createRedisHandoverBus(redis: Redis, nodeId: string, prefix = 'e
   subscriber.on('error', () => undefined); // the main connection says what is wrong
   return {
     send: (node, message) => redis.publish(channel(node), message),
+    isLive: async (node) => (await redis.exists(`${prefix}node:${node}`)) === 1,
     listen(onNotice) {
       const mine = channel(nodeId);
       subscriber.on('messageBuffer', (name: Buffer, message: Buffer) => {
@@ -106,7 +109,11 @@ export interface HandoverOptions {
 }
 
 export interface Handover {
-  /** Hands a canvas this node produces to node `to`; false when the lease was not held (nothing done). */
+  /**
+   * Hands a canvas this node produces to node `to`; false (nothing done: the caller releases it)
+   * when the lease is not held, or `to` is gone from the registry (a lease handed to a dead node
+   * would wait a whole lease length).
+   */
   give(slug: string, to: string): Promise<boolean>;
   /** Takes notices from now on (once this node may produce: its clock is known). */
   listen(): void;
@@ -127,7 +134,7 @@ export function createHandover(options: HandoverOptions): Handover {
 
   const handover: Handover = {
     async give(slug, to) {
-      if (!holds(slug)) return false;
+      if (!holds(slug) || !(await bus.isLive(to).catch(() => false))) return false;
       const nextSlotAt = await options.prepare(slug).catch(() => undefined);
       if (!holds(slug) || closed) return false;
       // Both at once, before any other slot: nothing more is published here with this epoch.

@@ -61,6 +61,20 @@ export function registerClusterMetrics(register: client.Registry, sources: Clust
   counter('easel_cluster_islands_total', 'Leases that ran out while Redis was unreachable (the canvas went on for local displays)', () => [
     [{}, stats().lease.islands],
   ]);
+  counter(
+    'easel_cluster_handovers_total',
+    'Planned handovers (handover.ts) by result: given (heard or not), unheard, refused by Redis, adopted from a notice',
+    () => {
+      const h = stats().handover;
+      return [
+        [{ result: 'given' }, h.given],
+        [{ result: 'unheard' }, h.unheard],
+        [{ result: 'refused' }, h.refused],
+        [{ result: 'adopted' }, h.adopted],
+      ];
+    },
+    ['result'],
+  );
   counter('easel_relay_bytes_received_total', 'Bytes of relayed frames this node received through Redis', () => [
     [{}, sources.relay().bytesReceived],
   ]);

@@ -103,6 +103,14 @@ describe('a node joining takes canvases without a gap', () => {
     expect(a.logs.find((l) => l.msg === 'Canvas handed over to node node-b')).toMatchObject({ slug: moved, heard: true });
     expect(b.logs.find((l) => String(l.msg).startsWith('Canvas taken over from node node-a by handover'))).toMatchObject({ slug: moved });
 
+    const metric = async (node: TestServer, result: string) => {
+      const text = await (await fetch(node.http('/metrics'), { headers: asOperator })).text();
+      return Number(new RegExp(`^easel_cluster_handovers_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+    };
+    expect(await metric(a, 'given')).toBe(1);
+    expect(await metric(a, 'unheard')).toBe(0);
+    expect(await metric(b, 'adopted')).toBe(1);
+
     // Eight frames of node-b's on every display of the moved canvas.
     const handedAt = (await json(b.http(`/api/canvases/${moved}`))).lastFrame.seq as number;
     const watching = [onA.get(moved)!, onB.get(moved)!];

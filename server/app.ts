@@ -209,7 +209,9 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
           displays: displays.sockets.size,
         }),
         // Restored from the state the last owner kept in Redis before the first frame here.
-        produce: (slug, producing) => (shared ? shared.produce(slug, producing) : registry.produce(slug, producing)),
+        produce: (slug, producing, startAt) =>
+          shared ? shared.produce(slug, producing, startAt) : registry.produce(slug, producing, startAt),
+        beforeHandover: async (slug) => shared?.beforeHandover(slug),
         frames: {
           deliver: (slug, frame) => registry.get(slug)?.receive(frame) ?? false,
           wantedHere: (slug) => registry.get(slug)?.channel.wantedSpecs() ?? [],

@@ -238,12 +238,15 @@ export function createRegistry(options: RegistryOptions) {
           add(resolveCanvas(config, declared), { initial: restored?.(declared.slug), startNow: how.startNow ?? true, declared: true });
     },
 
-    /** Cluster mode: this node produces a declared canvas (it holds the lease), or stops producing it. */
-    produce(slug: string, producing: boolean) {
+    /**
+     * Cluster mode: this node produces a declared canvas (it holds the lease), or stops producing
+     * it. `startAt`: a canvas handed over starts its slots then, on its last producer's cadence.
+     */
+    produce(slug: string, producing: boolean, startAt?: number) {
       const canvas = canvases.get(slug);
       if (!canvas || created.has(slug)) return;
       if (!producing) return canvas.rest();
-      if (!canvas.started) canvas.start(phaseOf(canvas.config.fps));
+      if (!canvas.started) canvas.start(startAt !== undefined ? Math.max(0, startAt - clock.now()) : phaseOf(canvas.config.fps));
       canvas.wake();
     },
 

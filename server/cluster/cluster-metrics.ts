@@ -61,21 +61,35 @@ export function registerClusterMetrics(register: client.Registry, sources: Clust
   counter('easel_cluster_islands_total', 'Leases that ran out while Redis was unreachable (the canvas went on for local displays)', () => [
     [{}, stats().lease.islands],
   ]);
-  const handovers = () => [...stats().handovers];
   counter(
     'easel_cluster_handovers_total',
+    'Planned handovers (handover.ts) by result: given (heard or not), unheard, refused by Redis, adopted from a notice',
+    () => {
+      const h = stats().handover;
+      return [
+        [{ result: 'given' }, h.given],
+        [{ result: 'unheard' }, h.unheard],
+        [{ result: 'refused' }, h.refused],
+        [{ result: 'adopted' }, h.adopted],
+      ];
+    },
+    ['result'],
+  );
+  const ownerChanges = () => [...stats().ownerChanges];
+  counter(
+    'easel_cluster_owner_changes_total',
     'Times a canvas changed hands (its owner died or handed it over) while this node showed it',
-    () => handovers().map(([canvas, h]): [Record<string, string>, number] => [{ canvas }, h.count]),
+    () => ownerChanges().map(([canvas, h]): [Record<string, string>, number] => [{ canvas }, h.count]),
     ['canvas'],
   );
   counter(
-    'easel_cluster_handover_gap_seconds_total',
+    'easel_cluster_owner_change_gap_seconds_total',
     'Screen time from the last frame before each change of hands to the first after, summed (one frame period when nothing was missed)',
-    () => handovers().map(([canvas, h]): [Record<string, string>, number] => [{ canvas }, h.totalMs / 1000]),
+    () => ownerChanges().map(([canvas, h]): [Record<string, string>, number] => [{ canvas }, h.totalMs / 1000]),
     ['canvas'],
   );
-  gauge('easel_cluster_handover_gap_max_seconds', 'Longest such wait of any canvas since this node started', () =>
-    Math.max(0, ...handovers().map(([, h]) => h.maxMs / 1000)),
+  gauge('easel_cluster_owner_change_gap_max_seconds', 'Longest such wait of any canvas since this node started', () =>
+    Math.max(0, ...ownerChanges().map(([, h]) => h.maxMs / 1000)),
   );
   counter('easel_relay_bytes_received_total', 'Bytes of relayed frames this node received through Redis', () => [
     [{}, sources.relay().bytesReceived],

@@ -5,11 +5,12 @@ import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
 import { createLeaseKeeper, renewIntervalOf, type LeaseKeeper, type LeaseStats } from './lease-keeper.js';
 import { createLeaseStore, type LeaseStore } from './lease.js';
-import { createPlacement } from './placement.js';
+import { createHandover, createRedisHandoverBus, type HandoverStats } from './handover.js';
+import { createPlacement, type PeerLoad } from './placement.js';
 import { createNodeRegistry, type NodeActivity, type NodeInfo, type NodeRegistry } from './nodes.js';
 import { createClockSync, MAX_CLOCK_OFFSET_MS, type ClockState, type NodeClock } from './clock-sync.js';
 import type { ReferenceClock } from './reference-clock.js';
-import { createHandoverGaps, type CanvasHandovers } from './handover-gaps.js';
+import { createOwnerChanges, type CanvasOwnerChanges } from './owner-changes.js';
 import { createRedis, redactRedisUrl } from './redis.js';
 import { createRedisRelayBus, createRelay, type Relay, type RelayStats } from './relay.js';
 import type { Frame } from '../canvas/frame.js';
@@ -39,8 +40,8 @@ export interface ClusterView {
   nodes: Array<NodeInfo & { self: boolean; clock: ClockState }>;
   /** This node's side of the frame relay since it started. */
   relay: RelayStats;
-  /** Per canvas, how long screens here waited each time it changed hands (handover-gaps.ts). */
-  handovers: Record<string, CanvasHandovers>;
+  /** Per canvas, how long screens here waited each time it changed hands (owner-changes.ts). */
+  ownerChanges: Record<string, CanvasOwnerChanges>;
 }
 
 export interface Cluster {
@@ -77,7 +78,8 @@ export interface ClusterStats {
   islands: number;
   liveNodes: number;
   lease: Readonly<LeaseStats>;
-  handovers: ReadonlyMap<string, CanvasHandovers>;
+  ownerChanges: ReadonlyMap<string, CanvasOwnerChanges>;
+  handover: Readonly<HandoverStats>;
 }
 
 /** The one line a node logs when Redis goes: what is wrong, what this node does meanwhile, what to do. */
@@ -94,8 +96,13 @@ export interface ClusterOptions {
   reference: ReferenceClock;
   logger: Logger;
   activity: () => NodeActivity;
-  /** This node now produces a declared canvas (it took the lease), or must stop (lost or handed back). */
-  produce: (slug: string, producing: boolean) => void;
+  /**
+   * This node now produces a declared canvas (it took the lease), or must stop (lost or handed
+   * back). `startAt` (cluster time): a canvas handed over starts its slots there, on its giver's cadence.
+   */
+  produce: (slug: string, producing: boolean, startAt?: number) => void;
+  /** Before handing a canvas over: waits for its next frame (bounded), writes its state; resolves with its next slot (cluster time). */
+  beforeHandover?: (slug: string) => Promise<number | undefined>;
   /** Where relayed frames go: this node's canvases and the renditions their displays want. */
   frames: {
     /** Shows a frame another node produced; false when the canvas showed a later one already. */
@@ -154,9 +161,9 @@ export function createCluster(options: ClusterOptions): Cluster {
   const leases = createLeaseStore({ redis, nodeId, leaseMs });
   // The relay is told too: a node stops listening to the frames of a canvas it produces (Redis
   // would send its own frames back to it) and listens again the moment it stops.
-  const produce = (slug: string, producing: boolean) => {
+  const produce = (slug: string, producing: boolean, startAt?: number) => {
     relay.producing(slug, producing);
-    options.produce(slug, producing);
+    options.produce(slug, producing, startAt);
   };
   const keeper = createLeaseKeeper({
     store: leases,
@@ -182,9 +189,9 @@ export function createCluster(options: ClusterOptions): Cluster {
     const lease = keeper.held().find((h) => h.slug === slug);
     return lease !== undefined && keeper.isHeld(slug, lease.epoch) ? lease.epoch : undefined;
   };
-  const gaps = createHandoverGaps({ logger: log });
+  const ownerChanges = createOwnerChanges({ logger: log });
   const relay = createRelay({
-    gaps,
+    ownerChanges,
     bus: createRedisRelayBus(redis),
     nodeId,
     slugs: config.canvases.map((c) => c.slug),
@@ -199,19 +206,34 @@ export function createCluster(options: ClusterOptions): Cluster {
     intervalMs: renewIntervalOf(leaseMs),
   });
 
+  const declared = config.canvases.map((c) => c.slug);
+  const handover = createHandover({
+    bus: createRedisHandoverBus(redis, nodeId),
+    keeper,
+    nodeId,
+    declared,
+    clock,
+    logger: log,
+    prepare: async (slug) => options.beforeHandover?.(slug),
+    onChange: produce,
+  });
+  /** Live nodes and their canvases as placement last listed them: where a canvas is handed over to. */
+  let peers: PeerLoad[] = [];
   const placement = createPlacement({
     nodeId,
-    declared: config.canvases.map((c) => c.slug),
+    declared,
     leases,
     keeper,
     // This node counts even before its first heartbeat is in the list.
     liveNodes: async () => {
-      const ids = (await nodes.list()).map((n) => n.id);
-      liveNodes = ids.length + (ids.includes(nodeId) ? 0 : 1);
+      const listed = await nodes.list();
+      peers = listed.map((n) => ({ id: n.id, canvases: n.canvases.length }));
+      liveNodes = listed.length + (listed.some((n) => n.id === nodeId) ? 0 : 1);
       return liveNodes;
     },
     clock,
     onChange: produce,
+    handover: { peers: () => peers, give: handover.give },
     logger: log,
   });
 
@@ -229,7 +251,8 @@ export function createCluster(options: ClusterOptions): Cluster {
       islands: keeper.held().filter((h) => keeper.islanded(h.slug)).length,
       liveNodes,
       lease: keeper.stats,
-      handovers: gaps.stats,
+      ownerChanges: ownerChanges.stats,
+      handover: handover.stats,
     }),
     redisState: () => redisState,
     clock: clockSync.status,
@@ -241,7 +264,9 @@ export function createCluster(options: ClusterOptions): Cluster {
       // Frames it produces carry presentAt to other nodes: not before this node knows the cluster's time.
       // A lease needs Redis anyway; after one lease length it goes ahead (Redis refuses TIME, or is slow).
       void clockSync.ready(leaseMs).then(() => {
-        if (!closing) placement.start();
+        if (closing) return;
+        placement.start();
+        handover.listen();
       });
     },
     async view() {
@@ -263,12 +288,13 @@ export function createCluster(options: ClusterOptions): Cluster {
           clock: n.clock ?? (n.clockOffsetMs === null || Math.abs(n.clockOffsetMs) <= MAX_CLOCK_OFFSET_MS ? 'ok' : 'far'),
         })),
         relay: { ...relay.stats, refused: { ...relay.stats.refused } },
-        handovers: Object.fromEntries([...gaps.stats].map(([slug, h]) => [slug, { ...h }])),
+        ownerChanges: Object.fromEntries([...ownerChanges.stats].map(([slug, h]) => [slug, { ...h }])),
       };
     },
     async close() {
       closing = true;
       await placement.close();
+      handover.close();
       // Leases given back at once: the other nodes take these canvases without waiting a lease out.
       await keeper.close();
       await relay.close();

@@ -26,6 +26,10 @@ function scriptedStore() {
       calls.push(`release ${slug} ${epoch}`);
       return true;
     },
+    transfer: async (slug, epoch, to) => {
+      calls.push(`transfer ${slug} ${epoch} ${to}`);
+      return epoch + 1;
+    },
     isCurrent: async () => true,
     holder: async () => undefined,
   };
@@ -113,6 +117,42 @@ describe('lease keeper', () => {
     expect(keeper.isHeld('lobby', 7)).toBe(false);
     expect(lost).toEqual(['expired']);
     await keeper.close();
+  });
+});
+
+describe('lease keeper in a planned handover', () => {
+  it('stops using a lease the moment it transfers it, and renews it no more', async () => {
+    const clock = new FakeClock();
+    const { store, calls } = scriptedStore();
+    const lost: string[] = [];
+    const keeper = createLeaseKeeper({ store, clock, onLost: (s) => lost.push(s) });
+    keeper.hold('lobby', 7, clock.now());
+    const transferring = keeper.transfer('lobby', 'node-b');
+    // Before Redis even answers: nothing more is published with epoch 7.
+    expect(keeper.isHeld('lobby', 7)).toBe(false);
+    expect(await transferring).toBe(8);
+    await advance(clock, 2 * LEASE);
+    expect(calls).toEqual(['transfer lobby 7 node-b']);
+    expect(lost).toEqual([]);
+    expect(await keeper.transfer('lobby', 'node-b')).toBeUndefined();
+  });
+
+  it('adopts a lease handed to it only once Redis confirms it is its own, and renews it from then on', async () => {
+    const clock = new FakeClock();
+    const { store, calls, answer } = scriptedStore();
+    const keeper = createLeaseKeeper({ store, clock, onLost: () => undefined });
+    answer(false);
+    expect(await keeper.adopt('lobby', 8)).toBe(false);
+    expect(keeper.isHeld('lobby', 8)).toBe(false);
+    answer(true);
+    const [first, second] = await Promise.all([keeper.adopt('lobby', 8), keeper.adopt('lobby', 8)]);
+    // Heard twice (a notice, and placement finding it): adopted once.
+    expect([first, second].filter(Boolean)).toHaveLength(1);
+    expect(keeper.isHeld('lobby', 8)).toBe(true);
+    expect(await keeper.adopt('lobby', 8)).toBe(false);
+    await advance(clock, LEASE);
+    expect(calls.filter((c) => c === 'renew lobby 8').length).toBeGreaterThanOrEqual(5);
+    expect(keeper.isHeld('lobby', 8)).toBe(true);
   });
 });
 

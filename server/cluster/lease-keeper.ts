@@ -70,6 +70,18 @@ export interface LeaseKeeper {
   /** Redis is back: islands try to get their lease back now rather than at the next interval. */
   rejoin(): void;
   readonly stats: Readonly<LeaseStats>;
+  /**
+   * A planned handover: stops using the lease at once (nothing more is published with it), then
+   * gives it to node `to` in Redis. The new epoch (`to`'s), or undefined when Redis refused (the
+   * lease was no longer ours) or could not be asked (the lease then runs out, as after a drop).
+   */
+  transfer(slug: string, to: string): Promise<number | undefined>;
+  /**
+   * Takes over a lease another node transferred to this one: confirmed with a renewal (the only
+   * way to know when it runs out by this node's clock), then kept like one acquired. True only
+   * when newly adopted: false when it is not ours with that epoch, or this node holds it already.
+   */
+  adopt(slug: string, epoch: number): Promise<boolean>;
   /** Stops renewing and gives the lease back so another node can take it at once. */
   drop(slug: string): Promise<void>;
   /** Drops every lease. */
@@ -176,6 +188,19 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     },
     get stats() {
       return stats;
+    },
+    async transfer(slug, to) {
+      const entry = leases.get(slug);
+      if (!entry || entry.island) return undefined;
+      leases.delete(slug);
+      return store.transfer(slug, entry.epoch, to).catch(() => undefined);
+    },
+    async adopt(slug, epoch) {
+      if (leases.has(slug) || closed) return false;
+      const sentAt = clock.now();
+      if (!(await store.renew(slug, epoch).catch(() => false)) || leases.has(slug) || closed) return false;
+      keeper.hold(slug, epoch, sentAt);
+      return true;
     },
     async drop(slug) {
       const entry = leases.get(slug);

@@ -85,6 +85,39 @@ describe('lease store on a real redis-server', () => {
     expect(await a.holder('lobby')).toMatchObject({ owner: 'node-b', epoch: second.epoch });
   });
 
+  it('transfers a lease only from its holder with its epoch, to a new epoch and a full lease length', async () => {
+    const prefix = fresh();
+    const a = await node('node-a', 5000, prefix);
+    const b = await node('node-b', 5000, prefix);
+    const first = await a.acquire('lobby');
+    if (!first.ok) throw new Error('expected the lease');
+    // Not the holder, or not its epoch: refused, nothing changes.
+    expect(await b.transfer('lobby', first.epoch, 'node-b')).toBeUndefined();
+    expect(await a.transfer('lobby', first.epoch + 1, 'node-b')).toBeUndefined();
+    expect(await a.transfer('elsewhere', first.epoch, 'node-b')).toBeUndefined();
+    expect(await a.holder('elsewhere')).toBeUndefined();
+    expect(await a.holder('lobby')).toMatchObject({ owner: 'node-a', epoch: first.epoch });
+
+    // As if the lease had run down: the transfer sets a full lease length again.
+    await (await redisServer.connect()).pexpire(`${prefix}lease:lobby`, 1000);
+    expect((await a.holder('lobby'))!.remainingMs).toBeLessThanOrEqual(1000);
+    const epoch = await a.transfer('lobby', first.epoch, 'node-b');
+    expect(epoch).toBeGreaterThan(first.epoch);
+    const holder = await b.holder('lobby');
+    expect(holder).toMatchObject({ owner: 'node-b', epoch });
+    expect(holder!.remainingMs).toBeGreaterThan(4800);
+    // The giver's epoch is dead: it can neither renew, release nor transfer again; the taker renews.
+    expect(await a.renew('lobby', first.epoch)).toBe(false);
+    expect(await a.release('lobby', first.epoch)).toBe(false);
+    expect(await a.transfer('lobby', first.epoch, 'node-c')).toBeUndefined();
+    expect(await a.isCurrent('lobby', first.epoch)).toBe(false);
+    expect(await b.renew('lobby', epoch!)).toBe(true);
+    // The epoch counter moved with it: the next acquisition is above both.
+    expect(await b.release('lobby', epoch!)).toBe(true);
+    const next = await a.acquire('lobby');
+    expect(next.ok && next.epoch).toBeGreaterThan(epoch!);
+  });
+
   it('lets a frozen owner lose its lease: the next owner gets a new epoch, the old one is refused everywhere', async () => {
     const prefix = fresh();
     const frozen = await node('node-a', 300, prefix);

@@ -43,6 +43,22 @@ end
 return 0
 `;
 
+/**
+ * A planned handover: only the holder, with its epoch, gives the lease straight to another node,
+ * under a new epoch (above every one handed out) and a full lease length. The giver's epoch is
+ * dead from here on: its renewals, frames and state writes are refused.
+ */
+const TRANSFER = `
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[2] then
+  return 0
+end
+local epoch = math.max((tonumber(redis.call('GET', KEYS[2])) or 0) + 1, tonumber(ARGV[2]) + 1)
+redis.call('SET', KEYS[2], string.format('%d', epoch))
+redis.call('HSET', KEYS[1], 'owner', ARGV[3], 'epoch', string.format('%d', epoch))
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return epoch
+`;
+
 export type Acquired = { ok: true; epoch: number } | { ok: false; owner: string; epoch: number; remainingMs: number };
 
 export interface LeaseHolder {
@@ -58,6 +74,8 @@ export interface LeaseStore {
   renew(slug: string, epoch: number): Promise<boolean>;
   /** True when it was ours with this epoch and is now free for others. */
   release(slug: string, epoch: number): Promise<boolean>;
+  /** Gives the lease we hold with this epoch to node `to`: its new epoch, or undefined when it was not ours. */
+  transfer(slug: string, epoch: number, to: string): Promise<number | undefined>;
   /** Fencing: whether `epoch` is the live lease of the canvas (a frame carrying any other is stale). */
   isCurrent(slug: string, epoch: number): Promise<boolean>;
   holder(slug: string): Promise<LeaseHolder | undefined>;
@@ -76,6 +94,7 @@ type LeaseRedis = Redis & {
   easelLeaseAcquire(lease: string, counter: string, owner: string, ms: number): Promise<[number, string, number, number]>;
   easelLeaseRenew(lease: string, owner: string, epoch: number, ms: number): Promise<number>;
   easelLeaseRelease(lease: string, owner: string, epoch: number): Promise<number>;
+  easelLeaseTransfer(lease: string, counter: string, owner: string, epoch: number, to: string, ms: number): Promise<number>;
 };
 
 export function createLeaseStore(options: LeaseStoreOptions): LeaseStore {
@@ -87,6 +106,7 @@ export function createLeaseStore(options: LeaseStoreOptions): LeaseStore {
     options.redis.defineCommand('easelLeaseAcquire', { numberOfKeys: 2, lua: ACQUIRE });
     options.redis.defineCommand('easelLeaseRenew', { numberOfKeys: 1, lua: RENEW });
     options.redis.defineCommand('easelLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
+    options.redis.defineCommand('easelLeaseTransfer', { numberOfKeys: 2, lua: TRANSFER });
   }
   const leaseKey = (slug: string) => `${prefix}lease:${slug}`;
   const epochKey = (slug: string) => `${prefix}epoch:${slug}`;
@@ -102,6 +122,10 @@ export function createLeaseStore(options: LeaseStoreOptions): LeaseStore {
     },
     async release(slug, epoch) {
       return (await redis.easelLeaseRelease(leaseKey(slug), nodeId, epoch)) === 1;
+    },
+    async transfer(slug, epoch, to) {
+      const got = await redis.easelLeaseTransfer(leaseKey(slug), epochKey(slug), nodeId, epoch, to, leaseMs);
+      return got > 0 ? got : undefined;
     },
     async isCurrent(slug, epoch) {
       return (await redis.hget(leaseKey(slug), 'epoch')) === String(epoch);

@@ -42,6 +42,31 @@ export function plan(nodeId: string, declared: readonly string[], held: readonly
   return { tryAcquire: mine.size < share ? free : [], release: [] };
 }
 
+/** A live node and how many canvases it produces (from its last heartbeat). */
+export interface PeerLoad {
+  id: string;
+  canvases: number;
+}
+
+/**
+ * Pure: the node each canvas in `giving` goes to in a planned handover: the live node other than
+ * this one with the fewest canvases, counting those handed to it in this step, while it is below
+ * its share (ties to the smaller id). A canvas with no such node is absent: it is released.
+ */
+export function chooseTargets(nodeId: string, giving: readonly string[], peers: readonly PeerLoad[], share: number): Map<string, string> {
+  const load = new Map(peers.filter((p) => p.id !== nodeId).map((p) => [p.id, p.canvases]));
+  const targets = new Map<string, string>();
+  for (const slug of giving) {
+    let best: string | undefined;
+    for (const [id, count] of load)
+      if (count < share && (best === undefined || count < load.get(best)! || (count === load.get(best)! && id < best))) best = id;
+    if (best === undefined) continue;
+    targets.set(slug, best);
+    load.set(best, load.get(best)! + 1);
+  }
+  return targets;
+}
+
 export interface PlacementOptions {
   nodeId: string;
   declared: readonly string[];
@@ -52,6 +77,12 @@ export interface PlacementOptions {
   clock: Clock;
   /** This node now produces (true) or stops producing (false) the canvas. */
   onChange: (slug: string, producing: boolean) => void;
+  /**
+   * Planned handover (handover.ts): the live nodes as `liveNodes` last listed them, and how a
+   * canvas is given straight to one of them (false: not held, nothing done). Without it, a
+   * canvas beyond the share is released for the others to take.
+   */
+  handover?: { peers: () => readonly PeerLoad[]; give: (slug: string, to: string) => Promise<boolean> };
   logger?: Logger;
 }
 
@@ -72,21 +103,33 @@ export function createPlacement(options: PlacementOptions): Placement {
     const live = await options.liveNodes();
     const held = keeper.held().map((h) => h.slug);
     const next = plan(nodeId, declared, held, live);
-    for (const slug of next.release) {
-      onChange(slug, false);
-      await keeper.drop(slug);
-      logger?.info({ slug, nodeId, liveNodes: live }, 'Canvas handed back: another node takes its share');
-    }
-    let count = held.length;
     const share = shareOf(declared.length, live);
+    const targets = options.handover ? chooseTargets(nodeId, next.release, options.handover.peers(), share) : new Map<string, string>();
+    // In parallel: each handover waits for its canvas's next frame.
+    await Promise.all(
+      next.release.map(async (slug) => {
+        const to = targets.get(slug);
+        if (to !== undefined && (await options.handover!.give(slug, to))) return;
+        if (!keeper.held().some((h) => h.slug === slug)) return;
+        onChange(slug, false);
+        await keeper.drop(slug);
+        logger?.info({ slug, nodeId, liveNodes: live }, 'Canvas handed back: another node takes its share');
+      }),
+    );
+    let count = held.length - next.release.length;
     for (const slug of next.tryAcquire) {
       if (count >= share || closed) break;
       const sentAt = clock.now();
       const got = await leases.acquire(slug);
-      if (!got.ok) continue;
-      keeper.hold(slug, got.epoch, sentAt);
+      if (!got.ok) {
+        // Handed to this node by a notice it did not hear (or not yet): adopted like one acquired.
+        if (got.owner !== nodeId || !(await keeper.adopt(slug, got.epoch))) continue;
+        logger?.info({ slug, nodeId, epoch: got.epoch }, 'Canvas lease handed to this node found: this node produces it');
+      } else {
+        keeper.hold(slug, got.epoch, sentAt);
+        logger?.info({ slug, nodeId, epoch: got.epoch }, 'Canvas lease taken: this node produces it');
+      }
       count++;
-      logger?.info({ slug, nodeId, epoch: got.epoch }, 'Canvas lease taken: this node produces it');
       onChange(slug, true);
     }
   };

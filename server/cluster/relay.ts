@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { HandoverGaps } from './handover-gaps.js';
+import type { OwnerChanges } from './owner-changes.js';
 import { createFrame, type Frame } from '../canvas/frame.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
@@ -64,7 +64,7 @@ export interface RelayOptions {
   clock: Clock;
   logger: Logger;
   /** Told of every frame shown here with its epoch, to measure how long screens waited when the canvas changed hands. */
-  gaps?: HandoverGaps;
+  ownerChanges?: OwnerChanges;
   /** The epoch of the lease this node holds for the canvas now, undefined when it holds none. */
   epochOf: (slug: string) => number | undefined;
   /** The live lease's epoch in Redis (fencing before any frame of a new owner arrives); undefined when free. */
@@ -163,7 +163,7 @@ export function createRelay(options: RelayOptions): Relay {
       const epoch = options.epochOf(slug);
       if (!declared.has(slug) || epoch === undefined || closed) return;
       raise(slug, epoch);
-      options.gaps?.shown(slug, epoch, frame.presentAt ?? frame.slotTime, nodeId);
+      options.ownerChanges?.shown(slug, epoch, frame.presentAt ?? frame.slotTime, nodeId);
       let message: Buffer;
       try {
         message = encodeRelayMessage({
@@ -244,7 +244,7 @@ export function createRelay(options: RelayOptions): Relay {
       raise(slug, message.epoch);
       if (options.deliver(slug, frameOf(message))) {
         stats.shown++;
-        options.gaps?.shown(slug, message.epoch, message.presentAt ?? message.slotTime, message.node);
+        options.ownerChanges?.shown(slug, message.epoch, message.presentAt ?? message.slotTime, message.node);
       } else refuse('old', slug);
     },
 

@@ -137,7 +137,7 @@ export function createSharedState(options: SharedStateOptions) {
 
   return {
     /** Hand this to createCluster as `produce`: a canvas taken is restored first, one lost stops here. */
-    produce(slug: string, producing: boolean): void {
+    produce(slug: string, producing: boolean, startAt?: number): void {
       const gen = (generation.get(slug) ?? 0) + 1;
       generation.set(slug, gen);
       if (!producing) {
@@ -152,15 +152,39 @@ export function createSharedState(options: SharedStateOptions) {
       ours.add(slug);
       restoring.add(slug);
       const current = () => generation.get(slug) === gen && epochOf(slug) !== undefined;
-      takeOver(deps, slug, current)
+      takeOver(deps, slug, current, startAt)
         .catch((err: unknown) => {
           log.error({ slug, err }, `Taking canvas "${slug}" over failed; it starts as it is here`);
-          if (current()) registry.produce(slug, true);
+          if (current()) registry.produce(slug, true, startAt);
         })
         .finally(() => {
           if (generation.get(slug) === gen) restoring.delete(slug);
           if (current()) keeper.changed(slug);
         });
+    },
+
+    /**
+     * Before this node hands a canvas over: waits for its next frame (a paused or held canvas
+     * shows none: at most 1.5 frame periods, 2 s), then writes its state now, with that frame's
+     * seq and presentAt. Resolves with when its next slot falls on its cadence (cluster time).
+     */
+    async beforeHandover(slug: string): Promise<number | undefined> {
+      const canvas = registry.get(slug);
+      if (!canvas) return undefined;
+      const periodMs = 1000 / canvas.snapshot().fps;
+      await new Promise<void>((resolve) => {
+        const timer = clock.setTimeout(done, Math.min(1.5 * periodMs, 2000));
+        const stop = registry.onFrame(slug, done);
+        function done() {
+          clock.clearTimeout(timer);
+          stop();
+          resolve();
+        }
+      });
+      await keeper.flush(slug);
+      const last = canvas.channel.latest?.slotTime;
+      if (last === undefined) return undefined;
+      return last + Math.max(1, Math.ceil((clock.now() - last) / periodMs)) * periodMs;
     },
 
     /** A canvas as GET /api/canvases/:slug shows it: its owner's view when another node produces it. */

@@ -59,10 +59,11 @@ export async function readSharedState(store: SharedStateStore, slug: string, log
 }
 
 /**
- * Restores `slug` and starts producing it. `current()` turns false when the lease was lost
- * meanwhile: then nothing more is done and the canvas is not started.
+ * Restores `slug` and starts producing it (from `startAt`, cluster time, when handed over).
+ * `current()` turns false when the lease was lost meanwhile: then nothing more is done and the
+ * canvas is not started.
  */
-export async function takeOver(deps: TakeoverDeps, slug: string, current: () => boolean): Promise<void> {
+export async function takeOver(deps: TakeoverDeps, slug: string, current: () => boolean, startAt?: number): Promise<void> {
   const { registry, runtime, config, clock } = deps;
   const log = deps.logger.child({ slug });
   const shared = await readSharedState(deps.store, slug, log);
@@ -74,7 +75,7 @@ export async function takeOver(deps: TakeoverDeps, slug: string, current: () => 
     // This node changed the canvas when it last produced it; nobody kept anything since.
     if (noted) await registry.setSource(slug, registry.initialSource(slug));
     if (canvas.snapshot().state === 'paused') canvas.resume();
-    if (current()) registry.produce(slug, true);
+    if (current()) registry.produce(slug, true, startAt);
     return;
   }
   canvas.raiseSeq(shared.seq, shared.presentAt ?? undefined);
@@ -89,7 +90,7 @@ export async function takeOver(deps: TakeoverDeps, slug: string, current: () => 
   else if (canvas.snapshot().state === 'paused') canvas.resume();
   const held = entry.hold ? await restoreStill(deps, slug, shared) : false;
   if (!current()) return;
-  registry.produce(slug, true);
+  registry.produce(slug, true, startAt);
   runtime.adopt(slug, entry, { source: source !== undefined, paused: entry.paused === true, hold: held });
   if (shared.playlist) {
     const { name, stepIndex, loopCount } = shared.playlist;

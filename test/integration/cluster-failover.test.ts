@@ -180,12 +180,12 @@ describe('failover: a node killed with SIGKILL, its canvas taken over from the s
     expect(taken).toMatchObject({ from: 'node-a' });
     // The wait is counted where the screens are: each survivor saw the canvas change hands once.
     for (const n of survivors) {
-      const { handovers } = await get(n, '/api/cluster');
-      expect(handovers[SLUG], n.id).toMatchObject({ count: 1, last: { node: next.id } });
-      expect(handovers[SLUG].maxMs, n.id).toBeGreaterThan(250);
-      expect(handovers[SLUG].maxMs, n.id).toBeLessThanOrEqual(GAP_BOUND_MS + 1000);
+      const { ownerChanges } = await get(n, '/api/cluster');
+      expect(ownerChanges[SLUG], n.id).toMatchObject({ count: 1, last: { node: next.id } });
+      expect(ownerChanges[SLUG].maxMs, n.id).toBeGreaterThan(250);
+      expect(ownerChanges[SLUG].maxMs, n.id).toBeLessThanOrEqual(GAP_BOUND_MS + 1000);
       const metrics = await (await fetch(`${n.base}/metrics`)).text();
-      expect(metrics).toContain(`easel_cluster_handovers_total{canvas="${SLUG}"} 1`);
+      expect(metrics).toContain(`easel_cluster_owner_changes_total{canvas="${SLUG}"} 1`);
     }
   });
 

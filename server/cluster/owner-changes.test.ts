@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { captureLogs } from '../../test/support/log-capture.js';
-import { createHandoverGaps } from './handover-gaps.js';
+import { createOwnerChanges } from './owner-changes.js';
 
-describe('handover gaps', () => {
+describe('owner changes', () => {
   it('measures the screen time from the last frame of one epoch to the first of the next, once per change of hands', () => {
     const { logger, lines } = captureLogs('debug');
-    const gaps = createHandoverGaps({ logger });
+    const gaps = createOwnerChanges({ logger });
     for (let i = 0; i < 4; i++) gaps.shown('wall', 7, 1000 + i * 250, 'node-a');
     expect(gaps.stats.size).toBe(0);
     gaps.shown('wall', 9, 4250, 'node-b');
@@ -16,7 +16,7 @@ describe('handover gaps', () => {
 
   it('ignores a late frame of an older epoch, and keeps canvases apart', () => {
     const { logger } = captureLogs('debug');
-    const gaps = createHandoverGaps({ logger });
+    const gaps = createOwnerChanges({ logger });
     gaps.shown('wall', 3, 1000, 'node-a');
     gaps.shown('floor', 5, 1000, 'node-c');
     gaps.shown('wall', 4, 1300, 'node-b');

@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
  * the next, as this node showed them. A canvas paused across the change counts its pause too;
  * a node that joined after the last frame of the old epoch has nothing to measure from.
  */
-export interface CanvasHandovers {
+export interface CanvasOwnerChanges {
   /** Changes of hands seen here since start. */
   count: number;
   totalMs: number;
@@ -14,16 +14,16 @@ export interface CanvasHandovers {
   last?: { gapMs: number; node: string; epoch: number; at: string };
 }
 
-export interface HandoverGaps {
+export interface OwnerChanges {
   /** A frame of `epoch`, made by `node`, is on this node's screens at `at` (epoch ms, cluster clock). */
   shown(slug: string, epoch: number, at: number, node: string): void;
-  readonly stats: ReadonlyMap<string, CanvasHandovers>;
+  readonly stats: ReadonlyMap<string, CanvasOwnerChanges>;
 }
 
-export function createHandoverGaps(options: { logger: Logger }): HandoverGaps {
+export function createOwnerChanges(options: { logger: Logger }): OwnerChanges {
   const log = options.logger;
   const previous = new Map<string, { epoch: number; at: number }>();
-  const stats = new Map<string, CanvasHandovers>();
+  const stats = new Map<string, CanvasOwnerChanges>();
 
   return {
     shown(slug, epoch, at, node) {

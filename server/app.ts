@@ -368,6 +368,8 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         closing = true;
         // Other nodes' commands wait for this node's canvases' next owner from here on.
         control?.close();
+        // Cluster mode: the canvases this node produces go to other nodes first, while they still run here.
+        await cluster?.leave().catch(() => 0);
         // First, while canvases and playlists still run: their state is what the next start restores.
         await runtime?.close();
         await osc?.close();

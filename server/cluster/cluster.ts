@@ -68,6 +68,12 @@ export interface Cluster {
   /** Starts heartbeats; `port` is where this node listens (for the default advertised address). */
   start(port: number): void;
   view(): Promise<ClusterView>;
+  /**
+   * Stopping cleanly, first thing, while the canvases still run: hands each canvas this node
+   * produces straight to another live node (handover.ts), so screens everywhere go on without a
+   * gap; bounded by one lease length. What is not handed over is released by `close`.
+   */
+  leave(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -290,6 +296,18 @@ export function createCluster(options: ClusterOptions): Cluster {
         relay: { ...relay.stats, refused: { ...relay.stats.refused } },
         ownerChanges: Object.fromEntries([...ownerChanges.stats].map(([slug, h]) => [slug, { ...h }])),
       };
+    },
+    async leave() {
+      if (closing || redisState.state !== 'up') return 0;
+      let timer: unknown;
+      const bound = new Promise<number>((resolve) => {
+        timer = clock.setTimeout(() => resolve(0), leaseMs);
+      });
+      try {
+        return await Promise.race([placement.leave(), bound]);
+      } finally {
+        clock.clearTimeout(timer);
+      }
     },
     async close() {
       closing = true;

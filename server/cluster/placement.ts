@@ -90,6 +90,12 @@ export interface Placement {
   start(): void;
   /** One step: take or give back leases toward this node's share. */
   step(): Promise<void>;
+  /**
+   * This node is stopping cleanly: each canvas it produces is handed straight to another live
+   * node (placement stops first, so none is taken back); what cannot be handed over is left
+   * to `close`, which releases it. Resolves with how many were handed over.
+   */
+  leave(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -158,6 +164,24 @@ export function createPlacement(options: PlacementOptions): Placement {
       if (timer === undefined && !closed) tick();
     },
     step,
+    async leave() {
+      closed = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+      await stepping;
+      const handover = options.handover;
+      const held = keeper.held().map((h) => h.slug);
+      const others = (handover?.peers() ?? []).filter((p) => p.id !== nodeId);
+      if (!handover || held.length === 0 || others.length === 0) return 0;
+      const targets = chooseTargets(nodeId, held, others, shareOf(declared.length, others.length));
+      const given = await Promise.all([...targets].map(([slug, to]) => handover.give(slug, to).catch(() => false)));
+      const count = given.filter(Boolean).length;
+      logger?.info(
+        { nodeId, handedOver: count, held: held.length },
+        `Stopping: ${count} of ${held.length} canvases handed over to other nodes`,
+      );
+      return count;
+    },
     async close() {
       closed = true;
       if (timer !== undefined) clock.clearTimeout(timer);

@@ -3,6 +3,7 @@ import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 
 /**
  * A node joining takes canvases without a gap: node-a alone produces two canvases; node-b joins,
@@ -23,16 +24,6 @@ const PERIOD_MS = 1000 / FPS;
  * 250 ms in 5 runs.
  */
 const MAX_STEP_MS = 2 * PERIOD_MS;
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, withinMs = 20_000): Promise<T> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const got = await check();
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error('state not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const json = async (url: string) => (await (await fetch(url, { headers: asOperator })).json()) as Record<string, any>;
 
@@ -57,9 +48,11 @@ describe('a node joining takes canvases without a gap', () => {
     EASEL_HEIGHT: '32',
     EASEL_CANVASES: JSON.stringify(SLUGS.map((slug) => ({ slug }))),
   });
+  const watched: Array<{ node: TestServer; slug: string; display: DisplayClient }> = [];
   const watch = async (node: TestServer, slug: string) => {
     const d = new DisplayClient(node.ws(slug));
     displays.push(d);
+    watched.push({ node, slug, display: d });
     await d.opened;
     return d;
   };
@@ -143,5 +136,29 @@ describe('a node joining takes canvases without a gap', () => {
     const from = stayed.frames.length;
     await until(() => (stayed.frames.length >= from + 2 ? true : undefined));
     expect((await json(a.http(`/api/canvases/${kept}`))).producedBy).toBe('node-a');
+  });
+
+  it('hands its canvases over when a node stops cleanly, so screens on the other node go on without a gap', async () => {
+    const [a, b] = nodes as [TestServer, TestServer];
+    const kept = (await canvasesOf(b)).get('node-a')![0]!;
+    const onB = watched.find((w) => w.node === b && w.slug === kept)!.display;
+    await until(() => (onB.frames.length >= 4 ? true : undefined));
+    const before = onB.frames.length;
+    await a.close();
+    nodes.splice(nodes.indexOf(a), 1);
+    expect(a.logs.find((l) => l.msg === 'Canvas handed over to node node-b')).toBeDefined();
+    expect(b.logs.filter((l) => String(l.msg).startsWith('Canvas taken over from node node-a by handover')).map((l) => l.slug)).toContain(
+      kept,
+    );
+    await until(() => (onB.frames.length >= before + 8 ? true : undefined));
+    const frames = onB.frames.slice(before - 1);
+    for (let i = 1; i < frames.length; i++) {
+      expect(frames[i]!.header.seq).toBeGreaterThan(frames[i - 1]!.header.seq);
+      expect(frames[i]!.header.presentAt!).toBeGreaterThan(frames[i - 1]!.header.presentAt!);
+    }
+    const step = Math.max(...frames.slice(1).map((f, i) => f.header.presentAt! - frames[i]!.header.presentAt!));
+    console.log(`cluster-handover: "${kept}" longest presentAt step across node-a stopping: ${Math.round(step)} ms`);
+    expect(step).toBeLessThanOrEqual(MAX_STEP_MS);
+    expect((await canvasesOf(b)).get('node-b')?.sort()).toEqual([...SLUGS].sort());
   });
 });

@@ -73,11 +73,15 @@ function shutdown(signal: string) {
   }
   stopping = true;
   logger.info({ signal }, 'Shutting down: closing displays and stopping canvases');
-  setTimeout(() => {
-    logger.warn('Shutdown took too long; exiting anyway');
-    logger.flush();
-    process.exit(0);
-  }, SHUTDOWN_GRACE_MS).unref();
+  setTimeout(
+    () => {
+      logger.warn('Shutdown took too long; exiting anyway');
+      logger.flush();
+      process.exit(0);
+    },
+    // In a cluster the canvases are handed to other nodes first, which may take up to a lease.
+    SHUTDOWN_GRACE_MS + (config.cluster.redisUrl ? config.cluster.leaseMs : 0),
+  ).unref();
   void server.close().then(() => {
     logger.info('Stopped');
     logger.flush();

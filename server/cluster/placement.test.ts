@@ -4,7 +4,7 @@ import { FakeClock } from '../../test/support/fake-clock.js';
 import { systemClock } from '../stream/clock.js';
 import { createLeaseKeeper } from './lease-keeper.js';
 import { createLeaseStore } from './lease.js';
-import { chooseTargets, createPlacement, plan, shareOf, type PeerLoad } from './placement.js';
+import { chooseTargets, createPlacement, nextStepDelay, plan, shareOf, type PeerLoad } from './placement.js';
 
 describe('share and plan', () => {
   it('gives each node ceil(canvases / live nodes), counting a node that sees no one as alone', () => {
@@ -28,6 +28,18 @@ describe('share and plan', () => {
     const handBack = plan('node-1', declared, declared, 2);
     expect(handBack.release).toHaveLength(2);
     expect(plan('node-1', declared, [...declared].reverse(), 2).release.sort()).toEqual([...handBack.release].sort());
+  });
+});
+
+describe('when the next placement step runs', () => {
+  it('runs at the next renewal interval, or the moment a lease that missed two renewals runs out', () => {
+    expect(nextStepDelay(1000, [])).toBe(1000);
+    // A live owner renews every interval, so its lease always has more than an interval left.
+    expect(nextStepDelay(1000, [2400, 2999])).toBe(1000);
+    expect(nextStepDelay(1000, [2400, 380])).toBe(385);
+    expect(nextStepDelay(1000, [0])).toBe(5);
+    // No expiry (-1) or no key (-2) is no reason to hurry.
+    expect(nextStepDelay(1000, [-1, -2])).toBe(1000);
   });
 });
 

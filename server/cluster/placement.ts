@@ -42,6 +42,18 @@ export function plan(nodeId: string, declared: readonly string[], held: readonly
   return { tryAcquire: mine.size < share ? free : [], release: [] };
 }
 
+/**
+ * Pure: when the next placement step runs. Normally one renewal interval on; but a lease another
+ * node holds that runs out before then has missed two renewals (its owner died or froze), so the
+ * step runs the moment it expires and the canvas is taken without waiting out the interval.
+ */
+export function nextStepDelay(intervalMs: number, expiringMs: readonly number[]): number {
+  const soonest = Math.min(intervalMs, ...expiringMs.filter((ms) => ms >= 0).map((ms) => ms + EXPIRY_MARGIN_MS));
+  return Math.max(1, soonest);
+}
+/** After the lease's own end, so Redis has expired it when the step asks. */
+const EXPIRY_MARGIN_MS = 5;
+
 /** A live node and how many canvases it produces (from its last heartbeat). */
 export interface PeerLoad {
   id: string;
@@ -104,6 +116,8 @@ export function createPlacement(options: PlacementOptions): Placement {
   let timer: unknown;
   let closed = false;
   let stepping: Promise<void> | undefined;
+  /** Remaining ms of other nodes' leases on canvases this node tried to take in the last step. */
+  let expiring: number[] = [];
 
   const once = async () => {
     const live = await options.liveNodes();
@@ -123,13 +137,18 @@ export function createPlacement(options: PlacementOptions): Placement {
       }),
     );
     let count = held.length - next.release.length;
+    expiring = [];
     for (const slug of next.tryAcquire) {
       if (count >= share || closed) break;
       const sentAt = clock.now();
       const got = await leases.acquire(slug);
       if (!got.ok) {
+        if (got.owner !== nodeId) {
+          expiring.push(got.remainingMs);
+          continue;
+        }
         // Handed to this node by a notice it did not hear (or not yet): adopted like one acquired.
-        if (got.owner !== nodeId || !(await keeper.adopt(slug, got.epoch))) continue;
+        if (!(await keeper.adopt(slug, got.epoch))) continue;
         logger?.info({ slug, nodeId, epoch: got.epoch }, 'Canvas lease handed to this node found: this node produces it');
       } else {
         keeper.hold(slug, got.epoch, sentAt);
@@ -155,7 +174,7 @@ export function createPlacement(options: PlacementOptions): Placement {
     timer = undefined;
     if (closed) return;
     void step().then(() => {
-      if (!closed) timer = clock.setTimeout(tick, renewIntervalOf(leases.leaseMs));
+      if (!closed) timer = clock.setTimeout(tick, nextStepDelay(renewIntervalOf(leases.leaseMs), expiring));
     });
   };
 

@@ -575,7 +575,7 @@ export const schema = {
       env: 'EASEL_ADVERTISE_ADDRESS',
     },
     leaseMs: {
-      doc: 'How long a canvas lease lasts without renewal, ms (renewed every third of it); a dead owner is replaced within lease + one renewal interval (3000 = 4 s), short enough for a wall to notice little, long enough that a GC pause or busy Redis does not pass a canvas around',
+      doc: 'How long a canvas lease lasts without renewal, ms (renewed every third of it); a dead owner is replaced as its lease runs out (3000: the first new frame came at most 3.3 s after a kill), short enough for a wall to notice little, long enough that a GC pause or busy Redis does not pass a canvas around',
       format: 'lease-ms',
       default: 3000,
       env: 'EASEL_LEASE_MS',

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
+import { startOscDump } from '../support/osc-dump.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
 import { until } from '../support/until.js';
@@ -16,35 +15,21 @@ import { until } from '../support/until.js';
  */
 const SLUG = 'wall-out';
 
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((done) => socket.bind(0, '127.0.0.1', done));
-  const { port } = socket.address();
-  await new Promise<void>((done) => socket.close(() => done()));
-  return port;
-}
-
 describe('OSC out and webhooks in a cluster', () => {
   let redis: TestRedis;
-  let dump: ChildProcess;
+  let dump: Awaited<ReturnType<typeof startOscDump>>;
   let receiver: http.Server;
   let folder: ReturnType<typeof tempFolder>;
-  const lines: string[] = [];
+  let lines: string[] = [];
   const hooks: Array<{ event: string; canvas?: string; data: Record<string, unknown> }> = [];
   const nodes: TestServer[] = [];
   const displays: DisplayClient[] = [];
 
   beforeAll(async () => {
     redis = await startRedis();
-    const oscPort = await freeUdpPort();
-    dump = spawn('oscdump', ['-L', String(oscPort)], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let buffered = '';
-    dump.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const parts = buffered.split('\n');
-      buffered = parts.pop()!;
-      lines.push(...parts);
-    });
+    dump = await startOscDump();
+    lines = dump.lines;
+    const oscPort = dump.port;
     receiver = http.createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => {
@@ -77,7 +62,7 @@ describe('OSC out and webhooks in a cluster', () => {
   afterAll(async () => {
     for (const d of displays) d.close();
     for (const n of nodes) await n.close();
-    dump?.kill();
+    dump?.stop();
     await new Promise((done) => receiver?.close(done));
     await redis?.stop();
     folder?.remove();

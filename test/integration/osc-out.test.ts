@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startDevInferenceService, type DevInferenceService } from '../../tools/inference-dev.js';
 import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
+import { freeUdpPort, startOscDump } from '../support/osc-dump.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
 
 /**
@@ -16,35 +15,19 @@ import { startTestServer, tempFolder, type TestServer } from '../support/server.
 const TOKEN = 'osc-out-operator-token';
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 
-let dump: ChildProcess;
-const lines: string[] = [];
+let dump: Awaited<ReturnType<typeof startOscDump>>;
+let lines: string[] = [];
 let dev: DevInferenceService;
 let server: TestServer;
 let folder: ReturnType<typeof tempFolder>;
 
-/** A UDP port free a moment ago (oscdump takes a number, not 0). */
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((done) => socket.bind(0, '127.0.0.1', done));
-  const { port } = socket.address();
-  await new Promise<void>((done) => socket.close(() => done()));
-  return port;
-}
-
 const seen = (pattern: RegExp) => lines.filter((l) => pattern.test(l));
 
 beforeAll(async () => {
-  const port = await freeUdpPort();
+  dump = await startOscDump();
+  lines = dump.lines;
+  const { port } = dump;
   const deadPort = await freeUdpPort();
-  dump = spawn('oscdump', ['-L', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let buffered = '';
-  dump.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    lines.push(...parts);
-  });
-  await new Promise((done) => setTimeout(done, 300)); // oscdump binds before it prints anything
   dev = await startDevInferenceService({ latencyMs: 20 });
   folder = tempFolder();
   const images = path.join(folder.dir, 'images');
@@ -78,7 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  dump?.kill();
+  dump?.stop();
   if (process.env.OSC_DUMP_FILE) writeFileSync(process.env.OSC_DUMP_FILE, lines.join('\n'));
   await server?.close();
   await dev?.close({ force: true });

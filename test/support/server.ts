@@ -28,8 +28,17 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const configDir = mkdtempSync(path.join(tmpdir(), 'easel-config-'));
   // Playlists from an empty folder of its own, so the shipped examples never start in a test;
   // no state file unless a test names one, so no test inherits another's pauses and prompts.
+  // No archive unless a test names a folder: no test writes one into the checkout.
   const config = loadConfig({
-    env: { EASEL_PORT: '0', EASEL_HOST: '127.0.0.1', EASEL_CANVASES: '[]', EASEL_PLAYLISTS_DIR: configDir, EASEL_STATE_FILE: '', ...env },
+    env: {
+      EASEL_PORT: '0',
+      EASEL_HOST: '127.0.0.1',
+      EASEL_CANVASES: '[]',
+      EASEL_PLAYLISTS_DIR: configDir,
+      EASEL_STATE_FILE: '',
+      EASEL_ARCHIVE_DIR: '',
+      ...env,
+    },
     argv: [],
     configDir,
   });

@@ -54,6 +54,7 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
   const sweepMs = options.sweepIntervalMs ?? 60_000;
   let state: 'new' | 'open' | 'closed' = 'new';
   let timer: unknown;
+  let sweeping = false;
   /** Lines in index.jsonl: when they outgrow the entries, the file is rewritten. */
   let indexLines = 0;
   /** Index changes, removals and sweeps, one at a time. */
@@ -129,12 +130,18 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
     });
   }
 
+  /** Every `sweepMs`, on a fixed cadence; a sweep still running when the next is due is not doubled. */
   function schedule(): void {
     if (readOnly || state !== 'open') return;
     timer = clock.setTimeout(() => {
+      schedule();
+      if (sweeping) return;
+      sweeping = true;
       void Promise.all([floor.check(), retain()])
         .catch((err) => log.warn({ err }, 'Archive: retention sweep failed'))
-        .finally(schedule);
+        .finally(() => {
+          sweeping = false;
+        });
     }, sweepMs);
   }
 

@@ -50,7 +50,10 @@ export async function scanArchive(root: string, options: { deleteTemp: boolean }
       const folder = `${canvas}/${dayDir.name}`;
       const images = new Map<string, string>();
       const metas = new Set<string>();
+      let seen = 0;
       for (const f of await list(path.join(root, folder))) {
+        // A day folder may hold 100,000 files: the event loop gets turns meanwhile.
+        if (++seen % 5000 === 0) await new Promise((resolve) => setImmediate(resolve));
         if (!f.isFile()) continue;
         if (f.name.endsWith('.tmp')) {
           await dropTemp(path.join(root, folder, f.name));

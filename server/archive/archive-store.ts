@@ -5,7 +5,8 @@
  * are served from memory. Retention by size and age runs after writes and on a timer; below the
  * free-space floor writes are refused and the store says `paused`.
  */
-import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { SLUG_PATTERN } from '../canvas/slug.js';
@@ -55,6 +56,8 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
   let state: 'new' | 'open' | 'closed' = 'new';
   let timer: unknown;
   let sweeping = false;
+  /** Removed by retention since its last log line. */
+  let removed = { entries: 0, bytes: 0 };
   /** Lines in index.jsonl: when they outgrow the entries, the file is rewritten. */
   let indexLines = 0;
   /** Index changes, removals and sweeps, one at a time. */
@@ -72,9 +75,13 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
     if (state !== 'open') throw new Error(`Archive store: ${what} before open() or after close()`);
   }
 
-  async function readEntry(id: string, metaFile: string): Promise<ArchiveEntry | undefined> {
+  /**
+   * An entry's `.json`, read synchronously: a thread-pool `readFile` per small file is several
+   * times slower, and a rebuild reads them in batches with a yield to the event loop between.
+   */
+  function readEntry(id: string, metaFile: string): ArchiveEntry | undefined {
     try {
-      const v: unknown = JSON.parse(await readFile(abs(metaFile), 'utf8'));
+      const v: unknown = JSON.parse(readFileSync(abs(metaFile), 'utf8'));
       if (isArchiveEntry(v) && v.id === id) return v;
     } catch {
       // reported below
@@ -112,21 +119,27 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
     }
   }
 
-  /** Retention: unstarred entries past the age limit, then the oldest unstarred past the size limit. */
-  function retain(): Promise<void> {
+  /**
+   * Retention: unstarred entries past the age limit, then the oldest unstarred past the size
+   * limit. After a write it is quiet (a full archive removes one entry per frame); each sweep
+   * says what went since the last one, in one line.
+   */
+  function retain(sweep: boolean): Promise<void> {
     return serial(async () => {
       if (readOnly || state !== 'open') return;
       const cutoffMs = options.maxAgeDays > 0 ? clock.now() - options.maxAgeDays * DAY_MS : Number.NEGATIVE_INFINITY;
       const victims = pickVictims(index.oldestFirst(), index.bytes, { maxBytes: options.maxBytes, cutoffMs });
-      if (victims.length === 0) return;
       for (const v of victims) index.delete(v.id);
       for (const v of victims) await removeFiles(v);
-      await appendIndex(victims.map((v) => ({ op: 'remove', id: v.id })));
-      const bytes = victims.reduce((n, v) => n + v.bytes, 0);
+      if (victims.length > 0) await appendIndex(victims.map((v) => ({ op: 'remove', id: v.id })));
+      removed.entries += victims.length;
+      removed.bytes += victims.reduce((n, v) => n + v.bytes, 0);
+      if (!sweep || removed.entries === 0) return;
       log.info(
-        { removed: victims.length, bytes, entries: index.size, totalBytes: index.bytes },
-        `Archive retention removed ${victims.length} entries (${Math.round(bytes / 1024)} KB)`,
+        { removed: removed.entries, bytes: removed.bytes, entries: index.size, totalBytes: index.bytes },
+        `Archive retention removed ${removed.entries} entries (${Math.round(removed.bytes / 1024)} KB)`,
       );
+      removed = { entries: 0, bytes: 0 };
     });
   }
 
@@ -137,7 +150,7 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
       schedule();
       if (sweeping) return;
       sweeping = true;
-      void Promise.all([floor.check(), retain()])
+      void Promise.all([floor.check(), retain(true)])
         .catch((err) => log.warn({ err }, 'Archive: retention sweep failed'))
         .finally(() => {
           sweeping = false;
@@ -168,11 +181,12 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
       if (entry && entry.file === s.image && !cached?.changed.has(id)) found.push(entry);
       else toRead.push(id);
     }
-    for (let i = 0; i < toRead.length; i += 64) {
-      const batch = toRead.slice(i, i + 64).map((id) => readEntry(id, onDisk.get(id)!.metaFile));
-      for (const e of await Promise.all(batch)) if (e && e.file === onDisk.get(e.id)!.image) found.push(e);
+    for (let i = 0; i < toRead.length; i++) {
+      if (i % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
+      const e = readEntry(toRead[i]!, onDisk.get(toRead[i]!)!.metaFile);
+      if (e && e.file === onDisk.get(e.id)!.image) found.push(e);
     }
-    for (const e of found) index.put(e);
+    index.putAll(found);
     const exact = cached !== undefined && toRead.length === 0 && cached.entries.size === found.length && cached.lines === found.length;
     if (!exact && !readOnly) await rewriteIndex();
     else indexLines = cached?.lines ?? 0;
@@ -237,7 +251,7 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
       index.put(entry);
       await appendIndex([entry]);
     });
-    await retain().catch((err) => log.warn({ err }, 'Archive: retention failed'));
+    await retain(false).catch((err) => log.warn({ err }, 'Archive: retention failed'));
     return entry;
   }
 
@@ -248,7 +262,7 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
       await load();
       state = 'open';
       await floor.check();
-      await retain();
+      await retain(true);
       schedule();
     },
     write(frame) {

@@ -5,7 +5,6 @@
  * are served from memory. Retention by size and age runs after writes and on a timer; below the
  * free-space floor writes are refused and the store says `paused`.
  */
-import { readFileSync } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Metadata } from 'sharp';
@@ -16,8 +15,8 @@ import type { Clock } from '../stream/clock.js';
 import type { ArchiveEntry, ArchiveQuery, ArchiveStats, ArchiveStore, ArchiveWrite } from './archive-entry.js';
 import { entryNames, hash8, mimeOfFormat, parseArchiveId } from './archive-ids.js';
 import { ArchiveIndex } from './archive-index.js';
-import { IndexAppender, type IndexLine, isArchiveEntry, readIndexFile, writeIndexFile } from './archive-index-file.js';
-import { scanArchive } from './archive-scan.js';
+import { IndexAppender, type IndexLine, writeIndexFile } from './archive-index-file.js';
+import { loadArchive } from './archive-load.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { createFreeSpaceFloor } from './free-space.js';
 import { pickVictims } from './retention.js';
@@ -73,21 +72,6 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
 
   function usable(what: string): void {
     if (state !== 'open') throw new Error(`Archive store: ${what} before open() or after close()`);
-  }
-
-  /**
-   * An entry's `.json`, read synchronously: a thread-pool `readFile` per small file is several
-   * times slower, and a rebuild reads them in batches with a yield to the event loop between.
-   */
-  function readEntry(id: string, metaFile: string): ArchiveEntry | undefined {
-    try {
-      const v: unknown = JSON.parse(readFileSync(abs(metaFile), 'utf8'));
-      if (isArchiveEntry(v) && v.id === id) return v;
-    } catch {
-      // reported below
-    }
-    log.warn({ file: metaFile }, `Archive: "${metaFile}" is not valid entry metadata; its entry is left out`);
-    return undefined;
   }
 
   async function appendIndex(lines: IndexLine[]): Promise<void> {
@@ -159,42 +143,10 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
   }
 
   async function load(): Promise<void> {
-    const started = performance.now();
-    if (!readOnly) await mkdir(dir, { recursive: true });
-    const scan = await scanArchive(dir, { deleteTemp: !readOnly });
-    if (scan.tempFiles > 0) log.info({ files: scan.tempFiles }, `Archive: deleted ${scan.tempFiles} left-over temporary files`);
-    for (const o of scan.orphanImages) {
-      log.warn({ slug: o.canvas, file: o.file }, `Archive: image "${o.file}" has no metadata; it is left alone and not listed`);
-    }
-    const onDisk = new Map([...scan.entries].filter(([, s]) => s.image !== undefined));
-    for (const s of scan.entries.values()) {
-      if (s.image !== undefined) continue;
-      // Only a removal cut short (image deleted, metadata not yet) or a person leaves this.
-      log.warn({ slug: s.canvas, file: s.metaFile }, `Archive: "${s.metaFile}" has no image; the entry is dropped`);
-      if (!readOnly) await unlink(abs(s.metaFile)).catch(() => undefined);
-    }
-    const cached = await readIndexFile(indexFile);
-    const found: ArchiveEntry[] = [];
-    const toRead: string[] = [];
-    for (const [id, s] of onDisk) {
-      const entry = cached?.entries.get(id);
-      if (entry && entry.file === s.image && !cached?.changed.has(id)) found.push(entry);
-      else toRead.push(id);
-    }
-    for (let i = 0; i < toRead.length; i++) {
-      if (i % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
-      const e = readEntry(toRead[i]!, onDisk.get(toRead[i]!)!.metaFile);
-      if (e && e.file === onDisk.get(e.id)!.image) found.push(e);
-    }
-    index.putAll(found);
-    const exact = cached !== undefined && toRead.length === 0 && cached.entries.size === found.length && cached.lines === found.length;
-    if (!exact && !readOnly) await rewriteIndex();
-    else indexLines = cached?.lines ?? 0;
-    const ms = Math.round(performance.now() - started);
-    if (!cached) log.info({ entries: index.size, ms }, `Archive index rebuilt from the metadata files: ${index.size} entries`);
-    else if (toRead.length > 0 || cached.entries.size !== found.length) {
-      log.info({ entries: index.size, read: toRead.length, ms }, `Archive index brought in step with the folder: ${index.size} entries`);
-    }
+    const loaded = await loadArchive(dir, indexFile, log, readOnly);
+    index.putAll(loaded.entries);
+    if (!loaded.indexExact && !readOnly) await rewriteIndex();
+    else indexLines = loaded.indexLines;
   }
 
   async function writeFrame(frame: ArchiveWrite): Promise<ArchiveEntry> {

@@ -28,9 +28,10 @@ export async function loadArchive(dir: string, indexFile: string, log: Logger, r
   for (const o of scan.orphanImages) {
     log.warn({ slug: o.canvas, file: o.file }, `Archive: image "${o.file}" has no metadata; it is left alone and not listed`);
   }
-  const onDisk = new Map([...scan.entries].filter(([, s]) => s.image !== undefined));
-  for (const s of scan.entries.values()) {
+  const onDisk = scan.entries;
+  for (const s of onDisk.values()) {
     if (s.image !== undefined) continue;
+    onDisk.delete(s.id);
     // Only a removal cut short (image deleted, metadata not yet) or a person leaves this.
     log.warn({ slug: s.canvas, file: s.metaFile }, `Archive: "${s.metaFile}" has no image; the entry is dropped`);
     if (!readOnly) await unlink(path.join(dir, s.metaFile)).catch(() => undefined);

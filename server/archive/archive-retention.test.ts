@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -72,6 +72,21 @@ describe('archive retention', () => {
     clock.advance(48 * HOUR);
     await until(() => (store.stats().entries === 1 ? true : undefined));
     expect(ids(store)).toEqual([oldStarred.id]);
+  });
+
+  it('rewrites index.jsonl whole when its removal lines outgrow the entries', async () => {
+    const dir = archiveDir();
+    const png = await tinyPng();
+    const { store } = await opened(dir, { maxBytes: 3 * png.length });
+    for (let i = 0; i < 600; i++) await store.write(frameFor('wall-1', png, ARCHIVE_T0 + i * 10));
+    const lines = readFileSync(path.join(dir, 'index.jsonl'), 'utf8').split('\n').filter(Boolean);
+    expect(lines.length).toBeLessThan(1000); // 600 entries and 597 removals were written in all
+    const kept = ids(store);
+    expect(kept).toHaveLength(3);
+    await store.close();
+    const again = await opened(dir, { maxBytes: 3 * png.length });
+    expect(ids(again.store)).toEqual(kept);
+    expect(again.lines.filter((l) => /rebuilt|in step/.test(String(l.msg)))).toEqual([]);
   });
 
   it('does not keep a frame already past the age limit', async () => {

@@ -79,7 +79,7 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
     try {
       await appender.append(lines);
       indexLines += lines.length;
-      if (indexLines > 2 * index.size + 10_000) await rewriteIndex();
+      if (indexLines > 2 * index.size + 1000) await rewriteIndex();
     } catch (err) {
       // The .json files hold the truth; the index is rebuilt from them on the next start.
       log.warn({ err }, 'Archive: could not update index.jsonl; it is rebuilt at the next start');

@@ -59,6 +59,9 @@ export type RuntimeSource =
   | { type: 'still'; path: string }
   | { type: 'archive'; selection: ArchiveSelection; order: 'name' | 'shuffle' };
 
+/** What a generating source's images carry besides their prompt. */
+export type SourceTags = Pick<PromptOptions, 'job' | 'playlist'>;
+
 /**
  * Every canvas of the server by slug: the declared ones from the start, others created by a
  * display connecting. A created canvas starts with its first display, so a stranger's slug
@@ -91,8 +94,8 @@ export function createRegistry(options: RegistryOptions) {
     }
   };
 
-  /** `job`: the job a new generating source starts for (its frames and a refusal carry it). */
-  function createSource(canvas: CanvasConfig, job?: string): Source {
+  /** `tags`: the job (and playlist step) a new generating source starts for (its frames and a refusal carry them). */
+  function createSource(canvas: CanvasConfig, tags: SourceTags = {}): Source {
     prompters.delete(canvas.slug);
     const log = logger.child({ slug: canvas.slug });
     const folder = (dir: string, order: 'name' | 'shuffle') =>
@@ -111,7 +114,8 @@ export function createRegistry(options: RegistryOptions) {
         ...(s.drift > 0 ? { drift: { strength: s.drift } } : {}),
         width: config.inference.width,
         height: config.inference.height,
-        ...(job !== undefined && { job }),
+        ...(tags.job !== undefined && { job: tags.job }),
+        ...(tags.playlist && { playlist: tags.playlist }),
       },
       fps: canvas.fps,
       bufferSeconds: config.inference.bufferSeconds,
@@ -125,7 +129,7 @@ export function createRegistry(options: RegistryOptions) {
     return createFallbackSource({ primary: generated, fallback: folder(s.fallback, 'shuffle'), clock, logger: log });
   }
 
-  function sourceOf(canvas: CanvasConfig, source: RuntimeSource, job?: string): Source {
+  function sourceOf(canvas: CanvasConfig, source: RuntimeSource, tags?: SourceTags): Source {
     if (source.type === 'archive') {
       // Taken now, before the canvas changes: an empty selection or no archive is the command's error.
       const entries = takeSelection(options.archive, source.selection);
@@ -140,7 +144,7 @@ export function createRegistry(options: RegistryOptions) {
         clock,
       });
     }
-    if (source.type !== 'still') return createSource({ ...canvas, source }, job);
+    if (source.type !== 'still') return createSource({ ...canvas, source }, tags);
     prompters.delete(canvas.slug);
     return createStillSource({
       image: { path: source.path },
@@ -350,13 +354,13 @@ export function createRegistry(options: RegistryOptions) {
 
     /**
      * Replaces a canvas's source: a folder, generation (with its fallback) or a still file.
-     * The screen keeps its frame until the new source's first one is ready. `job`: the job a
-     * generating source starts for.
+     * The screen keeps its frame until the new source's first one is ready. `tags`: the job
+     * (and playlist step) a generating source starts for.
      */
-    async setSource(slug: string, source: RuntimeSource, job?: string): Promise<void> {
+    async setSource(slug: string, source: RuntimeSource, tags?: SourceTags): Promise<void> {
       const canvas = canvases.get(slug);
       if (!canvas) throw new TypeError(`Expected a canvas "${slug}" but there is none`);
-      await canvas.setSource(sourceOf(canvas.config, source, job));
+      await canvas.setSource(sourceOf(canvas.config, source, tags));
     },
 
     /** The source a canvas started with, from config: where a cancelled prompt goes back to. */

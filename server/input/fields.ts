@@ -116,6 +116,7 @@ export const RULES = {
   starred: { expected: 'true or false', hint: 'Write starred: true to play only starred frames, or leave it out for all' },
   from: { expected: ARCHIVE_TIME_EXPECTED, hint: ARCHIVE_TIME_HINT },
   to: { expected: ARCHIVE_TIME_EXPECTED, hint: ARCHIVE_TIME_HINT },
+  archive: { expected: 'true or false', hint: 'false keeps the canvas out of the archive and the proof-of-play log (docs/archive.md)' },
 } as const satisfies Record<string, Rule>;
 
 export type FieldName = keyof typeof RULES;
@@ -160,4 +161,5 @@ export const fields = {
   to: z.string({ error: fieldError(RULES.to.expected) }).refine((v) => parseArchiveTime(v) !== undefined, {
     error: fieldError(RULES.to.expected),
   }),
+  archive: z.boolean({ error: fieldError(RULES.archive.expected) }),
 } satisfies Partial<Record<FieldName, z.ZodType>>;

@@ -1,17 +1,20 @@
 /**
  * `easel timelapse`: one canvas's archived frames in a time range, oldest first, made into an
- * H.264 video by ffmpeg. The server need not run: the archive folder is read directly
- * (archive-frames.ts). Each frame is decoded and fitted to one size by sharp (frames may
+ * H.264 video by ffmpeg. The server need not run: the archive folder is opened read-only (no
+ * clean-up, no index rewrite), so it is safe beside a server writing to it. Each frame is decoded and fitted to one size by sharp (frames may
  * differ in size and format) and piped to ffmpeg as raw RGB, one at a time with back-pressure,
  * so a night of frames never sits in memory and the video has exactly one frame per entry.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import pino from 'pino';
 import sharp from 'sharp';
+import type { ArchiveStore } from '../server/archive/archive-entry.js';
+import { createArchiveStore } from '../server/archive/archive-store.js';
 import { loadConfig } from '../server/config.js';
-import { archivedCanvases, archiveFrames, type ArchiveFrame } from './archive-frames.js';
+import { systemClock } from '../server/stream/clock.js';
 import type { CliCommand } from './args.js';
 import type { CliIo } from './run.js';
 
@@ -52,29 +55,39 @@ const even = (n: number) => Math.max(2, Math.floor(n / 2) * 2);
  * await makeTimelapse({ archiveDir: 'archive', canvas: 'wall-1', from, to, fps: 12, out: 'night.mp4' }); // 2880
  */
 export async function makeTimelapse(options: TimelapseOptions): Promise<{ frames: number; width: number; height: number }> {
-  const frames = await openFrames(options);
-  const first = await frames.next();
-  if (first.done) {
-    await frames.return(undefined);
-    const range = `${new Date(options.from).toISOString()} to ${new Date(options.to).toISOString()}`;
-    throw new TimelapseError(`No archived frames of "${options.canvas}" were made from ${range} (in ${path.resolve(options.archiveDir)})`);
+  const store = await openArchive(options.archiveDir, options.canvas);
+  try {
+    return await encode(options, store);
+  } finally {
+    await store.close();
   }
-  const { entry } = first.value;
-  const width = even(options.width ?? entry.width);
-  const height = even((width * entry.height) / entry.width);
+}
+
+async function encode(options: TimelapseOptions, store: ArchiveStore): Promise<{ frames: number; width: number; height: number }> {
+  // Newest first from the store: the entries' metadata (not their images) is turned round in memory.
+  const entries = [...store.select({ canvas: options.canvas, from: options.from, to: options.to })].reverse();
+  const first = entries[0];
+  if (!first) {
+    const range = `${new Date(options.from).toISOString()} to ${new Date(options.to).toISOString()}`;
+    throw new TimelapseError(`No archived frames of "${options.canvas}" were made from ${range} (in ${store.dir})`);
+  }
+  const width = even(options.width ?? first.width);
+  const height = even((width * first.height) / first.width);
   const ffmpeg = await startFfmpeg(options, width, height);
   let count = 0;
+  let skipped = 0;
   let stopped = false;
   void ffmpeg.exited.then(() => (stopped = true));
   try {
     // ffmpeg stopping early (a bad output path) ends the loop; its exit code says why.
-    for (let next: IteratorResult<ArchiveFrame> = first; !next.done && !stopped; next = await frames.next()) {
-      const rgb = await sharp(next.value.image, { limitInputPixels: false })
-        .flatten({ background: '#000000' })
-        .resize(width, height, { fit: 'contain', background: '#000000' })
-        .removeAlpha()
-        .raw()
-        .toBuffer();
+    for (const entry of entries) {
+      if (stopped) break;
+      const rgb = await frameOf(store.imagePath(entry), width, height);
+      if (!rgb) {
+        // Removed by retention since the index was read, or unreadable: the video goes on without it.
+        if (++skipped <= 5) options.log?.(`Skipping archived frame "${entry.id}": its image cannot be read`);
+        continue;
+      }
       if (!ffmpeg.stdin.write(rgb)) await Promise.race([once(ffmpeg.stdin, 'drain'), ffmpeg.exited]);
       count += 1;
     }
@@ -83,34 +96,59 @@ export async function makeTimelapse(options: TimelapseOptions): Promise<{ frames
     if (code !== 0) throw new TimelapseError(`ffmpeg failed (exit code ${code}): ${ffmpeg.stderr().trim() || 'no message'}`);
   } catch (err) {
     ffmpeg.kill();
-    await frames.return(undefined);
     await rm(options.out, { force: true });
     throw err;
+  }
+  if (count === 0) {
+    await rm(options.out, { force: true });
+    throw new TimelapseError(`None of the ${entries.length} archived frames of "${options.canvas}" in the range can be read`);
   }
   return { frames: count, width, height };
 }
 
-async function openFrames(options: TimelapseOptions): Promise<AsyncGenerator<ArchiveFrame>> {
-  const canvases = await archivedCanvases(options.archiveDir);
-  if (!canvases.includes(options.canvas)) {
-    const where = path.resolve(options.archiveDir);
-    throw new TimelapseError(
-      canvases.length === 0
-        ? `No archive in "${where}": pass --archive DIR (the server's archive.dir)`
-        : `No archived frames of canvas "${options.canvas}" in "${where}"; it has ${canvases.map((c) => `"${c}"`).join(', ')}`,
-    );
+/** One frame as raw RGB at the video's size (letterboxed on black); undefined when it cannot be read. */
+async function frameOf(file: string, width: number, height: number): Promise<Buffer | undefined> {
+  try {
+    return await sharp(file, { limitInputPixels: false })
+      .flatten({ background: '#000000' })
+      .resize(width, height, { fit: 'contain', background: '#000000' })
+      .removeAlpha()
+      .raw()
+      .toBuffer();
+  } catch {
+    return undefined;
   }
-  let skipped = 0;
-  return archiveFrames({
-    dir: options.archiveDir,
-    canvas: options.canvas,
-    from: options.from,
-    to: options.to,
-    onSkipped: (file, reason) => {
-      skipped += 1;
-      if (skipped <= 5) options.log?.(`Skipping "${file}": ${reason}`);
-    },
+}
+
+/** The archive opened read-only, once the canvas is known to have a folder in it. */
+async function openArchive(dir: string, canvas: string): Promise<ArchiveStore> {
+  const where = path.resolve(dir);
+  if (
+    !(await stat(where)
+      .then((s) => s.isDirectory())
+      .catch(() => false))
+  )
+    throw new TimelapseError(`No archive folder "${where}": pass --archive DIR (the server's archive.dir)`);
+  const canvases = (await readdir(where, { withFileTypes: true }))
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'plays')
+    .map((d) => d.name)
+    .sort();
+  if (!canvases.includes(canvas)) {
+    const known = canvases.length === 0 ? 'it holds no canvas yet' : `it has ${canvases.map((c) => `"${c}"`).join(', ')}`;
+    throw new TimelapseError(`No archived frames of canvas "${canvas}" in "${where}"; ${known}`);
+  }
+  const store = createArchiveStore({
+    dir: where,
+    readOnly: true,
+    maxBytes: 0,
+    maxAgeDays: 0,
+    minFreeBytes: 0,
+    clock: systemClock,
+    // The store's notices (an image without metadata...) are for the server's log, not this terminal.
+    logger: pino({ level: 'silent' }),
   });
+  await store.open();
+  return store;
 }
 
 interface Encoder {

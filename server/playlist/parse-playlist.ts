@@ -236,7 +236,7 @@ function readStep(check: Checker, node: Node, n: number, baseDir: string): Playl
       'Write duration: 30s instead (frames count new images, and this step makes none)',
     );
   }
-  const keys = check.entries(node, STEP_KEYS[kind], `A ${kind} step`, true, frameless ? ['frames'] : []);
+  const keys = check.entries(node, STEP_KEYS[kind], `${kind === 'archive' ? 'An' : 'A'} ${kind} step`, true, frameless ? ['frames'] : []);
   const value = keys.get(kind)!.value;
   if (kind === 'pause' && !(isScalar(value) && (value.value === null || value.value === true))) {
     check.problem(

@@ -43,6 +43,7 @@ import { createFdGuard } from './transport/fd-guard.js';
 import { replyProblem } from './transport/http-reply.js';
 import { DEFAULT_DIST_DIR, registerPageRoutes } from './transport/page-routes.js';
 import { connectOutputs } from './outputs/outputs.js';
+import { connectArchive, type Archive } from './archive/archive.js';
 
 export interface EaselServerOptions {
   config: EaselConfig;
@@ -58,6 +59,8 @@ export interface EaselServer {
   readonly inference: InferenceClient | undefined;
   readonly commands: Commands;
   readonly events: EventBus;
+  /** The archive of generated frames and uploads, and the proof-of-play log; undefined when archive.dir is "". */
+  readonly archive: Archive | undefined;
   /** The operator token in force; `generatedToken` is set when Easel made it (print it once). */
   readonly operatorToken: string | undefined;
   readonly generatedToken: boolean;
@@ -240,6 +243,12 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       'Cluster mode: displays join declared canvases only (each is produced by one node under a lease); createCanvasesOnConnect applies to a server alone',
     );
   registerClusterRoute(api, cluster, control?.stats);
+  const producedHereSlug = cluster
+    ? (slug: string) => {
+        const canvas = registry.get(slug);
+        return canvas !== undefined && producedHere(canvas);
+      }
+    : undefined;
   // OSC out, webhooks and their delivery log (README, OSC out and Webhooks).
   const outputs = connectOutputs({
     config,
@@ -248,13 +257,10 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     api,
     clock,
     logger,
-    ...(cluster && {
-      producedHere: (slug: string) => {
-        const canvas = registry.get(slug);
-        return canvas !== undefined && producedHere(canvas);
-      },
-    }),
+    ...(producedHereSlug && { producedHere: producedHereSlug }),
   });
+  // Every generated frame and upload kept, and proof of play (docs/archive.md).
+  const archive = connectArchive({ config, canvases: registry, producedHere: producedHereSlug, register: metrics.register, clock, logger });
   const sse = registerEventsRoute(app, {
     events,
     commands,
@@ -327,6 +333,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     inference,
     commands,
     events,
+    archive,
     operatorToken,
     generatedToken,
     routes: guard.routes,
@@ -383,6 +390,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         mjpeg.closeAll();
         sse.closeAll();
         await stopping;
+        await archive?.close();
         await inference?.close();
         shared?.close();
         await cluster?.close();

@@ -99,3 +99,23 @@ export function takeSelection(store: Pick<ArchiveStore, 'select'> | undefined, s
   }
   return entries;
 }
+
+/** What replay reads of the archive: selections and where their images are. */
+export type ReplayArchive = Pick<ArchiveStore, 'select' | 'imagePath'>;
+
+/**
+ * The archive for replay before it exists: the server opens the store after the registry and the
+ * playlists (it listens to the canvases), while they need it only when a step or command runs.
+ * undefined when archive.dir is "" (an archive step then fails at its start, saying so).
+ */
+export function replayArchive(dir: string, store: () => ArchiveStore | undefined): ReplayArchive | undefined {
+  if (dir === '') return undefined;
+  return {
+    select: (query) => store()?.select(query) ?? [],
+    imagePath: (entry) => {
+      const opened = store();
+      if (!opened) throw archiveOff();
+      return opened.imagePath(entry);
+    },
+  };
+}

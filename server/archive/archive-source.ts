@@ -79,6 +79,8 @@ export function createArchiveSource(options: ArchiveSourceOptions): Source {
         createdAt: clock.now(),
         ...(entry.prompt !== undefined && { prompt: entry.prompt }),
         cacheKey: `archive|${entry.id}`,
+        // Proof of play names the archived file it showed again.
+        file,
       };
       return { image };
     } catch (err) {

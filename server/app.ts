@@ -202,6 +202,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   /** Declared canvases are produced by the node holding their lease; created ones by the node their displays joined. */
   const producedHere = (c: { slug: string; started: boolean }) =>
     c.started && (!cluster || !registry.isDeclared(c.slug) || cluster.mayPublish(c.slug));
+  const producedHereSlug = (slug: string) => registry.get(slug) !== undefined && producedHere(registry.get(slug)!);
   // Without cluster.redisUrl nothing of this exists: Easel runs alone, as it always has.
   cluster = reference
     ? createCluster({
@@ -248,12 +249,6 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       'Cluster mode: displays join declared canvases only (each is produced by one node under a lease); createCanvasesOnConnect applies to a server alone',
     );
   registerClusterRoute(api, cluster, control?.stats);
-  const producedHereSlug = cluster
-    ? (slug: string) => {
-        const canvas = registry.get(slug);
-        return canvas !== undefined && producedHere(canvas);
-      }
-    : undefined;
   // OSC out, webhooks and their delivery log (README, OSC out and Webhooks).
   const outputs = connectOutputs({
     config,
@@ -262,10 +257,22 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     api,
     clock,
     logger,
-    ...(producedHereSlug && { producedHere: producedHereSlug }),
+    ...(cluster && {
+      producedHere: (slug: string) => {
+        const canvas = registry.get(slug);
+        return canvas !== undefined && producedHere(canvas);
+      },
+    }),
   });
-  // Every generated frame and upload kept, and proof of play (docs/archive.md).
-  const archive = connectArchive({ config, canvases: registry, producedHere: producedHereSlug, register: metrics.register, clock, logger });
+  // Every generated frame and upload kept, and proof of play (docs/archive.md); in a cluster, by the node producing the canvas.
+  const archive = connectArchive({
+    config,
+    canvases: registry,
+    register: metrics.register,
+    clock,
+    logger,
+    producedHere: cluster && producedHereSlug,
+  });
   const sse = registerEventsRoute(app, {
     events,
     commands,

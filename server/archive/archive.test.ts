@@ -86,6 +86,13 @@ describe('connectArchive', () => {
     c.show('quiet', await generated('r/1'));
     c.show('elsewhere', await generated('r/2'));
     c.show('wall', { id: 'f-1', data: Buffer.from('not read'), source: 'folder', createdAt: 0, file: '/srv/art/a.png' });
+    c.show('wall', {
+      id: 'a-1',
+      data: Buffer.from('not read'),
+      source: 'archive',
+      createdAt: 0,
+      archiveId: 'wall.20261201.190512345-ab12cd34',
+    });
     await archive.close();
     expect(c.listening).toBe(0);
     const entries = [...archive.store.select({})];
@@ -93,8 +100,10 @@ describe('connectArchive', () => {
     expect(plays().map((l) => [l.canvas, l.source, l.file, l.archiveId])).toEqual([
       ['wall', 'inference', null, entries[0]!.id],
       ['wall', 'folder', '/srv/art/a.png', null],
+      // Replayed from the archive: named by its entry, not kept again.
+      ['wall', 'archive', null, 'wall.20261201.190512345-ab12cd34'],
     ]);
-    expect(archive.counts()).toMatchObject({ written: 1, dropped: 0, failed: 0, entries: 1, playLines: 2 });
+    expect(archive.counts()).toMatchObject({ written: 1, dropped: 0, failed: 0, entries: 1, playLines: 3 });
   });
 
   it('stays off, saying why once, when its folder cannot be made', async () => {

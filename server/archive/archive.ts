@@ -101,7 +101,7 @@ export function connectArchive(options: ArchiveOptions): Archive | undefined {
     const canvas = options.canvases.get(slug);
     if (!canvas || canvas.config.archive === false || !mine(slug)) return;
     const displays = canvas.channel.displays.size;
-    const archiveId = recorder.record(slug, frame, displays);
+    const archiveId = frame.image.archiveId ?? recorder.record(slug, frame, displays);
     plays.append(
       {
         at: new Date(frame.presentAt ?? frame.slotTime).toISOString(),

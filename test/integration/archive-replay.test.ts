@@ -104,7 +104,12 @@ describe('replay from the archive', () => {
     const want = [0, 1, 2, 1, 3].map((i) => `a-${entries[i]!.id}`);
     await vi.waitFor(() => expect(received(display)).toEqual(expect.arrayContaining(want)), { timeout: 20_000, interval: 100 });
     const ids = received(display).filter((id) => id.startsWith('a-'));
-    expect(ids.slice(0, 5)).toEqual(want);
+    // The time range, oldest first; then the starred step: the 2nd, then the 4th. (A frame the
+    // first step had rendered ahead may still be shown as the steps change on a busy machine.)
+    expect(ids.slice(0, 3)).toEqual(want.slice(0, 3));
+    const fourth = ids.indexOf(want[4]!);
+    expect(ids[fourth - 1]).toBe(want[3]);
+    expect(ids.slice(3)).not.toContain(want[2]);
     // The frames are the archived images themselves (their colours), sent as source "archive".
     const first = display.frames.find((f) => f.header.imageId === want[0])!;
     expect(first.header.source).toBe('archive');

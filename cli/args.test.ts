@@ -44,6 +44,52 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['help'], {}).command).toEqual({ name: 'help' });
   });
 
+  it('reads timelapse with its range, rate, width and archive folder; times without a zone are local', () => {
+    const argv = ['timelapse', '--canvas', 'wall-1', '--from', '2026-12-01T18:00', '--to', '2026-12-02T02:00Z', 'night.mp4'];
+    expect(parseCliArgs([...argv, '--fps', '24', '--width', '1280', '--archive', '/srv/archive'], {}).command).toEqual({
+      name: 'timelapse',
+      canvas: 'wall-1',
+      from: new Date(2026, 11, 1, 18, 0).getTime(),
+      to: Date.UTC(2026, 11, 2, 2, 0),
+      fps: 24,
+      width: 1280,
+      archive: '/srv/archive',
+      out: 'night.mp4',
+    });
+    expect(parseCliArgs(argv, {}).command).toMatchObject({ fps: 12 });
+    expect(parseCliArgs(argv, {}).command).not.toHaveProperty('archive');
+  });
+
+  const lapse = (...more: string[]) => ['timelapse', '--canvas', 'wall-1', '--from', '2026-12-01', '--to', '2026-12-02', ...more];
+
+  it.each([
+    [['timelapse', '--from', '2026-12-01', '--to', '2026-12-02', 'a.mp4'], 'Missing --canvas: Usage: easel timelapse'],
+    [['timelapse', '--canvas', 'w', '--to', '2026-12-02', 'a.mp4'], 'Missing --from'],
+    [lapse(), 'Usage: easel timelapse --canvas SLUG'],
+    [lapse('a.mp4', 'b.mp4'), 'Usage: easel timelapse --canvas SLUG'],
+    [
+      ['timelapse', '--canvas', 'w', '--from', 'yesterday', '--to', '2026-12-02', 'a.mp4'],
+      'Invalid --from "yesterday": expected a time like',
+    ],
+    [['timelapse', '--canvas', 'w', '--from', '2026-12-01', '--to', '2026-02-30', 'a.mp4'], 'Invalid --to "2026-02-30"'],
+    [
+      ['timelapse', '--canvas', 'w', '--from', '2026-12-02', '--to', '2026-12-01', 'a.mp4'],
+      '--from "2026-12-02" is not before --to "2026-12-01"',
+    ],
+    [['timelapse', '--canvas', 'Wall 1', '--from', '2026-12-01', '--to', '2026-12-02', 'a.mp4'], 'Invalid canvas slug "Wall 1"'],
+    [lapse('--fps', '0', 'a.mp4'), 'Invalid --fps "0": expected a number from 1 to 120'],
+    [lapse('--fps', 'fast', 'a.mp4'), 'Invalid --fps "fast"'],
+    [lapse('--width', '8', 'a.mp4'), 'Invalid --width "8": expected a whole number from 16'],
+    [lapse('--width', '10000', 'a.mp4'), 'Invalid --width "10000": expected a whole number from 16 to 8192'],
+    [lapse('--archive', '', 'a.mp4'), '--archive is empty'],
+    [lapse('night.avi'), 'The video "night.avi" must end in .mp4, .mov, .mkv'],
+    [['status', '--canvas', 'w'], 'The option --canvas goes only with "easel timelapse"'],
+    [['next', 'a', '--fps', '3'], 'The option --fps goes only with "easel timelapse"'],
+  ])('refuses timelapse mistakes %j: %s', (argv, message) => {
+    expect(() => parseCliArgs(argv, {})).toThrow(UsageError);
+    expect(() => parseCliArgs(argv, {})).toThrow(message);
+  });
+
   it.each([
     [[], 'Missing a command'],
     [['jump'], 'Unknown command "jump"'],

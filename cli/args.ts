@@ -3,6 +3,7 @@
  * plain object, and every mistake is a UsageError whose message is fit for the terminal.
  */
 import { parseArgs } from 'node:util';
+import { parseArchiveTime } from '../server/archive/archive-time.js';
 import { parseSlug } from '../server/canvas/slug.js';
 
 export const DEFAULT_SERVER = 'http://localhost:8000';
@@ -20,10 +21,16 @@ Commands:
   playlist SLUG NAME                 start the playlist NAME on that canvas
   playlist SLUG --stop               stop it
   remove SLUG                        remove a canvas a display created (declared ones stay)
+  timelapse --canvas SLUG --from TIME --to TIME [--fps 12] [--width W] [--archive DIR] OUT.mp4
+                                     make an H.264 video of the canvas's archived frames made in
+                                     [from, to), oldest first, with ffmpeg; reads the archive
+                                     folder, so the server need not run. TIME: 2026-12-01T18:00
+                                     (server local time), ...T18:00Z (UTC) or 2026-12-01
 
 Options:
   --server URL   the Easel server (default: $EASEL_URL, else ${DEFAULT_SERVER})
   --json         status: print the API's JSON instead of a table
+  --archive DIR  timelapse: the archive folder (default: the configured archive.dir, ./archive)
   -h, --help     show this help
 
 Environment:
@@ -36,7 +43,19 @@ export type CliCommand =
   | { name: 'prompt'; slug: string; prompt: string; seed?: number; steps?: number }
   | { name: 'next' | 'pause' | 'resume' | 'remove'; slug: string }
   | { name: 'playlist'; slug: string; playlist: string }
-  | { name: 'playlist-stop'; slug: string };
+  | { name: 'playlist-stop'; slug: string }
+  | {
+      name: 'timelapse';
+      canvas: string;
+      /** Epoch ms. */
+      from: number;
+      to: number;
+      fps: number;
+      width?: number;
+      /** Absent: the configured archive.dir. */
+      archive?: string;
+      out: string;
+    };
 
 export interface CliInvocation {
   command: CliCommand;
@@ -68,6 +87,12 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         steps: { type: 'string' },
         stop: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        canvas: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        fps: { type: 'string' },
+        width: { type: 'string' },
+        archive: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -86,7 +111,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   const token = env.EASEL_OPERATOR_TOKEN || undefined;
   const invocation = (command: CliCommand): CliInvocation => ({ command, server, ...(token ? { token } : {}) });
 
-  const only = (flag: 'seed' | 'steps' | 'stop' | 'json', command: string) => {
+  const only = (flag: 'seed' | 'steps' | 'stop' | 'json' | TimelapseFlag, command: string) => {
     if (values[flag] !== undefined && values[flag] !== false)
       throw new UsageError(`The option --${flag} goes only with "easel ${command}"`);
   };
@@ -96,6 +121,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   }
   if (name !== 'playlist') only('stop', 'playlist SLUG --stop');
   if (name !== 'status') only('json', 'status');
+  if (name !== 'timelapse') for (const flag of TIMELAPSE_FLAGS) only(flag, 'timelapse');
 
   switch (name) {
     case 'status':
@@ -127,9 +153,56 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       }
       expectCount(rest, 2, 2, 'playlist SLUG NAME');
       return invocation({ name: 'playlist', slug: slug(rest[0]!), playlist: rest[1]! });
+    case 'timelapse':
+      return invocation(timelapse(values, rest));
     default:
       throw new UsageError(`Unknown command "${name}"`);
   }
+}
+
+const TIMELAPSE_FLAGS = ['canvas', 'from', 'to', 'fps', 'width', 'archive'] as const;
+type TimelapseFlag = (typeof TIMELAPSE_FLAGS)[number];
+const TIMELAPSE_USAGE = 'Usage: easel timelapse --canvas SLUG --from TIME --to TIME [--fps 12] [--width W] [--archive DIR] OUT.mp4';
+const VIDEO_EXTENSIONS = ['.mp4', '.mov', '.mkv'];
+
+function timelapse(values: Partial<Record<TimelapseFlag, string>>, rest: string[]): CliCommand {
+  expectCount(rest, 1, 1, TIMELAPSE_USAGE.replace('Usage: easel ', ''));
+  for (const flag of ['canvas', 'from', 'to'] as const)
+    if (values[flag] === undefined) throw new UsageError(`Missing --${flag}: ${TIMELAPSE_USAGE}`);
+  const time = (flag: 'from' | 'to') => {
+    const ms = parseArchiveTime(values[flag]);
+    if (ms === undefined)
+      throw new UsageError(
+        `Invalid --${flag} "${values[flag]}": expected a time like 2026-12-01T18:00 (server local time), 2026-12-01T18:00Z or 2026-12-01`,
+      );
+    return ms;
+  };
+  const from = time('from');
+  const to = time('to');
+  if (from >= to) throw new UsageError(`--from "${values.from}" is not before --to "${values.to}"`);
+  const fps = Number(values.fps ?? '12');
+  if (values.fps?.trim() === '' || !Number.isFinite(fps) || fps < 1 || fps > 120)
+    throw new UsageError(`Invalid --fps "${values.fps}": expected a number from 1 to 120`);
+  const out = rest[0]!;
+  if (!VIDEO_EXTENSIONS.some((ext) => out.toLowerCase().endsWith(ext)))
+    throw new UsageError(`The video "${out}" must end in ${VIDEO_EXTENSIONS.join(', ')} (ffmpeg picks the container from it)`);
+  if (values.archive !== undefined && values.archive.trim() === '') throw new UsageError('--archive is empty: name the archive folder');
+  return {
+    name: 'timelapse',
+    canvas: slug(values.canvas!),
+    from,
+    to,
+    fps,
+    ...(values.width === undefined ? {} : { width: width(values.width) }),
+    ...(values.archive === undefined ? {} : { archive: values.archive }),
+    out,
+  };
+}
+
+function width(raw: string): number {
+  const value = integer('width', raw, 16);
+  if (value > 8192) throw new UsageError(`Invalid --width "${raw}": expected a whole number from 16 to 8192`);
+  return value;
 }
 
 function expectCount(rest: string[], min: number, max: number, usage: string) {

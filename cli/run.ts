@@ -1,12 +1,13 @@
 /**
  * `easel` — the technician's command line: status, prompt, next, pause, resume, playlist.
  * It only talks to the operator HTTP API (docs/api.md), so it works from any machine that can
- * reach the server. main.ts runs it (`npx easel`, compiled to dist/cli/main.js); exit codes:
+ * reach the server; `timelapse` alone reads the archive folder on this machine instead. main.ts runs it (`npx easel`, compiled to dist/cli/main.js); exit codes:
  * 0 done, 1 the server said no or cannot be reached, 2 a mistake on the command line.
  */
 import { createApiClient, CliError, type ApiClient } from './api-client.js';
 import { parseCliArgs, USAGE, UsageError, type CliCommand } from './args.js';
 import { formatStatusTable } from './status-table.js';
+import { runTimelapse } from './timelapse.js';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -32,6 +33,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       print(USAGE);
       return 0;
     }
+    // Reads the archive folder, not the API: the server need not run.
+    if (command.name === 'timelapse') return await runTimelapse(command, io);
     const api = createApiClient({ server, ...(token ? { token } : {}), ...(io.fetch ? { fetch: io.fetch } : {}) });
     print(await execute(command, api, io.now ?? Date.now));
     return 0;
@@ -50,7 +53,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 }
 
 /** Sends the command and says in one line what happened. */
-async function execute(command: Exclude<CliCommand, { name: 'help' }>, api: ApiClient, now: () => number): Promise<string> {
+async function execute(command: Exclude<CliCommand, { name: 'help' | 'timelapse' }>, api: ApiClient, now: () => number): Promise<string> {
   const canvas = (slug: string) => `/api/canvases/${encodeURIComponent(slug)}`;
   switch (command.name) {
     case 'status': {

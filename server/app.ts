@@ -44,6 +44,7 @@ import { replyProblem } from './transport/http-reply.js';
 import { DEFAULT_DIST_DIR, registerPageRoutes } from './transport/page-routes.js';
 import { connectOutputs } from './outputs/outputs.js';
 import { connectArchive, type Archive } from './archive/archive.js';
+import { replayArchive } from './archive/archive-selection.js';
 
 export interface EaselServerOptions {
   config: EaselConfig;
@@ -120,7 +121,10 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   const events = createEventBus();
   // Set below in cluster mode; the registry asks it at each slot whether this node holds a declared canvas.
   let cluster: Cluster | undefined;
+  // Archive steps and sources read the store opened below, once they run.
+  const replay = replayArchive(config.archive.dir, () => archive?.store);
   const registry = createRegistry({
+    archive: replay,
     config,
     onSlotLate: metrics.observePacing,
     onRemoved: metrics.forgetCanvas,
@@ -176,6 +180,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     commands: control?.route(canvasCommands) ?? canvasCommands,
     onFrame: registry.onFrame,
     canvases: registry,
+    archive: replay,
     clock,
     logger,
   });

@@ -1,3 +1,6 @@
+import type { ArchiveStore } from '../archive/archive-entry.js';
+import { type ArchiveSelection, describeSelection, takeSelection } from '../archive/archive-selection.js';
+import { createArchiveSource } from '../archive/archive-source.js';
 import { resolveCanvas, type CanvasConfig, type EaselConfig, type SourceConfig } from '../config.js';
 import { EaselError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -34,6 +37,8 @@ export interface RegistryOptions {
   onPublished?: ((slug: string, frame: Frame) => void) | undefined;
   /** Cluster mode: renditions displays on other nodes want of a declared canvas. */
   remoteSpecs?: ((slug: string) => RenditionSpec[]) | undefined;
+  /** The archive frames are played again from (an `archive` source); absent when archive.dir is "". */
+  archive?: Pick<ArchiveStore, 'select' | 'imagePath'> | undefined;
 }
 
 const PHASES = 8;
@@ -48,8 +53,11 @@ export type RegistryEvent =
   | { type: 'created'; slug: string }
   | { type: 'refused'; slug: string; job: string | undefined; reason: string };
 
-/** What a canvas can be switched to at run time: a source from config, or one still file. */
-export type RuntimeSource = SourceConfig | { type: 'still'; path: string };
+/** What a canvas can be switched to at run time: a source from config, one still file, or archived frames. */
+export type RuntimeSource =
+  | SourceConfig
+  | { type: 'still'; path: string }
+  | { type: 'archive'; selection: ArchiveSelection; order: 'name' | 'shuffle' };
 
 /** What a generating source's images carry besides their prompt. */
 export type SourceTags = Pick<PromptOptions, 'job' | 'playlist'>;
@@ -122,6 +130,20 @@ export function createRegistry(options: RegistryOptions) {
   }
 
   function sourceOf(canvas: CanvasConfig, source: RuntimeSource, tags?: SourceTags): Source {
+    if (source.type === 'archive') {
+      // Taken now, before the canvas changes: an empty selection or no archive is the command's error.
+      const entries = takeSelection(options.archive, source.selection);
+      prompters.delete(canvas.slug);
+      return createArchiveSource({
+        entries,
+        imagePath: (entry) => options.archive!.imagePath(entry),
+        order: source.order,
+        maxFileBytes: config.render.maxFileBytes,
+        label: describeSelection(source.selection),
+        logger: logger.child({ slug: canvas.slug }),
+        clock,
+      });
+    }
     if (source.type !== 'still') return createSource({ ...canvas, source }, tags);
     prompters.delete(canvas.slug);
     return createStillSource({

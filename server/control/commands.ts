@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { selectionOf } from '../archive/archive-selection.js';
 import type { Canvas } from '../canvas/canvas.js';
 import type { Registry } from '../canvas/registry.js';
 import { parseSlug } from '../canvas/slug.js';
@@ -175,6 +176,8 @@ export function createCommands(options: CommandsOptions): SourceCommands {
         // Refused here, before anything changes or is read: a 1 GB still never reaches the canvas.
         await checkImageFile(file, imageLimits);
         await registry.setSource(slug, { type: 'still', path: file });
+      } else if (source.type === 'archive') {
+        await registry.setSource(slug, { type: 'archive', selection: selectionOf(source), order: source.order ?? 'name' });
       } else {
         const d = config.canvasDefaults.source;
         const s = await checkPrompt({ ...source, prompt: source.prompt ?? d.prompt }, needInference());

@@ -162,6 +162,8 @@ export function createRuntimeState(options: RuntimeStateOptions) {
     const d = config.canvasDefaults.source;
     if (source.type === 'folder') sources.set(slug, { type: 'folder', path: path.resolve(source.path), order: source.order ?? 'name' });
     else if (source.type === 'still') sources.set(slug, { type: 'still', path: path.resolve(source.path) });
+    // Frames played from the archive are not kept across a restart: the canvas comes back to its configured source.
+    else if (source.type === 'archive') sources.delete(slug);
     else if (source.type === 'inference') {
       const { prompt, negativePrompt, steps, seed, drift } = source;
       sources.set(slug, {

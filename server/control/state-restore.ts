@@ -74,6 +74,7 @@ export function whyNotRestorable(source: RuntimeSource, config: EaselConfig): st
   };
   if (source.type === 'inference') return config.inference.endpoints.length === 0 ? 'no inference service is configured now' : undefined;
   if (source.type === 'folder') return kind(source.path) === 'folder' ? undefined : `folder "${source.path}" is gone`;
+  if (source.type === 'archive') return 'a selection from the archive is not kept across restarts';
   return kind(source.path) === 'file' ? undefined : `file "${source.path}" is gone`;
 }
 

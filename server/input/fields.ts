@@ -6,6 +6,8 @@
  * line and column). shapes.ts builds the inputs from these fields.
  */
 import { z } from 'zod';
+import { ARCHIVE_TIME_EXPECTED, ARCHIVE_TIME_HINT, parseArchiveTime } from '../archive/archive-time.js';
+import { parseSlug } from '../canvas/slug.js';
 import { MAX_FPS, MIN_FPS } from '../stream/pacer.js';
 import type { Fit, ImageFormat } from '../stream/rendition.js';
 import { MAX_BEZEL_PX, MAX_TILES_PER_SIDE } from '../stream/tile.js';
@@ -110,6 +112,10 @@ export const RULES = {
     expected: `a whole number from 0 to ${MAX_LEAD_MS}`,
     hint: 'How long before its screen time a frame is sent; 300 covers fan-out and decoding on a busy box',
   },
+  canvas: { expected: 'a canvas slug', hint: 'Name the canvas as in its display URL, /c/wall-1: lowercase letters, digits and dashes' },
+  starred: { expected: 'true or false', hint: 'Write starred: true to play only starred frames, or leave it out for all' },
+  from: { expected: ARCHIVE_TIME_EXPECTED, hint: ARCHIVE_TIME_HINT },
+  to: { expected: ARCHIVE_TIME_EXPECTED, hint: ARCHIVE_TIME_HINT },
   archive: { expected: 'true or false', hint: 'false keeps the canvas out of the archive and the proof-of-play log (docs/archive.md)' },
 } as const satisfies Record<string, Rule>;
 
@@ -145,5 +151,15 @@ export const fields = {
     .min(1, { error: fieldError(RULES.formats.expected) }),
   sync: z.boolean({ error: fieldError(RULES.sync.expected) }),
   leadMs: whole(0, MAX_LEAD_MS, RULES.leadMs.expected),
+  canvas: z
+    .string({ error: fieldError(RULES.canvas.expected) })
+    .refine((v) => parseSlug(v).ok, { error: fieldError(RULES.canvas.expected) }),
+  starred: z.boolean({ error: fieldError(RULES.starred.expected) }),
+  from: z.string({ error: fieldError(RULES.from.expected) }).refine((v) => parseArchiveTime(v) !== undefined, {
+    error: fieldError(RULES.from.expected),
+  }),
+  to: z.string({ error: fieldError(RULES.to.expected) }).refine((v) => parseArchiveTime(v) !== undefined, {
+    error: fieldError(RULES.to.expected),
+  }),
   archive: z.boolean({ error: fieldError(RULES.archive.expected) }),
 } satisfies Partial<Record<FieldName, z.ZodType>>;

@@ -100,7 +100,7 @@ describe('parseRequest', () => {
   it('says a missing field is required, and a source type it does not know', () => {
     expect(() => parseRequest(promptCommand, {})).toThrow('prompt: is required');
     expect(() => parseRequest(sourceCommand, { type: 'video' })).toThrow(
-      'type: value "video" is not allowed, expected one of folder, inference, still, playlist',
+      'type: value "video" is not allowed, expected one of folder, inference, still, playlist, archive',
     );
     expect(() => parseRequest(sourceCommand, { type: 'folder' })).toThrow('path: is required');
   });

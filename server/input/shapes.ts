@@ -3,6 +3,7 @@
  * them: what the API, OSC, playlists and the config accept is what these say.
  */
 import { z } from 'zod';
+import { archiveSourceCommand } from '../archive/archive-selection.js';
 import { fieldError, fields, RULES } from './fields.js';
 
 /** A new prompt: POST /api/canvases/:slug/prompt, an OSC prompt, a playlist prompt step. */
@@ -52,8 +53,9 @@ export const sourceCommand = z.discriminatedUnion(
     inferenceSource.omit({ fallback: true }).partial().required({ type: true }),
     z.object({ type: z.literal('still'), path: fields.path }),
     z.object({ type: z.literal('playlist'), name: fields.name }),
+    archiveSourceCommand,
   ],
-  { error: fieldError('one of folder, inference, still, playlist') },
+  { error: fieldError('one of folder, inference, still, playlist, archive') },
 );
 export type SourceCommand = z.infer<typeof sourceCommand>;
 

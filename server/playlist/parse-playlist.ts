@@ -5,12 +5,14 @@
  */
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { archiveSelectionFields, selectionOf } from '../archive/archive-selection.js';
+import { parseArchiveTime } from '../archive/archive-time.js';
 import { parseSlug } from '../canvas/slug.js';
 import { EaselError } from '../errors.js';
 import { folderStepFields, promptStepFields } from '../input/shapes.js';
 import { IMAGE_EXTENSIONS } from '../stream/folder-source.js';
 import { parseDuration } from './duration.js';
-import { WEEKDAYS, type Hold, type Playlist, type PlaylistStep, type Weekday } from './playlist-types.js';
+import { WEEKDAYS, type ArchiveStep, type Hold, type Playlist, type PlaylistStep, type Weekday } from './playlist-types.js';
 import { createChecker, type Checker, type Entry, type Problem } from './yaml-checker.js';
 
 export const MIN_STEP_MS = 1000;
@@ -54,13 +56,17 @@ export interface ParsePlaylistOptions {
 export type ParsedPlaylist = { ok: true; playlist: Playlist } | { ok: false; error: PlaylistError };
 
 const TOP_KEYS = ['name', 'description', 'canvases', 'loop', 'at', 'days', 'steps'];
-const KINDS = ['prompt', 'folder', 'still', 'pause'] as const;
+const KINDS = ['prompt', 'folder', 'still', 'pause', 'archive'] as const;
 const STEP_KEYS: Record<(typeof KINDS)[number], string[]> = {
   prompt: ['prompt', 'negativePrompt', 'seed', 'seedWalk', 'steps', 'drift', 'duration', 'frames'],
   folder: ['folder', 'order', 'duration', 'frames'],
   still: ['still', 'duration'],
   pause: ['pause', 'duration'],
+  archive: ['archive', 'order', 'duration', 'frames'],
 };
+const SELECTION_KEYS = ['canvas', 'starred', 'from', 'to'];
+const SELECTION_EXAMPLE =
+  'archive: { canvas: wall-1, starred: true } or archive: { canvas: wall-1, from: "2026-12-01T20:00", to: "2026-12-01T21:00" }';
 const FORMAT_HINT = 'docs/playlists.md describes the playlist format';
 export const NAME_HINT =
   'Name playlists like canvases: 1-63 lowercase letters, digits and dashes, not starting with a dash (the file is <name>.yaml)';
@@ -188,7 +194,11 @@ function readDays(check: Checker, entry: Entry | undefined): Weekday[] | undefin
 
 function readSteps(check: Checker, entry: Entry | undefined, root: Node, baseDir: string): PlaylistStep[] {
   if (!entry) {
-    check.problem(root, 'The playlist has no "steps"', `Add steps:, a list of prompt, folder, still or pause steps; ${FORMAT_HINT}`);
+    check.problem(
+      root,
+      'The playlist has no "steps"',
+      `Add steps:, a list of prompt, folder, still, pause or archive steps; ${FORMAT_HINT}`,
+    );
     return [];
   }
   const items = check.list(entry.value, '"steps"', 'steps:\n  - prompt: "a harbour at night"\n    duration: 45s', false);
@@ -202,7 +212,7 @@ function readSteps(check: Checker, entry: Entry | undefined, root: Node, baseDir
 }
 
 function readStep(check: Checker, node: Node, n: number, baseDir: string): PlaylistStep | undefined {
-  const kindHint = 'Start each step with one of prompt:, folder:, still: or pause:';
+  const kindHint = 'Start each step with one of prompt:, folder:, still:, pause: or archive:';
   if (!isMap(node)) {
     check.problem(node, `Step ${n} must be a map such as "prompt: ..." with "duration: ...", not ${check.show(node)}`, kindHint);
     return undefined;
@@ -226,7 +236,7 @@ function readStep(check: Checker, node: Node, n: number, baseDir: string): Playl
       'Write duration: 30s instead (frames count new images, and this step makes none)',
     );
   }
-  const keys = check.entries(node, STEP_KEYS[kind], `A ${kind} step`, true, frameless ? ['frames'] : []);
+  const keys = check.entries(node, STEP_KEYS[kind], `${kind === 'archive' ? 'An' : 'A'} ${kind} step`, true, frameless ? ['frames'] : []);
   const value = keys.get(kind)!.value;
   if (kind === 'pause' && !(isScalar(value) && (value.value === null || value.value === true))) {
     check.problem(
@@ -279,7 +289,41 @@ function readStep(check: Checker, node: Node, n: number, baseDir: string): Playl
       if (hold?.kind !== 'time') return undefined;
       return { type: 'pause', hold, line };
     }
+    case 'archive': {
+      const selection = readSelection(check, value);
+      const f = check.shape(folderStepFields, keys);
+      if (!selection || !f || !hold) return undefined;
+      return { type: 'archive', selection, ...(f.order && { order: f.order }), hold, line };
+    }
   }
+}
+
+/** An archive step's `{ canvas, starred, from, to }`: which archived frames it plays. */
+function readSelection(check: Checker, node: Node): ArchiveStep['selection'] | undefined {
+  if (!isMap(node)) {
+    check.problem(
+      node,
+      `"archive" must be a map of canvas, starred, from and to, not ${check.show(node)}`,
+      `For example: ${SELECTION_EXAMPLE}`,
+    );
+    return undefined;
+  }
+  const keys = check.entries(node, SELECTION_KEYS, 'An archive selection');
+  if (!keys.has('canvas')) {
+    check.problem(node, '"archive" names no canvas', 'Add canvas: wall-1 (the canvas whose archived frames to play)');
+    return undefined;
+  }
+  const written = check.shape(archiveSelectionFields, keys);
+  if (!written) return undefined;
+  if (written.from !== undefined && written.to !== undefined && parseArchiveTime(written.from)! >= parseArchiveTime(written.to)!) {
+    check.problem(
+      keys.get('to')!.value,
+      `"to" ${check.show(keys.get('to')!.value)} is not after "from" ${check.show(keys.get('from')!.value)}`,
+      'Give a "to" time later than the "from" time (both server local time unless they end in Z)',
+    );
+    return undefined;
+  }
+  return selectionOf(written);
 }
 
 function readHold(check: Checker, keys: Map<string, Entry>, node: Node, n: number, frameless: boolean): Hold | undefined {

@@ -5,6 +5,7 @@
  * a deleted playlist stops where it runs.
  */
 import { parseSlug } from '../canvas/slug.js';
+import type { ArchiveStore } from '../archive/archive-entry.js';
 import type { CanvasCommands, CommandOrigin } from '../control/command-types.js';
 import { EaselError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -35,6 +36,8 @@ export interface PlaylistManagerOptions {
   store?: Omit<PlaylistStoreOptions, 'dir' | 'clock' | 'logger'>;
   /** Runner tuning: nominalFps, frameStallMs. */
   runner?: { nominalFps?: number; frameStallMs?: number };
+  /** The archive `archive:` steps play from; absent when archive.dir is "" (such a step then fails at its start). */
+  archive?: Pick<ArchiveStore, 'select'> | undefined;
 }
 
 export type PlaylistManagerEvent =
@@ -114,6 +117,7 @@ export function createPlaylistManager(options: PlaylistManagerOptions) {
       logger: options.logger,
       ...options.runner,
       ...(from && { from }),
+      ...(options.archive && { archive: options.archive }),
     });
     runners.add(runner);
     for (const slug of slugs) bySlug.set(slug, runner);

@@ -4,8 +4,10 @@
  * the playlist says so. Canvases of one runner move in lockstep: a frames step ends when every
  * canvas has shown its frames. A command that fails is logged (once per step and canvas) and
  * the step is still held for its time, so a show whose commands all fail neither stops
- * silently nor spins.
+ * silently nor spins. An archive step whose selection is empty when it starts is skipped.
  */
+import type { ArchiveStore } from '../archive/archive-entry.js';
+import { describeSelection, selectionIsEmpty, writtenSelection } from '../archive/archive-selection.js';
 import type { CanvasCommands, CommandOrigin } from '../control/command-types.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../stream/clock.js';
@@ -27,6 +29,11 @@ export interface PlaylistRunnerOptions {
   frameStallMs?: number;
   /** Where to begin instead of the first step (a show picked up after a restart); a step past the end begins at the first. */
   from?: { stepIndex: number; loopCount: number };
+  /**
+   * The archive, to skip an archive step whose selection is empty when it starts. Absent (archive.dir
+   * is ""): the step's command fails with a clear message and the step is held for its time.
+   */
+  archive?: Pick<ArchiveStore, 'select'> | undefined;
 }
 
 export interface PlaylistRunnerStatus {
@@ -59,11 +66,14 @@ interface StepInfo {
 
 export type PlaylistRunnerEvent =
   | ({ type: 'step-started' } & StepInfo)
-  | ({ type: 'step-finished'; reason: 'time' | 'frames' | 'stalled' } & StepInfo)
+  | ({ type: 'step-finished'; reason: FinishReason } & StepInfo)
   | ({ type: 'error'; slug: string; error: { code?: string; message: string; hint?: string } } & StepInfo)
   | { type: 'reloaded'; playlist: string; slugs: string[] }
   | { type: 'ended'; playlist: string; slugs: string[]; loopCount: number }
   | { type: 'stopped'; playlist: string; slugs: string[] };
+
+/** 'skipped': an archive step with nothing to play. */
+type FinishReason = 'time' | 'frames' | 'stalled' | 'skipped';
 
 export type PlaylistRunner = ReturnType<typeof createPlaylistRunner>;
 
@@ -104,6 +114,8 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
   let frameHold: FrameHold | undefined;
   /** Canvases the current pause step paused: they are resumed when it ends or stops. */
   const paused = new Set<string>();
+  /** Steps skipped one after another: a whole pass of them holds instead of spinning. */
+  let skippedInRow = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
 
@@ -188,7 +200,32 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
           await commands.pause(slug, origin);
           paused.add(slug);
         });
+      case 'archive':
+        return command(slug, t, () =>
+          commands.setSource(slug, { type: 'archive', ...writtenSelection(s.selection), ...(s.order && { order: s.order }) }, origin),
+        );
     }
+  }
+
+  /**
+   * An archive step with nothing to play is skipped (true). After a whole pass of skips one is
+   * run anyway (false): its command fails and it is held for its time, so a loop never spins.
+   */
+  function skipEmpty(s: PlaylistStep, t: AbortSignal): boolean {
+    if (s.type !== 'archive' || !options.archive || !selectionIsEmpty(options.archive, s.selection)) {
+      skippedInRow = 0;
+      return false;
+    }
+    const fields = { slugs: [...active], step: index + 1, line: s.line };
+    if (skippedInRow >= playlist.steps.length) {
+      log.warn(fields, `Playlist "${playlist.name}": no step has anything to show; step ${index + 1} is held for its time instead`);
+      skippedInRow = 0;
+      return false;
+    }
+    skippedInRow += 1;
+    log.info(fields, `Playlist "${playlist.name}" step ${index + 1} skipped: no archived frames match (${describeSelection(s.selection)})`);
+    finish(t, 'skipped');
+    return true;
   }
 
   function beginStep(): void {
@@ -203,6 +240,7 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
       `Playlist "${playlist.name}" step ${index + 1}/${playlist.steps.length}: ${summarizeStep(s)}`,
     );
     emit({ type: 'step-started', ...info() });
+    if (skipEmpty(s, t)) return;
     const results = [...active].map((slug) => issue(s, slug, t).then((ok) => ({ slug, ok })));
     if (s.hold.kind === 'time') {
       // Never shorter than a frame, whatever a hand-made Playlist says: a loop must not spin.
@@ -266,7 +304,7 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
     }
   }
 
-  function finish(t: AbortSignal, reason: 'time' | 'frames' | 'stalled'): void {
+  function finish(t: AbortSignal, reason: FinishReason): void {
     if (!isCurrent(t)) return;
     clearTimers();
     resume([...paused]);

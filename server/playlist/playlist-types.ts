@@ -2,6 +2,7 @@
  * What a playlist file means once parsed: the typed form every other playlist module works
  * with. docs/playlists.md describes the YAML that produces it.
  */
+import { type ArchiveSelection, describeSelection } from '../archive/archive-selection.js';
 import { MAX_SEED } from '../input/fields.js';
 import { formatDuration } from './duration.js';
 
@@ -49,7 +50,15 @@ export interface PauseStep extends StepBase {
   hold: { kind: 'time'; ms: number };
 }
 
-export type PlaylistStep = PromptStep | FolderStep | StillStep | PauseStep;
+/** Plays frames from the archive as a folder step plays files; the selection is taken when the step starts. */
+export interface ArchiveStep extends StepBase {
+  type: 'archive';
+  selection: ArchiveSelection;
+  /** 'name' (the default): oldest first; 'shuffle': a new order every pass. */
+  order?: 'name' | 'shuffle';
+}
+
+export type PlaylistStep = PromptStep | FolderStep | StillStep | PauseStep | ArchiveStep;
 
 export interface Playlist {
   /** Same rule as a canvas slug; the file is `<name>.yaml`. */
@@ -106,5 +115,7 @@ export function summarizeStep(step: PlaylistStep): string {
       return `still "${step.path}" ${hold}`;
     case 'pause':
       return `pause ${hold}`;
+    case 'archive':
+      return `archive "${describeSelection(step.selection)}"${step.order ? ` (${step.order})` : ''} ${hold}`;
   }
 }

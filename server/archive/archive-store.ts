@@ -113,7 +113,7 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
       if (readOnly || state !== 'open') return;
       const cutoffMs = options.maxAgeDays > 0 ? clock.now() - options.maxAgeDays * DAY_MS : Number.NEGATIVE_INFINITY;
       const victims = pickVictims(index.oldestFirst(), index.bytes, { maxBytes: options.maxBytes, cutoffMs });
-      for (const v of victims) index.delete(v.id);
+      index.deleteAll(victims.map((v) => v.id));
       for (const v of victims) await removeFiles(v);
       if (victims.length > 0) await appendIndex(victims.map((v) => ({ op: 'remove', id: v.id })));
       removed.entries += victims.length;

@@ -68,10 +68,11 @@ export class EaselArchiveView extends LitElement {
         min-height: 0;
       }
       figure img {
-        max-width: 100%;
+        display: block;
+        width: 100%;
+        height: auto;
         max-height: calc(100vh - 80px);
         object-fit: contain;
-        background: #000;
       }
       @media (min-width: 900px) {
         .body {
@@ -160,10 +161,16 @@ export class EaselArchiveView extends LitElement {
     document.removeEventListener('keydown', this.onKey);
   }
 
+  /** The canvases offered: the server's list, and the frame's own canvas even when the list could not be had. */
+  private get choices(): string[] {
+    const item = this.item;
+    return !item || this.canvases.includes(item.canvas) ? this.canvases : [item.canvas, ...this.canvases];
+  }
+
   protected override willUpdate(changed: PropertyValues<this>): void {
     // Offer the frame's own canvas first; keep a canvas the operator chose while they step through.
-    if ((changed.has('item') || changed.has('canvases')) && this.item && !this.canvases.includes(this.canvas))
-      this.canvas = this.canvases.includes(this.item.canvas) ? this.item.canvas : (this.canvases[0] ?? '');
+    if ((changed.has('item') || changed.has('canvases')) && this.item && !this.choices.includes(this.canvas))
+      this.canvas = this.item.canvas;
   }
 
   protected override render() {
@@ -188,12 +195,12 @@ export class EaselArchiveView extends LitElement {
           </div>
           <form class="show" @submit=${this.onShow}>
             <label class="visually-hidden" for="canvas">Canvas</label>
-            <select id="canvas" data-role="show-canvas" .value=${this.canvas} @change=${(e: Event) => (this.canvas = (e.target as HTMLSelectElement).value)}>
-              ${this.canvases.map((slug) => html`<option value=${slug} ?selected=${slug === this.canvas}>${slug}</option>`)}
+            <select id="canvas" data-role="show-canvas" @change=${(e: Event) => (this.canvas = (e.target as HTMLSelectElement).value)}>
+              ${this.choices.map((slug) => html`<option value=${slug} .selected=${slug === this.canvas}>${slug}</option>`)}
             </select>
             <label class="visually-hidden" for="hold">For</label>
             <select id="hold" data-role="show-hold" @change=${(e: Event) => (this.hold = (e.target as HTMLSelectElement).value)}>
-              ${HOLDS.map((h) => html`<option value=${h.value} ?selected=${h.value === this.hold}>${h.label}</option>`)}
+              ${HOLDS.map((h) => html`<option value=${h.value} .selected=${h.value === this.hold}>${h.label}</option>`)}
             </select>
             <button class="primary" type="submit" ?disabled=${this.busy === 'show' || !this.canvas}>Show on canvas</button>
           </form>

@@ -122,8 +122,8 @@ export class EaselGallery extends LitElement {
     const canvases = f.canvas && !this.canvases.includes(f.canvas) ? [...this.canvases, f.canvas] : this.canvases;
     return html`<form class="filters" role="search" @submit=${this.onSearch}>
       <select aria-label="Canvas" data-role="canvas" @change=${(e: Event) => this.setFilters({ ...this.filters, canvas: (e.target as HTMLSelectElement).value || undefined })}>
-        <option value="" ?selected=${!f.canvas}>All canvases</option>
-        ${canvases.map((slug) => html`<option value=${slug} ?selected=${slug === f.canvas}>${slug}</option>`)}
+        <option value="" .selected=${!f.canvas}>All canvases</option>
+        ${canvases.map((slug) => html`<option value=${slug} .selected=${slug === f.canvas}>${slug}</option>`)}
       </select>
       <input class="q" type="search" aria-label="Prompt words" placeholder="Prompt words" data-role="q" enterkeyhint="search" .value=${f.q ?? ''} @input=${this.onTyping} />
       <input type="date" aria-label="Day" data-role="day" .value=${f.day ?? ''} @change=${(e: Event) => this.setFilters({ ...this.filters, day: (e.target as HTMLInputElement).value || undefined })} />

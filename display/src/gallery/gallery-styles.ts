@@ -14,9 +14,6 @@ export const galleryStyles = css`
     background: var(--easel-bg);
   }
   .top {
-    position: sticky;
-    top: 0;
-    z-index: 2;
     display: grid;
     gap: 8px;
     padding: 8px max(12px, env(safe-area-inset-left)) 8px max(12px, env(safe-area-inset-right));
@@ -48,7 +45,13 @@ export const galleryStyles = css`
   .filters .q {
     grid-column: 1 / -1;
   }
+  /* On a phone the filters scroll away with the page: kept on screen they would take a quarter of it. */
   @media (min-width: 760px) {
+    .top {
+      position: sticky;
+      top: 0;
+      z-index: 2;
+    }
     .filters {
       grid-template-columns: 200px minmax(0, 1fr) 170px auto;
     }

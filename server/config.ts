@@ -46,6 +46,8 @@ export interface CanvasConfig {
   leadMs: number;
   /** A tiled wall: displays join as tiles (`?tile=column,row`) and each gets its crop. */
   tiles?: TileGrid;
+  /** false: its frames are neither archived nor logged as played (docs/archive.md); absent: they are. */
+  archive?: boolean;
 }
 
 function rangeFormat(name: string, min: number, max: number, integer: boolean): convict.Format {
@@ -508,6 +510,44 @@ export const schema = {
       arg: 'state-file',
     },
   },
+  archive: {
+    dir: {
+      doc: 'Folder keeping every generated frame and upload, with its metadata, and the proof-of-play log (docs/archive.md); relative to the working directory; "" = no archive, no play log',
+      format: String,
+      default: 'archive',
+      env: 'EASEL_ARCHIVE_DIR',
+    },
+    maxMb: {
+      doc: 'Total size of archived images, MB; past it the oldest unstarred entries are removed',
+      format: 'positive-int',
+      default: 4096,
+      env: 'EASEL_ARCHIVE_MAX_MB',
+    },
+    maxAgeDays: {
+      doc: 'Unstarred archive entries older than this many days are removed (0 = keep for ever)',
+      format: 'non-negative-int',
+      default: 30,
+      env: 'EASEL_ARCHIVE_MAX_AGE_DAYS',
+    },
+    minFreeMb: {
+      doc: 'Archiving pauses, with one warning, while its disk has less free space than this, MB (0 = no floor)',
+      format: 'non-negative-int',
+      default: 1024,
+      env: 'EASEL_ARCHIVE_MIN_FREE_MB',
+    },
+    playLogDays: {
+      doc: 'Days of proof-of-play logs (archive.dir/plays/<day>.jsonl) kept',
+      format: 'positive-int',
+      default: 90,
+      env: 'EASEL_ARCHIVE_PLAY_LOG_DAYS',
+    },
+    thumbCacheMb: {
+      doc: 'Size of the cache of archive thumbnails (archive.dir/.thumbs), MB',
+      format: 'positive-int',
+      default: 256,
+      env: 'EASEL_ARCHIVE_THUMB_CACHE_MB',
+    },
+  },
   createCanvasesOnConnect: {
     doc: 'Create a canvas with the defaults when a display asks for an unknown slug (a server alone; in a cluster displays join declared canvases only)',
     format: Boolean,
@@ -722,6 +762,7 @@ export function resolveCanvas(config: EaselConfig, declared: CanvasDeclaration):
     formats: declared.formats ?? d.formats,
     sync: declared.sync ?? d.sync,
     leadMs: declared.leadMs ?? d.leadMs,
+    archive: declared.archive ?? true,
     source,
     ...(declared.tiles ? { tiles: resolveTiles(declared.tiles, declared.width ?? d.width, declared.height ?? d.height) } : {}),
   };

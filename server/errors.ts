@@ -41,6 +41,7 @@ export const ERROR_CODES = {
     "In cluster mode, this node cannot tell the cluster's (Redis's) time to within 50 ms; its screens may change out of step with other nodes'",
   EASEL_ERR_CANVAS_MOVING: 'In cluster mode, no node produces the canvas right now (failover or handover); try again in a moment',
   EASEL_ERR_NODE_TIMEOUT: 'In cluster mode, the node producing the canvas did not answer a forwarded command in time',
+  EASEL_ERR_ARCHIVE_PAUSED: "Archiving is paused: the archive's disk has less free space than archive.minFreeMb",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -75,12 +75,25 @@ export interface ArchiveWrite {
   meta: Omit<ArchiveEntry, 'id' | 'file' | 'mime' | 'bytes' | 'width' | 'height' | 'starred'>;
 }
 
+export interface ArchiveStats {
+  entries: number;
+  /** Total bytes of the kept images. */
+  bytes: number;
+  starred: number;
+  /** Below the free-space floor (`archive.minFreeMb`): writes are refused until there is room. */
+  paused: boolean;
+}
+
 export interface ArchiveStore {
   /** The archive folder (absolute). */
   readonly dir: string;
   /** Reads (or rebuilds) the index and cleans left-over temporary files; call once before anything else. */
   open(): Promise<void>;
-  /** Writes image then metadata (temp + rename); resolves with the entry once both are in place. */
+  /**
+   * Writes image then metadata (temp + rename); resolves with the entry once both are in place
+   * (and retention has run). Rejects with EASEL_ERR_ARCHIVE_PAUSED below the free-space floor,
+   * EASEL_ERR_IMAGE_UNREADABLE / EASEL_ERR_UNSUPPORTED_MEDIA for bytes that are not a kept image.
+   */
   write(frame: ArchiveWrite): Promise<ArchiveEntry>;
   list(query: ArchiveQuery, limit: number, cursor?: string): ArchivePage;
   /** Every entry matching, newest first, lazily (export, time-lapse, replay). */
@@ -91,6 +104,6 @@ export interface ArchiveStore {
   setStarred(id: string, starred: boolean): Promise<ArchiveEntry | undefined>;
   /** False when there was no such entry. */
   remove(id: string): Promise<boolean>;
-  stats(): { entries: number; bytes: number; starred: number };
+  stats(): ArchiveStats;
   close(): Promise<void>;
 }

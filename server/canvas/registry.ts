@@ -51,6 +51,9 @@ export type RegistryEvent =
 /** What a canvas can be switched to at run time: a source from config, or one still file. */
 export type RuntimeSource = SourceConfig | { type: 'still'; path: string };
 
+/** What a generating source's images carry besides their prompt. */
+export type SourceTags = Pick<PromptOptions, 'job' | 'playlist'>;
+
 /**
  * Every canvas of the server by slug: the declared ones from the start, others created by a
  * display connecting. A created canvas starts with its first display, so a stranger's slug
@@ -83,8 +86,8 @@ export function createRegistry(options: RegistryOptions) {
     }
   };
 
-  /** `job`: the job a new generating source starts for (its frames and a refusal carry it). */
-  function createSource(canvas: CanvasConfig, job?: string): Source {
+  /** `tags`: the job (and playlist step) a new generating source starts for (its frames and a refusal carry them). */
+  function createSource(canvas: CanvasConfig, tags: SourceTags = {}): Source {
     prompters.delete(canvas.slug);
     const log = logger.child({ slug: canvas.slug });
     const folder = (dir: string, order: 'name' | 'shuffle') =>
@@ -103,7 +106,8 @@ export function createRegistry(options: RegistryOptions) {
         ...(s.drift > 0 ? { drift: { strength: s.drift } } : {}),
         width: config.inference.width,
         height: config.inference.height,
-        ...(job !== undefined && { job }),
+        ...(tags.job !== undefined && { job: tags.job }),
+        ...(tags.playlist && { playlist: tags.playlist }),
       },
       fps: canvas.fps,
       bufferSeconds: config.inference.bufferSeconds,
@@ -117,8 +121,8 @@ export function createRegistry(options: RegistryOptions) {
     return createFallbackSource({ primary: generated, fallback: folder(s.fallback, 'shuffle'), clock, logger: log });
   }
 
-  function sourceOf(canvas: CanvasConfig, source: RuntimeSource, job?: string): Source {
-    if (source.type !== 'still') return createSource({ ...canvas, source }, job);
+  function sourceOf(canvas: CanvasConfig, source: RuntimeSource, tags?: SourceTags): Source {
+    if (source.type !== 'still') return createSource({ ...canvas, source }, tags);
     prompters.delete(canvas.slug);
     return createStillSource({
       image: { path: source.path },
@@ -328,13 +332,13 @@ export function createRegistry(options: RegistryOptions) {
 
     /**
      * Replaces a canvas's source: a folder, generation (with its fallback) or a still file.
-     * The screen keeps its frame until the new source's first one is ready. `job`: the job a
-     * generating source starts for.
+     * The screen keeps its frame until the new source's first one is ready. `tags`: the job
+     * (and playlist step) a generating source starts for.
      */
-    async setSource(slug: string, source: RuntimeSource, job?: string): Promise<void> {
+    async setSource(slug: string, source: RuntimeSource, tags?: SourceTags): Promise<void> {
       const canvas = canvases.get(slug);
       if (!canvas) throw new TypeError(`Expected a canvas "${slug}" but there is none`);
-      await canvas.setSource(sourceOf(canvas.config, source, job));
+      await canvas.setSource(sourceOf(canvas.config, source, tags));
     },
 
     /** The source a canvas started with, from config: where a cancelled prompt goes back to. */

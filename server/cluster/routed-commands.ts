@@ -87,7 +87,8 @@ const VIAS = new Set<CommandOrigin['via']>(['http', 'osc', 'playlist', 'cli', 'c
 function originOf(raw: unknown): CommandOrigin {
   const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const via = VIAS.has(o.via as CommandOrigin['via']) ? (o.via as CommandOrigin['via']) : 'http';
-  return { via, ...(typeof o.who === 'string' ? { who: o.who.slice(0, 200) } : {}) };
+  const step = Number.isSafeInteger(o.step) && (o.step as number) > 0 ? { step: o.step as number } : {};
+  return { via, ...(typeof o.who === 'string' ? { who: o.who.slice(0, 200) } : {}), ...step };
 }
 
 const bad = (what: string) =>

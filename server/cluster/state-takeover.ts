@@ -133,7 +133,10 @@ async function restoreStill(deps: TakeoverDeps, slug: string, shared: SharedCanv
     if (!read.found) throw new Error(read.problem ? `its bytes in Redis ${read.problem}` : 'its bytes are not in Redis');
     if (read.value.imageId !== hold.imageId) throw new Error(`Redis holds still "${read.value.imageId}" instead`);
     const { data } = read.value;
-    await canvas.showStill({ id: hold.imageId, data, source: 'upload', createdAt: deps.clock.now() }, Math.max(0, remaining));
+    await canvas.showStill(
+      { id: hold.imageId, data, source: 'upload', createdAt: deps.clock.now(), restored: true },
+      Math.max(0, remaining),
+    );
     deps.keepStill(slug, hold.file, data);
     return true;
   } catch (err) {

@@ -10,6 +10,8 @@ export interface CommandOrigin {
   via: 'http' | 'osc' | 'playlist' | 'cli' | 'config';
   /** Client address, playlist name, OSC sender... never a token. */
   who?: string;
+  /** A playlist's command: the 1-based step it is for (generated images carry it into the archive). */
+  step?: number;
 }
 
 /** Their shapes and rules live in input/shapes.ts, shared with the config and playlists. */

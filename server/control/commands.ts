@@ -119,6 +119,8 @@ export function createCommands(options: CommandsOptions): SourceCommands {
         else if (previousSource !== 'inference') await registry.setSource(slug, registry.initialSource(slug));
       };
       const job = jobs.create(slug, prompt, checked.count ?? 4, revert);
+      // A playlist's prompt step: its images carry the playlist and step into the archive.
+      const playlist = origin.via === 'playlist' && origin.who && origin.step ? { name: origin.who, step: origin.step } : undefined;
       const promptOptions = {
         ...(negativePrompt ? { negativePrompt } : {}),
         ...(seed !== undefined ? { seed } : {}),
@@ -127,7 +129,7 @@ export function createCommands(options: CommandsOptions): SourceCommands {
         width: config.inference.width,
         height: config.inference.height,
       };
-      if (before) registry.setPrompt(slug, prompt, { ...promptOptions, job: job.id });
+      if (before) registry.setPrompt(slug, prompt, { ...promptOptions, job: job.id, ...(playlist && { playlist }) });
       else {
         const d = config.canvasDefaults.source;
         await registry.setSource(
@@ -141,7 +143,7 @@ export function createCommands(options: CommandsOptions): SourceCommands {
             drift: drift ?? d.drift,
             fallback: d.fallback,
           },
-          job.id,
+          { job: job.id, ...(playlist && { playlist }) },
         );
       }
       announce(slug, 'prompt', origin, { prompt, job: job.id });

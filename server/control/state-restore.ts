@@ -111,7 +111,10 @@ async function restoreStill(canvas: Canvas, entry: SavedCanvas, deps: RestoreDep
     const data = await readFile(file);
     if (data.length > deps.config.render.maxFileBytes)
       throw new Error(`it is over render.maxFileBytes (${deps.config.render.maxFileBytes} bytes)`);
-    await canvas.showStill({ id: hold.imageId, data, source: 'upload', createdAt: deps.clock.now() }, Math.max(0, remaining));
+    await canvas.showStill(
+      { id: hold.imageId, data, source: 'upload', createdAt: deps.clock.now(), restored: true },
+      Math.max(0, remaining),
+    );
     return true;
   } catch (err) {
     log.warn({ file, err: (err as Error).message }, `Saved still "${file}" cannot be shown again: ${(err as Error).message}`);

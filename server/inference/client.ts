@@ -11,6 +11,7 @@ import type { BackoffOptions } from './backoff.js';
 import { createEndpoint, type Endpoint, type EndpointStatus } from './endpoint.js';
 import { devServiceTip, isEndpointFailure, isServiceError, toInferenceError } from './grpc-errors.js';
 import { streamImages, type InferenceImage, type InferenceRequest } from './generate-call.js';
+import { createModelNames } from './model-names.js';
 import { loadInferenceProtos, type InfoResponseMessage } from './proto.js';
 
 export type { InferenceImage, InferenceRequest } from './generate-call.js';
@@ -88,6 +89,7 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
   const closing = new AbortController();
   let closePromise: Promise<void> | undefined;
   let turn = 0;
+  const models = createModelNames({ clock, deadlineMs });
 
   const emitChange = () => {
     const snapshot = status();
@@ -146,6 +148,7 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
       const endpoint = pick(tried);
       tried.add(endpoint);
       const { connection, end } = endpoint.begin();
+      models.of(connection);
       let yielded = 0;
       try {
         const images = streamImages(
@@ -160,7 +163,8 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
         );
         for await (const image of images) {
           yielded += 1;
-          yield image;
+          const model = models.of(connection);
+          yield model === undefined ? image : { ...image, model };
         }
         return;
       } catch (err) {

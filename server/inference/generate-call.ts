@@ -39,6 +39,8 @@ export interface InferenceImage {
   requestId: string;
   /** The endpoint that made it ("host:port"). */
   endpoint: string;
+  /** The model that made it (`model_name` from the endpoint's GetInfo), once the endpoint said. */
+  model?: string;
 }
 
 export interface StreamImagesOptions {

@@ -110,6 +110,7 @@ export const RULES = {
     expected: `a whole number from 0 to ${MAX_LEAD_MS}`,
     hint: 'How long before its screen time a frame is sent; 300 covers fan-out and decoding on a busy box',
   },
+  archive: { expected: 'true or false', hint: 'false keeps the canvas out of the archive and the proof-of-play log (docs/archive.md)' },
 } as const satisfies Record<string, Rule>;
 
 export type FieldName = keyof typeof RULES;
@@ -144,4 +145,5 @@ export const fields = {
     .min(1, { error: fieldError(RULES.formats.expected) }),
   sync: z.boolean({ error: fieldError(RULES.sync.expected) }),
   leadMs: whole(0, MAX_LEAD_MS, RULES.leadMs.expected),
+  archive: z.boolean({ error: fieldError(RULES.archive.expected) }),
 } satisfies Partial<Record<FieldName, z.ZodType>>;

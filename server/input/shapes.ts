@@ -99,6 +99,8 @@ export const canvasDeclaration = z.strictObject(
     leadMs: fields.leadMs.optional(),
     /** A wall of screens, each showing its part of the frame (server/stream/tile.ts). */
     tiles: tilesDeclaration.optional(),
+    /** false: the canvas is neither archived nor in the proof-of-play log (docs/archive.md). */
+    archive: fields.archive.optional(),
   },
   { error: fieldError('an object with at least a "slug"') },
 );

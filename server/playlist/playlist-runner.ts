@@ -174,7 +174,8 @@ export function createPlaylistRunner(options: PlaylistRunnerOptions) {
           count: s.hold.kind === 'frames' ? s.hold.count : undefined,
         };
         for (const key of Object.keys(prompt) as Array<keyof typeof prompt>) if (prompt[key] === undefined) delete prompt[key];
-        return command(slug, t, () => commands.setPrompt(slug, prompt as Parameters<typeof commands.setPrompt>[1], origin));
+        const from = { ...origin, step: index + 1 };
+        return command(slug, t, () => commands.setPrompt(slug, prompt as Parameters<typeof commands.setPrompt>[1], from));
       }
       case 'folder':
         return command(slug, t, () =>

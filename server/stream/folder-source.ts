@@ -194,7 +194,7 @@ export function createFolderSource(options: FolderSourceOptions): Source & { res
     }
     issued.set(id, name);
     if (issued.size > 64) issued.delete(issued.keys().next().value!);
-    return { image: { id, data, source: 'folder', createdAt: clock.now(), cacheKey: `${file}|${signature}` } };
+    return { image: { id, data, source: 'folder', createdAt: clock.now(), cacheKey: `${file}|${signature}`, file: path.resolve(file) } };
   }
 
   function markBad(name: string, signature: string, reason: string, code: string, hint: string) {

@@ -4,9 +4,10 @@
  * only when the buffer runs low, and has at most one call in flight, so a GPU's bursts become
  * an even stream for the pacer and a canvas never queues work it may throw away.
  */
+import type { GenerationFacts, PlaylistFacts } from '../archive/archive-entry.js';
 import { EaselError, isEaselError } from '../errors.js';
 import { createBackoff, delay, type BackoffOptions } from '../inference/backoff.js';
-import type { InferenceClient, InferenceRequest } from '../inference/client.js';
+import type { InferenceClient, InferenceImage, InferenceRequest } from '../inference/client.js';
 import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from './clock.js';
 import { createImageCheck } from './generated-image-check.js';
@@ -30,6 +31,8 @@ export interface PromptOptions {
   drift?: { strength: number };
   /** The job this prompt is for: carried by its images and by a refusal, never sent to the service. */
   job?: string;
+  /** The playlist step this prompt is for: carried by its images (the archive keeps it), never sent. */
+  playlist?: PlaylistFacts;
 }
 
 /** A prompt the service refuses for good (a bad size, steps): retrying the same request cannot help. */
@@ -133,7 +136,7 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
 
   function request(): InferenceRequest {
     const room = capacity - buffer.length;
-    const { drift, seed: _seed, job: _job, ...rest } = promptOptions;
+    const { drift, seed: _seed, job: _job, playlist: _playlist, ...rest } = promptOptions;
     const chained = drift && lastImage ? { initImage: lastImage, strength: drift.strength } : {};
     // SDXL-Turbo needs steps * strength >= 1 for img2img to change anything.
     const steps = drift && lastImage ? (rest.numInferenceSteps ?? Math.min(4, Math.ceil(1 / drift.strength))) : rest.numInferenceSteps;
@@ -150,6 +153,7 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
 
   async function generateBatch(signal: AbortSignal, job: string | undefined): Promise<number> {
     const asked = request();
+    const { playlist } = promptOptions;
     let good = 0;
     for await (const image of client.generate(asked, { signal })) {
       if (signal.aborted) break;
@@ -174,9 +178,22 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
         createdAt: clock.now(),
         prompt: asked.prompt,
         ...(job !== undefined && { job }),
+        generation: generationFacts(asked, image),
+        ...(playlist && { playlist }),
       });
     }
     return good;
+  }
+
+  /** What made one image, as far as it is known: the service's defaults are left out. */
+  function generationFacts(asked: InferenceRequest, image: InferenceImage): GenerationFacts {
+    const facts: GenerationFacts = { seed: image.seed, endpoint: image.endpoint };
+    if (asked.negativePrompt) facts.negativePrompt = asked.negativePrompt;
+    if (asked.numInferenceSteps) facts.steps = asked.numInferenceSteps;
+    if (asked.strength !== undefined) facts.strength = asked.strength;
+    if (asked.guidanceScale !== undefined) facts.guidance = asked.guidanceScale;
+    if (image.model !== undefined) facts.model = image.model;
+    return facts;
   }
 
   const endpointNames = () => {

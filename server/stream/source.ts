@@ -1,3 +1,4 @@
+import type { GenerationFacts, PlaylistFacts } from '../archive/archive-entry.js';
 import type { ErrorCode } from '../errors.js';
 
 /**
@@ -24,6 +25,17 @@ export interface SourceImage {
    * renditions made once can be reused instead of re-encoded on every loop.
    */
   readonly cacheKey?: string;
+  /** The file it was read from (folder and still images): proof of play names it. */
+  readonly file?: string;
+  /** What made a generated image beyond its prompt (seed, steps, model, endpoint...), for the archive. */
+  readonly generation?: GenerationFacts;
+  /** The playlist step a generated image was made for. */
+  readonly playlist?: PlaylistFacts;
+  /**
+   * Shown again from a copy kept earlier (a held still restored after a restart or taken over
+   * from another node): the archive kept it the first time and does not keep it again.
+   */
+  readonly restored?: boolean;
 }
 
 /** What a source says about itself, in words a technician can act on. */

@@ -64,7 +64,7 @@ export function createStillSource(options: StillSourceOptions): Source {
       checkBytes((await stat(name)).size, { maxFileBytes: options.maxFileBytes, limitInputPixels: Infinity }, `Still image "${name}"`);
     const data = 'data' in options.image ? options.image.data : await readFile(name);
     const id = `s-${createHash('sha1').update(data).digest('base64url').slice(0, 12)}`;
-    return { id, data, source: 'still', createdAt: clock.now(), cacheKey: id };
+    return { id, data, source: 'still', createdAt: clock.now(), cacheKey: id, ...('path' in options.image && { file: name }) };
   }
 
   const forever = (signal: AbortSignal) =>

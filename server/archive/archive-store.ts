@@ -1,0 +1,306 @@
+/**
+ * The archive on disk (docs/archive.md): one folder per canvas and day, each frame an image and
+ * its `.json`, both written temp + rename (image first, metadata last) so a folder holds whole
+ * entries only; `index.jsonl` caches the metadata and is rebuilt from the `.json` files. Entries
+ * are served from memory. Retention by size and age runs after writes and on a timer; below the
+ * free-space floor writes are refused and the store says `paused`.
+ */
+import { mkdir, readFile, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import sharp, { type Metadata } from 'sharp';
+import { SLUG_PATTERN } from '../canvas/slug.js';
+import { EaselError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from '../stream/clock.js';
+import type { ArchiveEntry, ArchiveQuery, ArchiveStats, ArchiveStore, ArchiveWrite } from './archive-entry.js';
+import { entryNames, hash8, mimeOfFormat, parseArchiveId } from './archive-ids.js';
+import { ArchiveIndex } from './archive-index.js';
+import { IndexAppender, type IndexLine, isArchiveEntry, readIndexFile, writeIndexFile } from './archive-index-file.js';
+import { scanArchive } from './archive-scan.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { createFreeSpaceFloor } from './free-space.js';
+import { pickVictims } from './retention.js';
+
+export interface ArchiveStoreOptions {
+  /** The archive folder; made when missing. */
+  dir: string;
+  /** Total bytes of kept images; past it the oldest unstarred go. 0: no limit. */
+  maxBytes: number;
+  /** Unstarred entries older than this are removed; 0: kept for ever. */
+  maxAgeDays: number;
+  /** Below this many free bytes on the archive's disk, writes are refused (paused). 0: no floor. */
+  minFreeBytes: number;
+  clock: Clock;
+  logger: Logger;
+  /** Free bytes on the archive's disk; `statfs` by default. Tests simulate a small disk. */
+  freeBytes?: () => Promise<number>;
+  /** How often age retention and the floor are checked without writes; 60 s by default. */
+  sweepIntervalMs?: number;
+  /** Reads only (a time-lapse beside a running server): no clean-up, no index rewrite, no writes. */
+  readOnly?: boolean;
+}
+
+const DAY_MS = 86_400_000;
+const PAGE = 500;
+
+export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
+  const dir = path.resolve(options.dir);
+  const { clock, readOnly = false } = options;
+  const log = options.logger;
+  const indexFile = path.join(dir, 'index.jsonl');
+  const index = new ArchiveIndex();
+  const appender = new IndexAppender(indexFile);
+  const floor = createFreeSpaceFloor({ dir, minFreeBytes: options.minFreeBytes, logger: log, freeBytes: options.freeBytes });
+  const sweepMs = options.sweepIntervalMs ?? 60_000;
+  let state: 'new' | 'open' | 'closed' = 'new';
+  let timer: unknown;
+  /** Lines in index.jsonl: when they outgrow the entries, the file is rewritten. */
+  let indexLines = 0;
+  /** Index changes, removals and sweeps, one at a time. */
+  let chain: Promise<unknown> = Promise.resolve();
+  const inFlight = new Set<Promise<unknown>>();
+
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn);
+    chain = run.catch(() => undefined);
+    return run;
+  };
+  const abs = (rel: string) => path.join(dir, rel);
+
+  function usable(what: string): void {
+    if (state !== 'open') throw new Error(`Archive store: ${what} before open() or after close()`);
+  }
+
+  async function readEntry(id: string, metaFile: string): Promise<ArchiveEntry | undefined> {
+    try {
+      const v: unknown = JSON.parse(await readFile(abs(metaFile), 'utf8'));
+      if (isArchiveEntry(v) && v.id === id) return v;
+    } catch {
+      // reported below
+    }
+    log.warn({ file: metaFile }, `Archive: "${metaFile}" is not valid entry metadata; its entry is left out`);
+    return undefined;
+  }
+
+  async function appendIndex(lines: IndexLine[]): Promise<void> {
+    if (readOnly) return;
+    try {
+      await appender.append(lines);
+      indexLines += lines.length;
+      if (indexLines > 2 * index.size + 10_000) await rewriteIndex();
+    } catch (err) {
+      // The .json files hold the truth; the index is rebuilt from them on the next start.
+      log.warn({ err }, 'Archive: could not update index.jsonl; it is rebuilt at the next start');
+    }
+  }
+
+  async function rewriteIndex(): Promise<void> {
+    const entries = index.snapshot();
+    await appender.close();
+    await writeIndexFile(indexFile, entries);
+    indexLines = entries.length;
+  }
+
+  async function removeFiles(entry: ArchiveEntry): Promise<void> {
+    // Image first: a removal cut short leaves a .json without its image, which open() clears.
+    for (const rel of [entry.file, parseArchiveId(entry.id)?.metaFile ?? '']) {
+      if (!rel) continue;
+      await unlink(abs(rel)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') log.warn({ err, slug: entry.canvas, file: rel }, `Archive: could not delete "${rel}"`);
+      });
+    }
+  }
+
+  /** Retention: unstarred entries past the age limit, then the oldest unstarred past the size limit. */
+  function retain(): Promise<void> {
+    return serial(async () => {
+      if (readOnly || state !== 'open') return;
+      const cutoffMs = options.maxAgeDays > 0 ? clock.now() - options.maxAgeDays * DAY_MS : Number.NEGATIVE_INFINITY;
+      const victims = pickVictims(index.oldestFirst(), index.bytes, { maxBytes: options.maxBytes, cutoffMs });
+      if (victims.length === 0) return;
+      for (const v of victims) index.delete(v.id);
+      for (const v of victims) await removeFiles(v);
+      await appendIndex(victims.map((v) => ({ op: 'remove', id: v.id })));
+      const bytes = victims.reduce((n, v) => n + v.bytes, 0);
+      log.info(
+        { removed: victims.length, bytes, entries: index.size, totalBytes: index.bytes },
+        `Archive retention removed ${victims.length} entries (${Math.round(bytes / 1024)} KB)`,
+      );
+    });
+  }
+
+  function schedule(): void {
+    if (readOnly || state !== 'open') return;
+    timer = clock.setTimeout(() => {
+      void Promise.all([floor.check(), retain()])
+        .catch((err) => log.warn({ err }, 'Archive: retention sweep failed'))
+        .finally(schedule);
+    }, sweepMs);
+  }
+
+  async function load(): Promise<void> {
+    const started = performance.now();
+    if (!readOnly) await mkdir(dir, { recursive: true });
+    const scan = await scanArchive(dir, { deleteTemp: !readOnly });
+    if (scan.tempFiles > 0) log.info({ files: scan.tempFiles }, `Archive: deleted ${scan.tempFiles} left-over temporary files`);
+    for (const o of scan.orphanImages) {
+      log.warn({ slug: o.canvas, file: o.file }, `Archive: image "${o.file}" has no metadata; it is left alone and not listed`);
+    }
+    const onDisk = new Map([...scan.entries].filter(([, s]) => s.image !== undefined));
+    for (const s of scan.entries.values()) {
+      if (s.image !== undefined) continue;
+      // Only a removal cut short (image deleted, metadata not yet) or a person leaves this.
+      log.warn({ slug: s.canvas, file: s.metaFile }, `Archive: "${s.metaFile}" has no image; the entry is dropped`);
+      if (!readOnly) await unlink(abs(s.metaFile)).catch(() => undefined);
+    }
+    const cached = await readIndexFile(indexFile);
+    const found: ArchiveEntry[] = [];
+    const toRead: string[] = [];
+    for (const [id, s] of onDisk) {
+      const entry = cached?.entries.get(id);
+      if (entry && entry.file === s.image && !cached?.changed.has(id)) found.push(entry);
+      else toRead.push(id);
+    }
+    for (let i = 0; i < toRead.length; i += 64) {
+      const batch = toRead.slice(i, i + 64).map((id) => readEntry(id, onDisk.get(id)!.metaFile));
+      for (const e of await Promise.all(batch)) if (e && e.file === onDisk.get(e.id)!.image) found.push(e);
+    }
+    for (const e of found) index.put(e);
+    const exact = cached !== undefined && toRead.length === 0 && cached.entries.size === found.length && cached.lines === found.length;
+    if (!exact && !readOnly) await rewriteIndex();
+    else indexLines = cached?.lines ?? 0;
+    const ms = Math.round(performance.now() - started);
+    if (!cached) log.info({ entries: index.size, ms }, `Archive index rebuilt from the metadata files: ${index.size} entries`);
+    else if (toRead.length > 0 || cached.entries.size !== found.length) {
+      log.info({ entries: index.size, read: toRead.length, ms }, `Archive index brought in step with the folder: ${index.size} entries`);
+    }
+  }
+
+  async function writeFrame(frame: ArchiveWrite): Promise<ArchiveEntry> {
+    const { canvas, data } = frame;
+    if (!SLUG_PATTERN.test(canvas)) throw new Error(`Archive: invalid canvas slug ${JSON.stringify(canvas)}`);
+    const madeAtMs = Date.parse(frame.meta.madeAt);
+    if (Number.isNaN(madeAtMs)) throw new Error(`Archive: invalid madeAt ${JSON.stringify(frame.meta.madeAt)}`);
+    let info: Metadata;
+    try {
+      info = await sharp(data).metadata();
+    } catch (err) {
+      throw new EaselError('EASEL_ERR_IMAGE_UNREADABLE', `A frame of "${canvas}" could not be read as an image; it is not archived`, {
+        hint: 'Check what the inference service or the upload sent: it must be a PNG, JPEG, WebP, AVIF, GIF or TIFF',
+        cause: err,
+        details: { slug: canvas },
+      });
+    }
+    const mime = mimeOfFormat(info.format, info.compression);
+    if (!mime || !info.width || !info.height) {
+      throw new EaselError(
+        'EASEL_ERR_UNSUPPORTED_MEDIA',
+        `A frame of "${canvas}" is ${info.format ?? 'an unknown format'}; it is not archived`,
+        {
+          hint: 'The archive keeps PNG, JPEG, WebP, AVIF, GIF and TIFF images',
+          details: { slug: canvas, format: info.format },
+        },
+      );
+    }
+    if (!(await floor.check())) {
+      throw new EaselError('EASEL_ERR_ARCHIVE_PAUSED', `Archiving is paused: too little free space on the disk of "${dir}"`, {
+        hint: 'Free space on that disk, move archive.dir or lower archive.maxMb; archiving resumes by itself',
+        details: { slug: canvas },
+      });
+    }
+    const names = entryNames(canvas, madeAtMs, hash8(data), mime);
+    const known = index.get(names.id);
+    if (known) return known; // the same bytes of the same canvas at the same millisecond
+    const { canvas: _c, ...meta } = frame.meta;
+    const entry: ArchiveEntry = {
+      id: names.id,
+      canvas,
+      file: names.file,
+      mime,
+      bytes: data.length,
+      width: info.width,
+      height: info.height,
+      ...meta,
+      starred: false,
+    };
+    await mkdir(abs(names.folder), { recursive: true });
+    await writeFileAtomic(abs(names.file), data);
+    await writeFileAtomic(abs(names.metaFile), `${JSON.stringify(entry, null, 2)}\n`);
+    await serial(async () => {
+      index.put(entry);
+      await appendIndex([entry]);
+    });
+    await retain().catch((err) => log.warn({ err }, 'Archive: retention failed'));
+    return entry;
+  }
+
+  const store: ArchiveStore = {
+    dir,
+    async open() {
+      if (state !== 'new') throw new Error('Archive store: open() called twice');
+      await load();
+      state = 'open';
+      await floor.check();
+      await retain();
+      schedule();
+    },
+    write(frame) {
+      usable('write()');
+      if (readOnly) return Promise.reject(new Error('Archive store: opened read-only'));
+      const p = writeFrame(frame);
+      inFlight.add(p);
+      const done = () => inFlight.delete(p);
+      p.then(done, done);
+      return p;
+    },
+    list(query: ArchiveQuery, limit: number, cursor?: string) {
+      return index.page(query, limit, cursor);
+    },
+    *select(query: ArchiveQuery) {
+      let cursor: string | undefined;
+      do {
+        const page = index.page(query, PAGE, cursor);
+        yield* page.items;
+        cursor = page.next ?? undefined;
+      } while (cursor !== undefined);
+    },
+    get: (id) => index.get(id),
+    imagePath: (entry) => abs(entry.file),
+    setStarred(id, starred) {
+      usable('setStarred()');
+      return serial(async () => {
+        const entry = index.get(id);
+        if (!entry || readOnly) return entry;
+        if (entry.starred === starred) return entry;
+        const next = { ...entry, starred };
+        // The index line first: a crash before the .json is rewritten has open() re-read it.
+        await appendIndex([{ op: 'star', id, starred }]);
+        await writeFileAtomic(abs(parseArchiveId(id)!.metaFile), `${JSON.stringify(next, null, 2)}\n`);
+        index.put(next);
+        return next;
+      });
+    },
+    remove(id) {
+      usable('remove()');
+      return serial(async () => {
+        const entry = readOnly ? undefined : index.delete(id);
+        if (!entry) return false;
+        await removeFiles(entry);
+        await appendIndex([{ op: 'remove', id }]);
+        return true;
+      });
+    },
+    stats(): ArchiveStats {
+      return { entries: index.size, bytes: index.bytes, starred: index.starred, paused: floor.paused };
+    },
+    async close() {
+      if (state === 'closed') return;
+      state = 'closed';
+      if (timer !== undefined) clock.clearTimeout(timer);
+      await Promise.allSettled([...inFlight]);
+      await chain;
+      await appender.close();
+    },
+  };
+  return store;
+}

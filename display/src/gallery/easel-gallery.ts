@@ -142,7 +142,10 @@ export class EaselGallery extends LitElement {
         <img loading="lazy" decoding="async" src=${url(320)} srcset="${url(320)} 320w, ${url(640)} 640w" sizes="(min-width: 640px) 240px, 50vw" alt=${item.prompt ?? `Frame of ${item.canvas}`} />
         ${item.starred ? html`<span class="star" aria-label="Starred">★</span>` : nothing}
       </button>
-      <div class="cap muted"><span>${time}</span><span class="prompt">${this.filters.canvas ? (item.prompt ?? '') : item.canvas}</span></div>
+      <div class="cap">
+        <span class="prompt">${item.prompt ?? (item.source === 'upload' ? 'Upload' : item.source)}</span>
+        <span class="muted">${time}${this.filters.canvas ? '' : ` · ${item.canvas}`}</span>
+      </div>
     </li>`;
   }
 

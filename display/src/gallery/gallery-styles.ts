@@ -118,17 +118,14 @@ export const galleryStyles = css`
     text-shadow: 0 1px 3px #000;
   }
   .cap {
-    display: flex;
-    gap: 6px;
+    display: grid;
     font-size: 0.8rem;
     padding: 4px 2px 0;
+  }
+  .cap span {
     white-space: nowrap;
     overflow: hidden;
-  }
-  .cap .prompt {
-    overflow: hidden;
     text-overflow: ellipsis;
-    flex: 1;
   }
   .end {
     padding: 24px 0;

@@ -135,4 +135,21 @@ describe("the owner's side", () => {
     ])
       await expect(handle(bad)).rejects.toMatchObject({ code: 'EASEL_ERR_REQUEST_INVALID' });
   });
+
+  it("keeps a playlist's step another node sent only when it is a whole number above 0", async () => {
+    const origins: unknown[] = [];
+    const commands = { setPrompt: async (_slug: string, _command: unknown, o: unknown) => (origins.push(o), job) };
+    const handle = remoteHandler(commands as unknown as Commands, () => undefined);
+    for (const step of [2, 0, -1, 1.5, '3', 2 ** 60, null])
+      await handle({
+        op: 'setPrompt',
+        slug: 'wall',
+        args: [{ prompt: 'a harbour' }, { via: 'playlist', who: 'night', step }],
+        blob: undefined,
+      });
+    expect(origins).toEqual([
+      { via: 'playlist', who: 'night', step: 2 },
+      ...Array.from({ length: 6 }, () => ({ via: 'playlist', who: 'night' })),
+    ]);
+  });
 });

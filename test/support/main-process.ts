@@ -22,7 +22,7 @@ export function startMain(args: string[], env: Record<string, string>, options: 
   const child = spawn(command!, argv, {
     cwd: PROJECT_ROOT,
     // No state file unless a test names one: a run must not restore what an earlier one left.
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', EASEL_LOG_PRETTY: 'false', EASEL_STATE_FILE: '', ...env },
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', EASEL_LOG_PRETTY: 'false', EASEL_STATE_FILE: '', EASEL_ARCHIVE_DIR: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];

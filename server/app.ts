@@ -43,6 +43,8 @@ import { createFdGuard } from './transport/fd-guard.js';
 import { replyProblem } from './transport/http-reply.js';
 import { DEFAULT_DIST_DIR, registerPageRoutes } from './transport/page-routes.js';
 import { connectOutputs } from './outputs/outputs.js';
+import { connectArchive, type Archive } from './archive/archive.js';
+import { registerArchiveApi } from './archive/archive-api.js';
 
 export interface EaselServerOptions {
   config: EaselConfig;
@@ -58,6 +60,8 @@ export interface EaselServer {
   readonly inference: InferenceClient | undefined;
   readonly commands: Commands;
   readonly events: EventBus;
+  /** The archive of generated frames and uploads, and the proof-of-play log; undefined when archive.dir is "". */
+  readonly archive: Archive | undefined;
   /** The operator token in force; `generatedToken` is set when Easel made it (print it once). */
   readonly operatorToken: string | undefined;
   readonly generatedToken: boolean;
@@ -194,6 +198,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
   /** Declared canvases are produced by the node holding their lease; created ones by the node their displays joined. */
   const producedHere = (c: { slug: string; started: boolean }) =>
     c.started && (!cluster || !registry.isDeclared(c.slug) || cluster.mayPublish(c.slug));
+  const producedHereSlug = (slug: string) => registry.get(slug) !== undefined && producedHere(registry.get(slug)!);
   // Without cluster.redisUrl nothing of this exists: Easel runs alone, as it always has.
   cluster = reference
     ? createCluster({
@@ -254,6 +259,27 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         return canvas !== undefined && producedHere(canvas);
       },
     }),
+  });
+  // Every generated frame and upload kept, and proof of play (docs/archive.md); in a cluster, by the node producing the canvas.
+  const archive = connectArchive({
+    config,
+    canvases: registry,
+    register: metrics.register,
+    clock,
+    logger,
+    producedHere: cluster && producedHereSlug,
+  });
+  // Its HTTP side: list, images and thumbnails, star, delete, show again, zip export (docs/api.md, Archive).
+  registerArchiveApi({
+    app,
+    api,
+    archive,
+    commands,
+    thumbCacheMb: config.archive.thumbCacheMb,
+    limitInputPixels: config.render.limitInputPixels,
+    privateReads: Boolean(config.displays.token),
+    register: metrics.register,
+    logger,
   });
   const sse = registerEventsRoute(app, {
     events,
@@ -327,6 +353,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     inference,
     commands,
     events,
+    archive,
     operatorToken,
     generatedToken,
     routes: guard.routes,
@@ -383,6 +410,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         mjpeg.closeAll();
         sse.closeAll();
         await stopping;
+        await archive?.close();
         await inference?.close();
         shared?.close();
         await cluster?.close();

@@ -15,8 +15,8 @@ import { createThumbCache, type ThumbCache, type ThumbStats } from './thumb-cach
 export interface ArchiveApiOptions {
   app: TemplatedApp;
   api: ReturnType<typeof createApi>;
-  /** The open store; undefined while the archive is off or not open yet. */
-  store: () => ArchiveStore | undefined;
+  /** The archive (server/archive/archive.ts); undefined when `archive.dir` is "". */
+  archive: { store: ArchiveStore; ready: Promise<boolean> } | undefined;
   commands: Pick<CanvasCommands, 'showStill'>;
   thumbCacheMb: number;
   limitInputPixels: number;
@@ -28,16 +28,22 @@ export interface ArchiveApiOptions {
 
 export function registerArchiveApi(options: ArchiveApiOptions): { thumbs: () => ThumbStats | undefined; exports: () => ExportStats } {
   const log = options.logger.child({ component: 'archive-api' });
+  // Served once open: before that (and when it cannot open) the routes answer as with the archive off.
+  let open: ArchiveStore | undefined;
+  void options.archive?.ready.then((ok) => {
+    if (ok) open = options.archive?.store;
+  });
+  const store = () => open;
   let thumbs: { dir: string; cache: ThumbCache } | undefined;
   /** One cache per archive folder, made when the store is first asked for a thumbnail. */
   const thumbCache = () => {
-    const store = options.store();
-    if (!store) return undefined;
-    if (thumbs?.dir !== store.dir)
+    const current = store();
+    if (!current) return undefined;
+    if (thumbs?.dir !== current.dir)
       thumbs = {
-        dir: store.dir,
+        dir: current.dir,
         cache: createThumbCache({
-          dir: store.dir,
+          dir: current.dir,
           maxBytes: options.thumbCacheMb * 1024 * 1024,
           limitInputPixels: options.limitInputPixels,
           logger: log,
@@ -45,10 +51,10 @@ export function registerArchiveApi(options: ArchiveApiOptions): { thumbs: () => 
       };
     return thumbs.cache;
   };
-  const exporter = registerArchiveExport({ app: options.app, api: options.api, store: options.store, logger: log });
+  const exporter = registerArchiveExport({ app: options.app, api: options.api, store, logger: log });
   registerArchiveRoutes({
     api: options.api,
-    store: options.store,
+    store,
     thumbs: thumbCache,
     commands: options.commands,
     privateReads: options.privateReads,

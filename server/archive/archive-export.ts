@@ -7,7 +7,6 @@
  * export back instead of filling the server's memory. At most 10,000 entries per export; the
  * rest is one `cursor` away (`x-easel-export-next`).
  */
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
@@ -19,6 +18,7 @@ import { replyJson } from '../transport/http-reply.js';
 import type { ArchiveEntry, ArchiveStore } from './archive-entry.js';
 import { parseFilters } from './archive-params.js';
 import { storeOf } from './archive-routes.js';
+import { createReadAhead } from './read-ahead.js';
 
 export const EXPORT_MAX_ENTRIES = 10_000;
 /** Exports at once: each reads the disk flat out; more wait their turn (429). */
@@ -172,14 +172,15 @@ async function send(
     failure ??= err;
     (zip.outputStream as Readable).destroy();
   });
-  for (const { entry, size } of files) {
+  const reader = createReadAhead(files.map((f) => ({ path: store.imagePath(f.entry), size: f.size })));
+  files.forEach(({ entry, size }, i) => {
     zip.addReadStreamLazy(entry.file, { size, compress: false, mtime: new Date(entry.madeAt) }, (cb) => {
-      const stream = createReadStream(store.imagePath(entry));
+      const stream = reader.take(i);
       stream.on('error', (err) => zip.emit('error', err));
       current = stream;
       cb(null, stream);
     });
-  }
+  });
   zip.addReadStreamLazy('metadata.jsonl', { size: metaBytes, compress: false, mtime: new Date() }, (cb) => {
     const stream = Readable.from(
       (function* () {
@@ -189,13 +190,16 @@ async function send(
     current = stream;
     cb(null, stream);
   });
-  // yazl passes the size it worked out (or -1), which its type declarations leave out.
+  // yazl passes the size it worked out (or -1), which its type declarations leave out. Its
+  // estimate counts a ZIP64 end record once the central directory passes 64 KiB (about 500
+  // entries) but writes one only past 4 GiB: forcing the record makes both agree.
   const sized = zip as unknown as { end(options: object, sizeKnown: (bytes: number) => void): void };
-  const total = await new Promise<number>((resolve) => sized.end({}, resolve));
+  const total = await new Promise<number>((resolve) => sized.end({ forceZip64Format: true }, resolve));
   if (total < 0) throw new Error('zip size could not be worked out ahead');
 
   const output = zip.outputStream as Readable;
   exchange.stop = () => {
+    reader.stop();
     current?.destroy();
     output.destroy();
   };
@@ -219,6 +223,8 @@ async function send(
       if (settled) return;
       settled = true;
       if (!ok && !exchange.aborted) res.close();
+      // Whatever is still reading (a HEAD request ends at once) is let go.
+      exchange.stop();
       resolve({ ok, ...(why !== undefined && { why }), entries: files.length, bytes: ok ? total : taken });
     };
     /** The chunk uWS has not taken whole yet, and the response offset where it began. */

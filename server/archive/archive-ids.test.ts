@@ -22,6 +22,21 @@ describe('archive ids and file names', () => {
     });
   });
 
+  it('follows the server time zone, not UTC', () => {
+    const tz = process.env.TZ;
+    try {
+      process.env.TZ = 'Pacific/Kiritimati'; // UTC+14: 19:05 UTC is 09:05 the next day
+      expect(entryNames('wall-1', Date.parse('2026-12-01T19:05:12.345Z'), 'ab12cd34', 'image/png').id).toBe(
+        'wall-1.20261202.090512345-ab12cd34',
+      );
+      process.env.TZ = 'UTC';
+      expect(localStamp(Date.parse('2026-12-01T19:05:12.345Z')).time).toBe('190512345');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
   it('takes the first 8 hex digits of the sha256', () => {
     // sha256("abc") = ba7816bf 8f01cfea ...
     expect(hash8(Buffer.from('abc'))).toBe('ba7816bf');

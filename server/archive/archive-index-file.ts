@@ -57,7 +57,8 @@ export async function readIndexFile(file: string): Promise<IndexContents | undef
   let lines = 0;
   for (const line of text.split('\n')) {
     if (line === '') continue;
-    lines++;
+    // A 100,000-entry index takes about a second to parse: the event loop gets turns meanwhile.
+    if (++lines % 2000 === 0) await new Promise((resolve) => setImmediate(resolve));
     let v: unknown;
     try {
       v = JSON.parse(line);
@@ -108,7 +109,7 @@ export async function writeIndexFile(file: string, entries: readonly ArchiveEntr
   }
 }
 
-/** Appends lines to the index; `reopen` after the file was replaced. */
+/** Appends lines to the index; `close()` before the file is replaced (the next append reopens it). */
 export class IndexAppender {
   private fh: FileHandle | undefined;
 
@@ -118,10 +119,6 @@ export class IndexAppender {
     this.fh ??= await open(this.file, 'a');
     // One write per call: a line is never split between two writes, so a kill leaves whole lines.
     await this.fh.write(lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
-  }
-
-  async reopen(): Promise<void> {
-    await this.close();
   }
 
   async close(): Promise<void> {

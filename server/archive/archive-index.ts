@@ -18,6 +18,13 @@ type Key = { t: number; id: string };
 
 const compare = (a: Key, b: Key): number => a.t - b.t || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+const rowOf = (entry: ArchiveEntry): Row => ({
+  t: Date.parse(entry.madeAt),
+  id: entry.id,
+  prompt: (entry.prompt ?? '').toLowerCase(),
+  entry,
+});
+
 export function encodeCursor(key: Key): string {
   return Buffer.from(`${key.t}:${key.id}`).toString('base64url');
 }
@@ -57,16 +64,31 @@ export class ArchiveIndex {
     return this.byId.get(id)?.entry;
   }
 
+  /** Adds many entries at once (opening): one sort instead of an insertion each. */
+  putAll(entries: Iterable<ArchiveEntry>): void {
+    if (this.rows.length > 0) {
+      for (const entry of entries) this.put(entry);
+      return;
+    }
+    for (const entry of entries) {
+      if (this.byId.has(entry.id)) continue; // ids name files: no two entries share one
+      const row = rowOf(entry);
+      this.rows.push(row);
+      this.byId.set(row.id, row);
+      this.count(entry, 1);
+    }
+    this.rows.sort(compare);
+  }
+
   /** Adds an entry, or replaces the one with its id. */
   put(entry: ArchiveEntry): void {
     this.delete(entry.id);
-    const row: Row = { t: Date.parse(entry.madeAt), id: entry.id, prompt: (entry.prompt ?? '').toLowerCase(), entry };
+    const row = rowOf(entry);
     const last = this.rows[this.rows.length - 1];
     if (!last || compare(last, row) < 0) this.rows.push(row);
     else this.rows.splice(this.lowerBound(row), 0, row);
     this.byId.set(row.id, row);
-    this.totalBytes += entry.bytes;
-    if (entry.starred) this.starredCount++;
+    this.count(entry, 1);
   }
 
   delete(id: string): ArchiveEntry | undefined {
@@ -75,9 +97,13 @@ export class ArchiveIndex {
     const at = this.lowerBound(row);
     this.rows.splice(at, 1);
     this.byId.delete(id);
-    this.totalBytes -= row.entry.bytes;
-    if (row.entry.starred) this.starredCount--;
+    this.count(row.entry, -1);
     return row.entry;
+  }
+
+  private count(entry: ArchiveEntry, sign: 1 | -1): void {
+    this.totalBytes += sign * entry.bytes;
+    if (entry.starred) this.starredCount += sign;
   }
 
   /** Every entry, oldest first, lazily: the index must not change while this is iterated. */

@@ -50,8 +50,9 @@ describe('the archive recorder', () => {
       recorder.record('wall-1', shown({ id: 'f-1', source: 'folder', file: '/srv/art/a.png' }), 1),
       recorder.record('wall-1', shown({ id: 's-1', source: 'still', file: '/srv/art/b.png' }), 1),
       recorder.record('wall-1', shown({ id: 'u-0', source: 'upload', restored: true }), 1),
+      recorder.record('wall-1', shown({ id: 'u-9', source: 'upload', archiveId: 'wall-1.20261201.190512345-ab12cd34' }), 1),
     ]);
-    expect(ids).toEqual(['wall-1.1', 'wall-1.1', 'wall-1.2', null, null, null]);
+    expect(ids).toEqual(['wall-1.1', 'wall-1.1', 'wall-1.2', null, null, null, null]);
     expect(store.writes.map((w) => w.meta.source)).toEqual(['inference', 'upload']);
     expect(store.writes[0]!.data.toString()).toBe('req-1/0');
     expect(store.writes[0]!.meta).toEqual({

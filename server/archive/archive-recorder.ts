@@ -49,9 +49,10 @@ export interface ArchiveRecorder {
   flush(): Promise<void>;
 }
 
-/** Whether the archive keeps a frame: generated or uploaded, and not a restored copy of one kept before. */
+/** Whether the archive keeps a frame: generated or uploaded, and not a copy of one kept before (restored, or from the archive). */
 export function isKept(frame: Frame): boolean {
-  return KEPT_SOURCES.has(frame.image.source) && frame.image.restored !== true;
+  const { image } = frame;
+  return KEPT_SOURCES.has(image.source) && image.restored !== true && image.archiveId === undefined;
 }
 
 /** The metadata the store writes beside the image. */

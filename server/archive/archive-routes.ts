@@ -169,7 +169,7 @@ export function registerArchiveRoutes(deps: ArchiveRouteDeps): void {
       const { canvas, holdMs } = parseShowBody(jsonBody(req));
       const data = await readFile(store.imagePath(entry)).catch((err: NodeJS.ErrnoException) => missing(entry, err));
       // The command every upload takes: limits, "did you mean", cluster routing to the owner.
-      const { imageId } = await deps.commands.showStill(canvas, data, holdMs, origin(req));
+      const { imageId } = await deps.commands.showStill(canvas, data, holdMs, { ...origin(req), archiveId: entry.id });
       log.info({ canvas, id: entry.id, imageId, holdMs: holdMs === Infinity ? null : holdMs }, 'Archive entry shown again');
       return { status: 202, json: { canvas, archiveId: entry.id, imageId } };
     },

@@ -7,7 +7,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { SLUG_PATTERN } from '../canvas/slug.js';
-import { DAY_FOLDER, ENTRY_NAME, IMAGE_EXTENSIONS, idOfFiles } from './archive-ids.js';
+import { DAY_FOLDER, ENTRY_NAME, IMAGE_EXTENSIONS } from './archive-ids.js';
 
 export interface ScannedEntry {
   id: string;
@@ -50,7 +50,10 @@ export async function scanArchive(root: string, options: { deleteTemp: boolean }
       const folder = `${canvas}/${dayDir.name}`;
       const images = new Map<string, string>();
       const metas = new Set<string>();
+      let seen = 0;
       for (const f of await list(path.join(root, folder))) {
+        // A day folder may hold 100,000 files: the event loop gets turns meanwhile.
+        if (++seen % 5000 === 0) await new Promise((resolve) => setImmediate(resolve));
         if (!f.isFile()) continue;
         if (f.name.endsWith('.tmp')) {
           await dropTemp(path.join(root, folder, f.name));
@@ -63,8 +66,9 @@ export async function scanArchive(root: string, options: { deleteTemp: boolean }
         if (ext === 'json') metas.add(name);
         else if (IMAGE_EXTENSIONS.has(ext)) images.set(name, `${folder}/${f.name}`);
       }
+      const compactDay = dayDir.name.replaceAll('-', '');
       for (const name of metas) {
-        const id = idOfFiles(canvas, dayDir.name, name)!;
+        const id = `${canvas}.${compactDay}.${name}`; // each part checked above: the id of its files
         scan.entries.set(id, { id, canvas, metaFile: `${folder}/${name}.json`, image: images.get(name) });
       }
       for (const [name, file] of images) if (!metas.has(name)) scan.orphanImages.push({ canvas, file });

@@ -5,7 +5,7 @@
  * are served from memory. Retention by size and age runs after writes and on a timer; below the
  * free-space floor writes are refused and the store says `paused`.
  */
-import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { SLUG_PATTERN } from '../canvas/slug.js';
@@ -15,8 +15,8 @@ import type { Clock } from '../stream/clock.js';
 import type { ArchiveEntry, ArchiveQuery, ArchiveStats, ArchiveStore, ArchiveWrite } from './archive-entry.js';
 import { entryNames, hash8, mimeOfFormat, parseArchiveId } from './archive-ids.js';
 import { ArchiveIndex } from './archive-index.js';
-import { IndexAppender, type IndexLine, isArchiveEntry, readIndexFile, writeIndexFile } from './archive-index-file.js';
-import { scanArchive } from './archive-scan.js';
+import { IndexAppender, type IndexLine, writeIndexFile } from './archive-index-file.js';
+import { loadArchive } from './archive-load.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { createFreeSpaceFloor } from './free-space.js';
 import { pickVictims } from './retention.js';
@@ -54,6 +54,9 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
   const sweepMs = options.sweepIntervalMs ?? 60_000;
   let state: 'new' | 'open' | 'closed' = 'new';
   let timer: unknown;
+  let sweeping = false;
+  /** Removed by retention since its last log line. */
+  let removed = { entries: 0, bytes: 0 };
   /** Lines in index.jsonl: when they outgrow the entries, the file is rewritten. */
   let indexLines = 0;
   /** Index changes, removals and sweeps, one at a time. */
@@ -71,23 +74,12 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
     if (state !== 'open') throw new Error(`Archive store: ${what} before open() or after close()`);
   }
 
-  async function readEntry(id: string, metaFile: string): Promise<ArchiveEntry | undefined> {
-    try {
-      const v: unknown = JSON.parse(await readFile(abs(metaFile), 'utf8'));
-      if (isArchiveEntry(v) && v.id === id) return v;
-    } catch {
-      // reported below
-    }
-    log.warn({ file: metaFile }, `Archive: "${metaFile}" is not valid entry metadata; its entry is left out`);
-    return undefined;
-  }
-
   async function appendIndex(lines: IndexLine[]): Promise<void> {
     if (readOnly) return;
     try {
       await appender.append(lines);
       indexLines += lines.length;
-      if (indexLines > 2 * index.size + 10_000) await rewriteIndex();
+      if (indexLines > 2 * index.size + 1000) await rewriteIndex();
     } catch (err) {
       // The .json files hold the truth; the index is rebuilt from them on the next start.
       log.warn({ err }, 'Archive: could not update index.jsonl; it is rebuilt at the next start');
@@ -111,69 +103,50 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
     }
   }
 
-  /** Retention: unstarred entries past the age limit, then the oldest unstarred past the size limit. */
-  function retain(): Promise<void> {
+  /**
+   * Retention: unstarred entries past the age limit, then the oldest unstarred past the size
+   * limit. After a write it is quiet (a full archive removes one entry per frame); each sweep
+   * says what went since the last one, in one line.
+   */
+  function retain(sweep: boolean): Promise<void> {
     return serial(async () => {
       if (readOnly || state !== 'open') return;
       const cutoffMs = options.maxAgeDays > 0 ? clock.now() - options.maxAgeDays * DAY_MS : Number.NEGATIVE_INFINITY;
       const victims = pickVictims(index.oldestFirst(), index.bytes, { maxBytes: options.maxBytes, cutoffMs });
-      if (victims.length === 0) return;
       for (const v of victims) index.delete(v.id);
       for (const v of victims) await removeFiles(v);
-      await appendIndex(victims.map((v) => ({ op: 'remove', id: v.id })));
-      const bytes = victims.reduce((n, v) => n + v.bytes, 0);
+      if (victims.length > 0) await appendIndex(victims.map((v) => ({ op: 'remove', id: v.id })));
+      removed.entries += victims.length;
+      removed.bytes += victims.reduce((n, v) => n + v.bytes, 0);
+      if (!sweep || removed.entries === 0) return;
       log.info(
-        { removed: victims.length, bytes, entries: index.size, totalBytes: index.bytes },
-        `Archive retention removed ${victims.length} entries (${Math.round(bytes / 1024)} KB)`,
+        { removed: removed.entries, bytes: removed.bytes, entries: index.size, totalBytes: index.bytes },
+        `Archive retention removed ${removed.entries} entries (${Math.round(removed.bytes / 1024)} KB)`,
       );
+      removed = { entries: 0, bytes: 0 };
     });
   }
 
+  /** Every `sweepMs`, on a fixed cadence; a sweep still running when the next is due is not doubled. */
   function schedule(): void {
     if (readOnly || state !== 'open') return;
     timer = clock.setTimeout(() => {
-      void Promise.all([floor.check(), retain()])
+      schedule();
+      if (sweeping) return;
+      sweeping = true;
+      void Promise.all([floor.check(), retain(true)])
         .catch((err) => log.warn({ err }, 'Archive: retention sweep failed'))
-        .finally(schedule);
+        .finally(() => {
+          sweeping = false;
+        });
     }, sweepMs);
   }
 
   async function load(): Promise<void> {
-    const started = performance.now();
-    if (!readOnly) await mkdir(dir, { recursive: true });
-    const scan = await scanArchive(dir, { deleteTemp: !readOnly });
-    if (scan.tempFiles > 0) log.info({ files: scan.tempFiles }, `Archive: deleted ${scan.tempFiles} left-over temporary files`);
-    for (const o of scan.orphanImages) {
-      log.warn({ slug: o.canvas, file: o.file }, `Archive: image "${o.file}" has no metadata; it is left alone and not listed`);
-    }
-    const onDisk = new Map([...scan.entries].filter(([, s]) => s.image !== undefined));
-    for (const s of scan.entries.values()) {
-      if (s.image !== undefined) continue;
-      // Only a removal cut short (image deleted, metadata not yet) or a person leaves this.
-      log.warn({ slug: s.canvas, file: s.metaFile }, `Archive: "${s.metaFile}" has no image; the entry is dropped`);
-      if (!readOnly) await unlink(abs(s.metaFile)).catch(() => undefined);
-    }
-    const cached = await readIndexFile(indexFile);
-    const found: ArchiveEntry[] = [];
-    const toRead: string[] = [];
-    for (const [id, s] of onDisk) {
-      const entry = cached?.entries.get(id);
-      if (entry && entry.file === s.image && !cached?.changed.has(id)) found.push(entry);
-      else toRead.push(id);
-    }
-    for (let i = 0; i < toRead.length; i += 64) {
-      const batch = toRead.slice(i, i + 64).map((id) => readEntry(id, onDisk.get(id)!.metaFile));
-      for (const e of await Promise.all(batch)) if (e && e.file === onDisk.get(e.id)!.image) found.push(e);
-    }
-    for (const e of found) index.put(e);
-    const exact = cached !== undefined && toRead.length === 0 && cached.entries.size === found.length && cached.lines === found.length;
-    if (!exact && !readOnly) await rewriteIndex();
-    else indexLines = cached?.lines ?? 0;
-    const ms = Math.round(performance.now() - started);
-    if (!cached) log.info({ entries: index.size, ms }, `Archive index rebuilt from the metadata files: ${index.size} entries`);
-    else if (toRead.length > 0 || cached.entries.size !== found.length) {
-      log.info({ entries: index.size, read: toRead.length, ms }, `Archive index brought in step with the folder: ${index.size} entries`);
-    }
+    const loaded = await loadArchive(dir, indexFile, log, readOnly);
+    index.putAll(loaded.entries);
+    if (!loaded.indexExact && !readOnly) await rewriteIndex();
+    else indexLines = loaded.indexLines;
   }
 
   async function writeFrame(frame: ArchiveWrite): Promise<ArchiveEntry> {
@@ -230,7 +203,7 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
       index.put(entry);
       await appendIndex([entry]);
     });
-    await retain().catch((err) => log.warn({ err }, 'Archive: retention failed'));
+    await retain(false).catch((err) => log.warn({ err }, 'Archive: retention failed'));
     return entry;
   }
 
@@ -241,7 +214,7 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
       await load();
       state = 'open';
       await floor.check();
-      await retain();
+      await retain(true);
       schedule();
     },
     write(frame) {

@@ -88,6 +88,19 @@ describe('the proof-of-play log', () => {
     ]);
   });
 
+  it('says once that it cannot write, and goes on taking lines', async () => {
+    const parent = folder().replace(/plays$/, '');
+    const blocked = path.join(parent, 'a-file');
+    writeFileSync(blocked, 'not a folder');
+    const now = new Date(2026, 11, 1, 12, 0, 0).getTime();
+    const { logger, lines } = captureLogs();
+    const plays = createPlayLog({ dir: path.join(blocked, 'plays'), keepDays: 90, clock: new FakeClock(now), logger });
+    for (let i = 0; i < 5; i++) plays.append(line(now + i, i), null);
+    await plays.close();
+    expect(lines.filter((l) => String(l.msg).startsWith('Proof of play: cannot open a log'))).toHaveLength(1);
+    expect(plays.counts()).toMatchObject({ dropped: 0, pending: 0 });
+  });
+
   it('drops and counts lines past its queue instead of growing without end', async () => {
     const dir = folder();
     const now = new Date(2026, 11, 1, 12, 0, 0).getTime();

@@ -77,7 +77,7 @@ export function createPlayLog(options: PlayLogOptions): PlayLog {
   async function endStream(): Promise<void> {
     const old = stream;
     stream = undefined;
-    if (!old) return;
+    if (!old || old.out.closed) return;
     old.out.end();
     await once(old.out, 'close').catch(() => undefined);
   }

@@ -135,4 +135,35 @@ describe("the owner's side", () => {
     ])
       await expect(handle(bad)).rejects.toMatchObject({ code: 'EASEL_ERR_REQUEST_INVALID' });
   });
+
+  it("keeps a playlist's step another node sent only when it is a whole number above 0", async () => {
+    const origins: unknown[] = [];
+    const commands = { setPrompt: async (_slug: string, _command: unknown, o: unknown) => (origins.push(o), job) };
+    const handle = remoteHandler(commands as unknown as Commands, () => undefined);
+    for (const step of [2, 0, -1, 1.5, '3', 2 ** 60, null])
+      await handle({
+        op: 'setPrompt',
+        slug: 'wall',
+        args: [{ prompt: 'a harbour' }, { via: 'playlist', who: 'night', step }],
+        blob: undefined,
+      });
+    expect(origins).toEqual([
+      { via: 'playlist', who: 'night', step: 2 },
+      ...Array.from({ length: 6 }, () => ({ via: 'playlist', who: 'night' })),
+    ]);
+  });
+
+  it('keeps the archive entry a still came from only when it reads as an archive id', async () => {
+    const origins: unknown[] = [];
+    const commands = {
+      showStill: async (_slug: string, _image: Buffer, _hold: number, o: unknown) => (origins.push(o), { imageId: 'u-1' }),
+    };
+    const handle = remoteHandler(commands as unknown as Commands, () => undefined);
+    for (const archiveId of ['wall-1.20261201.190512345-ab12cd34', '../../etc/passwd', 42, null, 'x'.repeat(500)])
+      await handle({ op: 'showStill', slug: 'wall', args: [30_000, { via: 'http', who: '10.0.0.5', archiveId }], blob: Buffer.from('x') });
+    expect(origins).toEqual([
+      { via: 'http', who: '10.0.0.5', archiveId: 'wall-1.20261201.190512345-ab12cd34' },
+      ...Array.from({ length: 4 }, () => ({ via: 'http', who: '10.0.0.5' })),
+    ]);
+  });
 });

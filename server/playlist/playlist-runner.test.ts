@@ -63,6 +63,8 @@ describe('createPlaylistRunner', () => {
       '22s left-canva resume',
     ]);
     expect(fake.calls.every((c) => c.origin.via === 'playlist' && c.origin.who === 'show')).toBe(true);
+    // A prompt step names its 1-based step, so the images it makes carry it into the archive.
+    expect(fake.calls[0]!.origin).toEqual({ via: 'playlist', who: 'show', step: 1 });
     expect(events.filter((e) => e.type === 'step-started').map((e) => 'stepIndex' in e && e.stepIndex)).toEqual([0, 1, 2, 3]);
     expect(events.at(-1)).toMatchObject({ type: 'ended', playlist: 'show', loopCount: 0 });
     expect(runner.status().state).toBe('ended');

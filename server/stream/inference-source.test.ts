@@ -340,6 +340,42 @@ describe('an inference service that is up but sends no image', () => {
     expect(source.status().state).toBe('failed');
   });
 
+  it('says on each image what made it (for the archive), sending the playlist step to no service', async () => {
+    const { calls, source } = setup();
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    const playlist = { name: 'evening-show', step: 2 };
+    source.setPrompt('a harbour at night', {
+      negativePrompt: 'text',
+      numInferenceSteps: 2,
+      guidanceScale: 0,
+      seed: 42,
+      drift: { strength: 0.5 },
+      playlist,
+    });
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(calls[1]!.request).not.toHaveProperty('playlist');
+    const first = source.next(signal());
+    calls[1]!.send(1);
+    calls[1]!.end();
+    // The first image of a drift has nothing to start from: no strength yet.
+    expect(await first).toMatchObject({
+      playlist,
+      generation: { negativePrompt: 'text', steps: 2, guidance: 0, seed: 42, endpoint: 'fake:1' },
+    });
+    expect((await first).generation).not.toHaveProperty('strength');
+    await vi.waitFor(() => expect(calls).toHaveLength(3));
+    const second = source.next(signal());
+    calls[2]!.send(1);
+    expect((await second).generation).toEqual({
+      negativePrompt: 'text',
+      steps: 2,
+      guidance: 0,
+      strength: 0.5,
+      seed: 43,
+      endpoint: 'fake:1',
+    });
+  });
+
   it('tells no one of a failure that may pass', async () => {
     const { calls, source } = setup();
     const refusals: unknown[] = [];

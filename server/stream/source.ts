@@ -36,6 +36,8 @@ export interface SourceImage {
    * from another node): the archive kept it the first time and does not keep it again.
    */
   readonly restored?: boolean;
+  /** Shown again from the archive (replay, "show again"): the entry it is, which the play log names. */
+  readonly archiveId?: string;
 }
 
 /** What a source says about itself, in words a technician can act on. */

@@ -51,6 +51,7 @@ async function startServer(): Promise<{ pid: number; port: number; stop: () => v
       EASEL_HOST: '127.0.0.1',
       EASEL_LOG_PRETTY: 'false',
       EASEL_STATE_FILE: '',
+      EASEL_ARCHIVE_DIR: '',
       EASEL_CANVASES: JSON.stringify(slugs),
       NODE_ENV: 'production',
     },

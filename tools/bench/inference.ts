@@ -38,6 +38,7 @@ async function withServer<T>(
       EASEL_HOST: '127.0.0.1',
       EASEL_CANVASES: '[]',
       EASEL_STATE_FILE: '',
+      EASEL_ARCHIVE_DIR: '',
       EASEL_INFERENCE_ENDPOINTS: endpoints.join(','),
       EASEL_LOG_LEVEL: 'warn',
     },

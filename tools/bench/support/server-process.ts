@@ -87,6 +87,8 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       EASEL_LOG_LEVEL: 'info',
       // A bench measures a fresh server, never one restoring an earlier run's state.
       EASEL_STATE_FILE: '',
+      // ... nor write an archive into the checkout (a bench of archiving names a folder).
+      EASEL_ARCHIVE_DIR: '',
       NODE_ENV: 'production',
       ...BENCH_LIMITS_ENV,
       EASEL_CANVASES: JSON.stringify(options.canvases),

@@ -61,7 +61,8 @@ export function registerArchiveApi(options: ArchiveApiOptions): { thumbs: () => 
     logger: log,
   });
   const stats = { thumbs: () => thumbs?.cache.stats(), exports: exporter.stats };
-  registerArchiveApiMetrics(options.register, stats);
+  // Like the archive's own series, these exist while the archive is on.
+  if (options.archive) registerArchiveApiMetrics(options.register, stats);
   return stats;
 }
 

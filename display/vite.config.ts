@@ -3,8 +3,8 @@ import { defineConfig, type Plugin } from 'vite';
 
 /**
  * The display pages and the operator console. `vite build --config display/vite.config.ts`
- * writes display/dist/, which the Node server serves at /c/:slug, /wall, /operator and
- * /assets/*. `vite --config display/vite.config.ts` is the dev server: the same URLs, with /ws
+ * writes display/dist/, which the Node server serves at /c/:slug, /wall, /operator, /gallery
+ * and /assets/*. `vite --config display/vite.config.ts` is the dev server: the same URLs, with /ws
  * and the API proxied to a running Easel server (EASEL_URL, default http://localhost:8000).
  */
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -21,6 +21,7 @@ function displayPageUrls(): Plugin {
         if (/^\/c\/[^/]+\/?$/.test(pathname)) req.url = `/c.html${suffix}`;
         else if (pathname === '/wall' || pathname === '/wall/') req.url = `/wall.html${suffix}`;
         else if (pathname === '/operator' || pathname === '/operator/') req.url = `/operator.html${suffix}`;
+        else if (pathname === '/gallery' || pathname === '/gallery/') req.url = `/gallery.html${suffix}`;
         next();
       });
     },
@@ -43,7 +44,7 @@ export default defineConfig(({ command }) => ({
     target: 'es2022',
     sourcemap: true,
     rolldownOptions: {
-      input: { c: `${root}c.html`, wall: `${root}wall.html`, operator: `${root}operator.html` },
+      input: { c: `${root}c.html`, wall: `${root}wall.html`, operator: `${root}operator.html`, gallery: `${root}gallery.html` },
     },
   },
   server: {

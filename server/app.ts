@@ -45,6 +45,7 @@ import { DEFAULT_DIST_DIR, registerPageRoutes } from './transport/page-routes.js
 import { connectOutputs } from './outputs/outputs.js';
 import { connectArchive, type Archive } from './archive/archive.js';
 import { replayArchive } from './archive/archive-selection.js';
+import { registerArchiveApi } from './archive/archive-api.js';
 
 export interface EaselServerOptions {
   config: EaselConfig;
@@ -272,6 +273,18 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     clock,
     logger,
     producedHere: cluster && producedHereSlug,
+  });
+  // Its HTTP side: list, images and thumbnails, star, delete, show again, zip export (docs/api.md, Archive).
+  registerArchiveApi({
+    app,
+    api,
+    archive,
+    commands,
+    thumbCacheMb: config.archive.thumbCacheMb,
+    limitInputPixels: config.render.limitInputPixels,
+    privateReads: Boolean(config.displays.token),
+    register: metrics.register,
+    logger,
   });
   const sse = registerEventsRoute(app, {
     events,

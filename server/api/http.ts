@@ -156,8 +156,9 @@ export function createApi(app: TemplatedApp, options: ApiOptions) {
 
   function send(res: HttpResponse, reply: ApiReply) {
     const type = reply.contentType ?? (reply.json !== undefined ? 'application/json' : 'application/octet-stream');
-    res.writeStatus(statusLine(reply.status)).writeHeader('content-type', type).writeHeader('cache-control', 'no-store');
-    for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
+    const { 'cache-control': caching = 'no-store', ...headers } = reply.headers ?? {};
+    res.writeStatus(statusLine(reply.status)).writeHeader('content-type', type).writeHeader('cache-control', caching);
+    for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
     if (reply.status === 401) res.writeHeader('www-authenticate', 'Bearer realm="easel"');
     res.end(reply.json !== undefined ? JSON.stringify(reply.json) : (reply.body ?? ''));
   }

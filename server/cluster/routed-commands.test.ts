@@ -152,4 +152,18 @@ describe("the owner's side", () => {
       ...Array.from({ length: 6 }, () => ({ via: 'playlist', who: 'night' })),
     ]);
   });
+
+  it('keeps the archive entry a still came from only when it reads as an archive id', async () => {
+    const origins: unknown[] = [];
+    const commands = {
+      showStill: async (_slug: string, _image: Buffer, _hold: number, o: unknown) => (origins.push(o), { imageId: 'u-1' }),
+    };
+    const handle = remoteHandler(commands as unknown as Commands, () => undefined);
+    for (const archiveId of ['wall-1.20261201.190512345-ab12cd34', '../../etc/passwd', 42, null, 'x'.repeat(500)])
+      await handle({ op: 'showStill', slug: 'wall', args: [30_000, { via: 'http', who: '10.0.0.5', archiveId }], blob: Buffer.from('x') });
+    expect(origins).toEqual([
+      { via: 'http', who: '10.0.0.5', archiveId: 'wall-1.20261201.190512345-ab12cd34' },
+      ...Array.from({ length: 4 }, () => ({ via: 'http', who: '10.0.0.5' })),
+    ]);
+  });
 });

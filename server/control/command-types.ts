@@ -12,6 +12,8 @@ export interface CommandOrigin {
   who?: string;
   /** A playlist's command: the 1-based step it is for (generated images carry it into the archive). */
   step?: number;
+  /** An archive entry shown again (`POST /api/archive/:id/show`): the archive has it already and keeps no copy. */
+  archiveId?: string;
 }
 
 /** Their shapes and rules live in input/shapes.ts, shared with the config and playlists. */

@@ -156,7 +156,9 @@ export function createCommands(options: CommandsOptions): SourceCommands {
       checkBytes(image.length, imageLimits, 'The image');
       await checkHeader(image, imageLimits, 'The body');
       const id = `u-${Math.round(clock.now()).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-      await canvas.showStill({ id, data: image, source: 'upload', createdAt: clock.now() }, holdMs);
+      // Shown again from the archive: the play log names its entry and the archive keeps no copy.
+      const again = origin.archiveId !== undefined ? { archiveId: origin.archiveId } : {};
+      await canvas.showStill({ id, data: image, source: 'upload', createdAt: clock.now(), ...again }, holdMs);
       announce(slug, 'image', origin, { imageId: id, holdMs: holdMs === Infinity ? null : holdMs });
       return { imageId: id };
     },

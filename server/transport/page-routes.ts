@@ -15,7 +15,7 @@ import { replyProblem } from './http-reply.js';
 export const DEFAULT_DIST_DIR = path.join(PROJECT_ROOT, 'display', 'dist');
 
 export interface PageRoutesOptions {
-  /** The Vite build output: c.html, wall.html, operator.html and assets/. */
+  /** The Vite build output: c.html, wall.html, operator.html, gallery.html and assets/. */
   distDir: string;
   logger: Logger;
   clock?: Clock;
@@ -58,7 +58,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-const PAGES = { canvas: 'c.html', wall: 'wall.html', operator: 'operator.html' } as const;
+const PAGES = { canvas: 'c.html', wall: 'wall.html', operator: 'operator.html', gallery: 'gallery.html' } as const;
 const PAGE_FILES = new Set<string>(Object.values(PAGES));
 /**
  * The console sends commands with the token it keeps: no other site may frame it (a click
@@ -82,7 +82,8 @@ const gzipAsync = promisify(gzip);
 
 /**
  * Serves the pages from the Vite build: `/c/:slug` (one canvas), `/wall` (several), `/operator`
- * (the technician's console; the API behind it checks the token), and `/assets/*`. The build is
+ * (the technician's console; the API behind it checks the token), `/gallery` (the archive), and
+ * `/assets/*`. The build is
  * read into memory, asynchronously, at start and again when the build folder changes (a build
  * made while running shows on the next reload); no request touches the disk. A page missing
  * from the build answers 503 with what to do.
@@ -183,6 +184,8 @@ export function registerPageRoutes(app: TemplatedApp, options: PageRoutesOptions
   app.get('/wall', page(PAGES.wall));
   app.get('/operator', page(PAGES.operator));
   app.get('/operator/', page(PAGES.operator));
+  app.get('/gallery', page(PAGES.gallery));
+  app.get('/gallery/', page(PAGES.gallery));
   app.get('/assets/*', (res, req) => {
     serve(res, req.getUrl(), 'asset', req.getHeader('if-none-match'), req.getHeader('accept-encoding'));
   });
@@ -231,7 +234,10 @@ async function loadDist(distDir: string, current: Build | undefined): Promise<Bu
   if (current?.signature === signature) return current;
   const files: DistFiles = new Map();
   for (const { name } of pages)
-    files.set(`/${name}`, await readStatic(path.join(distDir, name), REVALIDATE, name === PAGES.operator ? CONSOLE_HEADERS : {}));
+    files.set(
+      `/${name}`,
+      await readStatic(path.join(distDir, name), REVALIDATE, name === PAGES.operator || name === PAGES.gallery ? CONSOLE_HEADERS : {}),
+    );
   const assetsDir = path.join(distDir, 'assets');
   const entries = await readdir(assetsDir, { recursive: true }).catch(() => [] as string[]); // a build with no assets is odd but servable
   for (const entry of entries) {

@@ -4,7 +4,7 @@ import { build } from 'vite';
 import { PROJECT_ROOT } from '../../server/config.js';
 
 const DISPLAY = path.join(PROJECT_ROOT, 'display');
-const BUILT = ['c.html', 'wall.html', 'operator.html'].map((f) => path.join(DISPLAY, 'dist', f));
+const BUILT = ['c.html', 'wall.html', 'operator.html', 'gallery.html'].map((f) => path.join(DISPLAY, 'dist', f));
 
 /** Newest mtime of everything the display build is made from. */
 function newestSource(): number {
@@ -15,7 +15,8 @@ function newestSource(): number {
     else newest = Math.max(newest, info.mtimeMs);
   };
   visit(path.join(DISPLAY, 'src'));
-  for (const name of ['c.html', 'wall.html', 'operator.html', 'vite.config.ts', 'tsconfig.json']) visit(path.join(DISPLAY, name));
+  for (const name of ['c.html', 'wall.html', 'operator.html', 'gallery.html', 'vite.config.ts', 'tsconfig.json'])
+    visit(path.join(DISPLAY, name));
   return newest;
 }
 

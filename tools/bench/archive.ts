@@ -10,6 +10,7 @@
  * - Open: an archive of N entries (tiny PNGs and their `.json`, laid down as the store writes
  *   them) opened without an index (rebuilt from the `.json` files), then with it.
  * - List: `store.list()` latency for the first page, filters and a deep cursor, 50 per page.
+ * - Thumbnails: cost of a miss and a hit, and a gallery's hit rate (archive-thumbs.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -24,6 +25,7 @@ import { createArchiveStore } from '../../server/archive/archive-store.js';
 import { systemClock } from '../../server/stream/clock.js';
 import { ARCHIVE_T0, frameFor, tinyPng, writeArchiveFiles } from '../../test/support/archive-fixtures.js';
 import { createRandom } from '../support/random.js';
+import { benchThumbs, thumbsMarkdown } from './archive-thumbs.js';
 import { machineInfo, machineLine } from './support/machine.js';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -170,6 +172,7 @@ try {
   const opened = await benchOpen(dir);
   const list = await benchList(opened.store);
   await opened.store.close();
+  const thumbs = await benchThumbs(path.join(tmp, 'thumbs'));
   const f = (n: number) => n.toFixed(2);
   const md = [
     '# Archive benchmark',
@@ -210,11 +213,12 @@ try {
     '|---|--:|--:|--:|',
     ...list.map((r) => `| ${r.name} | ${f(r.median)} | ${f(r.p90)} | ${f(r.max)} |`),
     '',
+    ...thumbsMarkdown(thumbs),
   ].join('\n');
   console.log(md);
   await mkdir(RESULTS_DIR, { recursive: true });
   await writeFile(new URL('archive.md', RESULTS_DIR), md);
-  const json = { machine: host, entries: ENTRIES, writes, open: { ...opened, store: undefined }, list };
+  const json = { machine: host, entries: ENTRIES, writes, open: { ...opened, store: undefined }, list, thumbs };
   await writeFile(new URL('archive.json', RESULTS_DIR), `${JSON.stringify(json, null, 2)}\n`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { css, html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { PlaylistInfo, ServerEvent } from './api-types.js';
@@ -18,13 +18,12 @@ import type { AuthFailedEvent, CanvasChangedEvent, JobChangedEvent } from './eas
 import './easel-canvas-card.js';
 import './easel-event-feed.js';
 import './easel-problem.js';
-import type { ProblemText } from './easel-problem.js';
 import './easel-token-gate.js';
 import type { TokenEnteredEvent } from './easel-token-gate.js';
 import { EventStream, StreamState } from './event-stream.js';
+import { OperatorAccess } from './operator-access.js';
 import { ApiProblem, createOperatorApi } from './operator-api.js';
 import { REFRESH_MS, RefreshController } from './refresh-controller.js';
-import { forgetToken, loadToken, saveToken } from './token-store.js';
 
 /** Whether the console shows the token gate or the canvases. */
 export const ConsoleAccess = {
@@ -37,10 +36,7 @@ export type ConsoleAccess = (typeof ConsoleAccess)[keyof typeof ConsoleAccess];
  * The operator console at `/operator`: the token gate, then every canvas as a card and the
  * event feed. State comes from `GET /api/canvases` (every 2 s while the page is visible) merged
  * with `GET /api/events` (commands, job progress, playlists, as they happen); commands go to
- * the operator API with the token, which is kept in localStorage. A token — entered, or kept from
- * an earlier visit — is checked with the server before the console opens, so a wrong one stays
- * at the gate with the server's hint instead of losing the first command. A command refused for
- * the token later (it changed on the server) forgets it and shows the gate again the same way.
+ * the operator API with the token, which OperatorAccess keeps and checks (the gallery shares it).
  *
  * @example
  * <easel-console></easel-console>
@@ -78,6 +74,10 @@ export class EaselConsole extends LitElement {
         margin: 0;
         flex: 1;
         white-space: nowrap;
+      }
+      .link {
+        color: var(--easel-info, #9ecbff);
+        padding: 10px 4px;
       }
       .live {
         font-size: 0.85rem;
@@ -129,12 +129,6 @@ export class EaselConsole extends LitElement {
     `,
   ];
 
-  /** The token the server accepted; the console is open while there is one. */
-  @state() private token: string | undefined;
-  /** Why the gate is shown again: the server's answer to a refused token. */
-  @state() private gateProblem: ProblemText | undefined;
-  /** A token is with the server for checking. */
-  @state() private checking = false;
   @state() private model: ConsoleModel = emptyModel();
   @state() private playlists: PlaylistInfo[] | null | undefined;
   /** The canvas list cannot be had (the server is down, say). */
@@ -143,7 +137,17 @@ export class EaselConsole extends LitElement {
   @state() private now = Date.now();
   @state() private visible = document.visibilityState !== 'hidden';
 
-  private readonly api = createOperatorApi({ token: () => this.token ?? '' });
+  private readonly api = createOperatorApi({ token: () => this.operator.token ?? '' });
+
+  /** The token the server accepted; the console is open while there is one. */
+  private readonly operator = new OperatorAccess(this, {
+    checkToken: (token) => this.api.checkToken(token),
+    onChange: () => {
+      this.stream.sync();
+      this.refresher.sync();
+      if (this.access === ConsoleAccess.Open && this.playlists === undefined) void this.loadPlaylists();
+    },
+  });
 
   private readonly stream = new EventStream(this, {
     enabled: () => this.access === ConsoleAccess.Open,
@@ -165,9 +169,6 @@ export class EaselConsole extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     document.addEventListener('visibilitychange', this.onVisibility);
-    const stored = loadToken();
-    // A generated token changes with every server start: the kept one may be stale.
-    if (stored !== undefined && this.token === undefined && !this.checking) void this.tryToken(stored, true);
   }
 
   override disconnectedCallback(): void {
@@ -177,24 +178,17 @@ export class EaselConsole extends LitElement {
 
   /** What the console can show a canvas with: its operator token, else the ?token= of its own address. */
   private viewToken(): string | undefined {
-    return this.token || new URLSearchParams(window.location.search).get('token') || undefined;
+    return this.operator.token || new URLSearchParams(window.location.search).get('token') || undefined;
   }
 
   get access(): ConsoleAccess {
-    return this.token === undefined ? ConsoleAccess.Locked : ConsoleAccess.Open;
-  }
-
-  protected override updated(changed: PropertyValues): void {
-    if (!changed.has('token')) return;
-    this.stream.sync();
-    this.refresher.sync();
-    if (this.access === ConsoleAccess.Open && this.playlists === undefined) void this.loadPlaylists();
+    return this.operator.token === undefined ? ConsoleAccess.Locked : ConsoleAccess.Open;
   }
 
   protected override render() {
     switch (this.access) {
       case ConsoleAccess.Locked:
-        return html`<easel-token-gate .problem=${this.gateProblem} ?checking=${this.checking} @easel-token-entered=${this.onTokenEntered}></easel-token-gate>`;
+        return html`<easel-token-gate .problem=${this.operator.problem} ?checking=${this.operator.checking} @easel-token-entered=${this.onTokenEntered}></easel-token-gate>`;
       case ConsoleAccess.Open:
         return this.renderConsole();
       default:
@@ -208,6 +202,7 @@ export class EaselConsole extends LitElement {
       <header class="top">
         <h1>Easel console</h1>
         ${this.renderLive()}
+        <a class="link" href="/gallery">Gallery</a>
         <button type="button" @click=${this.lock} title="Forget the token on this device">Lock</button>
       </header>
       <main @easel-canvas-changed=${this.onCanvasChanged} @easel-job-changed=${this.onJobChanged} @easel-auth-failed=${this.onAuthFailed}>
@@ -299,33 +294,8 @@ export class EaselConsole extends LitElement {
   };
 
   private readonly onTokenEntered = (event: TokenEnteredEvent): void => {
-    void this.tryToken(event.detail.token, false);
+    void this.operator.tryToken(event.detail.token);
   };
-
-  /**
-   * Opens the console with `token` once the server accepts it. A refusal keeps the gate with
-   * the server's words. A kept token whose check cannot get through (server down) opens anyway:
-   * it was accepted before, and the console says the server cannot be reached.
-   */
-  private async tryToken(token: string, stored: boolean): Promise<void> {
-    this.checking = true;
-    try {
-      await this.api.checkToken(token);
-    } catch (err) {
-      const problem =
-        err instanceof ApiProblem ? err : new ApiProblem({ status: 0, title: 'The token could not be checked', detail: String(err) });
-      if (!(stored && problem.status === 0)) {
-        if (problem.isAuth) forgetToken();
-        this.gateProblem = { title: problem.title, detail: problem.detail, hint: problem.hint };
-        this.checking = false;
-        return;
-      }
-    }
-    this.checking = false;
-    saveToken(token);
-    this.gateProblem = undefined;
-    this.token = token;
-  }
 
   private readonly onCanvasChanged = (event: CanvasChangedEvent): void => {
     this.model = applyCanvas(this.model, event.detail.canvas, Date.now());
@@ -336,16 +306,11 @@ export class EaselConsole extends LitElement {
   };
 
   private readonly onAuthFailed = (event: AuthFailedEvent): void => {
-    const { problem } = event.detail;
-    forgetToken();
-    this.gateProblem = { title: problem.title, detail: problem.detail, hint: problem.hint };
-    this.token = undefined;
+    this.operator.refused(event.detail.problem);
   };
 
   private readonly lock = (): void => {
-    forgetToken();
-    this.gateProblem = undefined;
-    this.token = undefined;
+    this.operator.lock();
   };
 }
 

@@ -72,6 +72,10 @@ export class EaselTokenGate extends LitElement {
 
   /** Why the token is asked for again (refused, missing), from the server. */
   @property({ attribute: false }) problem: ProblemText | undefined;
+  /** The page's name above the field (the gallery asks with its own). */
+  @property() heading = 'Easel console';
+  /** What the token opens, under the heading. */
+  @property() lead = 'Control the canvases of this installation.';
   /** The server is being asked about the token: the button waits. */
   @property({ type: Boolean }) checking = false;
 
@@ -83,8 +87,8 @@ export class EaselTokenGate extends LitElement {
 
   protected override render() {
     return html`
-      <h1>Easel console</h1>
-      <p class="muted">Control the canvases of this installation.</p>
+      <h1>${this.heading}</h1>
+      <p class="muted">${this.lead}</p>
       <easel-problem .problem=${this.problem}></easel-problem>
       <form @submit=${this.onSubmit}>
         <!-- Lets a password manager file the token under a name. -->

@@ -82,39 +82,8 @@ const UNREACHABLE_HINT = 'Check that the Easel server is running and that this d
  * const job = await api.prompt('left-canva', 'a red boat');
  */
 export function createOperatorApi(options: OperatorApiOptions): OperatorApi {
-  const timeoutMs = options.timeoutMs ?? 15_000;
-  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const request = createApiRequest(options);
   const canvasPath = (slug: string) => `/api/canvases/${encodeURIComponent(slug)}`;
-
-  async function request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, tokenToSend = options.token()): Promise<unknown> {
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
-    const token = tokenToSend;
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const url = options.server ? new URL(path, options.server).href : path;
-    let response: Response;
-    try {
-      response = await doFetch(url, {
-        method,
-        headers,
-        cache: 'no-store',
-        signal: AbortSignal.timeout(timeoutMs),
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (err) {
-      const timedOut = err instanceof Error && err.name === 'TimeoutError';
-      throw new ApiProblem({
-        status: 0,
-        title: timedOut ? 'The Easel server did not answer' : 'Cannot reach the Easel server',
-        detail: timedOut ? `No reply within ${Math.round(timeoutMs / 1000)} s` : undefined,
-        hint: UNREACHABLE_HINT,
-      });
-    }
-    const text = await response.text().catch(() => '');
-    const json = parseJson(text);
-    if (response.ok) return json;
-    throw problemFrom(response, json);
-  }
 
   const canvasOrNothing = (body: unknown) => (isCanvasInfo(body) ? body : undefined);
   const jobOf = (body: unknown) => {
@@ -156,6 +125,43 @@ export function createOperatorApi(options: OperatorApiOptions): OperatorApi {
         throw err;
       }
     },
+  };
+}
+
+/** One request to the Easel API: JSON in and out, every failure an ApiProblem. `token` overrides options.token(). */
+export type ApiRequest = (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, token?: string) => Promise<unknown>;
+
+/** The request function every API client of the pages shares (the console's, the gallery's). */
+export function createApiRequest(options: OperatorApiOptions): ApiRequest {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  return async function request(method, path, body, token = options.token()) {
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const url = options.server ? new URL(path, options.server).href : path;
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method,
+        headers,
+        cache: 'no-store',
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (err) {
+      const timedOut = err instanceof Error && err.name === 'TimeoutError';
+      throw new ApiProblem({
+        status: 0,
+        title: timedOut ? 'The Easel server did not answer' : 'Cannot reach the Easel server',
+        detail: timedOut ? `No reply within ${Math.round(timeoutMs / 1000)} s` : undefined,
+        hint: UNREACHABLE_HINT,
+      });
+    }
+    const text = await response.text().catch(() => '');
+    const json = parseJson(text);
+    if (response.ok) return json;
+    throw problemFrom(response, json);
   };
 }
 

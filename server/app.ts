@@ -7,10 +7,11 @@ import { createMetrics, observedInference } from './metrics.js';
 import { operatorTokenFor } from './api/auth.js';
 import { registerCanvasRoutes } from './api/canvas-routes.js';
 import { registerClusterRoute } from './api/cluster-route.js';
-import { createCluster, type Cluster } from './cluster/cluster.js';
+import type { Cluster } from './cluster/cluster.js';
+import { connectClusterNode } from './cluster/cluster-node.js';
 import { registerClockMetrics } from './cluster/clock-metrics.js';
 import { createReferenceClock } from './cluster/reference-clock.js';
-import { createSharedState, createSharedStateSink, type SharedState } from './cluster/shared-state.js';
+import { createSharedStateSink } from './cluster/shared-state.js';
 import { createClusterControl } from './cluster/cluster-control.js';
 import { registerEventsRoute } from './api/events-route.js';
 import { createApi } from './api/http.js';
@@ -205,50 +206,24 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     c.started && (!cluster || !registry.isDeclared(c.slug) || cluster.mayPublish(c.slug));
   const producedHereSlug = (slug: string) => registry.get(slug) !== undefined && producedHere(registry.get(slug)!);
   // Without cluster.redisUrl nothing of this exists: Easel runs alone, as it always has.
-  cluster = reference
-    ? createCluster({
-        config,
-        clock: ownClock,
-        reference,
-        logger,
-        activity: () => ({
-          canvases: registry
-            .list()
-            .filter(producedHere)
-            .map((c) => c.slug),
-          displays: displays.sockets.size,
-        }),
-        // Restored from the state the last owner kept in Redis before the first frame here.
-        produce: (slug, producing, startAt) =>
-          shared ? shared.produce(slug, producing, startAt) : registry.produce(slug, producing, startAt),
-        beforeHandover: async (slug) => shared?.beforeHandover(slug),
-        frames: {
-          deliver: (slug, frame) => registry.get(slug)?.receive(frame) ?? false,
-          wantedHere: (slug) => registry.get(slug)?.channel.wantedSpecs() ?? [],
-          raiseSeq: (slug, seq) => registry.get(slug)?.raiseSeq(seq),
-          shownSeq: (slug) => registry.get(slug)?.channel.latest?.seq ?? 0,
-        },
-      })
-    : undefined;
-  const shared: SharedState | undefined =
-    cluster && runtime && sharedSink
-      ? createSharedState({
-          cluster,
-          sink: sharedSink,
-          runtime,
-          registry,
-          jobs,
-          playlists,
-          config,
-          clock,
-          logger,
-          describe: (slug) => ({ ...localCommands.get(slug), job: jobs.current(slug) ?? null, playlist: playlists.status(slug) }),
-        })
-      : undefined;
-  if (cluster && config.createCanvasesOnConnect)
-    logger.info(
-      'Cluster mode: displays join declared canvases only (each is produced by one node under a lease); createCanvasesOnConnect applies to a server alone',
-    );
+  const node =
+    reference &&
+    connectClusterNode({
+      config,
+      ownClock,
+      reference,
+      logger,
+      registry,
+      runtime,
+      sink: sharedSink,
+      jobs,
+      playlists,
+      localCommands,
+      producedHere,
+      displayCount: () => displays.sockets.size,
+    });
+  cluster = node ? node.cluster : undefined;
+  const shared = node ? node.shared : undefined;
   registerClusterRoute(api, cluster, control?.stats);
   // OSC out, webhooks and their delivery log (README, OSC out and Webhooks).
   const outputs = connectOutputs({
@@ -258,12 +233,7 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
     api,
     clock,
     logger,
-    ...(cluster && {
-      producedHere: (slug: string) => {
-        const canvas = registry.get(slug);
-        return canvas !== undefined && producedHere(canvas);
-      },
-    }),
+    ...(cluster && { producedHere: producedHereSlug }),
   });
   // Every generated frame and upload kept, and proof of play (docs/archive.md); in a cluster, by the node producing the canvas.
   const archive = connectArchive({

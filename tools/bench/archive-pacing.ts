@@ -188,12 +188,13 @@ async function runPhase(archive: boolean, index: number, entry: string | undefin
         displays.map((d) => d.frames),
         PERIOD_MS,
       ),
-      serverLogs: { ...server.logs },
+      serverLogs: { warn: 0, error: 0, byMessage: {} }, // filled in after the stop, which may log too
       folder: null,
     };
   } finally {
     for (const d of displays) d.close();
     await server.stop();
+    if (result) result.serverLogs = structuredClone(server.logs);
     // Counted after the stop, so every write the phase started has landed; the whole archive, warm-up included.
     if (archive) {
       if (result) result.folder = countArchive(dir);

@@ -22,7 +22,7 @@ export interface PhaseResult {
   held: number;
   skippedSends: number;
   pacing: PacingFigures;
-  /** Warnings and errors the server logged, phase start-up included, by message. */
+  /** Warnings and errors the server logged, start-up and shutdown included, by message. */
   serverLogs: { warn: number; error: number; byMessage: Record<string, number> };
   /** ON only: images and play-log lines in the folder after the server stopped (warm-up included). */
   folder: { images: number; playLines: number } | null;
@@ -44,6 +44,13 @@ const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const slotMeanMs = (p: PhaseResult) => (p.metrics.pacingCount ? (1000 * p.metrics.pacingSum) / p.metrics.pacingCount : NaN);
 const slotOver10 = (p: PhaseResult) => p.metrics.pacingCount - p.metrics.pacingWithin10ms;
+
+/** The archive's CPU per frame of each round alone: how far the pooled figure can be trusted on a noisy box. */
+function rounds(phases: PhaseResult[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 1 < phases.length; i += 2) out.push(archiveCost([phases[i]!, phases[i + 1]!]).cpuMsPerArchivedFrame);
+  return out;
+}
 
 /** Each figure averaged over the phases of one kind, for the ON/OFF table. */
 function kindFigures(phases: PhaseResult[]) {
@@ -102,7 +109,10 @@ export function archivePacingMarkdown(r: ArchivePacingResult): string {
     '',
     `- Server CPU: ${f(cost.offCpuPercent)}% of a core OFF, ${f(cost.onCpuPercent)}% ON; ` +
       `**${f(cost.cpuMsPerArchivedFrame, 2)} ms of CPU per archived frame** (ON minus OFF CPU per second over ` +
-      `${f(archivedPerSecond)} frames archived per second). Server CPU per published frame ON/OFF: ${f(cost.cpuPerPublishedRatio, 3)}.`,
+      `${f(archivedPerSecond)} frames archived per second). Server CPU per published frame ON/OFF: ${f(cost.cpuPerPublishedRatio, 3)}. ` +
+      `Round by round (each OFF phase with the ON phase after it): ${rounds(r.phases)
+        .map((c) => `${f(c, 2)} ms`)
+        .join(', ')}.`,
     "- Pacing figures are averages of the phases of each kind; lateness is a frame's arrival at its display minus its slot " +
       '(`presentAt` − the canvas lead), interval deviation |time between two arrivals − 250 ms|, the slot timer the ' +
       "server's own `easel_pacing_deviation_seconds`.",
@@ -144,7 +154,7 @@ export function archivePacingMarkdown(r: ArchivePacingResult): string {
           : '',
       )
       .filter(Boolean),
-    `- Server warnings/errors logged (start-up included): ${r.phases.map((p, i) => `phase ${i + 1} ${p.serverLogs.warn}/${p.serverLogs.error}`).join(', ')}.`,
+    `- Server warnings/errors logged (start-up and shutdown included): ${r.phases.map((p, i) => `phase ${i + 1} ${p.serverLogs.warn}/${p.serverLogs.error}`).join(', ')}.`,
     ...r.phases.flatMap((p, i) => Object.entries(p.serverLogs.byMessage).map(([msg, n]) => `  - phase ${i + 1}, ${n}×: ${msg}`)),
     '',
   ].join('\n');

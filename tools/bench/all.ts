@@ -2,11 +2,12 @@
  * `npm run bench`: every benchmark of issue 6 in turn — render, fan-out steps, inference,
  * wire — issue 11's skew between two screens (bench/results/skew.md) and tiled wall
  * (bench/results/tiles.md), issue 12's cluster fan-out and failover (cluster-fanout.md,
- * cluster-failover.md), then one summary (bench/results/summary.{md,json}) with the machine and, for each
+ * cluster-failover.md), issue 13's archive store (archive.md) and archiving's cost to a running
+ * server at 4 FPS (archive-pacing.md), then one summary (bench/results/summary.{md,json}) with the machine and, for each
  * target, the measured figure and whether it was met or missed and by how much.
  *
- *   npx tsx tools/bench/all.ts            # full run, ~15 min on a 2-core box → bench/results/
- *   npx tsx tools/bench/all.ts --quick    # ~7 min, shorter windows → bench/results/quick/
+ *   npx tsx tools/bench/all.ts            # full run, ~25 min on a 2-core box → bench/results/
+ *   npx tsx tools/bench/all.ts --quick    # ~10 min, shorter windows → bench/results/quick/
  *
  * A quick run writes to its own folder so it never replaces the figures of a full run. Each
  * stage that fails is reported in the summary and makes the exit code 1; the others still run.
@@ -24,9 +25,9 @@ import { evaluateTargets, summaryMarkdown, type InferenceResult, type RenderResu
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-async function runScript(script: string, args: string[]): Promise<void> {
+async function runScript(script: string, args: string[], nodeArgs: string[] = []): Promise<void> {
   // The scripts print their tables on stdout; ours is kept for the summary, so theirs goes to stderr.
-  const child = spawnTs(path.join(PROJECT_ROOT, script), args, { stdio: ['ignore', 2, 2] });
+  const child = spawnTs(path.join(PROJECT_ROOT, script), args, { stdio: ['ignore', 2, 2], nodeArgs });
   const { code, signal } = await exited(child);
   if (code !== 0) throw new Error(`${script} exited with ${signal ?? `code ${code}`}`);
 }
@@ -112,6 +113,19 @@ async function main(): Promise<number> {
   });
   await stage('cluster-failover', async () => {
     await runScript('tools/bench/cluster-failover.ts', [...(quick ? ['--quick'] : ['--lease-ms', '3000']), '--out-dir', outDir]);
+  });
+
+  // Issue 13: the store alone (write cost, 100,000 entries; --expose-gc for its heap figure), then
+  // a server with 8 generating canvases, archive off and on in turn.
+  await stage('archive', async () => {
+    await runScript(
+      'tools/bench/archive.ts',
+      [...(quick ? ['--entries', '20000', '--frames', '100'] : []), '--out-dir', outDir],
+      ['--expose-gc'],
+    );
+  });
+  await stage('archive-pacing', async () => {
+    await runScript('tools/bench/archive-pacing.ts', [...(quick ? ['--quick'] : []), '--out-dir', outDir]);
   });
 
   await writeSummary(input, outDir);

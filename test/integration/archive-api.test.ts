@@ -221,6 +221,12 @@ describe('changes', () => {
     expect((await getJson<ArchiveEntry>(`/api/archive/${target().id}`)).body.starred).toBe(false);
   });
 
+  it('refuse a body over the limit on a route that takes none', async () => {
+    const res = await api(`/api/archive/${target().id}/star`, { method: 'POST', headers: json, body: `{"x":"${'y'.repeat(200_000)}"}` });
+    expect(res.status).toBe(413);
+    expect((await getJson<ArchiveEntry>(`/api/archive/${target().id}`)).body.starred).toBe(false);
+  });
+
   it('stars and unstars an entry; starred=true lists starred ones only', async () => {
     const starred = await getJson<ArchiveEntry>(`/api/archive/${target().id}/star`, { method: 'POST', headers: auth });
     expect(starred).toMatchObject({ status: 200, body: { id: target().id, starred: true } });

@@ -54,6 +54,23 @@ describe('archive retention', () => {
     expect(ids(again.store).sort()).toEqual(kept.sort());
   });
 
+  it('removes a backlog at start when the size limit was lowered, keeping the newest and the starred', async () => {
+    const dir = archiveDir();
+    const png = await tinyPng();
+    const first = await opened(dir, {});
+    const written = [];
+    for (let i = 0; i < 40; i++) written.push(await first.store.write(frameFor('wall-1', png, ARCHIVE_T0 + i * 1000)));
+    await first.store.setStarred(written[5]!.id, true);
+    await first.store.close();
+    const { store, lines } = await opened(dir, { maxBytes: 10 * png.length });
+    const kept = [written[5]!, ...written.slice(31)].map((e) => e.id);
+    expect(ids(store).sort()).toEqual(kept.sort());
+    expect(lines.find((l) => /retention removed/.test(String(l.msg)))).toMatchObject({ removed: 30 });
+    const old = [...store.select({ to: ARCHIVE_T0 + 31_000 })];
+    expect(old.map((e) => e.id)).toEqual([written[5]!.id]);
+    expect(existsSync(path.join(dir, written[4]!.file))).toBe(false);
+  });
+
   it('removes unstarred entries older than the age limit on its timer, and keeps starred ones', async () => {
     const dir = archiveDir();
     const png = await tinyPng();

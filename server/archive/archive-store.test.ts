@@ -196,6 +196,24 @@ describe('createArchiveStore', () => {
     expect(again.store.stats()).toMatchObject({ entries: 3, starred: 0 });
   });
 
+  it('closes cleanly, also while it is still opening: no timer left, no write taken', async () => {
+    const dir = archiveDir();
+    const { store, clock } = await opened(dir);
+    await writeSome(store, 2);
+    expect(clock.pendingTimers).toBe(1);
+    await store.close();
+    expect(clock.pendingTimers).toBe(0);
+    await expect(store.write(frameFor('wall-1', Buffer.alloc(1), ARCHIVE_T0))).rejects.toThrow(/after close/);
+    await expect(store.remove('x')).rejects.toThrow(/after close/);
+
+    const early = archiveStoreFor(dir);
+    const opening = early.store.open();
+    await early.store.close();
+    await opening;
+    expect(early.clock.pendingTimers).toBe(0);
+    await expect(early.store.write(frameFor('wall-1', Buffer.alloc(1), ARCHIVE_T0))).rejects.toThrow(/after close/);
+  });
+
   it('opened read-only, it lists without cleaning up or writing', async () => {
     const dir = archiveDir();
     const { store } = await opened(dir);
@@ -208,5 +226,9 @@ describe('createArchiveStore', () => {
     expect(existsSync(path.join(dir, 'index.jsonl'))).toBe(false);
     expect(existsSync(path.join(dir, 'x.tmp'))).toBe(true);
     await expect(reader.store.write(frameFor('wall-1', await tinyPng(), ARCHIVE_T0))).rejects.toThrow(/read-only/);
+    const first = [...reader.store.select({})][0]!;
+    await expect(reader.store.setStarred(first.id, true)).rejects.toThrow(/read-only/);
+    await expect(reader.store.remove(first.id)).rejects.toThrow(/read-only/);
+    expect(reader.store.stats().entries).toBe(3);
   });
 });

@@ -55,6 +55,8 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
   let state: 'new' | 'open' | 'closed' = 'new';
   let timer: unknown;
   let sweeping = false;
+  let opened: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
   /** Removed by retention since its last log line. */
   let removed = { entries: 0, bytes: 0 };
   /** Lines in index.jsonl: when they outgrow the entries, the file is rewritten. */
@@ -70,8 +72,11 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
   };
   const abs = (rel: string) => path.join(dir, rel);
 
-  function usable(what: string): void {
-    if (state !== 'open') throw new Error(`Archive store: ${what} before open() or after close()`);
+  /** Why a change cannot be made now, as a rejected promise; undefined when it can. */
+  function refused(what: string): Promise<never> | undefined {
+    if (state !== 'open') return Promise.reject(new Error(`Archive store: ${what} before open() or after close()`));
+    if (readOnly) return Promise.reject(new Error(`Archive store: ${what} on a store opened read-only`));
+    return undefined;
   }
 
   async function appendIndex(lines: IndexLine[]): Promise<void> {
@@ -113,7 +118,7 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
       if (readOnly || state !== 'open') return;
       const cutoffMs = options.maxAgeDays > 0 ? clock.now() - options.maxAgeDays * DAY_MS : Number.NEGATIVE_INFINITY;
       const victims = pickVictims(index.oldestFirst(), index.bytes, { maxBytes: options.maxBytes, cutoffMs });
-      for (const v of victims) index.delete(v.id);
+      index.deleteAll(victims.map((v) => v.id));
       for (const v of victims) await removeFiles(v);
       if (victims.length > 0) await appendIndex(victims.map((v) => ({ op: 'remove', id: v.id })));
       removed.entries += victims.length;
@@ -209,17 +214,21 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
 
   const store: ArchiveStore = {
     dir,
-    async open() {
-      if (state !== 'new') throw new Error('Archive store: open() called twice');
-      await load();
-      state = 'open';
-      await floor.check();
-      await retain(true);
-      schedule();
+    open() {
+      if (opened) return Promise.reject(new Error('Archive store: open() called twice'));
+      opened = (async () => {
+        await load();
+        if (closing) return; // close() was called while it opened
+        state = 'open';
+        await floor.check();
+        await retain(true);
+        schedule();
+      })();
+      return opened;
     },
     write(frame) {
-      usable('write()');
-      if (readOnly) return Promise.reject(new Error('Archive store: opened read-only'));
+      const no = refused('write()');
+      if (no) return no;
       const p = writeFrame(frame);
       inFlight.add(p);
       const done = () => inFlight.delete(p);
@@ -240,39 +249,45 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
     get: (id) => index.get(id),
     imagePath: (entry) => abs(entry.file),
     setStarred(id, starred) {
-      usable('setStarred()');
-      return serial(async () => {
-        const entry = index.get(id);
-        if (!entry || readOnly) return entry;
-        if (entry.starred === starred) return entry;
-        const next = { ...entry, starred };
-        // The index line first: a crash before the .json is rewritten has open() re-read it.
-        await appendIndex([{ op: 'star', id, starred }]);
-        await writeFileAtomic(abs(parseArchiveId(id)!.metaFile), `${JSON.stringify(next, null, 2)}\n`);
-        index.put(next);
-        return next;
-      });
+      return (
+        refused('setStarred()') ??
+        serial(async () => {
+          const entry = index.get(id);
+          if (!entry || entry.starred === starred) return entry;
+          const next = { ...entry, starred };
+          // The index line first: a crash before the .json is rewritten has open() re-read it.
+          await appendIndex([{ op: 'star', id, starred }]);
+          await writeFileAtomic(abs(parseArchiveId(id)!.metaFile), `${JSON.stringify(next, null, 2)}\n`);
+          index.put(next);
+          return next;
+        })
+      );
     },
     remove(id) {
-      usable('remove()');
-      return serial(async () => {
-        const entry = readOnly ? undefined : index.delete(id);
-        if (!entry) return false;
-        await removeFiles(entry);
-        await appendIndex([{ op: 'remove', id }]);
-        return true;
-      });
+      return (
+        refused('remove()') ??
+        serial(async () => {
+          const entry = index.delete(id);
+          if (!entry) return false;
+          await removeFiles(entry);
+          await appendIndex([{ op: 'remove', id }]);
+          return true;
+        })
+      );
     },
     stats(): ArchiveStats {
       return { entries: index.size, bytes: index.bytes, starred: index.starred, paused: floor.paused };
     },
-    async close() {
-      if (state === 'closed') return;
-      state = 'closed';
-      if (timer !== undefined) clock.clearTimeout(timer);
-      await Promise.allSettled([...inFlight]);
-      await chain;
-      await appender.close();
+    close() {
+      closing ??= (async () => {
+        await opened?.catch(() => undefined);
+        state = 'closed';
+        if (timer !== undefined) clock.clearTimeout(timer);
+        await Promise.allSettled([...inFlight]);
+        await chain;
+        await appender.close();
+      })();
+      return closing;
     },
   };
   return store;

@@ -15,6 +15,7 @@ import type { ApiRequest, createApi } from '../api/http.js';
 import { EaselError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { replyJson } from '../transport/http-reply.js';
+import { sendSized } from '../transport/sized-stream.js';
 import type { ArchiveEntry, ArchiveStore } from './archive-entry.js';
 import { parseFilters } from './archive-params.js';
 import { storeOf } from './archive-routes.js';
@@ -198,6 +199,7 @@ async function send(
   if (total < 0) throw new Error('zip size could not be worked out ahead');
 
   const output = zip.outputStream as Readable;
+  // The client left: everything reading stops, and the response settles as aborted.
   exchange.stop = () => {
     reader.stop();
     current?.destroy();
@@ -215,55 +217,11 @@ async function send(
     if (chosen.next !== null) res.writeHeader('x-easel-export-next', chosen.next);
   });
 
-  return new Promise<Outcome>((resolve) => {
-    let settled = false;
-    /** Bytes uWS took whole; the response may not be touched once it is ended or aborted. */
-    let taken = 0;
-    const settle = (ok: boolean, why?: string) => {
-      if (settled) return;
-      settled = true;
-      if (!ok && !exchange.aborted) res.close();
-      // Whatever is still reading (a HEAD request ends at once) is let go.
-      exchange.stop();
-      resolve({ ok, ...(why !== undefined && { why }), entries: files.length, bytes: ok ? total : taken });
-    };
-    /** The chunk uWS has not taken whole yet, and the response offset where it began. */
-    let held: { chunk: Buffer; from: number } | undefined;
-    const offer = (chunk: Buffer): boolean => {
-      let ok = false;
-      let done = false;
-      res.cork(() => {
-        [ok, done] = res.tryEnd(chunk, total);
-      });
-      if (done) settle(true);
-      else if (ok) taken = res.getWriteOffset();
-      return ok || done;
-    };
-    output.on('data', (chunk: Buffer) => {
-      if (exchange.aborted || settled) return;
-      const from = res.getWriteOffset();
-      stats.sentBytes += chunk.length;
-      if (offer(chunk)) return;
-      held = { chunk, from };
-      output.pause();
-    });
-    res.onWritable((offset) => {
-      if (!held || settled) return true;
-      const ok = offer(held.chunk.subarray(offset - held.from));
-      if (ok && !settled) {
-        held = undefined;
-        output.resume();
-      }
-      return ok;
-    });
-    // The last chunk may still be held for onWritable, which then ends the response.
-    output.on('end', () => {
-      if (!held) settle(false, failure?.message ?? 'the zip came out shorter than announced');
-    });
-    output.on('close', () => {
-      if (exchange.aborted) settle(false, 'the client left');
-      else if (failure) settle(false, failure.message);
-    });
-    output.on('error', (err) => settle(false, err.message));
+  const sent = await sendSized(res, output, total, {
+    aborted: () => exchange.aborted,
+    onBytes: (n) => (stats.sentBytes += n),
+    failure: () => failure?.message,
   });
+  exchange.stop();
+  return { ...sent, entries: files.length };
 }

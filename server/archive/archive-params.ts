@@ -7,9 +7,7 @@
 import { EaselError } from '../errors.js';
 import { SLUG_PATTERN } from '../canvas/slug.js';
 import type { ArchiveQuery } from './archive-entry.js';
-
-/** `<canvas>.<YYYYMMDD>.<HHMMSSmmm>-<hash8>`, e.g. `wall-1.20261201.190512345-ab12cd34`. */
-export const ARCHIVE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}\.\d{8}\.\d{9}-[0-9a-f]{8}$/;
+import { parseArchiveId } from './archive-ids.js';
 
 export const LIMIT_DEFAULT = 50;
 export const LIMIT_MAX = 200;
@@ -28,9 +26,9 @@ const invalid = (field: string, message: string, hint: string) =>
 
 const shown = (value: string) => JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
 
-/** Throws a 400 unless `id` is an archive id; returns it. */
+/** Throws a 400 unless `id` is an archive id (`wall-1.20261201.190512345-ab12cd34`); returns it. */
 export function checkArchiveId(id: string): string {
-  if (ARCHIVE_ID_PATTERN.test(id)) return id;
+  if (parseArchiveId(id)) return id;
   throw invalid(
     'id',
     `value ${shown(id)} is not an archive id`,

@@ -1,4 +1,4 @@
-import { ARCHIVE_ID_PATTERN } from '../archive/archive-params.js';
+import { parseArchiveId } from '../archive/archive-ids.js';
 import type { CommandOrigin, JobSnapshot } from '../control/command-types.js';
 import type { Commands } from '../control/playlist-commands.js';
 import { EaselError, isEaselError } from '../errors.js';
@@ -89,7 +89,7 @@ function originOf(raw: unknown): CommandOrigin {
   const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const via = VIAS.has(o.via as CommandOrigin['via']) ? (o.via as CommandOrigin['via']) : 'http';
   const step = Number.isSafeInteger(o.step) && (o.step as number) > 0 ? { step: o.step as number } : {};
-  const archived = typeof o.archiveId === 'string' && ARCHIVE_ID_PATTERN.test(o.archiveId) ? { archiveId: o.archiveId } : {};
+  const archived = typeof o.archiveId === 'string' && parseArchiveId(o.archiveId) ? { archiveId: o.archiveId } : {};
   return { via, ...(typeof o.who === 'string' ? { who: o.who.slice(0, 200) } : {}), ...step, ...archived };
 }
 

@@ -23,6 +23,10 @@ let art: ReturnType<typeof tempFolder>;
 let entries: ArchiveEntry[];
 let photo: ArchiveEntry;
 let red: ArchiveEntry;
+/** Over the server's pixel limit (2,000,000 pixels, the limit 1,500,000). */
+let huge: ArchiveEntry;
+/** Bytes that are no image at all. */
+let broken: ArchiveEntry;
 
 const api = (p: string, init: RequestInit = {}) => fetch(server.http(p), init);
 const getJson = async <T>(p: string, init: RequestInit = {}) => {
@@ -44,7 +48,9 @@ beforeAll(async () => {
   const laid = writeArchiveFiles(dir, frames);
   photo = writeArchiveFiles(dir, [frameFor('wall-1', await noisyJpeg(1200, 900), T0 + 10_000 * 15_000)], 'image/jpeg')[0]!;
   red = writeArchiveFiles(dir, [frameFor('wall-1', await solidPng('#ff0000', 64, 48), T0 + 10_001 * 15_000, { source: 'upload' })])[0]!;
-  entries = [...laid, photo, red].reverse();
+  huge = writeArchiveFiles(dir, [frameFor('lobby', await noisyJpeg(2000, 1000), T0 - 60_000)], 'image/jpeg')[0]!;
+  broken = writeArchiveFiles(dir, [frameFor('lobby', Buffer.from('not an image at all'), T0 - 120_000)])[0]!;
+  entries = [broken, huge, ...laid, photo, red].reverse();
   art = tempFolder();
   putImage(art.dir, 'blue.png', await solidPng('#0000ff', 64, 48));
   server = await startTestServer({
@@ -52,6 +58,7 @@ beforeAll(async () => {
     EASEL_ARCHIVE_DIR: dir,
     EASEL_FOLDER: art.dir,
     EASEL_RATE_LIMIT_BURST: '10000',
+    EASEL_LIMIT_INPUT_PIXELS: '1500000',
     EASEL_CANVASES: JSON.stringify([
       { slug: 'stage', archive: false, source: { type: 'folder' } },
       { slug: 'foyer', source: { type: 'folder' } },
@@ -169,6 +176,16 @@ describe('one entry', () => {
     expect(Number(/^easel_archive_thumbnail_misses_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });
 
+  it('refuses a thumbnail of an original over the pixel limit (413) or not an image (422), and still serves the original', async () => {
+    const over = await getJson<{ code: string }>(`/api/archive/${huge.id}/image?w=160`);
+    expect(over).toMatchObject({ status: 413, body: { code: 'EASEL_ERR_IMAGE_TOO_LARGE' } });
+    const unreadable = await getJson<{ code: string }>(`/api/archive/${broken.id}/image?w=160`);
+    expect(unreadable).toMatchObject({ status: 422, body: { code: 'EASEL_ERR_IMAGE_UNREADABLE' } });
+    const original = await api(`/api/archive/${huge.id}/image`);
+    expect(original.status).toBe(200);
+    expect(Buffer.from(await original.arrayBuffer()).equals(readFileSync(path.join(dir, huge.file)))).toBe(true);
+  });
+
   it.each(['w=99999', 'w=300', 'w=abc', 'w=', 'size=320'])('refuses ?%s with a 400 naming it', async (query) => {
     const res = await getJson<{ detail: string }>(`/api/archive/${photo.id}/image?${query}`);
     expect(res.status).toBe(400);
@@ -218,6 +235,12 @@ describe('changes', () => {
       const wrong = await api(url, { method, body, headers: { authorization: 'Bearer nope', 'content-type': 'application/json' } });
       expect(wrong.status, `${method} ${suffix}`).toBe(403);
     }
+    expect((await getJson<ArchiveEntry>(`/api/archive/${target().id}`)).body.starred).toBe(false);
+  });
+
+  it('refuse a body over the limit on a route that takes none', async () => {
+    const res = await api(`/api/archive/${target().id}/star`, { method: 'POST', headers: json, body: `{"x":"${'y'.repeat(200_000)}"}` });
+    expect(res.status).toBe(413);
     expect((await getJson<ArchiveEntry>(`/api/archive/${target().id}`)).body.starred).toBe(false);
   });
 
@@ -285,6 +308,15 @@ describe('POST /api/archive/:id/show', () => {
     expect(played).toMatchObject({ canvas: 'foyer', source: 'upload', archiveId: red.id });
     expect((await getJson<{ items: ArchiveEntry[] }>('/api/archive?canvas=foyer')).body.items).toEqual([]);
     display.close();
+  });
+
+  it('refuses an original over the pixel limit, as an upload is refused', async () => {
+    const res = await getJson<{ code: string }>(`/api/archive/${huge.id}/show`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ canvas: 'stage' }),
+    });
+    expect(res).toMatchObject({ status: 413, body: { code: 'EASEL_ERR_IMAGE_TOO_LARGE' } });
   });
 
   it('names the canvas meant for an unknown one', async () => {

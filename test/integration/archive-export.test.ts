@@ -124,18 +124,31 @@ describe('GET /api/archive/export', () => {
   });
 });
 
-describe('a slow client', () => {
-  it('holds the export back instead of filling memory, then gets it whole', async () => {
+describe('slow clients', () => {
+  let server: TestServer;
+  let big: Buffer;
+  beforeAll(async () => {
     const dir = archiveDir();
-    const big = await noisyJpeg(1400, 1000);
-    const frames = Array.from({ length: 40 }, (_, i) => frameFor('wall-1', big, T0 + i * 1000));
-    writeArchiveFiles(dir, frames, 'image/jpeg');
+    big = await noisyJpeg(1400, 1000);
+    writeArchiveFiles(
+      dir,
+      Array.from({ length: 40 }, (_, i) => frameFor('wall-1', big, T0 + i * 1000)),
+      'image/jpeg',
+    );
+    server = await serve({ EASEL_ARCHIVE_DIR: dir });
+  }, 60_000);
+  /** A client that asks for the whole export and reads nothing until told. */
+  const stalled = () => {
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.pause();
+    socket.write('GET /api/archive/export HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    return socket;
+  };
+
+  it('holds the export back instead of filling memory, then gets it whole', async () => {
     const total = 40 * big.length;
     expect(total).toBeGreaterThan(40_000_000);
-    const server = await serve({ EASEL_ARCHIVE_DIR: dir });
-    const socket = net.connect(server.port, '127.0.0.1');
-    socket.pause(); // reads nothing until told
-    socket.write('GET /api/archive/export HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const socket = stalled();
     const handed = async () =>
       Number(/^easel_archive_export_bytes_total (\d+)/m.exec(await (await fetch(server.http('/metrics'))).text())?.[1]);
     // What uWS was handed levels off at what the sockets' buffers hold. (uWS closes a response
@@ -153,15 +166,19 @@ describe('a slow client', () => {
     );
     expect(level).toBeLessThan(total / 2);
     const chunks: Buffer[] = [];
-    socket.on('data', (c: Buffer) => chunks.push(c));
+    let received = 0;
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      received += c.length;
+    });
     socket.resume();
     const body = await vi.waitFor(
       () => {
-        const all = Buffer.concat(chunks);
-        const split = all.indexOf('\r\n\r\n');
-        const length = Number(/content-length: (\d+)/i.exec(all.subarray(0, split).toString('latin1'))?.[1]);
-        if (split < 0 || all.length < split + 4 + length) throw new Error(`${all.length} bytes so far`);
-        return all.subarray(split + 4, split + 4 + length);
+        const head = Buffer.concat(chunks.slice(0, 4)).toString('latin1');
+        const split = head.indexOf('\r\n\r\n');
+        const length = Number(/content-length: (\d+)/i.exec(head.slice(0, split))?.[1]);
+        if (split < 0 || received < split + 4 + length) throw new Error(`${received} bytes so far`);
+        return Buffer.concat(chunks).subarray(split + 4, split + 4 + length);
       },
       { timeout: 60_000, interval: 200 },
     );
@@ -170,6 +187,43 @@ describe('a slow client', () => {
     expect(files.size).toBe(41);
     expect([...files.values()].filter((f) => f.equals(big))).toHaveLength(40);
   }, 120_000);
+
+  it('runs two exports at once; a third waits its turn (429)', async () => {
+    // Each is running once its first bytes arrive; then it reads nothing more.
+    const sockets = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const socket = net.connect(server.port, '127.0.0.1');
+            socket.write('GET /api/archive/export HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+            socket.once('data', () => resolve(socket.pause()));
+          }),
+      ),
+    );
+    const third = await until(
+      async () => {
+        const res = await fetch(server.http('/api/archive/export'), { method: 'HEAD' });
+        return res.status === 429 ? res : undefined;
+      },
+      10_000,
+      100,
+    );
+    expect(third.headers.get('retry-after')).toBe('10');
+    for (const s of sockets) s.destroy();
+    const after = await until(async () => {
+      const res = await fetch(server.http('/api/archive/export'), { method: 'HEAD' });
+      return res.status === 200 ? res : undefined;
+    });
+    expect(Number(after.headers.get('content-length'))).toBeGreaterThan(40 * big.length);
+  });
+
+  it('answers HEAD with the length and type, without sending the zip', async () => {
+    const res = await fetch(server.http('/api/archive/export'), { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/zip');
+    expect(Number(res.headers.get('content-length'))).toBeGreaterThan(40 * big.length);
+    expect((await res.arrayBuffer()).byteLength).toBe(0);
+  });
 });
 
 describe('reads with a display token', () => {

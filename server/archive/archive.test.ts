@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readPlays } from '../../test/support/archive-fixtures.js';
 import { solidPng } from '../../test/support/images.js';
 import { captureLogs } from '../../test/support/log-capture.js';
 import { createFrame, stampFrame } from '../canvas/frame.js';
@@ -9,7 +10,6 @@ import type { RegistryEvent } from '../canvas/registry.js';
 import { systemClock } from '../stream/clock.js';
 import type { SourceImage } from '../stream/source.js';
 import { connectArchive, type ArchiveOptions } from './archive.js';
-import type { PlayLine } from './play-log.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -48,15 +48,7 @@ function start(c: ReturnType<typeof canvases>, extra: Partial<ArchiveOptions> = 
     logger: captureLogs().logger,
     ...extra,
   })!;
-  const plays = () =>
-    existsSync(path.join(dir, 'plays'))
-      ? readdirSync(path.join(dir, 'plays')).flatMap((n) =>
-          readFileSync(path.join(dir, 'plays', n), 'utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as PlayLine),
-        )
-      : [];
+  const plays = () => readPlays(dir);
   return { archive, dir, plays };
 }
 

@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ArchiveEntry } from '../../server/archive/archive-entry.js';
-import { archiveDir, frameFor, removeArchiveDirs, tinyPng, writeArchiveFiles } from '../support/archive-fixtures.js';
+import { archiveDir, frameFor, removeArchiveDirs, tinyPng, writeArchiveFiles, readPlays } from '../support/archive-fixtures.js';
 import { DisplayClient } from '../support/display-client.js';
 import { meanColour, noisyJpeg, putImage, solidPng } from '../support/images.js';
 import { rawRequest } from '../support/raw-http.js';
@@ -298,12 +298,7 @@ describe('POST /api/archive/:id/show', () => {
     });
     expect(res.status).toBe(202);
     const played = await until(() => {
-      const plays = path.join(dir, 'plays');
-      const lines = existsSync(plays) ? readdirSync(plays).flatMap((f) => readFileSync(path.join(plays, f), 'utf8').split('\n')) : [];
-      return lines
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { imageId: string; archiveId: string | null })
-        .find((l) => l.imageId === res.body.imageId);
+      return readPlays(dir).find((l) => l.imageId === res.body.imageId);
     }, 15_000);
     expect(played).toMatchObject({ canvas: 'foyer', source: 'upload', archiveId: red.id });
     expect((await getJson<{ items: ArchiveEntry[] }>('/api/archive?canvas=foyer')).body.items).toEqual([]);

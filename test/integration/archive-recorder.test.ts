@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readPlays } from '../support/archive-fixtures.js';
 import type { ArchiveEntry } from '../../server/archive/archive-entry.js';
 import type { PlayLine } from '../../server/archive/play-log.js';
 import { startDevInferenceService, type DevInferenceService } from '../../tools/inference-dev.js';
@@ -25,15 +26,7 @@ const displays: DisplayClient[] = [];
 
 const entriesOf = (canvas: string): ArchiveEntry[] => [...server.server.archive!.store.select({ canvas })];
 
-/** Every proof-of-play line so far, across day files (a test may straddle midnight). */
-function plays(): PlayLine[] {
-  const dir = path.join(archive.dir, 'plays');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => readFileSync(path.join(dir, name), 'utf8').split('\n').filter(Boolean))
-    .map((line) => JSON.parse(line) as PlayLine);
-}
+const plays = () => readPlays(archive.dir);
 
 beforeAll(async () => {
   dev = await startDevInferenceService({ latencyMs: 40 });

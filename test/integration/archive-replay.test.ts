@@ -1,11 +1,10 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ArchiveEntry } from '../../server/archive/archive-entry.js';
-import type { PlayLine } from '../../server/archive/play-log.js';
 import { createArchiveStore } from '../../server/archive/archive-store.js';
 import { systemClock } from '../../server/stream/clock.js';
-import { ARCHIVE_T0, frameFor } from '../support/archive-fixtures.js';
+import { ARCHIVE_T0, frameFor, readPlays } from '../support/archive-fixtures.js';
 import { DisplayClient } from '../support/display-client.js';
 import { meanColour, putImage, solidPng } from '../support/images.js';
 import { captureLogs } from '../support/log-capture.js';
@@ -30,15 +29,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The ids a display received in order, each once (a held frame is not sent again). */
 const received = (display: DisplayClient) => display.frames.map((f) => f.header.imageId).filter((id, i, all) => id !== all[i - 1]);
 
-/** Every proof-of-play line so far. */
-function plays(): PlayLine[] {
-  const dir = path.join(archive.dir, 'plays');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => readFileSync(path.join(dir, name), 'utf8').split('\n').filter(Boolean))
-    .map((line) => JSON.parse(line) as PlayLine);
-}
+const plays = () => readPlays(archive.dir);
 
 async function watch(slug: string): Promise<DisplayClient> {
   const display = new DisplayClient(server.ws(slug));

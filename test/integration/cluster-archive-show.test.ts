@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveEntry } from '../../server/archive/archive-entry.js';
-import type { PlayLine } from '../../server/archive/play-log.js';
-import { frameFor, writeArchiveFiles } from '../support/archive-fixtures.js';
+import { frameFor, writeArchiveFiles, readPlays } from '../support/archive-fixtures.js';
 import { DisplayClient } from '../support/display-client.js';
 import { meanColour, putImage, solidPng } from '../support/images.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
 import { until } from '../support/until.js';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 
 /**
  * "Show again" sent to a node that does not produce the canvas: the node reads the entry from
@@ -24,17 +21,6 @@ describe('show again in a cluster', () => {
   const archives: Array<ReturnType<typeof tempFolder>> = [];
   const nodes: TestServer[] = [];
   let entry: ArchiveEntry;
-
-  const plays = (dir: string): PlayLine[] => {
-    const at = path.join(dir, 'plays');
-    if (!existsSync(at)) return [];
-    return readdirSync(at).flatMap((n) =>
-      readFileSync(path.join(at, n), 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as PlayLine),
-    );
-  };
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -90,7 +76,7 @@ describe('show again in a cluster', () => {
     const { imageId } = (await res.json()) as { imageId: string };
     const frame = await until(() => display.frames.find((f) => f.header.imageId === imageId));
     expect((await meanColour(frame.image))[0]).toBeGreaterThan(200);
-    const played = await until(() => plays(archives[ownerIndex]!.dir).find((l) => l.imageId === imageId));
+    const played = await until(() => readPlays(archives[ownerIndex]!.dir).find((l) => l.imageId === imageId));
     expect(played.archiveId).toBe(entry.id);
     expect([...owner.server.archive!.store.select({ canvas: SLUG })]).toEqual([]);
     display.close();

@@ -1,7 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlayLine } from '../../server/archive/play-log.js';
+import { readPlays } from '../support/archive-fixtures.js';
 import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
@@ -22,17 +20,6 @@ describe('the archive in a cluster', () => {
   const archives: Array<ReturnType<typeof tempFolder>> = [];
   const nodes: TestServer[] = [];
   const displays: DisplayClient[] = [];
-
-  const plays = (dir: string): PlayLine[] => {
-    const at = path.join(dir, 'plays');
-    if (!existsSync(at)) return [];
-    return readdirSync(at).flatMap((n) =>
-      readFileSync(path.join(at, n), 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as PlayLine),
-    );
-  };
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -96,12 +83,12 @@ describe('the archive in a cluster', () => {
     expect(kept).toMatchObject({ source: 'upload', width: 40, height: 30 });
     expect([...other.server.archive!.store.select({})]).toEqual([]);
 
-    await until(() => (plays(archives[ownerIndex]!.dir).some((l) => l.archiveId === kept.id) ? true : undefined));
-    const ownerLines = plays(archives[ownerIndex]!.dir).filter((l) => l.canvas === SLUG);
+    await until(() => (readPlays(archives[ownerIndex]!.dir).some((l) => l.archiveId === kept.id) ? true : undefined));
+    const ownerLines = readPlays(archives[ownerIndex]!.dir).filter((l) => l.canvas === SLUG);
     const seqs = ownerLines.map((l) => l.seq);
     expect(seqs.length).toBeGreaterThanOrEqual(4);
     expect(new Set(seqs).size).toBe(seqs.length);
     // The other node showed the same frames to its display, and logged none of them.
-    expect(plays(archives[1 - ownerIndex]!.dir)).toEqual([]);
+    expect(readPlays(archives[1 - ownerIndex]!.dir)).toEqual([]);
   }, 60_000);
 });

@@ -2,13 +2,14 @@
  * Archive folders for tests: real temp folders, real stores, and a quick way to lay down
  * thousands of entries as files (as the store writes them) without paying for one write each.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { ArchiveEntry, ArchiveWrite } from '../../server/archive/archive-entry.js';
 import { entryNames, hash8 } from '../../server/archive/archive-ids.js';
 import { createArchiveStore, type ArchiveStoreOptions } from '../../server/archive/archive-store.js';
+import type { PlayLine } from '../../server/archive/play-log.js';
 import { FakeClock } from './fake-clock.js';
 import { captureLogs } from './log-capture.js';
 
@@ -90,4 +91,14 @@ export function writeArchiveFiles(dir: string, frames: ArchiveWrite[], mime = 'i
     writeFileSync(path.join(dir, names.metaFile), `${JSON.stringify(entry, null, 2)}\n`);
     return entry;
   });
+}
+
+/** Every proof-of-play line in an archive folder so far, oldest day first (a test may straddle midnight). */
+export function readPlays(archiveDir: string): PlayLine[] {
+  const dir = path.join(archiveDir, 'plays');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => readFileSync(path.join(dir, name), 'utf8').split('\n').filter(Boolean))
+    .map((line) => JSON.parse(line) as PlayLine);
 }

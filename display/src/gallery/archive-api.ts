@@ -1,33 +1,12 @@
 import { ApiProblem, type ApiRequest } from '../console/operator-api.js';
 import type { GalleryFilters } from './gallery-filters.js';
+import type { ArchiveEntry } from '../../../protocol/archive-entry.js';
 
 /**
- * One archived frame as `GET /api/archive` answers it (docs/archive.md "Metadata of an entry").
- * Read defensively, as the console reads its API: a field the server left out is left out here.
+ * One archived frame as `GET /api/archive` answers it. Read defensively, as the console reads its
+ * API: a field the server left out (`endpoint` without the operator token) is left out here.
  */
-export interface ArchiveItem {
-  id: string;
-  canvas: string;
-  mime: string;
-  bytes: number;
-  width: number;
-  height: number;
-  source: string;
-  prompt?: string;
-  negativePrompt?: string;
-  seed?: number;
-  steps?: number;
-  strength?: number;
-  guidance?: number;
-  model?: string;
-  endpoint?: string;
-  playlist?: { name: string; step: number };
-  madeAt: string;
-  shownAt: string;
-  seq: number;
-  displays: number;
-  starred: boolean;
-}
+export type ArchiveItem = ArchiveEntry;
 
 export interface ArchiveItemsPage {
   items: ArchiveItem[];

@@ -8,6 +8,7 @@ import { EaselError } from '../errors.js';
 import { SLUG_PATTERN } from '../canvas/slug.js';
 import type { ArchiveQuery } from './archive-entry.js';
 import { parseArchiveId } from './archive-ids.js';
+import { ARCHIVE_TIME_HINT, parseArchiveTime } from './archive-time.js';
 
 export const LIMIT_DEFAULT = 50;
 export const LIMIT_MAX = 200;
@@ -15,7 +16,6 @@ export const LIMIT_MAX = 200;
 const MAX_TEXT = 500;
 /** A cursor is the store's own token, short and URL-safe. */
 const CURSOR_PATTERN = /^[A-Za-z0-9._~:=-]{1,300}$/;
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+ -]\d{2}:?\d{2})?)?$/;
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 const FILTERS = ['canvas', 'from', 'to', 'day', 'q', 'starred'] as const;
@@ -118,36 +118,14 @@ function single(params: URLSearchParams, name: string): string | undefined {
   return all[0];
 }
 
-/**
- * An ISO-8601 time in epoch ms; without a zone it is server local time, as `day` is. A space
- * before the offset is the `+` of an offset sent unencoded (`+` reads as a space in a query).
- */
+/** An ISO-8601 time in epoch ms, read as the CLI and playlists read theirs (archive-time.ts). */
 function time(params: URLSearchParams, name: string): number | undefined {
   const text = single(params, name);
   if (text === undefined) return undefined;
-  const m = ISO_TIME.exec(text);
-  const hint = `Use an ISO time such as 2026-12-01T18:00 (server local time) or 2026-12-01T18:00:00Z`;
-  if (!m) throw invalid(name, `value ${shown(text)} is not an ISO time`, hint);
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '0', zone] = m;
-  const fields = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(frac.slice(0, 3).padEnd(3, '0'))] as const;
-  const local = new Date(...fields);
-  // A date that rolled over (Feb 30, 25:00) is not the date written.
-  if (
-    local.getFullYear() !== fields[0] ||
-    local.getMonth() !== fields[1] ||
-    local.getDate() !== fields[2] ||
-    fields[3] > 23 ||
-    fields[5] > 59
-  )
-    throw invalid(name, `value ${shown(text)} is not a real date and time`, hint);
-  if (zone === undefined) return local.getTime();
-  const utc = Date.UTC(...fields);
-  if (zone === 'Z') return utc;
-  const sign = zone.startsWith('-') ? -1 : 1;
-  const digits = zone.slice(1).replace(':', '');
-  const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
-  if (offsetMin > 18 * 60) throw invalid(name, `value ${shown(text)} has an offset past ±18:00`, hint);
-  return utc - sign * offsetMin * 60_000;
+  const ms = parseArchiveTime(text);
+  if (ms === undefined)
+    throw invalid(name, `value ${shown(text)} is not a real ISO time`, `${ARCHIVE_TIME_HINT}; in a query write + as %2B`);
+  return ms;
 }
 
 /** `[start, end)` of a server-local day in epoch ms; DST days are 23 or 25 hours. */

@@ -7,6 +7,8 @@ describe('parseArchiveTime', () => {
     expect(parseArchiveTime('2026-12-01T20:00:05.25z')).toBe(Date.UTC(2026, 11, 1, 20, 0, 5, 250));
     expect(parseArchiveTime('2026-12-01T21:30+01:30')).toBe(Date.UTC(2026, 11, 1, 20, 0));
     expect(parseArchiveTime('2026-12-01T15:00-0500')).toBe(Date.UTC(2026, 11, 1, 20, 0));
+    // The + of an offset sent unencoded in a query arrives as a space.
+    expect(parseArchiveTime('2026-12-01T21:30 01:30')).toBe(Date.UTC(2026, 11, 1, 20, 0));
     expect(parseArchiveTime('2026-12-01T20:00')).toBe(new Date(2026, 11, 1, 20, 0).getTime());
     expect(parseArchiveTime('2026-12-01 20:00:07')).toBe(new Date(2026, 11, 1, 20, 0, 7).getTime());
     expect(parseArchiveTime('2026-12-01')).toBe(new Date(2026, 11, 1).getTime());

@@ -1,10 +1,11 @@
 /**
  * The times a person types to pick archived frames (`--from`, a playlist step's `from:`, the
  * source command's `from`): ISO 8601 dates and date-times. A time without a zone is server
- * local time, like the archive's day folders; a bare date is local midnight. Pure.
+ * local time, like the archive's day folders; a bare date is local midnight. A space before the
+ * offset is the `+` of an offset sent unencoded in a query (`+` reads as a space there). Pure.
  */
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(Z|[+ -]\d{2}(?::?\d{2})?)?)?$/i;
 
 export const ARCHIVE_TIME_EXPECTED = 'an ISO time like "2026-12-01T20:00"';
 export const ARCHIVE_TIME_HINT =

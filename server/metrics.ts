@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import client from 'prom-client';
+import { mirroredCounter } from './mirrored-metrics.js';
 import { PROJECT_ROOT } from './config.js';
 import type { Registry as CanvasRegistry } from './canvas/registry.js';
 import type { OscResult } from './control/osc-listener.js';
@@ -65,42 +66,31 @@ export function createMetrics() {
   const canvasLabel = ['canvas'] as const;
   const snapshots = () => sources?.canvases.list().map((c) => c.snapshot()) ?? [];
 
-  /** A counter whose value lives elsewhere: set at each scrape from `read`. */
-  const mirroredCounter = (
+  const counter = (
     name: string,
     help: string,
     read: () => Array<[Record<string, string>, number]>,
     labelNames: readonly string[] = canvasLabel,
-  ) =>
-    new client.Counter({
-      name,
-      help,
-      labelNames,
-      registers: [register],
-      collect() {
-        this.reset();
-        for (const [labels, value] of read()) this.inc(labels, value);
-      },
-    });
+  ) => mirroredCounter(register, name, help, read, labelNames);
 
-  mirroredCounter('easel_frames_published_total', 'Frames a canvas published to its displays', () =>
+  counter('easel_frames_published_total', 'Frames a canvas published to its displays', () =>
     snapshots().map((s) => [{ canvas: s.slug }, s.counters.published]),
   );
-  mirroredCounter('easel_frames_skipped_total', 'Frame sends skipped because a display had not taken the previous one', () =>
+  counter('easel_frames_skipped_total', 'Frame sends skipped because a display had not taken the previous one', () =>
     snapshots().map((s) => [{ canvas: s.slug }, s.counters.skippedSends]),
   );
-  mirroredCounter('easel_slots_held_total', 'Frame slots with no new frame ready (the canvas held)', () =>
+  counter('easel_slots_held_total', 'Frame slots with no new frame ready (the canvas held)', () =>
     snapshots().map((s) => [{ canvas: s.slug }, s.counters.held]),
   );
-  mirroredCounter('easel_images_rejected_total', 'Source images that could not be rendered', () =>
+  counter('easel_images_rejected_total', 'Source images that could not be rendered', () =>
     snapshots().map((s) => [{ canvas: s.slug }, s.counters.rejected]),
   );
-  mirroredCounter('easel_displays_closed_slow_total', 'Displays closed for taking no frame too long', () =>
+  counter('easel_displays_closed_slow_total', 'Displays closed for taking no frame too long', () =>
     snapshots().map((s) => [{ canvas: s.slug }, s.counters.stalledClosed]),
   );
   // Cluster mode: alone, the labelled ones have no series and the byte count stays 0.
   const relay = () => sources?.relay?.();
-  mirroredCounter(
+  counter(
     'easel_relay_frames_sent_total',
     'Frames of canvases this node produces sent to the other nodes through Redis, by result',
     () => {
@@ -115,7 +105,7 @@ export function createMetrics() {
     },
     ['result'],
   );
-  mirroredCounter(
+  counter(
     'easel_relay_bytes_sent_total',
     'Bytes of relayed frames this node sent through Redis',
     () => {
@@ -124,7 +114,7 @@ export function createMetrics() {
     },
     [],
   );
-  mirroredCounter(
+  counter(
     'easel_relay_frames_received_total',
     'Relayed frames that reached this node, by result (shown, or why refused)',
     () => {
@@ -138,31 +128,31 @@ export function createMetrics() {
     },
     ['result'],
   );
-  mirroredCounter(
+  counter(
     'easel_connections_refused_total',
     'Display connections refused before the upgrade, by reason',
     () => Object.entries(sources?.displays.refused ?? {}).map(([reason, n]) => [{ reason }, n]),
     ['reason'],
   );
-  mirroredCounter(
+  counter(
     'easel_requests_refused_total',
     'HTTP requests refused by a limit other than the display ones, by reason',
     () => Object.entries(sources?.refusedRequests?.() ?? {}).map(([reason, n]) => [{ reason }, n]),
     ['reason'],
   );
-  mirroredCounter(
+  counter(
     'easel_osc_messages_total',
     'OSC messages received, by result (malformed: not understood; refused: the command failed)',
     () => Object.entries(sources?.osc?.() ?? {}).map(([result, n]) => [{ result }, n]),
     ['result'],
   );
-  mirroredCounter(
+  counter(
     'easel_osc_out_messages_total',
     'OSC messages sent to osc.targets, one per target, by result (failed: the socket refused it; unresolved: the host name did not resolve)',
     () => Object.entries(sources?.outputs?.().osc ?? {}).map(([result, n]) => [{ result }, n]),
     ['result'],
   );
-  mirroredCounter(
+  counter(
     'easel_webhook_deliveries_total',
     'Webhook deliveries ended, by result (dropped: the queue was full while the receiver was down)',
     () =>
@@ -171,20 +161,20 @@ export function createMetrics() {
         .map(([result, n]) => [{ result }, n]),
     ['result'],
   );
-  mirroredCounter(
+  counter(
     'easel_webhook_attempts_failed_total',
     'Webhook attempts that did not deliver (a receiver error, a timeout, no connection), retried or not',
     () => [[{}, sources?.outputs?.().webhooks?.failedAttempts ?? 0]],
     [],
   );
-  mirroredCounter(
+  counter(
     'easel_client_messages_ignored_total',
     'Display messages outside the protocol, ignored',
     () => [[{}, sources?.displays.ignoredMessages ?? 0]],
     [],
   );
 
-  mirroredCounter('easel_display_frames_late_total', 'Frames screens reported putting up after their presentAt (shown at once)', () =>
+  counter('easel_display_frames_late_total', 'Frames screens reported putting up after their presentAt (shown at once)', () =>
     [...(sources?.displays.lateFrames ?? [])].map(([canvas, n]) => [{ canvas }, n]),
   );
   /** Per screen, from its last report: bounded by limits.maxConnections, and gone when the screen goes. */

@@ -2,7 +2,8 @@
  * The archive's HTTP side in one call for app.ts: the export (registered first, so `export` is
  * never read as an id), the entry routes, the thumbnail cache and their series on /metrics.
  */
-import client from 'prom-client';
+import type client from 'prom-client';
+import { mirroredCounter, mirroredGauge } from '../mirrored-metrics.js';
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { createApi } from '../api/http.js';
 import type { CanvasCommands } from '../control/command-types.js';
@@ -67,16 +68,7 @@ export function registerArchiveApi(options: ArchiveApiOptions): { thumbs: () => 
 }
 
 function registerArchiveApiMetrics(register: client.Registry, read: { thumbs: () => ThumbStats | undefined; exports: () => ExportStats }) {
-  const counter = (name: string, help: string, value: () => number) =>
-    new client.Counter({
-      name,
-      help,
-      registers: [register],
-      collect() {
-        this.reset();
-        this.inc(value());
-      },
-    });
+  const counter = (name: string, help: string, value: () => number) => mirroredCounter(register, name, help, value);
   counter('easel_archive_thumbnail_hits_total', 'Archive thumbnails served from the disk cache', () => read.thumbs()?.hits ?? 0);
   counter('easel_archive_thumbnail_misses_total', 'Archive thumbnails made from the original', () => read.thumbs()?.misses ?? 0);
   counter(
@@ -84,14 +76,7 @@ function registerArchiveApiMetrics(register: client.Registry, read: { thumbs: ()
     'Archive thumbnails removed to keep the cache under archive.thumbCacheMb',
     () => read.thumbs()?.evictions ?? 0,
   );
-  new client.Gauge({
-    name: 'easel_archive_thumbnail_cache_bytes',
-    help: 'Bytes of archive thumbnails on disk',
-    registers: [register],
-    collect() {
-      this.set(read.thumbs()?.bytes ?? 0);
-    },
-  });
+  mirroredGauge(register, 'easel_archive_thumbnail_cache_bytes', 'Bytes of archive thumbnails on disk', () => read.thumbs()?.bytes ?? 0);
   counter('easel_archive_exports_total', 'Archive zip exports sent whole', () => read.exports().completed);
   counter(
     'easel_archive_exports_failed_total',

@@ -1,4 +1,5 @@
-import client from 'prom-client';
+import type client from 'prom-client';
+import { mirroredCounter, mirroredGauge } from '../mirrored-metrics.js';
 import type { ArchiveCounts } from './archive.js';
 
 /**
@@ -9,24 +10,9 @@ import type { ArchiveCounts } from './archive.js';
  */
 export function registerArchiveMetrics(register: client.Registry, read: () => ArchiveCounts): void {
   const counter = (name: string, help: string, value: (c: ArchiveCounts) => number) =>
-    new client.Counter({
-      name,
-      help,
-      registers: [register],
-      collect() {
-        this.reset();
-        this.inc(value(read()));
-      },
-    });
+    mirroredCounter(register, name, help, () => value(read()));
   const gauge = (name: string, help: string, value: (c: ArchiveCounts) => number) =>
-    new client.Gauge({
-      name,
-      help,
-      registers: [register],
-      collect() {
-        this.set(value(read()));
-      },
-    });
+    mirroredGauge(register, name, help, () => value(read()));
   counter('easel_archive_written_total', 'Frames written to the archive', (c) => c.written);
   counter('easel_archive_dropped_total', 'Frames left out of the archive because 64 already waited to be written', (c) => c.dropped);
   counter(

@@ -1,4 +1,5 @@
-import client from 'prom-client';
+import type client from 'prom-client';
+import { mirroredCounter, mirroredGauge } from '../mirrored-metrics.js';
 import type { ClusterStats } from './cluster.js';
 import type { RelayStats } from './relay.js';
 
@@ -12,26 +13,9 @@ export interface ClusterMetricsSources {
  * has none of these series. Read at scrape time from what the cluster counts anyway.
  */
 export function registerClusterMetrics(register: client.Registry, sources: ClusterMetricsSources): void {
-  const gauge = (name: string, help: string, read: () => number) =>
-    new client.Gauge({
-      name,
-      help,
-      registers: [register],
-      collect() {
-        this.set(read());
-      },
-    });
+  const gauge = (name: string, help: string, read: () => number) => mirroredGauge(register, name, help, read);
   const counter = (name: string, help: string, read: () => Array<[Record<string, string>, number]>, labelNames: string[] = []) =>
-    new client.Counter({
-      name,
-      help,
-      labelNames,
-      registers: [register],
-      collect() {
-        this.reset();
-        for (const [labels, value] of read()) this.inc(labels, value);
-      },
-    });
+    mirroredCounter(register, name, help, read, labelNames);
   const stats = sources.cluster;
 
   gauge('easel_cluster_redis_up', '1 while this node is connected to Redis, 0 while Redis is unreachable (or not yet reached)', () =>

@@ -389,6 +389,9 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
         await inference?.close();
         shared?.close();
         await cluster?.close();
+        // Last, whatever is still connected: an HTTP client keeping its connection alive (a
+        // metrics scraper, a browser) would otherwise hold the process open past its shutdown.
+        app.close();
       })();
       return closed;
     },

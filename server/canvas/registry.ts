@@ -75,6 +75,7 @@ export function createRegistry(options: RegistryOptions) {
   const prompters = new Map<string, InferenceSource>();
   /** Idle timers of created canvases with no display, by slug. */
   const reapers = new Map<string, unknown>();
+  let closing = false;
   const created = new Set<string>();
   // In a cluster every canvas is produced by one node under a lease, which needs it declared on
   // every node: a canvas one node made up for its display would be produced there alone.
@@ -162,7 +163,8 @@ export function createRegistry(options: RegistryOptions) {
   /** Displays came or went on a created canvas: start it with the first, reap it after the last. */
   function displaysChanged(canvas: Canvas, count: number) {
     const slug = canvas.slug;
-    if (canvases.get(slug) !== canvas || !created.has(slug)) return;
+    // Closing: displays leave because the server stops; a reaper armed now would hold the process open.
+    if (closing || canvases.get(slug) !== canvas || !created.has(slug)) return;
     if (count > 0) {
       disarm(slug);
       if (!canvas.started) {
@@ -374,6 +376,7 @@ export function createRegistry(options: RegistryOptions) {
     },
 
     async closeAll(): Promise<void> {
+      closing = true;
       for (const slug of [...reapers.keys()]) disarm(slug);
       await Promise.allSettled([...canvases.values()].map((c) => c.close()));
     },

@@ -1,3 +1,4 @@
+import { Agent, get } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
@@ -18,13 +19,21 @@ async function imageFolder() {
 }
 
 describe('the server process', () => {
-  it('on SIGTERM closes displays with 1001 and exits 0 within 2 s', async () => {
+  it('on SIGTERM closes displays with 1001 and exits 0 within 2 s, a kept-alive HTTP connection closed too', async () => {
     const main = startMain([], { EASEL_HOST: '127.0.0.1', EASEL_PORT: '0', EASEL_FOLDER: await imageFolder() });
     cleanups.push(() => main.child.kill('SIGKILL'));
     const port = await main.port;
     const displays = [new DisplayClient(`ws://127.0.0.1:${port}/ws/left-canva`), new DisplayClient(`ws://127.0.0.1:${port}/ws/adhoc`)];
     await Promise.all(displays.map((d) => d.opened));
     await vi.waitFor(() => expect(displays.every((d) => d.frames.length > 0)).toBe(true), { timeout: 5000 });
+    // An HTTP client that keeps its connection open (a Prometheus scraper, a browser on the
+    // console): it must not hold the process past its own shutdown.
+    const agent = new Agent({ keepAlive: true });
+    cleanups.push(() => agent.destroy());
+    await new Promise<void>((resolve, reject) =>
+      get(`http://127.0.0.1:${port}/healthz`, { agent }, (res) => res.resume().on('end', resolve)).on('error', reject),
+    );
+    expect(Object.values(agent.freeSockets).flat()).toHaveLength(1);
 
     const signalledAt = performance.now();
     main.child.kill('SIGTERM');
@@ -34,6 +43,8 @@ describe('the server process', () => {
     expect(closes.map((c) => c.code)).toEqual([1001, 1001]);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(main.stdout.some((l) => l.includes('"Stopped"'))).toBe(true);
+    // It ended by itself, not by the grace timer.
+    expect(main.stdout.filter((l) => l.includes('Shutdown took too long'))).toEqual([]);
   });
 
   it('says in one line that the port is in use and exits 1', async () => {

@@ -92,14 +92,16 @@ describe('OSC out to a real OSC receiver (oscdump)', () => {
 
   it('sends pause and resume as the canvas state, and paused as an int', async () => {
     expect((await fetch(server.http('/api/canvases/stage/pause'), { method: 'POST', headers: auth })).status).toBe(200);
+    // Each message is a datagram of its own: wait for both before counting them.
     await vi.waitFor(() => expect(seen(/\/easel\/stage\/paused i 1$/).length).toBe(1), { timeout: 5000 });
-    expect(seen(/\/easel\/stage\/state s "paused"$/).length).toBe(1);
+    await vi.waitFor(() => expect(seen(/\/easel\/stage\/state s "paused"$/).length).toBe(1), { timeout: 5000 });
     expect((await fetch(server.http('/api/canvases/stage/resume'), { method: 'POST', headers: auth })).status).toBe(200);
     await vi.waitFor(() => expect(seen(/\/easel\/stage\/state s "(holding|streaming|starting)"$/).length).toBeGreaterThanOrEqual(1), {
       timeout: 5000,
     });
+    await vi.waitFor(() => expect(seen(/\/easel\/stage\/paused i 0$/).length).toBeGreaterThanOrEqual(1), { timeout: 5000 });
     // `paused` is said when it changes, not with every state.
-    expect(seen(/\/easel\/stage\/paused i 0$/).length).toBe(1);
+    expect(seen(/\/easel\/stage\/paused i [01]$/).length).toBe(2);
   });
 
   it('sends a prompt change and the job to done, with progress as a float', async () => {

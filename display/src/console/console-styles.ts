@@ -91,3 +91,18 @@ export const controlStyles = css`
     white-space: nowrap;
   }
 `;
+
+/** The operator pages' colours and page background, shared by the console and the gallery. */
+export const pageTheme = css`
+  :host {
+    --easel-bg: #111317;
+    --easel-panel: #181b21;
+    --easel-line: #3a404b;
+    --easel-line-soft: #262a31;
+    --easel-text: #e8eaed;
+    --easel-muted: #9aa3ae;
+    display: block;
+    min-height: 100%;
+    background: var(--easel-bg);
+  }
+`;

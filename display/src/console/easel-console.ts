@@ -12,7 +12,7 @@ import {
   vanishedJobs,
   type ConsoleModel,
 } from './console-model.js';
-import { controlStyles } from './console-styles.js';
+import { controlStyles, pageTheme } from './console-styles.js';
 import { Tone } from './describe.js';
 import type { AuthFailedEvent, CanvasChangedEvent, JobChangedEvent } from './easel-canvas-card.js';
 import './easel-canvas-card.js';
@@ -45,18 +45,8 @@ export type ConsoleAccess = (typeof ConsoleAccess)[keyof typeof ConsoleAccess];
 export class EaselConsole extends LitElement {
   static override styles = [
     controlStyles,
+    pageTheme,
     css`
-      :host {
-        --easel-bg: #111317;
-        --easel-panel: #181b21;
-        --easel-line: #3a404b;
-        --easel-line-soft: #262a31;
-        --easel-text: #e8eaed;
-        --easel-muted: #9aa3ae;
-        display: block;
-        min-height: 100%;
-        background: var(--easel-bg);
-      }
       .top {
         position: sticky;
         top: 0;

@@ -1,7 +1,7 @@
 import { html, LitElement, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { controlStyles } from '../console/console-styles.js';
+import { controlStyles, pageTheme } from '../console/console-styles.js';
 import '../console/easel-problem.js';
 import type { ProblemText } from '../console/easel-problem.js';
 import '../console/easel-token-gate.js';
@@ -34,7 +34,7 @@ const TYPING_MS = 350;
  */
 @customElement('easel-gallery')
 export class EaselGallery extends LitElement {
-  static override styles = [controlStyles, galleryStyles];
+  static override styles = [controlStyles, pageTheme, galleryStyles];
 
   @state() private filters: GalleryFilters = readFilters(window.location.search);
   @state() private canvases: string[] = [];

@@ -2,17 +2,6 @@ import { css } from 'lit';
 
 /** The gallery's page: a sticky bar of filters over a grid of thumbnails, two columns on a phone. */
 export const galleryStyles = css`
-  :host {
-    --easel-bg: #111317;
-    --easel-panel: #181b21;
-    --easel-line: #3a404b;
-    --easel-line-soft: #262a31;
-    --easel-text: #e8eaed;
-    --easel-muted: #9aa3ae;
-    display: block;
-    min-height: 100%;
-    background: var(--easel-bg);
-  }
   .top {
     display: grid;
     gap: 8px;

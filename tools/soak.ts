@@ -15,11 +15,16 @@
  * when RSS keeps growing over the second half by more than the rendition cache explains
  * (--flat-mb-per-min), or the cache outgrows its budget. `--cache-mb` sets the cache budget
  * (EASEL_RENDER_CACHE_MB); a small one fills in minutes, so a short soak sees memory level off.
+ * `--folder-every` is the mean seconds between folder changes (3–10 s by default): new pictures
+ * are what fills the cache, so a shorter one fills the default budget within a run of hours.
+ * The report names the allocator the server process has loaded (glibc, or jemalloc preloaded).
+ * The archive is on, as it is by default, in the temp dir: it keeps every generated frame and
+ * its index lives in the heap until `--archive-mb` (archive.maxMb) makes retention remove the oldest.
  * It stops by itself; Ctrl-C writes what it has so far and stops every child process.
  *
  *   npm run soak -- --minutes 30 [--min-displays 10] [--max-displays 60] [--seed 7]
  *     [--sample-seconds 10] [--inference-latency-ms 207] [--flat-mb-per-min 0.5] [--server build|tsx]
- *     [--cache-mb 16] [--out-dir bench/results]
+ *     [--cache-mb 16] [--folder-every 6.5] [--archive-mb 4096] [--out-dir bench/results]
  *
  * The server runs compiled with plain node as `npm start` runs it (built into .tmp/bench-build/);
  * `--server tsx` runs the TypeScript sources instead.
@@ -37,14 +42,14 @@ import { createDisplaySwarm } from './soak/display-swarm.js';
 import { copyImages, createFolderChurn } from './soak/folder-churn.js';
 import { createInferenceProcess, freePort } from './soak/inference-process.js';
 import { between, createRandom } from './support/random.js';
-import { fetchMemory } from './soak/memory.js';
+import { fetchMemory, loadedAllocator } from './soak/memory.js';
 import { memoryVerdict, rssVerdict, soakJson, soakMarkdown, type RssSample, type SoakReportInput } from './soak/report.js';
 
 /** render.cacheMegabytes' default (server/config.ts). */
 const DEFAULT_CACHE_MB = 128;
 
 const USAGE =
-  'Usage: npm run soak -- --minutes N [--min-displays 10] [--max-displays 60] [--seed N] [--sample-seconds 10] [--inference-latency-ms 207] [--flat-mb-per-min 0.5] [--cache-mb N] [--server build|tsx] [--out-dir bench/results]';
+  'Usage: npm run soak -- --minutes N [--min-displays 10] [--max-displays 60] [--seed N] [--sample-seconds 10] [--inference-latency-ms 207] [--flat-mb-per-min 0.5] [--cache-mb N] [--folder-every 6.5] [--archive-mb N] [--server build|tsx] [--out-dir bench/results]';
 
 function parseOptions(argv: string[]) {
   const { values } = parseArgs({
@@ -59,6 +64,8 @@ function parseOptions(argv: string[]) {
       'flat-mb-per-min': { type: 'string', default: '0.5' },
       'out-dir': { type: 'string', default: 'bench/results' },
       'cache-mb': { type: 'string' },
+      'folder-every': { type: 'string', default: '6.5' },
+      'archive-mb': { type: 'string' },
       server: { type: 'string', default: 'build' },
     },
     strict: true,
@@ -88,6 +95,10 @@ function parseOptions(argv: string[]) {
         : process.env.EASEL_RENDER_CACHE_MB
           ? Number(process.env.EASEL_RENDER_CACHE_MB)
           : DEFAULT_CACHE_MB,
+    /** Mean seconds between folder changes: a shorter one fills the rendition cache sooner. */
+    folderEvery: num('folder-every', 0.5, 600),
+    /** The archive's size budget (archive.maxMb); the server's default when not given. */
+    archiveMb: values['archive-mb'] === undefined ? null : num('archive-mb', 1, 1_000_000),
     server: values.server,
   };
 }
@@ -115,6 +126,7 @@ async function main(): Promise<number> {
   };
 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'easel-soak-'));
+  const archiveDir = await mkdtemp(path.join(os.tmpdir(), 'easel-soak-archive-'));
   const assetsDir = path.join(PROJECT_ROOT, 'assets');
   const copied = await copyImages(assetsDir, dir);
   const sources = await Promise.all(
@@ -140,9 +152,16 @@ async function main(): Promise<number> {
       { slug: 'soak-shuffle', source: { type: 'folder', path: dir, order: 'shuffle' } },
       { slug: 'soak-gen', source: { type: 'inference', prompt: 'a soak test of a slow drifting watercolour', fallback: dir } },
     ],
-    env: { EASEL_INFERENCE_ENDPOINTS: `127.0.0.1:${inferencePort}`, EASEL_RENDER_CACHE_MB: String(o.cacheMb) },
+    env: {
+      EASEL_INFERENCE_ENDPOINTS: `127.0.0.1:${inferencePort}`,
+      EASEL_RENDER_CACHE_MB: String(o.cacheMb),
+      EASEL_ARCHIVE_DIR: archiveDir,
+      ...(o.archiveMb === null ? {} : { EASEL_ARCHIVE_MAX_MB: String(o.archiveMb) }),
+    },
   });
   log(`server pid ${server.pid} on port ${server.port}`);
+  const allocator = await loadedAllocator(server.pid);
+  log(`server allocator: ${allocator}`);
   await server.waitForPublished(slugs, 2);
 
   const swarm = createDisplaySwarm({
@@ -217,7 +236,7 @@ async function main(): Promise<number> {
   every(sample, () => o.sampleSeconds * 1000);
   every(
     async () => event(`folder: ${await churn.step()}`),
-    () => 1000 * between(random, 3, 10),
+    () => 1000 * between(random, o.folderEvery * 0.46, o.folderEvery * 1.54),
   );
   every(
     async () => {
@@ -271,6 +290,7 @@ async function main(): Promise<number> {
       const exit = await server.stop();
       await inference.stop();
       await rm(dir, { recursive: true, force: true });
+      await rm(archiveDir, { recursive: true, force: true });
 
       const minutesRun = Math.round((elapsed() / 60) * 100) / 100;
       const report: SoakReportInput = {
@@ -287,6 +307,9 @@ async function main(): Promise<number> {
           sampleSeconds: o.sampleSeconds,
           inferenceLatencyMs: o.inferenceLatencyMs,
           cacheMb: o.cacheMb,
+          folderEverySeconds: o.folderEvery,
+          archiveMb: o.archiveMb ?? 'default (4096)',
+          allocator,
         },
         samples,
         verdict: rssVerdict(samples, o.flatMbPerMinute),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryFromMetrics, metricBySuffix, NO_MEMORY_FIGURES } from './memory.js';
+import { allocatorFromMaps, loadedAllocator, memoryFromMetrics, metricBySuffix, NO_MEMORY_FIGURES } from './memory.js';
 import { memoryVerdict, type RssSample } from './report.js';
 
 const sample = (t: number, rssMb: number, parts: Partial<RssSample> = {}): RssSample => ({
@@ -27,6 +27,7 @@ describe("the soak's memory figures", () => {
       'easel_nodejs_external_memory_bytes 10485760',
       'easel_array_buffers_bytes 5242880',
       'render_cache_bytes 3145728',
+      'easel_archive_entries 1234',
     ].join('\n');
     expect(metricBySuffix(text, 'nodejs_heap_size_used_bytes')).toBe(20971520);
     expect(metricBySuffix(text, 'nodejs_heap_space_size_used_bytes')).toBeNull(); // labelled: not a process total
@@ -37,6 +38,7 @@ describe("the soak's memory figures", () => {
       externalMb: 10,
       arrayBuffersMb: 5,
       nativeMb: 100,
+      archiveEntries: 1234,
     });
     expect(memoryFromMetrics('', 150)).toEqual(NO_MEMORY_FIGURES);
   });
@@ -129,5 +131,20 @@ describe("the soak's memory verdict", () => {
         16,
       ).ok,
     ).toBe(true);
+  });
+});
+
+describe("the soak's allocator line", () => {
+  it('names jemalloc when the process has it mapped, glibc otherwise', () => {
+    const glibc = '7f00-7f10 r-xp 00000000 08:01 12 /usr/lib/x86_64-linux-gnu/libc.so.6\n';
+    const jemalloc = `${glibc}7f20-7f30 r-xp 00000000 08:01 13 /usr/lib/x86_64-linux-gnu/libjemalloc.so.2\n`;
+    expect(allocatorFromMaps(glibc)).toBe('glibc malloc');
+    expect(allocatorFromMaps(jemalloc)).toBe('jemalloc (/usr/lib/x86_64-linux-gnu/libjemalloc.so.2)');
+  });
+
+  it("reads a live process's maps", async () => {
+    const preloaded = /jemalloc/.test(process.env.LD_PRELOAD ?? '');
+    expect(await loadedAllocator(process.pid)).toMatch(preloaded ? /^jemalloc/ : /^glibc malloc$/);
+    expect(await loadedAllocator(2 ** 22 + 1)).toBe('unknown (no /proc)');
   });
 });

@@ -293,11 +293,11 @@ export function soakMarkdown(r: SoakReportInput): string {
     '',
     "Memory parts from the server's /metrics: native = RSS − heap total − external (external includes array buffers, which hold the cache's renditions).",
     '',
-    '| t (s) | RSS MB | cache MB | heap used / total MB | external MB | array buffers MB | native MB | server CPU % | displays (clients / server) | frames/s |',
-    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| t (s) | RSS MB | cache MB | heap used / total MB | external MB | array buffers MB | native MB | archive entries | server CPU % | displays (clients / server) | frames/s |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...rows.map(
       (x) =>
-        `| ${x.t} | ${x.rssMb.toFixed(1)} | ${fig(x.cacheMb)} | ${fig(x.heapUsedMb)} / ${fig(x.heapTotalMb)} | ${fig(x.externalMb)} | ${fig(x.arrayBuffersMb)} | ${fig(x.nativeMb)} | ${x.cpuPercent.toFixed(0)} | ${x.displays} / ${x.serverDisplays ?? '–'} | ${x.framesPerSecond.toFixed(0)} |`,
+        `| ${x.t} | ${x.rssMb.toFixed(1)} | ${fig(x.cacheMb)} | ${fig(x.heapUsedMb)} / ${fig(x.heapTotalMb)} | ${fig(x.externalMb)} | ${fig(x.arrayBuffersMb)} | ${fig(x.nativeMb)} | ${x.archiveEntries ?? '–'} | ${x.cpuPercent.toFixed(0)} | ${x.displays} / ${x.serverDisplays ?? '–'} | ${x.framesPerSecond.toFixed(0)} |`,
     ),
     '',
     ...(s.gaps.length

@@ -25,7 +25,15 @@ import { createEventBus, type EventBus } from './control/events.js';
 import { createJobTracker } from './control/jobs.js';
 import { createOscListener } from './control/osc-listener.js';
 import { createRuntimeState } from './control/runtime-state.js';
-import { loadSavedState, restorableSources, restoreCanvases, restorePlaylists, type RestoreDeps } from './control/state-restore.js';
+import {
+  loadSavedState,
+  restorableSources,
+  restoreArchiveSources,
+  restoreCanvases,
+  restorePlaylists,
+  startingSource,
+  type RestoreDeps,
+} from './control/state-restore.js';
 import { listenWithRetry } from './transport/listen.js';
 import { registerPlaylistRoutes } from './api/playlist-routes.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
@@ -353,8 +361,9 @@ export function createEaselServer(options: EaselServerOptions): EaselServer {
       listenSocket = socket;
       const sources = restore ? restorableSources(restore) : new Map();
       // Cluster mode: declared canvases wait for their lease (cluster.start takes this node's share).
-      registry.startDeclared((slug) => sources.get(slug), { startNow: cluster === undefined });
+      registry.startDeclared((slug) => startingSource(sources.get(slug)), { startNow: cluster === undefined });
       if (restore) await restoreCanvases(restore, sources);
+      if (restore) void restoreArchiveSources(restore, sources, archive?.ready, isClosing);
       await playlists.ready;
       if (restore) await restorePlaylists(restore, playlists);
       cluster?.start(uWS.us_socket_local_port(socket));

@@ -82,9 +82,21 @@ export async function takeOver(deps: TakeoverDeps, slug: string, current: () => 
   const entry = shared.canvas;
   const problem = entry.source && whyNotRestorable(entry.source, config);
   if (problem) log.warn({ source: entry.source }, `Shared source of "${slug}" not restored (${problem}); it runs its configured source`);
-  const source = entry.source && !problem ? entry.source : undefined;
-  if (source) await registry.setSource(slug, source);
-  else if (noted) await registry.setSource(slug, registry.initialSource(slug));
+  let source = entry.source && !problem ? entry.source : undefined;
+  if (source) {
+    try {
+      await registry.setSource(slug, source);
+    } catch (err) {
+      // An archive selection is taken from this node's own archive, which may hold none of it;
+      // refused before the canvas changes, so it runs what it ran.
+      log.warn(
+        { source, err: (err as Error).message },
+        `Shared source of "${slug}" not restored (${(err as Error).message}); it runs its configured source`,
+      );
+      source = undefined;
+    }
+  }
+  if (!source && noted) await registry.setSource(slug, registry.initialSource(slug));
   if (!current()) return;
   if (entry.paused) canvas.pause();
   else if (canvas.snapshot().state === 'paused') canvas.resume();

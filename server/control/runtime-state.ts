@@ -6,6 +6,7 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { selectionOf } from '../archive/archive-selection.js';
 import type { Registry, RuntimeSource } from '../canvas/registry.js';
 import type { EaselConfig } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -162,8 +163,9 @@ export function createRuntimeState(options: RuntimeStateOptions) {
     const d = config.canvasDefaults.source;
     if (source.type === 'folder') sources.set(slug, { type: 'folder', path: path.resolve(source.path), order: source.order ?? 'name' });
     else if (source.type === 'still') sources.set(slug, { type: 'still', path: path.resolve(source.path) });
-    // Frames played from the archive are not kept across a restart: the canvas comes back to its configured source.
-    else if (source.type === 'archive') sources.delete(slug);
+    // The selection as taken (times as epoch ms): after a restart it is taken again from the archive as it is then.
+    else if (source.type === 'archive')
+      sources.set(slug, { type: 'archive', selection: selectionOf(source), order: source.order ?? 'name' });
     else if (source.type === 'inference') {
       const { prompt, negativePrompt, steps, seed, drift } = source;
       sources.set(slug, {
@@ -194,6 +196,14 @@ export function createRuntimeState(options: RuntimeStateOptions) {
 
     /** Whether a source was noted for the canvas (it no longer runs its configured one). */
     hasSource: (slug: string): boolean => sources.has(slug),
+
+    /** The source noted for the canvas; undefined: it runs its configured one. */
+    sourceOf: (slug: string): RuntimeSource | undefined => sources.get(slug),
+
+    /** A restored source could not be put back after all: the canvas runs its configured one. */
+    dropSource(slug: string): void {
+      if (sources.delete(slug)) writer.changed();
+    },
 
     /** The same commands, each noted here once it succeeded. */
     wrap<C extends SourceCommands>(inner: C): C {

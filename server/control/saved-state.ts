@@ -1,8 +1,11 @@
 /**
- * What the state file holds: what operators changed at run time (sources, prompts, pauses,
- * held stills, running playlists), so the wall comes back as it was after a restart.
+ * What the state file holds: what operators changed at run time (sources — archive selections
+ * included —, prompts, pauses, held stills, running playlists), so the wall comes back as it was
+ * after a restart.
  */
+import type { ArchiveSelection } from '../archive/archive-selection.js';
 import type { RuntimeSource } from '../canvas/registry.js';
+import { SLUG_PATTERN } from '../canvas/slug.js';
 
 export interface SavedHold {
   /** The still's image id and its file in the stills folder next to the state file. */
@@ -61,7 +64,26 @@ function parseSource(v: unknown, at: string): RuntimeSource {
       fallback: str('fallback'),
     };
   }
-  return fail(`${at}.type`, `${JSON.stringify(v.type)} is not folder, inference or still`);
+  if (v.type === 'archive')
+    return {
+      type: 'archive',
+      selection: parseSelection(v.selection, `${at}.selection`),
+      order: v.order === 'shuffle' ? 'shuffle' : 'name',
+    };
+  return fail(`${at}.type`, `${JSON.stringify(v.type)} is not folder, inference, still or archive`);
+}
+
+function parseSelection(v: unknown, at: string): ArchiveSelection {
+  if (!isObject(v)) fail(at, 'is not an object');
+  if (typeof v.canvas !== 'string' || !SLUG_PATTERN.test(v.canvas)) fail(`${at}.canvas`, 'is not a canvas slug');
+  if (v.starred !== undefined && typeof v.starred !== 'boolean') fail(`${at}.starred`, 'is not true or false');
+  for (const k of ['from', 'to'] as const) if (v[k] !== undefined && !isCount(v[k])) fail(`${at}.${k}`, 'is not a time');
+  return {
+    canvas: v.canvas,
+    ...(v.starred !== undefined && { starred: v.starred }),
+    ...(v.from !== undefined && { from: v.from as number }),
+    ...(v.to !== undefined && { to: v.to as number }),
+  };
 }
 
 function parseHold(v: unknown, at: string): SavedHold {

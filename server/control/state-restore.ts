@@ -74,8 +74,48 @@ export function whyNotRestorable(source: RuntimeSource, config: EaselConfig): st
   };
   if (source.type === 'inference') return config.inference.endpoints.length === 0 ? 'no inference service is configured now' : undefined;
   if (source.type === 'folder') return kind(source.path) === 'folder' ? undefined : `folder "${source.path}" is gone`;
-  if (source.type === 'archive') return 'a selection from the archive is not kept across restarts';
+  if (source.type === 'archive') return config.archive.dir === '' ? 'the archive is off now (archive.dir is "")' : undefined;
   return kind(source.path) === 'file' ? undefined : `file "${source.path}" is gone`;
+}
+
+/** A saved source a canvas can start on at once: archive selections wait for the archive to open. */
+export const startingSource = (source: RuntimeSource | undefined): RuntimeSource | undefined =>
+  source?.type === 'archive' ? undefined : source;
+
+/**
+ * Once the archive is open (its index can take seconds to read): each canvas saved playing an
+ * archive selection plays it again, taken from the archive as it is now. Until then it runs its
+ * configured source, never a dark screen. A selection that no longer matches anything, or an
+ * archive that did not open, leaves the canvas on its configured source with one line. An
+ * operator's change in the meantime wins. Never rejects.
+ */
+export async function restoreArchiveSources(
+  deps: RestoreDeps,
+  sources: Map<string, RuntimeSource>,
+  archiveOpen: Promise<boolean> | undefined,
+  closing: () => boolean,
+): Promise<void> {
+  const waiting = [...sources].filter(([, source]) => source.type === 'archive');
+  if (waiting.length === 0) return;
+  const open = (await archiveOpen) ?? false;
+  // Stopping before the archive opened: the saved selection stays saved for the next start.
+  if (closing()) return;
+  for (const [slug, source] of waiting) {
+    const log = deps.logger.child({ slug });
+    if (deps.runtime.sourceOf(slug) !== source) continue;
+    try {
+      if (!open) throw new Error('the archive did not open');
+      if (closing()) return;
+      await deps.registry.setSource(slug, source);
+      log.info({ source }, `Canvas "${slug}" plays its saved archive selection again`);
+    } catch (err) {
+      deps.runtime.dropSource(slug);
+      log.warn(
+        { source, err: (err as Error).message },
+        `Saved archive selection of "${slug}" not restored (${(err as Error).message}); it runs its configured source`,
+      );
+    }
+  }
 }
 
 /** After the declared canvases started: pauses and held stills. */

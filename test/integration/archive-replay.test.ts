@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ArchiveEntry } from '../../server/archive/archive-entry.js';
@@ -157,6 +157,76 @@ describe('replay from the archive', () => {
     const state = (await (await fetch(server.http('/api/canvases/lobby'))).json()) as { source: unknown };
     expect(JSON.stringify(state.source)).toContain('archive');
   }, 40_000);
+
+  it('plays a saved archive selection again after a restart; one that matches nothing any more is left with one line', async () => {
+    const kept = tempFolder();
+    const stateDir = tempFolder('easel-state-');
+    const { logger } = captureLogs('warn');
+    const store = createArchiveStore({ dir: kept.dir, maxBytes: 0, maxAgeDays: 0, minFreeBytes: 0, clock: systemClock, logger });
+    await store.open();
+    for (const [i, colour] of ['#ff00ff', '#00ff80'].entries())
+      await store.write(frameFor('wall-3', await solidPng(colour, 64, 48), ARCHIVE_T0 + i * 60_000));
+    const [newest, oldest] = store.select({ canvas: 'wall-3' });
+    await store.close();
+    const env = {
+      EASEL_OPERATOR_TOKEN: TOKEN,
+      EASEL_ARCHIVE_DIR: kept.dir,
+      EASEL_ARCHIVE_MIN_FREE_MB: '0',
+      EASEL_ARCHIVE_MAX_AGE_DAYS: '0',
+      EASEL_FOLDER: art.dir,
+      EASEL_STATE_FILE: path.join(stateDir.dir, 'state.json'),
+      EASEL_CANVASES: JSON.stringify([{ slug: 'lobby' }, { slug: 'foyer' }]),
+    };
+    const put = (s: TestServer, slug: string, body: unknown) =>
+      fetch(s.http(`/api/canvases/${slug}/source`), { method: 'PUT', headers: auth, body: JSON.stringify(body) });
+    const state = async (s: TestServer, slug: string) =>
+      ((await (await fetch(s.http(`/api/canvases/${slug}`))).json()) as { source: { kind: string } }).source.kind;
+    try {
+      const first = await startTestServer(env);
+      try {
+        expect(await first.server.archive!.ready).toBe(true);
+        expect((await put(first, 'lobby', { type: 'archive', canvas: 'wall-3', order: 'shuffle' })).status).toBe(200);
+        // Only the newest frame; it is deleted before the next start, so this selection matches nothing then.
+        expect((await put(first, 'foyer', { type: 'archive', canvas: 'wall-3', from: iso(ARCHIVE_T0 + 30_000) })).status).toBe(200);
+        const gone = await fetch(first.http(`/api/archive/${newest!.id}`), {
+          method: 'DELETE',
+          headers: { authorization: auth.authorization },
+        });
+        expect(gone.status).toBe(200);
+      } finally {
+        await first.close();
+      }
+
+      const second = await startTestServer(env);
+      try {
+        const display = new DisplayClient(second.ws('lobby'));
+        displays.push(display);
+        await vi.waitFor(() => expect(received(display)).toContain(`a-${oldest!.id}`), { timeout: 15_000, interval: 100 });
+        expect(await state(second, 'lobby')).toBe('archive');
+        expect(second.logs.some((l) => String(l.msg) === 'Canvas "lobby" plays its saved archive selection again')).toBe(true);
+        await vi.waitFor(
+          () =>
+            expect(second.logs.filter((l) => String(l.msg).startsWith('Saved archive selection of "foyer" not restored'))).toHaveLength(1),
+          { timeout: 10_000 },
+        );
+        expect(await state(second, 'foyer')).toBe('folder');
+        // And the state file forgets foyer's selection: the next start does not try it again.
+        await vi.waitFor(() => expect(JSON.parse(readFileSync(env.EASEL_STATE_FILE, 'utf8')).canvases.foyer?.source).toBeUndefined(), {
+          timeout: 5000,
+        });
+        expect(JSON.parse(readFileSync(env.EASEL_STATE_FILE, 'utf8')).canvases.lobby.source).toMatchObject({
+          type: 'archive',
+          selection: { canvas: 'wall-3' },
+          order: 'shuffle',
+        });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      kept.remove();
+      stateDir.remove();
+    }
+  }, 60_000);
 
   it('on a server without an archive, says so when asked to play from it', async () => {
     const bare = await startTestServer({ EASEL_OPERATOR_TOKEN: TOKEN, EASEL_CANVASES: JSON.stringify([{ slug: 'plain' }]) });

@@ -117,3 +117,68 @@ describe('shared state in Redis that cannot be used', () => {
     expect(other.logs.filter((l) => String(l.msg).startsWith("Owner's view of"))).toHaveLength(1);
   });
 });
+
+describe("a shared archive selection this node's archive cannot play", { timeout: 60_000 }, () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let folder: ReturnType<typeof tempFolder>;
+  let archive: ReturnType<typeof tempFolder>;
+  let node: TestServer | undefined;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+    folder = tempFolder();
+    archive = tempFolder();
+    putImage(folder.dir, 'a.png', await solidPng('#336699', 32, 32));
+  });
+
+  afterAll(async () => {
+    await node?.close();
+    client?.disconnect();
+    await redis?.stop();
+    folder?.remove();
+    archive?.remove();
+  });
+
+  it('starts the canvas on its declared source with one line, instead of failing the takeover', async () => {
+    // Each node keeps its own archive: the last owner's selection may match nothing here.
+    const selection = { canvas: 'wall-9', starred: true };
+    await client.set(
+      'easel:state:wall',
+      JSON.stringify({
+        version: 1,
+        node: 'node-gone',
+        epoch: 3,
+        savedAt: Date.now() - 5000,
+        canvas: { source: { type: 'archive', selection, order: 'name' } },
+        seq: 41,
+        presentAt: null,
+      }),
+    );
+    node = await startTestServer({
+      EASEL_REDIS_URL: redis.url,
+      EASEL_OPERATOR_TOKEN: TOKEN,
+      EASEL_LEASE_MS: '1500',
+      EASEL_FOLDER: folder.dir,
+      EASEL_WIDTH: '32',
+      EASEL_HEIGHT: '32',
+      EASEL_ARCHIVE_DIR: archive.dir,
+      EASEL_ARCHIVE_MIN_FREE_MB: '0',
+      EASEL_NODE_ID: 'node-a',
+      EASEL_CANVASES: JSON.stringify([{ slug: 'wall' }]),
+    });
+    const display = new DisplayClient(node.ws('wall'));
+    await display.opened;
+    await until(() => (display.frames.length >= 1 ? true : undefined));
+    display.close();
+    expect(display.frames.every((f) => f.header.source === 'folder')).toBe(true);
+    // Numbering goes on from the last owner's: the takeover went through.
+    expect(display.frames[0]!.header.seq).toBeGreaterThan(41);
+    const lines = node.logs.filter((l) => String(l.msg).startsWith('Shared source of "wall" not restored'));
+    expect(lines).toHaveLength(1);
+    expect(String(lines[0]!.msg)).toContain('No archived frames match');
+    const canvas = await json(node.http('/api/canvases/wall'));
+    expect(canvas).toMatchObject({ producedBy: 'node-a', source: { kind: 'folder', details: { path: folder.dir } } });
+  });
+});

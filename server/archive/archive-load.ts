@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import type { ArchiveEntry } from './archive-entry.js';
 import { isArchiveEntry, readIndexFile } from './archive-index-file.js';
 import { scanArchive } from './archive-scan.js';
+import { removeEmptyDayFolder } from './day-folders.js';
 
 export interface LoadedArchive {
   entries: ArchiveEntry[];
@@ -20,11 +21,13 @@ export interface LoadedArchive {
   indexLines: number;
 }
 
-export async function loadArchive(dir: string, indexFile: string, log: Logger, readOnly: boolean): Promise<LoadedArchive> {
+export async function loadArchive(dir: string, indexFile: string, log: Logger, readOnly: boolean, nowMs: number): Promise<LoadedArchive> {
   const started = performance.now();
   if (!readOnly) await mkdir(dir, { recursive: true });
   const scan = await scanArchive(dir, { deleteTemp: !readOnly });
   if (scan.tempFiles > 0) log.info({ files: scan.tempFiles }, `Archive: deleted ${scan.tempFiles} left-over temporary files`);
+  // Left by retention before it removed emptied folders itself, or by a person deleting files.
+  if (!readOnly) for (const folder of scan.emptyFolders) await removeEmptyDayFolder(dir, folder, nowMs, log);
   for (const o of scan.orphanImages) {
     log.warn({ slug: o.canvas, file: o.file }, `Archive: image "${o.file}" has no metadata; it is left alone and not listed`);
   }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -104,6 +104,32 @@ describe('archive retention', () => {
     const again = await opened(dir, { maxBytes: 3 * png.length });
     expect(ids(again.store)).toEqual(kept);
     expect(again.lines.filter((l) => /rebuilt|in step/.test(String(l.msg)))).toEqual([]);
+  });
+
+  it("removes the day folders it emptied, but not today's or yesterday's, nor one holding a stranger's file", async () => {
+    const dir = archiveDir();
+    const png = await tinyPng();
+    const first = await opened(dir, { maxBytes: png.length });
+    const folderOf = (e: { file: string }) => path.join(dir, path.dirname(e.file));
+    const tenDays = await first.store.write(frameFor('wall-1', png, ARCHIVE_T0 - 240 * HOUR));
+    const nineDays = await first.store.write(frameFor('wall-1', png, ARCHIVE_T0 - 216 * HOUR));
+    expect(existsSync(folderOf(tenDays))).toBe(false);
+    writeFileSync(path.join(folderOf(nineDays), 'notes.txt'), 'a person keeps notes here');
+    const yesterday = await first.store.write(frameFor('wall-1', png, ARCHIVE_T0 - 24 * HOUR));
+    const today = await first.store.write(frameFor('wall-1', png, ARCHIVE_T0));
+    expect(ids(first.store)).toEqual([today.id]);
+    expect(readdirSync(folderOf(nineDays))).toEqual(['notes.txt']);
+    // Yesterday's folder stays, empty: a frame could be on its way into it just after midnight.
+    expect(readdirSync(folderOf(yesterday))).toEqual([]);
+    await first.store.close();
+
+    // Emptied by hand while stopped: the next start removes it, and still not yesterday's.
+    rmSync(path.join(folderOf(nineDays), 'notes.txt'));
+    const again = await opened(dir, { maxBytes: png.length });
+    expect(existsSync(folderOf(nineDays))).toBe(false);
+    expect(existsSync(folderOf(yesterday))).toBe(true);
+    expect(ids(again.store)).toEqual([today.id]);
+    expect(again.lines.filter((l) => Number(l.level) >= 40)).toEqual([]);
   });
 
   it('does not keep a frame already past the age limit', async () => {

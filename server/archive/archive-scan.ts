@@ -1,7 +1,8 @@
 /**
  * Walks the archive folder (`<canvas>/<YYYY-MM-DD>/<name>.<ext>`) by directory listings only, to
  * find every entry's metadata and image without reading them, and to clean up after a crash:
- * left-over `*.tmp` files are deleted. Anything else a person put there is left alone.
+ * left-over `*.tmp` files are deleted, and empty day folders noted. Anything else a person put
+ * there is left alone.
  */
 import type { Dirent } from 'node:fs';
 import { readdir, unlink } from 'node:fs/promises';
@@ -25,6 +26,8 @@ export interface ArchiveScan {
   orphanImages: Array<{ canvas: string; file: string }>;
   /** `*.tmp` files found (and deleted unless the scan was read-only). */
   tempFiles: number;
+  /** Day folders with nothing left in them (relative paths). */
+  emptyFolders: string[];
 }
 
 async function list(dir: string): Promise<Dirent[]> {
@@ -36,7 +39,7 @@ async function list(dir: string): Promise<Dirent[]> {
 }
 
 export async function scanArchive(root: string, options: { deleteTemp: boolean }): Promise<ArchiveScan> {
-  const scan: ArchiveScan = { entries: new Map(), orphanImages: [], tempFiles: 0 };
+  const scan: ArchiveScan = { entries: new Map(), orphanImages: [], tempFiles: 0, emptyFolders: [] };
   const dropTemp = async (file: string) => {
     scan.tempFiles++;
     if (options.deleteTemp) await unlink(file).catch(() => undefined);
@@ -51,9 +54,11 @@ export async function scanArchive(root: string, options: { deleteTemp: boolean }
       const images = new Map<string, string>();
       const metas = new Set<string>();
       let seen = 0;
+      let kept = 0;
       for (const f of await list(path.join(root, folder))) {
         // A day folder may hold 100,000 files: the event loop gets turns meanwhile.
         if (++seen % 5000 === 0) await new Promise((resolve) => setImmediate(resolve));
+        if (!f.isFile() || !(f.name.endsWith('.tmp') && options.deleteTemp)) kept++;
         if (!f.isFile()) continue;
         if (f.name.endsWith('.tmp')) {
           await dropTemp(path.join(root, folder, f.name));
@@ -66,6 +71,7 @@ export async function scanArchive(root: string, options: { deleteTemp: boolean }
         if (ext === 'json') metas.add(name);
         else if (IMAGE_EXTENSIONS.has(ext)) images.set(name, `${folder}/${f.name}`);
       }
+      if (kept === 0) scan.emptyFolders.push(folder);
       const compactDay = dayDir.name.replaceAll('-', '');
       for (const name of metas) {
         const id = `${canvas}.${compactDay}.${name}`; // each part checked above: the id of its files

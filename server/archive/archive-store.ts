@@ -18,6 +18,7 @@ import { ArchiveIndex } from './archive-index.js';
 import { IndexAppender, type IndexLine, writeIndexFile } from './archive-index-file.js';
 import { loadArchive } from './archive-load.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { removeEmptyDayFolder } from './day-folders.js';
 import { createFreeSpaceFloor } from './free-space.js';
 import { pickVictims } from './retention.js';
 
@@ -120,6 +121,8 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
       const victims = pickVictims(index.oldestFirst(), index.bytes, { maxBytes: options.maxBytes, cutoffMs });
       index.deleteAll(victims.map((v) => v.id));
       for (const v of victims) await removeFiles(v);
+      for (const folder of new Set(victims.map((v) => path.posix.dirname(v.file))))
+        await removeEmptyDayFolder(dir, folder, clock.now(), log);
       if (victims.length > 0) await appendIndex(victims.map((v) => ({ op: 'remove', id: v.id })));
       removed.entries += victims.length;
       removed.bytes += victims.reduce((n, v) => n + v.bytes, 0);
@@ -148,7 +151,7 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
   }
 
   async function load(): Promise<void> {
-    const loaded = await loadArchive(dir, indexFile, log, readOnly);
+    const loaded = await loadArchive(dir, indexFile, log, readOnly, clock.now());
     index.putAll(loaded.entries);
     if (!loaded.indexExact && !readOnly) await rewriteIndex();
     else indexLines = loaded.indexLines;
@@ -202,7 +205,12 @@ export function createArchiveStore(options: ArchiveStoreOptions): ArchiveStore {
       starred: false,
     };
     await mkdir(abs(names.folder), { recursive: true });
-    await writeFileAtomic(abs(names.file), data);
+    await writeFileAtomic(abs(names.file), data).catch(async (err: NodeJS.ErrnoException) => {
+      // Retention removed the (past) day folder, emptied, between the mkdir and the write.
+      if (err.code !== 'ENOENT') throw err;
+      await mkdir(abs(names.folder), { recursive: true });
+      await writeFileAtomic(abs(names.file), data);
+    });
     await writeFileAtomic(abs(names.metaFile), `${JSON.stringify(entry, null, 2)}\n`);
     await serial(async () => {
       index.put(entry);

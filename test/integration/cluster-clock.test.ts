@@ -4,7 +4,7 @@ import type { PongMessage } from '../../protocol/wire.js';
 import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startMain, type MainProcess } from '../support/main-process.js';
-import { startRedis, type TestRedis } from '../support/redis-server.js';
+import { clusterNodeEnv, startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
 import { until } from '../support/until.js';
 
@@ -68,15 +68,7 @@ describe('screens on nodes whose clocks differ by seconds stay in step', () => {
     folder = tempFolder();
     const colours = ['#336699', '#996633', '#339966', '#663399'];
     for (const [i, c] of colours.entries()) putImage(folder.dir, `${i}.png`, await solidPng(c, 32, 32));
-    const env = {
-      EASEL_REDIS_URL: redis.url,
-      EASEL_OPERATOR_TOKEN: TOKEN,
-      EASEL_LEASE_MS: '1500',
-      EASEL_FOLDER: folder.dir,
-      EASEL_WIDTH: '32',
-      EASEL_HEIGHT: '32',
-      EASEL_CANVASES: JSON.stringify(SLUGS.map((slug) => ({ slug }))),
-    };
+    const env = clusterNodeEnv(redis, folder.dir, SLUGS, TOKEN);
     for (const [id, skewMs] of Object.entries(SKEWS) as Array<[keyof typeof SKEWS, number]>) {
       const shift = `${skewMs >= 0 ? '+' : '-'}${Math.abs(skewMs) / 1000}s`;
       procs.set(

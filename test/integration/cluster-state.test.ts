@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisplayClient } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
-import { startRedis, type TestRedis } from '../support/redis-server.js';
+import { clusterNodeEnv, startRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
 import { until } from '../support/until.js';
 
@@ -21,15 +21,7 @@ describe('shared state in Redis that cannot be used', () => {
   let client: Redis;
   let folder: ReturnType<typeof tempFolder>;
   const nodes: TestServer[] = [];
-  const env = () => ({
-    EASEL_REDIS_URL: redis.url,
-    EASEL_OPERATOR_TOKEN: TOKEN,
-    EASEL_LEASE_MS: '1500',
-    EASEL_FOLDER: folder.dir,
-    EASEL_WIDTH: '32',
-    EASEL_HEIGHT: '32',
-    EASEL_CANVASES: JSON.stringify([{ slug: 'wall' }, { slug: 'lobby' }]),
-  });
+  const env = () => clusterNodeEnv(redis, folder.dir, ['wall', 'lobby'], TOKEN);
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -157,16 +149,10 @@ describe("a shared archive selection this node's archive cannot play", { timeout
       }),
     );
     node = await startTestServer({
-      EASEL_REDIS_URL: redis.url,
-      EASEL_OPERATOR_TOKEN: TOKEN,
-      EASEL_LEASE_MS: '1500',
-      EASEL_FOLDER: folder.dir,
-      EASEL_WIDTH: '32',
-      EASEL_HEIGHT: '32',
+      ...clusterNodeEnv(redis, folder.dir, ['wall'], TOKEN),
       EASEL_ARCHIVE_DIR: archive.dir,
       EASEL_ARCHIVE_MIN_FREE_MB: '0',
       EASEL_NODE_ID: 'node-a',
-      EASEL_CANVASES: JSON.stringify([{ slug: 'wall' }]),
     });
     const display = new DisplayClient(node.ws('wall'));
     await display.opened;

@@ -108,3 +108,16 @@ export async function startRedis(): Promise<TestRedis> {
     },
   };
 }
+
+/** A test cluster node's environment: 32×32 frames from `folder`, a short lease, `slugs` declared. */
+export function clusterNodeEnv(redis: TestRedis, folder: string, slugs: readonly string[], token: string): Record<string, string> {
+  return {
+    EASEL_REDIS_URL: redis.url,
+    EASEL_OPERATOR_TOKEN: token,
+    EASEL_LEASE_MS: '1500',
+    EASEL_FOLDER: folder,
+    EASEL_WIDTH: '32',
+    EASEL_HEIGHT: '32',
+    EASEL_CANVASES: JSON.stringify(slugs.map((slug) => ({ slug }))),
+  };
+}

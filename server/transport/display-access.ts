@@ -70,15 +70,23 @@ export function createDisplayAccess(options: DisplayAccessOptions) {
       authFailures?.succeeded(address);
       return undefined;
     }
-    if (presented) authFailures?.failed(address, tokenFingerprint(presented));
+    const hint = 'Open the page with ?token=<the display token> (EASEL_DISPLAY_TOKEN); the page passes it on';
+    if (!presented) {
+      return {
+        status: 401,
+        problem: {
+          title: 'Display token required',
+          detail: 'This server only streams to displays that bring its display token',
+          hint,
+          code: 'EASEL_ERR_AUTH_REQUIRED',
+        },
+      };
+    }
+    // As the HTTP routes answer: 401 without a token, 403 with a wrong one.
+    authFailures?.failed(address, tokenFingerprint(presented));
     return {
-      status: 401,
-      problem: {
-        title: 'Display token required',
-        detail: 'This server only streams to displays that bring its display token',
-        hint: 'Open the page with ?token=<the display token> (EASEL_DISPLAY_TOKEN); the page passes it on',
-        code: 'EASEL_ERR_AUTH_INVALID',
-      },
+      status: 403,
+      problem: { title: 'Wrong display token', detail: 'The display token is not right', hint, code: 'EASEL_ERR_AUTH_INVALID' },
     };
   };
 }

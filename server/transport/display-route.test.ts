@@ -136,8 +136,8 @@ describe('upgrades', () => {
 
   it("with a display token, takes only its bearer or the operator's token", async () => {
     const { upgrade, connect, route } = await setUp({ displayToken: DISPLAY_TOKEN });
-    expect(await upgrade('/ws/left-canva')).toMatchObject({ status: 401, json: { code: 'EASEL_ERR_AUTH_INVALID' } });
-    expect(await upgrade('/ws/left-canva?token=nope')).toMatchObject({ status: 401 });
+    expect(await upgrade('/ws/left-canva')).toMatchObject({ status: 401, json: { code: 'EASEL_ERR_AUTH_REQUIRED' } });
+    expect(await upgrade('/ws/left-canva?token=nope')).toMatchObject({ status: 403, json: { code: 'EASEL_ERR_AUTH_INVALID' } });
     expect(route.refused.token).toBe(2);
     await connect(`/ws/left-canva?token=${DISPLAY_TOKEN}`);
     await connect(`/ws/left-canva?token=${OPERATOR_TOKEN}`);

@@ -209,12 +209,14 @@ describe('faults', () => {
 });
 
 describe('display token', () => {
-  it('refuses displays without the configured token with 401, and streams to those that bring it', async () => {
+  it('refuses displays without the configured token with 401 (a wrong one with 403), and streams to those that bring it', async () => {
     const server = await serve({ EASEL_DISPLAY_TOKEN: 'wall-secret' });
     const none = await refusedUpgrade(server.ws('guarded'));
     expect(none.status).toBe(401);
     expect(JSON.parse(none.body)).toMatchObject({ title: 'Display token required', hint: expect.stringContaining('?token=') });
-    expect((await refusedUpgrade(server.ws('guarded?token=nope'))).status).toBe(401);
+    const wrong = await refusedUpgrade(server.ws('guarded?token=nope'));
+    expect(wrong.status).toBe(403);
+    expect(JSON.parse(wrong.body)).toMatchObject({ code: 'EASEL_ERR_AUTH_INVALID', hint: expect.stringContaining('?token=') });
     const d = await display(server.ws('guarded?token=wall-secret'));
     await vi.waitFor(() => expect(d.frames.length).toBeGreaterThan(0), { timeout: 5000 });
     expect(server.server.displays.refused.token).toBe(2);

@@ -213,9 +213,10 @@ describe('the MJPEG stream', () => {
     const server = await serve({ EASEL_DISPLAY_TOKEN: 'display-token-0123456789' });
     const none = await fetch(server.http('/c/lobby.mjpeg'));
     expect(none.status).toBe(401);
-    expect(((await none.json()) as { code: string }).code).toBe('EASEL_ERR_AUTH_INVALID');
+    expect(((await none.json()) as { code: string }).code).toBe('EASEL_ERR_AUTH_REQUIRED');
     const wrong = await fetch(server.http('/c/lobby.mjpeg?token=guess-0123456789'));
-    expect(wrong.status).toBe(401);
+    expect(wrong.status).toBe(403);
+    expect(((await wrong.json()) as { code: string }).code).toBe('EASEL_ERR_AUTH_INVALID');
     // A name this server does not answer to (DNS rebinding): refused even with the token.
     const otherHost = await rawRequest(
       server.port,

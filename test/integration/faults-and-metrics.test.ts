@@ -65,6 +65,23 @@ describe('/metrics', () => {
       ),
     ).toBe(1);
     expect(sample(text, 'easel_render_cache_bytes')).toBeGreaterThan(0); // the folder's renditions, kept for the next loop
+    // Node's default metrics under the names the usual dashboards query, unprefixed.
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_open_fds',
+      'process_max_fds',
+      'process_start_time_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_heap_size_total_bytes',
+      'nodejs_external_memory_bytes',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_version_info',
+    ])
+      expect(text, name).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
+    expect(text).toMatch(/^# TYPE nodejs_gc_duration_seconds histogram/m);
+    // Gauges may not end in _total: prom-client's nodejs_active_*_total are dropped (their per-type gauges stay).
+    expect(text).not.toMatch(/^nodejs_active_\w+_total/m);
+    expect(text).toMatch(/^# TYPE nodejs_active_handles gauge/m);
   });
 
   // CI installs promtool (Debian package prometheus, in .ci/run); elsewhere this test says it is skipped.

@@ -16,7 +16,7 @@ const unavailable = () =>
     hint: 'Start the inference service',
   });
 
-function setup(overrides: Partial<InferenceSourceOptions> = {}) {
+function setup(overrides: Partial<InferenceSourceOptions> = {}, { started = true } = {}) {
   const fake = createFakeInferenceClient();
   const clock = new FakeClock();
   const { logger, lines } = captureLogs();
@@ -35,7 +35,15 @@ function setup(overrides: Partial<InferenceSourceOptions> = {}) {
     ...overrides,
   });
   sources.push(source);
+  if (started) begin(source);
   return { fake, calls: fake.calls, clock, lines, source };
+}
+
+/** As a canvas's first slot does: asks for a frame, which starts generation (then gives up waiting). */
+function begin(source: { next(signal: AbortSignal): Promise<unknown> }): void {
+  const first = new AbortController();
+  source.next(first.signal).catch(() => undefined);
+  first.abort();
 }
 
 const sources: Array<{ close(): Promise<void> }> = [];
@@ -50,6 +58,17 @@ const settle = async () => {
 };
 
 describe('createInferenceSource', () => {
+  it('asks the service for nothing until a frame is asked for: a canvas nobody watches costs no GPU', async () => {
+    const { calls, source, clock } = setup({}, { started: false });
+    clock.advance(10_000);
+    await settle();
+    expect(calls).toHaveLength(0);
+    expect(source.available?.()).toBe(0);
+    begin(source);
+    await settle();
+    expect(calls).toHaveLength(1);
+  });
+
   it('asks for a batch at once and waits for its first image', async () => {
     const { calls, source } = setup();
     await vi.waitFor(() => expect(calls).toHaveLength(1));

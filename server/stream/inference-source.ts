@@ -322,13 +322,16 @@ export function createInferenceSource(options: InferenceSourceOptions): Inferenc
       if (problem?.code === 'EASEL_ERR_INFERENCE_UNAVAILABLE') pause?.abort();
     }
   });
-  const running = run();
+  // Generation begins with the first frame asked for: a canvas nobody watches yet (one a
+  // display's upgrade created, a cluster node's standby) costs the GPU nothing.
+  let running: Promise<void> | undefined;
   let closePromise: Promise<void> | undefined;
 
   return {
     kind: 'inference',
     async next(signal) {
       if (closed) throw closedError();
+      running ??= run();
       const image = await buffer.take(signal);
       lastShown = image;
       if (buffer.length <= lowWater) wake();

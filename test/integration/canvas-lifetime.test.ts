@@ -2,6 +2,7 @@ import { Client } from 'node-osc';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../cli/run.js';
 import type { EaselEvent } from '../../server/control/events.js';
+import { startDevInferenceService } from '../../tools/inference-dev.js';
 import { DisplayClient, refusedUpgrade } from '../support/display-client.js';
 import { putImage, solidPng } from '../support/images.js';
 import { startTestServer, tempFolder, type TestServer } from '../support/server.js';
@@ -128,6 +129,45 @@ describe('a canvas a display created', () => {
     expect(snapshot).toMatchObject({ lastFrame: null, counters: { published: 0 } });
     await vi.waitFor(() => expect(server.server.registry.get('never-watched')).toBeUndefined(), { timeout: 10_000, interval: 100 });
   });
+});
+
+describe('a generating canvas a display created', () => {
+  it('asks the inference service for nothing before its display is in, and nothing more once it is removed', async () => {
+    const dev = await startDevInferenceService({ latencyMs: 20 });
+    // Created canvases generate (EASEL_SOURCE); the declared one plays a folder and asks for nothing.
+    const generating = await startTestServer({
+      EASEL_SOURCE: 'inference',
+      EASEL_INFERENCE_ENDPOINTS: dev.address,
+      EASEL_INFERENCE_WIDTH: '64',
+      EASEL_INFERENCE_HEIGHT: '64',
+      EASEL_FOLDER: folder.dir,
+      EASEL_FALLBACK_FOLDER: folder.dir,
+      EASEL_CREATED_CANVAS_IDLE_SECONDS: '1',
+      EASEL_CANVASES: JSON.stringify([{ slug: 'left-canva', source: { type: 'folder' } }]),
+    });
+    try {
+      // As an upgrade that never opened leaves it: created, with no display in.
+      generating.server.registry.getOrCreate('never-watched');
+      await new Promise((r) => setTimeout(r, 750)); // three slots at 4 FPS
+      expect(dev.stats.calls).toBe(0);
+
+      const display = new DisplayClient(generating.ws('visitor'));
+      await display.opened;
+      await vi.waitFor(() => expect(display.frames.some((f) => f.header.source === 'inference')).toBe(true), { timeout: 10_000 });
+      expect(dev.stats.recent.every((c) => c.prompt.length > 0)).toBe(true);
+      display.close();
+      await display.closed;
+      await vi.waitFor(() => expect(generating.server.registry.get('visitor')).toBeUndefined(), { timeout: 10_000, interval: 100 });
+      await vi.waitFor(() => expect(dev.stats.active).toBe(0), { timeout: 5000, interval: 50 });
+      const calls = dev.stats.calls;
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(dev.stats.calls).toBe(calls);
+      expect(generating.server.registry.get('never-watched')).toBeUndefined();
+    } finally {
+      await generating.close();
+      await dev.close({ force: true });
+    }
+  }, 30_000);
 });
 
 describe('DELETE /api/canvases/:slug', () => {

@@ -45,17 +45,25 @@ const reasons = {
  * (seen as TIME_WAIT where SO_REUSEADDR is missing; on Linux uWS sets it), which frees itself within a minute or
  * so: then it waits and tries again, so `systemctl restart` just works.
  */
-export async function listenWithRetry(app: TemplatedApp, host: string, port: number, log: Logger, clock: Clock): Promise<us_listen_socket> {
+export async function listenWithRetry(
+  app: TemplatedApp,
+  host: string,
+  port: number,
+  log: Logger,
+  clock: Clock,
+  /** Tests: the bind attempt and the probe, in place of the real ones. */
+  sockets: { tryListen: typeof tryListen; probePort: typeof probePort } = { tryListen, probePort },
+): Promise<us_listen_socket> {
   const started = clock.now();
   let told = false;
   for (;;) {
-    const socket = await tryListen(app, host, port);
+    const socket = await sockets.tryListen(app, host, port);
     if (socket) {
       if (told) log.info({ port }, 'Port is free again: listening');
       return socket;
     }
     // A live listener fails fast: only a port that Node could take is worth waiting for.
-    const found = port === 0 ? 'unavailable' : await probePort(host, port);
+    const found = port === 0 ? 'unavailable' : await sockets.probePort(host, port);
     if (found !== 'free' || clock.now() - started > LINGER_RETRY_MS) {
       throw new EaselError('EASEL_ERR_LISTEN_FAILED', `Cannot listen on ${host}:${port}: ${reasons[found]}`, {
         hint: `Stop the other program on port ${port} (see: ss -ltnp 'sport = :${port}'), or start Easel with --port <another port>`,

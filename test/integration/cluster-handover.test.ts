@@ -94,7 +94,10 @@ describe('a node joining takes canvases without a gap', () => {
     const kept = SLUGS.find((s) => s !== moved)!;
     // Handed over, not released: node-b heard the notice and took the lease from it.
     expect(a.logs.find((l) => l.msg === 'Canvas handed over to node node-b')).toMatchObject({ slug: moved, heard: true });
-    expect(b.logs.find((l) => String(l.msg).startsWith('Canvas taken over from node node-a by handover'))).toMatchObject({ slug: moved });
+    // node-a sees the lease move at once; node-b says so once it has handled the notice.
+    const adopted = () => b.logs.find((l) => String(l.msg).startsWith('Canvas taken over from node node-a by handover'));
+    await until(() => (adopted() ? true : undefined));
+    expect(adopted()).toMatchObject({ slug: moved });
 
     const metric = async (node: TestServer, result: string) => {
       const text = await (await fetch(node.http('/metrics'), { headers: asOperator })).text();

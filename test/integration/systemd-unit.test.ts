@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { schemaOptions } from '../../server/cli-flags.js';
 import { PROJECT_ROOT, loadConfig, schema } from '../../server/config.js';
+import { allocatorFromMaps } from '../../tools/soak/memory.js';
+import { startMain } from '../support/main-process.js';
 import { tempFolder } from '../support/server.js';
 
 const DEPLOY = path.join(PROJECT_ROOT, 'deploy', 'systemd');
@@ -24,7 +26,23 @@ function installedCopy(): string {
 const analyze = spawnSync('systemd-analyze', ['--version']).status === 0;
 const skipped = analyze ? '' : ' (SKIPPED: systemd-analyze is not installed; apt-get install systemd)';
 
+/** Debian's libjemalloc2 (.ci/run installs it); the unit preloads it (README, Benchmarks: the soak). */
+const preloaded = /^Environment=LD_PRELOAD=(\S+)$/m.exec(unit)?.[1];
+const jemalloc = preloaded !== undefined && existsSync(preloaded);
+
 describe('deploy/systemd/easel.service', () => {
+  it(`preloads Debian's jemalloc, and the server runs on it${jemalloc ? '' : ' (SKIPPED: libjemalloc2 is not installed; apt-get install libjemalloc2)'}`, async () => {
+    expect(preloaded).toBe('/usr/lib/x86_64-linux-gnu/libjemalloc.so.2');
+    if (!jemalloc) return;
+    const main = startMain([], { EASEL_HOST: '127.0.0.1', EASEL_PORT: '0', LD_PRELOAD: preloaded! });
+    cleanups.push(() => main.child.kill('SIGKILL'));
+    await main.port;
+    expect(allocatorFromMaps(readFileSync(`/proc/${main.child.pid}/maps`, 'utf8'))).toBe(`jemalloc (${preloaded})`);
+    main.child.kill('SIGTERM');
+    expect((await main.exited).code).toBe(0);
+    expect(main.stderr()).not.toContain('cannot be preloaded');
+  }, 30_000);
+
   it('restarts on failure, runs as its own user, reloads with SIGHUP and is sandboxed', () => {
     for (const line of [
       'Restart=on-failure',

@@ -69,7 +69,7 @@ export async function takeOver(deps: TakeoverDeps, slug: string, current: () => 
   const shared = await readSharedState(deps.store, slug, log);
   const canvas = registry.get(slug);
   if (!canvas || !current()) return;
-  const noted = runtime.hasSource(slug);
+  const noted = runtime.sourceOf(slug) !== undefined;
   runtime.forget(slug);
   if (!shared) {
     // This node changed the canvas when it last produced it; nobody kept anything since.

@@ -194,9 +194,6 @@ export function createRuntimeState(options: RuntimeStateOptions) {
       for (const [id, j] of beforeJob) if (j.slug === slug) beforeJob.delete(id);
     },
 
-    /** Whether a source was noted for the canvas (it no longer runs its configured one). */
-    hasSource: (slug: string): boolean => sources.has(slug),
-
     /** The source noted for the canvas; undefined: it runs its configured one. */
     sourceOf: (slug: string): RuntimeSource | undefined => sources.get(slug),
 
